@@ -1,0 +1,118 @@
+// Thin pass-throughs to the kernel for what Swift cannot call directly.
+// See include/CEventPoll.h for why each one exists.
+#define _GNU_SOURCE
+#include "CEventPoll.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+_Static_assert(sizeof(uint64_t) == sizeof(((struct epoll_event *)0)->data),
+               "the epoll token must fill epoll_data");
+
+int cep_epoll_create(void) {
+    return epoll_create1(EPOLL_CLOEXEC);
+}
+
+int cep_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
+    // Kernels before 2.6.9 required a non-null event even for EPOLL_CTL_DEL; always pass one.
+    struct epoll_event event = { .events = events, .data = { .u64 = token } };
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int cep_epoll_wait(int epfd, struct epoll_event *events, int max_events, int timeout_ms) {
+    return epoll_wait(epfd, events, max_events, timeout_ms);
+}
+
+int cep_accept(int listen_fd) {
+    return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+// Fills `address` from a numeric host; returns its length, or 0 if the host is not numeric.
+static socklen_t resolve_numeric(const char *host, uint16_t port, struct sockaddr_storage *address) {
+    memset(address, 0, sizeof(*address));
+    struct sockaddr_in *v4 = (struct sockaddr_in *)address;
+    if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(port);
+        return sizeof(*v4);
+    }
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)address;
+    if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(port);
+        return sizeof(*v6);
+    }
+    return 0;
+}
+
+static int fail(int fd, const char *call, const char **failed_call) {
+    int saved = errno;
+    if (fd >= 0) close(fd);
+    *failed_call = call;
+    errno = saved;
+    return -1;
+}
+
+int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
+                   const char **failed_call) {
+    struct sockaddr_storage address;
+    socklen_t length = resolve_numeric(host, port, &address);
+    if (length == 0) {
+        errno = EINVAL;
+        return fail(-1, "inet_pton", failed_call);
+    }
+    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail(fd, "socket", failed_call);
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+        return fail(fd, "setsockopt(SO_REUSEADDR)", failed_call);
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+        return fail(fd, "setsockopt(SO_REUSEPORT)", failed_call);
+    // Linux copies TCP_NODELAY from the listener to every accepted socket, which saves
+    // a setsockopt per connection; small responses must not wait for Nagle's algorithm.
+    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
+        return fail(fd, "setsockopt(TCP_NODELAY)", failed_call);
+    if (bind(fd, (struct sockaddr *)&address, length) < 0)
+        return fail(fd, "bind", failed_call);
+    if (listen(fd, backlog) < 0)
+        return fail(fd, "listen", failed_call);
+    return fd;
+}
+
+int cep_local_port(int fd) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof(address);
+    if (getsockname(fd, (struct sockaddr *)&address, &length) < 0) return -1;
+    if (address.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&address)->sin_port);
+    if (address.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&address)->sin6_port);
+    errno = EAFNOSUPPORT;
+    return -1;
+}
+
+int cep_set_parent_death_signal(int signal) {
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0);
+}
+
+int cep_signalfd(const sigset_t *mask) {
+    return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int cep_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof(info));
+    if (n == (ssize_t)sizeof(info)) return (int)info.ssi_signo;
+    if (n < 0 && errno == EAGAIN) return 0;
+    if (n >= 0) errno = EIO;
+    return -1;
+}
+
+int cep_wait_exited(int status) { return WIFEXITED(status); }
+int cep_wait_exit_code(int status) { return WEXITSTATUS(status); }
+int cep_wait_signaled(int status) { return WIFSIGNALED(status); }
+int cep_wait_term_signal(int status) { return WTERMSIG(status); }

@@ -1,0 +1,71 @@
+// CEventPoll: the slice of the Linux kernel interface that Swift cannot reach
+// cleanly through Glibc. Every function returns -1 with errno intact on failure;
+// none of them prints, allocates or exits. Everything else lives in Swift.
+#ifndef CEVENTPOLL_H
+#define CEVENTPOLL_H
+
+#include <stdint.h>
+#include <signal.h>
+#include <sys/epoll.h>     // Glibc's Swift module does not export epoll.
+#include <sys/signalfd.h>  // nor signalfd.
+#include <sys/socket.h>
+
+// The EPOLL* names are an anonymous enum in <sys/epoll.h>, which Swift imports
+// with awkward types; these are the same bits as plain uint32_t values.
+static const uint32_t CEP_EPOLLIN = EPOLLIN;
+static const uint32_t CEP_EPOLLOUT = EPOLLOUT;
+static const uint32_t CEP_EPOLLRDHUP = EPOLLRDHUP;
+static const uint32_t CEP_EPOLLERR = EPOLLERR;
+static const uint32_t CEP_EPOLLHUP = EPOLLHUP;
+static const uint32_t CEP_EPOLLET = EPOLLET;
+static const uint32_t CEP_EPOLLEXCLUSIVE = EPOLLEXCLUSIVE;
+
+// epoll_create1 with EPOLL_CLOEXEC, so a forked worker's loop never leaks into exec'd programs.
+int cep_epoll_create(void);
+
+// epoll_ctl taking the event bits and the 64-bit user token directly: Swift sees
+// struct epoll_event as packed on x86_64, and building one there is error-prone.
+int cep_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token);
+
+// epoll_wait into a caller-owned array; events are read back with the accessors below.
+int cep_epoll_wait(int epfd, struct epoll_event *events, int max_events, int timeout_ms);
+
+// Field accessors for the (packed) epoll_event array filled by cep_epoll_wait.
+static inline uint32_t cep_event_bits(const struct epoll_event *events, int index) {
+    return events[index].events;
+}
+static inline uint64_t cep_event_token(const struct epoll_event *events, int index) {
+    return events[index].data.u64;
+}
+
+// accept4 needs _GNU_SOURCE, which Swift's Glibc module does not define. The new
+// descriptor is always non-blocking and close-on-exec; the peer address is not wanted.
+int cep_accept(int listen_fd);
+
+// Creates a listening TCP socket on a numeric IPv4 or IPv6 address: socket,
+// SO_REUSEADDR, optional SO_REUSEPORT, TCP_NODELAY, bind, listen(backlog). The socket is
+// non-blocking and close-on-exec. On failure it returns -1 with errno intact
+// and *failed_call names the step that failed ("inet_pton", "bind", ...).
+int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
+                   const char **failed_call);
+
+// The local port a socket is bound to (getsockname), for `--port 0`; -1 on failure.
+int cep_local_port(int fd);
+
+// prctl is variadic, which Swift cannot call: asks the kernel to send `signal`
+// to this process when its parent dies (PR_SET_PDEATHSIG).
+int cep_set_parent_death_signal(int signal);
+
+// signalfd with SFD_NONBLOCK | SFD_CLOEXEC for the given set (already blocked by the caller).
+int cep_signalfd(const sigset_t *mask);
+
+// Reads one pending signalfd record and returns its signal number, 0 if none is pending.
+int cep_signalfd_read(int fd);
+
+// The wait-status macros (WIFEXITED, WEXITSTATUS, ...) are not functions Swift can see.
+int cep_wait_exited(int status);
+int cep_wait_exit_code(int status);
+int cep_wait_signaled(int status);
+int cep_wait_term_signal(int status);
+
+#endif

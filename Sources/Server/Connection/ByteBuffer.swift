@@ -1,0 +1,119 @@
+// ByteBuffer: a growable run of bytes with a read and a write index, used for
+// request input and response output. It owns its memory; unsafe pointer code
+// for buffers stays in this file.
+import Glibc
+
+final class ByteBuffer {
+    private var storage: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+    private(set) var readerIndex = 0
+    private(set) var writerIndex = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        storage = .allocate(byteCount: self.capacity, alignment: 16)
+    }
+
+    /// A buffer holding a copy of `bytes`, with room to grow.
+    convenience init(copying bytes: UnsafeRawBufferPointer, minimumCapacity: Int = 0) {
+        self.init(capacity: max(bytes.count, minimumCapacity))
+        append(bytes)
+    }
+
+    deinit {
+        storage.deallocate()
+    }
+
+    var readableCount: Int { writerIndex - readerIndex }
+    var isEmpty: Bool { readerIndex == writerIndex }
+
+    /// The unread bytes. Valid until the buffer is next mutated.
+    var readableBytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount)
+    }
+
+    /// Marks `count` bytes as consumed; an emptied buffer rewinds to its start.
+    func consume(_ count: Int) {
+        precondition(count <= readableCount, "consumed more bytes than are readable")
+        readerIndex += count
+        if readerIndex == writerIndex { clear() }
+    }
+
+    func clear() {
+        readerIndex = 0
+        writerIndex = 0
+    }
+
+    /// Free space after the written bytes, at least `minimum` bytes, made by
+    /// moving unread bytes to the front or growing. Fill it, then `commitWrite`.
+    func writableSpace(minimum: Int) -> UnsafeMutableRawBufferPointer {
+        reserve(minimum)
+        return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: capacity - writerIndex)
+    }
+
+    /// Records that `count` bytes were written into the space from `writableSpace`.
+    func commitWrite(_ count: Int) {
+        precondition(writerIndex + count <= capacity, "wrote past the buffer's end")
+        writerIndex += count
+    }
+
+    func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        (storage + writerIndex).copyMemory(from: source, byteCount: bytes.count)
+        writerIndex += bytes.count
+    }
+
+    func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Appends a non-negative integer in decimal, without building a String.
+    func appendDecimal(_ value: Int) {
+        precondition(value >= 0, "only non-negative numbers are written")
+        var digits = 1
+        var rest = value / 10
+        while rest > 0 { digits += 1; rest /= 10 }
+        reserve(digits)
+        var remaining = value
+        let end = storage + writerIndex + digits
+        for offset in 1...digits {
+            (end - offset).storeBytes(of: UInt8(truncatingIfNeeded: 48 + remaining % 10), as: UInt8.self)
+            remaining /= 10
+        }
+        writerIndex += digits
+    }
+
+    /// Makes room for `count` more bytes after `writerIndex`.
+    private func reserve(_ count: Int) {
+        if capacity - writerIndex >= count { return }
+        if readerIndex > 0 && capacity - readableCount >= count {
+            compact()
+            return
+        }
+        grow(to: readableCount + count)
+    }
+
+    private func compact() {
+        let unread = readableCount
+        storage.copyMemory(from: storage + readerIndex, byteCount: unread)
+        readerIndex = 0
+        writerIndex = unread
+    }
+
+    private func grow(to needed: Int) {
+        var newCapacity = capacity
+        while newCapacity < needed { newCapacity *= 2 }
+        let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+        newStorage.copyMemory(from: storage + readerIndex, byteCount: readableCount)
+        storage.deallocate()
+        storage = newStorage
+        writerIndex = readableCount
+        readerIndex = 0
+        capacity = newCapacity
+    }
+}

@@ -1,0 +1,26 @@
+// Connection: one client connection's state between events. An idle
+// keep-alive connection holds no buffers at all: bytes live in the worker's
+// shared buffers and are copied here only when a request is split across
+// reads or a response could not be sent in full (as nginx hands its buffers
+// back when a connection goes idle).
+
+final class Connection {
+    let socket: Socket
+    /// The epoll token: this connection's fd and table generation.
+    let token: UInt64
+    /// The start of a request that has not fully arrived, if any.
+    var input: ByteBuffer?
+    /// Responses the socket did not take yet, if any.
+    var output: ByteBuffer?
+    /// How far the parser has searched `input` for the end of the header block.
+    var scanned = 0
+    /// Close once `output` is flushed: the last response said `Connection: close`.
+    var closeAfterFlush = false
+    /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
+    var watchingWritable = false
+
+    init(socket: Socket, token: UInt64) {
+        self.socket = socket
+        self.token = token
+    }
+}

@@ -1,0 +1,149 @@
+// ConnectionDriver: the request cycle of one connection, run when its socket
+// is ready: read into a buffer, parse every complete request, ask the handler,
+// serialise the responses back to back, and send them with one write. The
+// worker's shared scratch buffers carry the common case (whole requests in
+// one read, responses sent at once) with no allocation and no copy; only
+// leftovers move into the connection's own buffers.
+import Logging
+
+/// What the event loop must do with a connection after servicing it.
+enum ConnectionStatus: Equatable {
+    /// Keep it; wait for readability.
+    case idle
+    /// Keep it; output is pending, so wait for writability (and read nothing meanwhile).
+    case outputPending
+    /// Close it.
+    case closed
+}
+
+final class ConnectionDriver {
+    private let parser: RequestParser
+    private let writer: ResponseWriter
+    private let handler: any HTTPHandler
+    private let scratchInput: ByteBuffer
+    private let scratchOutput: ByteBuffer
+    private let logger: Logger
+
+    /// Bytes asked of the kernel per read into the shared buffer.
+    static let readSize = 64 * 1024
+
+    init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger) {
+        parser = RequestParser(limits: limits)
+        self.writer = writer
+        self.handler = handler
+        self.logger = logger
+        scratchInput = ByteBuffer(capacity: Self.readSize)
+        scratchOutput = ByteBuffer(capacity: Self.readSize)
+    }
+
+    /// The socket is readable: serve what has arrived.
+    ///
+    /// Reads until the kernel has nothing more. A read that fills less than the
+    /// space offered has emptied the socket's queue, so the loop stops there
+    /// instead of paying for one more read to see EAGAIN; in edge-triggered mode
+    /// that is still safe, because any byte arriving later raises a new edge (nginx
+    /// relies on the same rule).
+    func readable(_ connection: Connection) -> ConnectionStatus {
+        // Backpressure: a client that is not reading its responses is not read from either.
+        if connection.output != nil { return .outputPending }
+        while true {
+            let input = connection.input ?? scratchInput
+            let space = input.writableSpace(minimum: connection.input == nil ? Self.readSize : 4096)
+            let outcome: ReadOutcome
+            do {
+                outcome = try connection.socket.read(into: space)
+            } catch {
+                logger.debug("\(error)")
+                return .closed
+            }
+            guard case .bytes(let count) = outcome else {
+                return outcome == .wouldBlock ? .idle : .closed
+            }
+            input.commitWrite(count)
+            respond(to: input, on: connection)
+            keepLeftover(of: input, in: connection)
+            let status = flush(connection)
+            if status != .idle || count < space.count { return status }
+        }
+    }
+
+    /// The socket is writable: send pending output, then go back to reading.
+    func writable(_ connection: Connection) -> ConnectionStatus {
+        guard connection.output != nil else { return .idle }
+        let status = flush(connection)
+        // In edge-triggered mode the input that arrived while output was blocked raised
+        // no new edge, so it must be read now; in level-triggered mode this read is cheap.
+        return status == .idle ? readable(connection) : status
+    }
+
+    /// Answers every complete request at the front of `input`, appending the
+    /// responses to the shared output buffer, in request order.
+    private func respond(to input: ByteBuffer, on connection: Connection) {
+        while !connection.closeAfterFlush && !input.isEmpty {
+            let bytes = input.readableBytes
+            switch parser.parse(bytes, scanned: &connection.scanned) {
+            case .incomplete:
+                return
+            case .invalid(let status):
+                writer.writeError(status, into: scratchOutput)
+                refuseFurtherInput(input, connection)
+            case .complete(let head):
+                var response = Response()
+                handler.respond(to: Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(parser.headers)),
+                                with: &response)
+                let keepAlive = head.keepAlive && !response.closeConnection
+                writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
+                input.consume(head.totalLength)
+                connection.scanned = 0
+                if !keepAlive { refuseFurtherInput(input, connection) }
+            }
+        }
+    }
+
+    /// After a response that closes the connection nothing else is answered.
+    private func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection) {
+        connection.closeAfterFlush = true
+        input.clear()
+    }
+
+    /// Moves a partial request out of the shared buffer into the connection's
+    /// own, and drops the connection's buffer once it is empty.
+    private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
+        if input === scratchInput {
+            guard !input.isEmpty else { return }
+            connection.input = ByteBuffer(copying: input.readableBytes, minimumCapacity: 2048)
+            input.clear()
+        } else if input.isEmpty {
+            connection.input = nil
+        }
+    }
+
+    /// Writes pending responses until they are sent or the socket is full; what
+    /// the socket did not take moves into the connection's own output buffer.
+    private func flush(_ connection: Connection) -> ConnectionStatus {
+        let output = connection.output ?? scratchOutput
+        defer { scratchOutput.clear() }
+        while !output.isEmpty {
+            let outcome: WriteOutcome
+            do {
+                outcome = try connection.socket.write(output.readableBytes)
+            } catch {
+                logger.debug("\(error)")
+                return .closed
+            }
+            switch outcome {
+            case .wrote(let count): output.consume(count)
+            case .closed: return .closed
+            case .wouldBlock:
+                if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }
+                return .outputPending
+            }
+        }
+        connection.output = nil
+        if connection.closeAfterFlush {
+            connection.socket.shutdownWrite()
+            return .closed
+        }
+        return .idle
+    }
+}

@@ -1,0 +1,56 @@
+// ConnectionTable: a worker's open connections, indexed by descriptor. Each
+// slot has a generation, packed with the fd into the epoll token, so an event
+// that was queued for a connection closed earlier in the same batch (whose fd
+// may already belong to a new connection) is recognised and dropped.
+
+/// Tokens that are not connections: the listener and the signalfd.
+enum ReservedToken {
+    static let listener = UInt64(UInt32.max) << 32
+    static let signals = UInt64(UInt32.max) << 32 | 1
+}
+
+struct ConnectionTable {
+    private var slots: [Connection?] = []
+    private var generations: [UInt32] = []
+    private(set) var count = 0
+
+    /// Registers a new connection for `socket` and returns it.
+    mutating func insert(_ socket: Socket) -> Connection {
+        let index = Int(socket.fd)
+        if index >= slots.count {
+            let newCount = max(index + 1, slots.count * 2, 64)
+            slots += repeatElement(nil, count: newCount - slots.count)
+            generations += repeatElement(0, count: newCount - generations.count)
+        }
+        precondition(slots[index] == nil, "descriptor \(index) is already in the connection table")
+        let generation = Self.nextGeneration(after: generations[index])
+        generations[index] = generation
+        let connection = Connection(socket: socket, token: UInt64(generation) << 32 | UInt64(UInt32(index)))
+        slots[index] = connection
+        count += 1
+        return connection
+    }
+
+    /// The live connection an epoll token refers to, or nil if it has since been closed.
+    func connection(for token: UInt64) -> Connection? {
+        let index = Int(UInt32(truncatingIfNeeded: token))
+        guard index < slots.count, let connection = slots[index], connection.token == token else { return nil }
+        return connection
+    }
+
+    /// Forgets the connection; the caller closes its socket.
+    mutating func remove(_ connection: Connection) {
+        let index = Int(connection.socket.fd)
+        precondition(slots[index] === connection, "removing a connection that is not in the table")
+        slots[index] = nil
+        count -= 1
+    }
+
+    /// Every open connection, for shutdown.
+    var all: [Connection] { slots.compactMap { $0 } }
+
+    /// Generations run 1 ..< UInt32.max; 0 is never issued and UInt32.max marks reserved tokens.
+    private static func nextGeneration(after generation: UInt32) -> UInt32 {
+        generation >= UInt32.max - 1 ? 1 : generation + 1
+    }
+}

@@ -1,0 +1,32 @@
+// HTTP status codes the server and its handlers answer with (RFC 9110 §15).
+
+/// A response status: the code and its reason phrase.
+public struct HTTPStatus: Equatable, Sendable, CustomStringConvertible {
+    public let code: Int
+    public let reason: StaticString
+
+    public init(code: Int, reason: StaticString) {
+        precondition((100...999).contains(code), "a status code has three digits")
+        self.code = code
+        self.reason = reason
+    }
+
+    public static func == (lhs: HTTPStatus, rhs: HTTPStatus) -> Bool { lhs.code == rhs.code }
+
+    public var description: String { "\(code) \(reason)" }
+
+    public static let ok = HTTPStatus(code: 200, reason: "OK")
+    public static let noContent = HTTPStatus(code: 204, reason: "No Content")
+    public static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
+    public static let notFound = HTTPStatus(code: 404, reason: "Not Found")
+    public static let methodNotAllowed = HTTPStatus(code: 405, reason: "Method Not Allowed")
+    public static let contentTooLarge = HTTPStatus(code: 413, reason: "Content Too Large")
+    public static let uriTooLong = HTTPStatus(code: 414, reason: "URI Too Long")
+    public static let requestHeaderFieldsTooLarge = HTTPStatus(code: 431, reason: "Request Header Fields Too Large")
+    public static let internalServerError = HTTPStatus(code: 500, reason: "Internal Server Error")
+    public static let notImplemented = HTTPStatus(code: 501, reason: "Not Implemented")
+    public static let httpVersionNotSupported = HTTPStatus(code: 505, reason: "HTTP Version Not Supported")
+
+    /// RFC 9110 §15: 1xx, 204 and 304 responses never carry content.
+    var allowsContent: Bool { code >= 200 && code != 204 && code != 304 }
+}

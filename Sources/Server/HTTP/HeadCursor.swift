@@ -1,0 +1,109 @@
+// HeadCursor: walks a complete header block line by line (RFC 9112 §3 and §5).
+// The caller guarantees the block ends with an empty line, so every scan below
+// stops at a line feed before running off the end.
+
+/// The three parts of a request line (RFC 9112 §3).
+struct RequestLine {
+    var method: Span
+    var target: Span
+    var version: HTTPVersion
+}
+
+/// The outcome of one step of parsing: a value, or the status to refuse the request with.
+enum Step<Value> {
+    case parsed(Value)
+    case rejected(HTTPStatus)
+}
+
+struct HeadCursor {
+    let base: UnsafePointer<UInt8>
+    var index: Int
+    /// One past the empty line that ends the block.
+    let end: Int
+
+    /// At the empty line (CRLF or LF) that ends the header block.
+    var atEmptyLine: Bool {
+        base[index] == .lf || (base[index] == .cr && base[index + 1] == .lf)
+    }
+
+    /// request-line = method SP request-target SP HTTP-version CRLF
+    mutating func requestLine(maxLength: Int) -> Step<RequestLine> {
+        let lineStart = index
+        let method = scan(while: Bytes.isTokenChar)
+        guard method.count > 0, base[index] == .space else { return .rejected(.badRequest) }
+        index += 1
+        // The target may hold no whitespace or control bytes (RFC 9112 §3.2).
+        let target = scan { $0 > 0x20 && $0 != 0x7F }
+        guard target.count > 0, base[index] == .space else { return .rejected(.badRequest) }
+        index += 1
+        let version: HTTPVersion
+        switch self.version() {
+        case .parsed(let parsed): version = parsed
+        case .rejected(let status): return .rejected(status)
+        }
+        guard lineEnd() else { return .rejected(.badRequest) }
+        if index - lineStart > maxLength { return .rejected(.uriTooLong) }
+        return .parsed(RequestLine(method: method, target: target, version: version))
+    }
+
+    /// HTTP-version = "HTTP/" DIGIT "." DIGIT (RFC 9112 §2.3). A well-formed
+    /// version other than 1.0 and 1.1 gets 505; anything else is malformed.
+    private mutating func version() -> Step<HTTPVersion> {
+        guard end - index >= 9,
+              base[index] == UInt8(ascii: "H"), base[index + 1] == UInt8(ascii: "T"),
+              base[index + 2] == UInt8(ascii: "T"), base[index + 3] == UInt8(ascii: "P"),
+              base[index + 4] == UInt8(ascii: "/"), base[index + 6] == UInt8(ascii: "."),
+              isDigit(base[index + 5]), isDigit(base[index + 7])
+        else { return .rejected(.badRequest) }
+        let major = base[index + 5], minor = base[index + 7]
+        index += 8
+        guard major == UInt8(ascii: "1") else { return .rejected(.httpVersionNotSupported) }
+        switch minor {
+        case UInt8(ascii: "0"): return .parsed(.http1_0)
+        case UInt8(ascii: "1"): return .parsed(.http1_1)
+        default: return .rejected(.httpVersionNotSupported)
+        }
+    }
+
+    /// field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). Returns nil
+    /// for a malformed line, including whitespace before the colon (§5.1) and
+    /// obsolete line folding (§5.2), both of which a server must reject or it
+    /// reads the header differently from a proxy in front of it.
+    mutating func headerField() -> HeaderField? {
+        let name = scan(while: Bytes.isTokenChar)
+        guard name.count > 0, base[index] == .colon else { return nil }
+        index += 1
+        _ = scan { $0 == .space || $0 == .tab }
+        let valueStart = index
+        var valueEnd = index
+        while base[index] != .lf && base[index] != .cr {
+            let byte = base[index]
+            guard Bytes.isFieldValueChar(byte) else { return nil }
+            index += 1
+            if byte != .space && byte != .tab { valueEnd = index }
+        }
+        guard lineEnd() else { return nil }
+        return HeaderField(name: name, value: Span(start: valueStart, count: valueEnd - valueStart))
+    }
+
+    /// Consumes CRLF or a bare LF; a CR not followed by LF is malformed (RFC 9112 §2.2).
+    private mutating func lineEnd() -> Bool {
+        if base[index] == .lf {
+            index += 1
+            return true
+        }
+        if base[index] == .cr && base[index + 1] == .lf {
+            index += 2
+            return true
+        }
+        return false
+    }
+
+    private mutating func scan(while accepts: (UInt8) -> Bool) -> Span {
+        let start = index
+        while accepts(base[index]) { index += 1 }
+        return Span(start: start, count: index - start)
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= 48 && byte <= 57 }
+}

@@ -1,0 +1,89 @@
+// Request: the handler's read-only view of one parsed request. It points into
+// the connection's buffer instead of copying, so it is valid only for the
+// duration of the handler call.
+import Glibc
+
+/// A run of request bytes (a method, a path, a header value, the body).
+///
+/// Compare it with a string literal without allocating (`request.path == "/"`);
+/// `string` makes a copy for when a `String` is really wanted. Like the
+/// `Request` it came from, it must not be kept after the handler returns.
+public struct ByteSlice: CustomStringConvertible {
+    /// The bytes themselves.
+    public let bytes: UnsafeRawBufferPointer
+
+    public var count: Int { bytes.count }
+    public var isEmpty: Bool { bytes.isEmpty }
+
+    /// A copy of the bytes as a String (invalid UTF-8 is repaired).
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    public var description: String { string }
+
+    public static func == (slice: ByteSlice, text: StaticString) -> Bool {
+        guard slice.count == text.utf8CodeUnitCount else { return false }
+        guard let base = slice.bytes.baseAddress else { return true }
+        return memcmp(base, text.utf8Start, slice.count) == 0
+    }
+
+    public static func != (slice: ByteSlice, text: StaticString) -> Bool { !(slice == text) }
+}
+
+/// One request as the handler sees it.
+public struct Request {
+    private let base: UnsafePointer<UInt8>
+    private let head: RequestHead
+    private let fields: UnsafeBufferPointer<HeaderField>
+
+    init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {
+        precondition(bytes.count >= head.totalLength, "a request view needs the whole request")
+        base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        self.head = head
+        self.fields = UnsafeBufferPointer(rebasing: fields[0..<head.headerCount])
+    }
+
+    /// The method token, case-sensitive as sent ("GET").
+    public var method: ByteSlice { slice(head.method) }
+
+    /// The request-target exactly as sent ("/search?q=1").
+    public var target: ByteSlice { slice(head.target) }
+
+    /// The target up to its query ("/search").
+    public var path: ByteSlice {
+        let target = head.target
+        let start = base + Int(target.start)
+        let length = memchr(start, Int32(UInt8(ascii: "?")), Int(target.count))
+            .map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - start } ?? Int(target.count)
+        return ByteSlice(bytes: UnsafeRawBufferPointer(start: start, count: length))
+    }
+
+    public var version: HTTPVersion { head.version }
+
+    /// Whether the connection stays open after this request's response.
+    public var keepAlive: Bool { head.keepAlive }
+
+    /// The body (Content-Length bytes; empty when there is none).
+    public var body: ByteSlice {
+        ByteSlice(bytes: UnsafeRawBufferPointer(start: base + head.headLength, count: head.contentLength))
+    }
+
+    /// How many header fields the request carried.
+    public var headerCount: Int { fields.count }
+
+    /// The name and value of the header field at `index`, in arrival order.
+    public func header(at index: Int) -> (name: ByteSlice, value: ByteSlice) {
+        (slice(fields[index].name), slice(fields[index].value))
+    }
+
+    /// The value of the first field named `name` (give it in lowercase; matching ignores case).
+    public func header(_ name: StaticString) -> ByteSlice? {
+        for field in fields where Bytes.equalIgnoringCase(base, field.name, name) {
+            return slice(field.value)
+        }
+        return nil
+    }
+
+    private func slice(_ span: Span) -> ByteSlice {
+        ByteSlice(bytes: UnsafeRawBufferPointer(start: base + Int(span.start), count: Int(span.count)))
+    }
+}

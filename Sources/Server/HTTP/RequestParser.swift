@@ -1,0 +1,136 @@
+// RequestParser: an HTTP/1.1 request head parser over caller-owned bytes
+// (RFC 9112 §2-§6). It copies nothing and allocates nothing per request: fields
+// are offsets into the caller's buffer, stored in a fixed array the parser owns.
+// Like picohttpparser, it first looks for the end of the header block and
+// remembers how far it looked, so bytes arriving one at a time are scanned once.
+import Glibc
+
+/// What the parser made of the bytes it was given.
+enum ParseResult {
+    /// Not a whole request yet: read more bytes and call again.
+    case incomplete
+    /// A whole request (head and body) starts at the buffer's first byte.
+    case complete(RequestHead)
+    /// The bytes can never become a valid request; answer with this status and close.
+    case invalid(HTTPStatus)
+}
+
+final class RequestParser {
+    let limits: RequestLimits
+    /// Header fields of the last complete request, in arrival order.
+    let headers: UnsafeMutableBufferPointer<HeaderField>
+
+    init(limits: RequestLimits) {
+        self.limits = limits
+        headers = .allocate(capacity: limits.maxHeaderCount)
+    }
+
+    deinit {
+        headers.deallocate()
+    }
+
+    /// Parses the request at the start of `bytes`.
+    ///
+    /// - Parameter scanned: where the search for the end of the header block
+    ///   resumes; start at 0 for a new request and pass the same variable back
+    ///   with more bytes. It is meaningless after a complete or invalid result.
+    func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> ParseResult {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
+        let count = bytes.count
+        let start = Self.leadingEmptyLines(base, count)
+        switch Self.findHeadEnd(base, count, from: max(scanned, start)) {
+        case .notYet(let resumeAt):
+            scanned = resumeAt
+            return limitExceeded(base, start: start, count: count) ?? .incomplete
+        case .found(let headEnd, let lastLineStart):
+            if headEnd - start > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
+            let result = parseHead(base, start: start, headEnd: headEnd)
+            if case .complete(let head) = result, head.totalLength > count {
+                scanned = lastLineStart  // the body is still arriving: find this head again at once
+                return .incomplete
+            }
+            return result
+        }
+    }
+
+    // MARK: Finding the end of the header block
+
+    private enum HeadEnd {
+        case notYet(resumeAt: Int)
+        /// `headEnd` is one past the empty line's LF; `lastLineStart` is the LF before the empty line.
+        case found(headEnd: Int, lastLineStart: Int)
+    }
+
+    /// RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
+    private static func leadingEmptyLines(_ base: UnsafePointer<UInt8>, _ count: Int) -> Int {
+        var index = 0
+        while index < count && (base[index] == .cr || base[index] == .lf) { index += 1 }
+        return index
+    }
+
+    /// Looks for a line feed followed by an empty line (CRLF or a bare LF, which
+    /// RFC 9112 §2.2 lets a recipient accept as a line terminator).
+    private static func findHeadEnd(_ base: UnsafePointer<UInt8>, _ count: Int, from: Int) -> HeadEnd {
+        var index = from
+        while index < count, let found = memchr(base + index, Int32(UInt8.lf), count - index) {
+            let lf = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
+            guard lf + 1 < count else { return .notYet(resumeAt: lf) }
+            if base[lf + 1] == .lf { return .found(headEnd: lf + 2, lastLineStart: lf) }
+            if base[lf + 1] == .cr {
+                guard lf + 2 < count else { return .notYet(resumeAt: lf) }
+                if base[lf + 2] == .lf { return .found(headEnd: lf + 3, lastLineStart: lf) }
+            }
+            index = lf + 1
+        }
+        return .notYet(resumeAt: count)
+    }
+
+    /// An unfinished head that has already outgrown its limits: 414 for a request
+    /// line that is too long, 431 for a header block that is.
+    private func limitExceeded(_ base: UnsafePointer<UInt8>, start: Int, count: Int) -> ParseResult? {
+        let length = count - start
+        if length > limits.maxRequestLineBytes {
+            let lineLimit = min(count - start, limits.maxRequestLineBytes + 1)
+            if memchr(base + start, Int32(UInt8.lf), lineLimit) == nil { return .invalid(.uriTooLong) }
+        }
+        if length > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
+        return nil
+    }
+
+    // MARK: Parsing a complete head
+
+    private func parseHead(_ base: UnsafePointer<UInt8>, start: Int, headEnd: Int) -> ParseResult {
+        var cursor = HeadCursor(base: base, index: start, end: headEnd)
+        let line: RequestLine
+        switch cursor.requestLine(maxLength: limits.maxRequestLineBytes) {
+        case .parsed(let parsed): line = parsed
+        case .rejected(let status): return .invalid(status)
+        }
+        var fields = FieldSummary()
+        var headerCount = 0
+        while !cursor.atEmptyLine {
+            guard headerCount < limits.maxHeaderCount else { return .invalid(.requestHeaderFieldsTooLarge) }
+            guard let field = cursor.headerField() else { return .invalid(.badRequest) }
+            headers[headerCount] = field
+            headerCount += 1
+            if let status = fields.note(field, base) { return .invalid(status) }
+        }
+        if let status = fields.verdict(version: line.version, maxBodyBytes: limits.maxBodyBytes) {
+            return .invalid(status)
+        }
+        let isHead = line.method.count == 4 && Bytes.equal(base, line.method, "HEAD")
+        return .complete(RequestHead(
+            method: line.method, target: line.target, version: line.version,
+            headerCount: headerCount, headLength: headEnd,
+            contentLength: fields.contentLength ?? 0,
+            keepAlive: fields.keepAlive(version: line.version), isHead: isHead))
+    }
+}
+
+extension UInt8 {
+    static let lf = UInt8(ascii: "\n")
+    static let cr = UInt8(ascii: "\r")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let colon = UInt8(ascii: ":")
+}

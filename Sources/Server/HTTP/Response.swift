@@ -1,0 +1,45 @@
+// Response: what a handler fills in. The server adds the framing headers
+// (Date, Server, Content-Length, Connection) when it serialises it.
+
+/// A response body.
+public enum ResponseBody: Sendable {
+    case empty
+    /// Text known at compile time: written without any allocation.
+    case text(StaticString)
+    case bytes([UInt8])
+
+    var count: Int {
+        switch self {
+        case .empty: return 0
+        case .text(let text): return text.utf8CodeUnitCount
+        case .bytes(let bytes): return bytes.count
+        }
+    }
+}
+
+/// The response a handler builds for one request.
+public struct Response: Sendable {
+    public var status: HTTPStatus
+    public var contentType: StaticString
+    public var body: ResponseBody
+    /// Close the connection after this response, even if the client asked to keep it.
+    public var closeConnection: Bool
+    /// Extra header fields, in order. Empty (and allocation-free) unless a handler adds one.
+    public private(set) var headers: [(name: StaticString, value: String)]
+
+    public init(status: HTTPStatus = .ok, contentType: StaticString = "text/plain; charset=utf-8",
+                body: ResponseBody = .empty) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        closeConnection = false
+        headers = []
+    }
+
+    /// Adds a header field. The value must not contain CR or LF; such a value is dropped
+    /// rather than let a caller split the response (RFC 9110 §5.5).
+    public mutating func addHeader(_ name: StaticString, _ value: String) {
+        guard !value.utf8.contains(where: { $0 == .cr || $0 == .lf || $0 == 0 }) else { return }
+        headers.append((name, value))
+    }
+}

@@ -1,0 +1,61 @@
+// ResponseWriter: serialises responses into an output buffer, adding the
+// framing headers every response carries (RFC 9112 §4-§6).
+
+struct ResponseWriter {
+    let dateCache: DateCache
+    let serverName: StaticString
+
+    /// Writes `response` as the answer to a request with `head`'s method and version.
+    func write(_ response: Response, for head: RequestHead, keepAlive: Bool, into out: ByteBuffer) {
+        let bodyLength = response.status.allowsContent ? response.body.count : 0
+        writeHead(status: response.status, contentType: response.contentType, contentLength: bodyLength,
+                  keepAlive: keepAlive, version: head.version, into: out)
+        for field in response.headers {
+            out.append(field.name)
+            out.append(": ")
+            var value = field.value
+            value.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
+            out.append("\r\n")
+        }
+        out.append("\r\n")
+        guard !head.isHead && bodyLength > 0 else { return }
+        switch response.body {
+        case .empty: break
+        case .text(let text): out.append(text)
+        case .bytes(let bytes): out.append(bytes)
+        }
+    }
+
+    /// Writes a complete error response that closes the connection: the status
+    /// line, the framing headers and the reason phrase as a short text body.
+    func writeError(_ status: HTTPStatus, into out: ByteBuffer) {
+        writeHead(status: status, contentType: "text/plain; charset=utf-8",
+                  contentLength: status.reason.utf8CodeUnitCount + 1,
+                  keepAlive: false, version: .http1_1, into: out)
+        out.append("\r\n")
+        out.append(status.reason)
+        out.append("\n")
+    }
+
+    private func writeHead(status: HTTPStatus, contentType: StaticString, contentLength: Int,
+                           keepAlive: Bool, version: HTTPVersion, into out: ByteBuffer) {
+        out.append("HTTP/1.1 ")
+        out.appendDecimal(status.code)
+        out.append(" ")
+        out.append(status.reason)
+        out.append("\r\nServer: ")
+        out.append(serverName)
+        out.append("\r\nDate: ")
+        out.append(dateCache.value)
+        out.append("\r\nContent-Type: ")
+        out.append(contentType)
+        out.append("\r\nContent-Length: ")
+        out.appendDecimal(contentLength)
+        if !keepAlive {
+            out.append("\r\nConnection: close")
+        } else if version == .http1_0 {
+            out.append("\r\nConnection: keep-alive")  // HTTP/1.0 persists only when told so.
+        }
+        out.append("\r\n")
+    }
+}

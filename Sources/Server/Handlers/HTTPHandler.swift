@@ -1,0 +1,11 @@
+// The one protocol an embedder implements to serve its own content.
+
+/// Answers requests. Called on the worker's event loop for every complete
+/// request, in the order requests arrive on a connection.
+///
+/// It is synchronous and must not block: while it runs, no other connection of
+/// this worker is served. The `Request` and every `ByteSlice` taken from it
+/// point into the connection's buffer and must not be kept after returning.
+public protocol HTTPHandler {
+    func respond(to request: Request, with response: inout Response)
+}

@@ -1,0 +1,45 @@
+// Worker: a worker process's life after fork: tie its life to the master's,
+// set up its event loop over its listener, serve until told to stop, exit.
+import CEventPoll
+import Glibc
+import Logging
+
+struct Worker {
+    let slot: Int
+    let listener: Listener
+    let sharedListener: Bool
+    let configuration: ServerConfiguration
+    let makeHandler: () -> any HTTPHandler
+    let logger: Logger
+
+    /// The signals that stop a worker; the master blocked them before forking,
+    /// so they queue for the signalfd instead of running a handler.
+    static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
+
+    /// Runs in the forked child; never returns.
+    func run(masterPID: Int32) -> Never {
+        // A worker must not outlive its master: ask for SIGTERM when it dies, then
+        // check it has not already died before the request took effect.
+        _ = cep_set_parent_death_signal(SIGTERM)
+        if getppid() != masterPID { ChildProcess.exitImmediately(0) }
+        do {
+            try serve()
+            ChildProcess.exitImmediately(0)
+        } catch {
+            logger.critical("worker \(getpid()) in slot \(slot) failed: \(error)")
+            ChildProcess.exitImmediately(1)
+        }
+    }
+
+    private func serve() throws(SystemError) {
+        let signals = try SignalDescriptor(Self.stopSignals)
+        let dateCache = DateCache()
+        let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
+        let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
+                                      handler: makeHandler(), logger: logger)
+        let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
+                                 mode: configuration.triggerMode, driver: driver,
+                                 dateCache: dateCache, logger: logger)
+        try loop.run()
+    }
+}

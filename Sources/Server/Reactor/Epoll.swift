@@ -1,0 +1,73 @@
+// Epoll: one epoll instance and its preallocated event array. It only
+// translates between kernel bits and (token, events) pairs; dispatch lives in EventLoop.
+import CEventPoll
+import Glibc
+
+/// One ready descriptor from `epoll_wait`.
+struct ReadyEvent {
+    /// The 64-bit token given when the descriptor was registered.
+    let token: UInt64
+    /// EPOLLIN, EPOLLOUT, EPOLLHUP, ... as reported.
+    let events: UInt32
+
+    var isReadable: Bool { events & (CEP_EPOLLIN | CEP_EPOLLRDHUP | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
+    var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
+    var isError: Bool { events & CEP_EPOLLERR != 0 }
+}
+
+final class Epoll {
+    let fd: Int32
+    private let events: UnsafeMutablePointer<epoll_event>
+    private let capacity: Int32
+    private var readyCount: Int32 = 0
+
+    init(capacity: Int = 512) throws(SystemError) {
+        let fd = cep_epoll_create()
+        guard fd >= 0 else { throw SystemError(call: "epoll_create1", errno: errno) }
+        self.fd = fd
+        self.capacity = Int32(capacity)
+        events = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        events.deallocate()
+        _ = Glibc.close(fd)
+    }
+
+    func add(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
+        try control(EPOLL_CTL_ADD, "EPOLL_CTL_ADD", descriptor, bits, token)
+    }
+
+    func modify(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
+        try control(EPOLL_CTL_MOD, "EPOLL_CTL_MOD", descriptor, bits, token)
+    }
+
+    func remove(_ descriptor: Int32) throws(SystemError) {
+        try control(EPOLL_CTL_DEL, "EPOLL_CTL_DEL", descriptor, 0, 0)
+    }
+
+    private func control(_ op: Int32, _ name: String, _ descriptor: Int32, _ bits: UInt32, _ token: UInt64) throws(SystemError) {
+        let result = cep_epoll_ctl(fd, op, descriptor, bits, token)
+        guard result == 0 else { throw SystemError(call: "epoll_ctl(\(name), \(descriptor))", errno: errno) }
+    }
+
+    /// Waits for readiness; returns how many events are ready (0 on timeout or EINTR,
+    /// which the loop treats as "no events, re-check state"). Events are read with `event(at:)`.
+    func wait(timeoutMilliseconds: Int32) throws(SystemError) -> Int {
+        let count = cep_epoll_wait(fd, events, capacity, timeoutMilliseconds)
+        if count >= 0 {
+            readyCount = count
+            return Int(count)
+        }
+        let code = errno
+        readyCount = 0
+        if code == EINTR { return 0 }
+        throw SystemError(call: "epoll_wait(fd \(fd))", errno: code)
+    }
+
+    func event(at index: Int) -> ReadyEvent {
+        precondition(index < readyCount, "epoll event index out of range")
+        let i = Int32(index)
+        return ReadyEvent(token: cep_event_token(events, i), events: cep_event_bits(events, i))
+    }
+}

@@ -1,0 +1,66 @@
+// TriggerMode: everything that differs between level- and edge-triggered epoll,
+// gathered in one value the event loop is handed, so the loop itself has no
+// mode checks scattered through it.
+import CEventPoll
+
+/// How a worker's epoll set reports readiness.
+public enum TriggerMode: Sendable, CustomStringConvertible {
+    /// Readiness is reported while it lasts; `EPOLLOUT` is asked for only while output is pending.
+    case level
+    /// Readiness is reported once per change: sockets are registered once for
+    /// reading and writing, and every read, write and accept drains to EAGAIN.
+    case edge
+
+    /// Events a new connection is registered with.
+    var connectionEvents: UInt32 {
+        switch self {
+        case .level: return CEP_EPOLLIN | CEP_EPOLLRDHUP
+        case .edge: return CEP_EPOLLIN | CEP_EPOLLOUT | CEP_EPOLLRDHUP | CEP_EPOLLET
+        }
+    }
+
+    /// Events for a connection whose output is blocked, or nil when the
+    /// registration already covers it (edge mode never calls epoll_ctl after ADD).
+    var eventsWhileOutputPending: UInt32? {
+        switch self {
+        // Without EPOLLIN: a client that does not read its responses is not read from either.
+        case .level: return CEP_EPOLLOUT | CEP_EPOLLRDHUP
+        case .edge: return nil
+        }
+    }
+
+    /// Events for a connection whose output has drained, or nil when no change is needed.
+    var eventsAfterOutputDrained: UInt32? {
+        switch self {
+        case .level: return connectionEvents
+        case .edge: return nil
+        }
+    }
+
+    /// Events a listener is registered with. `exclusive` sets EPOLLEXCLUSIVE for a
+    /// listener shared by all workers, so one new connection wakes one worker.
+    func listenerEvents(exclusive: Bool) -> UInt32 {
+        let base: UInt32 = exclusive ? CEP_EPOLLIN | CEP_EPOLLEXCLUSIVE : CEP_EPOLLIN
+        switch self {
+        case .level: return base
+        case .edge: return base | CEP_EPOLLET
+        }
+    }
+
+    /// How many connections one listener event may accept. Edge mode must drain
+    /// the queue (no new event comes for connections already queued); level mode
+    /// takes a batch and is woken again for the rest, leaving some to other workers.
+    var acceptsPerEvent: Int {
+        switch self {
+        case .level: return 64
+        case .edge: return Int.max
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .level: return "level-triggered"
+        case .edge: return "edge-triggered"
+        }
+    }
+}

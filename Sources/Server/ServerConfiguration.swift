@@ -1,0 +1,61 @@
+// ServerConfiguration: every setting of a server, with its default, validated
+// once before anything is opened or forked.
+import Glibc
+
+/// A setting that cannot work, with a message fit for one line on stderr.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The settings of a server.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on: a numeric IPv4 or IPv6 address, or `localhost` (127.0.0.1).
+    public var host = "0.0.0.0"
+    /// TCP port; 0 asks the kernel for a free one.
+    public var port = 8080
+    /// Worker processes.
+    public var workers = ServerConfiguration.onlineProcessorCount
+    /// The listen(2) backlog: how many connections the kernel queues for accept.
+    public var backlog = Int(SOMAXCONN)
+    /// One SO_REUSEPORT listener per worker instead of one listener shared by all.
+    public var reusePort = false
+    /// How each worker's epoll set reports readiness.
+    public var triggerMode = TriggerMode.level
+    /// Bounds on a single request.
+    public var limits = RequestLimits()
+    /// The Server header's value.
+    public var serverName: StaticString = "swift-prefork"
+
+    public init() {}
+
+    /// The number of processors online, the default number of workers.
+    public static var onlineProcessorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// The numeric address to bind.
+    public var bindAddress: String { host == "localhost" ? "127.0.0.1" : host }
+
+    /// Throws the first setting that cannot work.
+    public func validate() throws(ConfigurationError) {
+        guard workers >= 1 else { throw ConfigurationError("--workers must be at least 1 (got \(workers))") }
+        guard workers <= 1024 else { throw ConfigurationError("--workers must be at most 1024 (got \(workers))") }
+        guard (0...65535).contains(port) else { throw ConfigurationError("--port must be between 0 and 65535 (got \(port))") }
+        guard backlog >= 1 else { throw ConfigurationError("--backlog must be at least 1 (got \(backlog))") }
+        guard Self.isNumericAddress(bindAddress) else {
+            throw ConfigurationError("--host '\(host)' is not an IPv4 or IPv6 address (or localhost)")
+        }
+        guard limits.maxHeaderBytes >= 256 else {
+            throw ConfigurationError("--max-header-size must be at least 256 bytes (got \(limits.maxHeaderBytes))")
+        }
+        guard limits.maxBodyBytes >= 0 else {
+            throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
+        }
+    }
+
+    private static func isNumericAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
+    }
+}

@@ -1,0 +1,69 @@
+// fork, kill and waitpid, wrapped once, and the decoded exit status of a child.
+import CEventPoll
+import Glibc
+
+/// How a child process ended, decoded from waitpid's status word.
+public enum ExitStatus: Equatable, CustomStringConvertible, Sendable {
+    case exited(code: Int32)
+    case killed(signal: Int32)
+
+    init(waitStatus: Int32) {
+        if cep_wait_signaled(waitStatus) != 0 {
+            self = .killed(signal: cep_wait_term_signal(waitStatus))
+        } else {
+            self = .exited(code: cep_wait_exit_code(waitStatus))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exit code \(code)"
+        case .killed(let signal): return "killed by \(signalName(signal))"
+        }
+    }
+}
+
+enum ChildProcess {
+    /// Forks. Returns 0 in the child and the child's pid in the parent.
+    ///
+    /// Buffered stdio is flushed first, or the child would print the parent's
+    /// pending output a second time. Call only while the process has one thread.
+    static func fork() throws(SystemError) -> pid_t {
+        fflush(nil)
+        return try blockingSystemCall("fork", { Glibc.fork() })
+    }
+
+    /// Sends `signal` to `pid`; a process that is already gone is not an error.
+    static func kill(_ pid: pid_t, _ signal: Int32) {
+        _ = Glibc.kill(pid, signal)
+    }
+
+    /// Reaps one child that has exited, without blocking. Nil when none has.
+    static func reapAny() -> (pid: pid_t, status: ExitStatus)? {
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid > 0 { return (pid, ExitStatus(waitStatus: status)) }
+            if pid == -1 && errno == EINTR { continue }
+            return nil  // 0: children remain but none has exited; ECHILD: no children at all.
+        }
+    }
+
+    /// Blocks until `pid` has exited and reaps it.
+    static func reap(_ pid: pid_t) -> ExitStatus? {
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, 0)
+            if result == pid { return ExitStatus(waitStatus: status) }
+            if result == -1 && errno == EINTR { continue }
+            return nil
+        }
+    }
+
+    /// Leaves the process at once, without running atexit handlers or flushing
+    /// stdio buffers inherited from the parent (a forked worker must not do either).
+    static func exitImmediately(_ code: Int32) -> Never {
+        fflush(nil)
+        _exit(code)
+    }
+}

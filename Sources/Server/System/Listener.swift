@@ -1,0 +1,74 @@
+// Listener: a listening TCP socket created through CEventPoll, and accept4.
+import CEventPoll
+import Glibc
+
+/// A listening TCP socket (non-blocking, close-on-exec, TCP_NODELAY inherited by accepted sockets).
+public final class Listener {
+    /// The listening descriptor.
+    public let fd: Int32
+    /// The port the socket is bound to (the kernel's choice when asked for port 0).
+    public let port: Int
+
+    private init(fd: Int32, port: Int) {
+        self.fd = fd
+        self.port = port
+    }
+
+    /// Binds and listens on `host:port`.
+    ///
+    /// - Parameters:
+    ///   - host: a numeric IPv4 or IPv6 address.
+    ///   - reusePort: set `SO_REUSEPORT`, so several sockets can share the port and the kernel spreads connections.
+    public static func open(host: String, port: Int, backlog: Int32, reusePort: Bool) throws(SystemError) -> Listener {
+        var failedCall: UnsafePointer<CChar>? = nil
+        let fd = cep_listen_tcp(host, UInt16(truncatingIfNeeded: port), backlog, reusePort ? 1 : 0, &failedCall)
+        guard fd >= 0 else {
+            let call = failedCall.map { String(cString: $0) } ?? "listen"
+            throw SystemError(call: "\(call)(\(Address.display(host: host, port: port)))", errno: errno)
+        }
+        let bound = cep_local_port(fd)
+        guard bound >= 0 else {
+            let code = errno
+            _ = Glibc.close(fd)
+            throw SystemError(call: "getsockname(fd \(fd))", errno: code)
+        }
+        return Listener(fd: fd, port: Int(bound))
+    }
+
+    /// Accepts one pending connection, or returns nil when the queue is empty (EAGAIN).
+    ///
+    /// A connection that was reset while queued (ECONNABORTED) or failed with a
+    /// network error the man page says to treat like EAGAIN is skipped by retrying.
+    func accept() throws(SystemError) -> Socket? {
+        while true {
+            do {
+                guard let fd = try systemCall("accept4(fd \(self.fd))", { cep_accept(self.fd) }) else { return nil }
+                return Socket(fd: fd)
+            } catch where Listener.isTransientAcceptError(error.errno) {
+                continue
+            }
+        }
+    }
+
+    /// accept(2), "Error handling": these errors belong to the new connection, not the listener.
+    private static func isTransientAcceptError(_ code: Int32) -> Bool {
+        switch code {
+        case ECONNABORTED, EPROTO, ENETDOWN, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Closes the listening socket.
+    public func close() {
+        _ = Glibc.close(fd)
+    }
+}
+
+/// How the server prints an address: IPv6 literals in brackets, as in URLs.
+enum Address {
+    static func display(host: String, port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

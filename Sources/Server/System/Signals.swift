@@ -1,0 +1,91 @@
+// Signals without signal handlers: the master blocks the signals it cares about
+// before forking and waits for them synchronously (sigtimedwait); each worker
+// reads them from a signalfd inside its event loop. No code runs in a handler.
+import CEventPoll
+import Glibc
+
+/// A set of signal numbers (sigset_t).
+struct SignalSet {
+    private(set) var raw = sigset_t()
+
+    init(_ signals: [Int32]) {
+        sigemptyset(&raw)
+        for signal in signals { sigaddset(&raw, signal) }
+    }
+
+    /// Blocks these signals for the calling thread; forked children inherit the mask.
+    func block() throws(SystemError) {
+        var set = raw
+        let result = sigprocmask(SIG_BLOCK, &set, nil)
+        guard result == 0 else { throw SystemError(call: "sigprocmask(SIG_BLOCK)", errno: errno) }
+    }
+
+    /// Waits up to `timeoutMilliseconds` (nil: forever) for one of these (blocked) signals.
+    /// Returns its number, or nil when the time ran out or a signal outside the set interrupted the wait.
+    func wait(timeoutMilliseconds: Int?) -> Int32? {
+        var set = raw
+        var info = siginfo_t()
+        let signal: Int32
+        if let timeoutMilliseconds {
+            var timeout = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
+            signal = sigtimedwait(&set, &info, &timeout)
+        } else {
+            signal = sigwaitinfo(&set, &info)
+        }
+        // EAGAIN (timeout) and EINTR both mean "nothing to act on": the caller re-checks its state.
+        return signal > 0 ? signal : nil
+    }
+}
+
+/// Signal dispositions the whole process tree shares.
+enum SignalDisposition {
+    /// Writing to a socket whose peer has gone must return EPIPE, not kill the worker.
+    static func ignoreBrokenPipe() {
+        _ = Glibc.signal(SIGPIPE, SIG_IGN)
+    }
+}
+
+/// A non-blocking signalfd: pending signals become readable records in an epoll set.
+struct SignalDescriptor {
+    let fd: Int32
+
+    init(_ signals: SignalSet) throws(SystemError) {
+        var set = signals.raw
+        let fd = cep_signalfd(&set)
+        guard fd >= 0 else { throw SystemError(call: "signalfd", errno: errno) }
+        self.fd = fd
+    }
+
+    /// The next pending signal, or nil if none is pending.
+    func next() throws(SystemError) -> Int32? {
+        guard let signal = try systemCall("read(signalfd \(fd))", { cep_signalfd_read(fd) }), signal > 0 else {
+            return nil
+        }
+        return signal
+    }
+
+    func close() {
+        _ = Glibc.close(fd)
+    }
+}
+
+/// The conventional name of a signal, for log lines ("SIGKILL").
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGHUP: return "SIGHUP"
+    case SIGINT: return "SIGINT"
+    case SIGQUIT: return "SIGQUIT"
+    case SIGILL: return "SIGILL"
+    case SIGTRAP: return "SIGTRAP"
+    case SIGABRT: return "SIGABRT"
+    case SIGBUS: return "SIGBUS"
+    case SIGFPE: return "SIGFPE"
+    case SIGKILL: return "SIGKILL"
+    case SIGSEGV: return "SIGSEGV"
+    case SIGPIPE: return "SIGPIPE"
+    case SIGTERM: return "SIGTERM"
+    case SIGUSR1: return "SIGUSR1"
+    case SIGUSR2: return "SIGUSR2"
+    default: return "signal \(signal)"
+    }
+}

@@ -1,0 +1,63 @@
+// Socket: non-blocking reads and writes on a connected stream socket, with the
+// states a reactor expects (would block, peer gone) returned as values.
+import Glibc
+
+/// The outcome of one `read` on a non-blocking socket.
+enum ReadOutcome: Equatable {
+    /// This many bytes arrived (never zero).
+    case bytes(Int)
+    /// Nothing to read now: EAGAIN.
+    case wouldBlock
+    /// The peer finished sending (EOF) or reset the connection.
+    case closed
+}
+
+/// The outcome of one `write` on a non-blocking socket.
+enum WriteOutcome: Equatable {
+    /// This many bytes were accepted by the kernel (may be fewer than offered).
+    case wrote(Int)
+    /// The send buffer is full: EAGAIN.
+    case wouldBlock
+    /// The peer is gone: EPIPE or ECONNRESET.
+    case closed
+}
+
+/// A connected socket's descriptor. It does not own the descriptor: the
+/// connection table does, and closes it exactly once.
+struct Socket {
+    let fd: Int32
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+        do {
+            guard let count = try systemCall("read(fd \(fd))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
+                return .wouldBlock
+            }
+            return count == 0 ? .closed : .bytes(count)
+        } catch where error.errno == ECONNRESET || error.errno == ETIMEDOUT {
+            return .closed
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
+        do {
+            guard let count = try systemCall("write(fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) }) else {
+                return .wouldBlock
+            }
+            return .wrote(count)
+        } catch where error.errno == EPIPE || error.errno == ECONNRESET {
+            return .closed
+        }
+    }
+
+    /// Half-closes the connection: the peer reads EOF after the bytes already sent.
+    func shutdownWrite() {
+        // ENOTCONN only means the peer is already gone, which is the goal anyway.
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Closes the descriptor. On Linux the descriptor is released even if close
+    /// fails, so the error is not retried (close(2), "Dealing with error returns").
+    func close() {
+        _ = Glibc.close(fd)
+    }
+}

@@ -1,0 +1,65 @@
+// SystemError and the one place where errno is read: every syscall in the
+// server goes through `systemCall`, which retries EINTR, hands EAGAIN back as
+// a value, traps on errnos that can only mean a programming error, and throws
+// everything else as a SystemError naming the call.
+import Glibc
+
+/// A failed system call: which call (with its arguments), and the errno it set.
+///
+/// Its description reads like nginx's error log: `accept4(fd 5): Too many open files (errno 24)`.
+public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The call and its arguments, for example `bind(0.0.0.0:8080)`.
+    public let call: String
+    /// The errno value the call left behind.
+    public let errno: Int32
+
+    public init(call: String, errno: Int32) {
+        self.call = call
+        self.errno = errno
+    }
+
+    /// The C library's text for the errno, for example "Address already in use".
+    public var reason: String { String(cString: strerror(errno)) }
+
+    public var description: String { "\(call): \(reason) (errno \(errno))" }
+}
+
+/// Runs one raw system call that returns -1 and sets errno on failure.
+///
+/// - `EINTR` is retried here, so no caller writes that loop again.
+/// - `EAGAIN`/`EWOULDBLOCK` returns `nil`: on a non-blocking descriptor it is an expected state.
+/// - `EBADF` and `EFAULT` trap: they mean the server passed a closed descriptor or a bad pointer.
+/// - Anything else throws a `SystemError` whose call text is only built on failure.
+@inline(__always)
+func systemCall<Result: BinaryInteger>(
+    _ call: @autoclosure () -> String,
+    _ body: () -> Result
+) throws(SystemError) -> Result? {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let code = Glibc.errno
+        switch code {
+        case EINTR:
+            continue
+        case EAGAIN, EWOULDBLOCK:
+            return nil
+        case EBADF, EFAULT:
+            preconditionFailure("\(call()): programming error: \(SystemError(call: call(), errno: code))")
+        default:
+            throw SystemError(call: call(), errno: code)
+        }
+    }
+}
+
+/// `systemCall` for calls on blocking descriptors, where EAGAIN is a failure like any other.
+@inline(__always)
+func blockingSystemCall<Result: BinaryInteger>(
+    _ call: @autoclosure () -> String,
+    _ body: () -> Result
+) throws(SystemError) -> Result {
+    guard let result = try systemCall(call(), body) else {
+        throw SystemError(call: call(), errno: EAGAIN)
+    }
+    return result
+}

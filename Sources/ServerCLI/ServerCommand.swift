@@ -1,0 +1,110 @@
+// The `server` executable: flags in, a ServerConfiguration out, then run.
+// Errors are one line on stderr and a non-zero exit.
+import ArgumentParser
+import Glibc
+import Logging
+import Server
+
+struct ServerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "server",
+        abstract: "A prefork + epoll HTTP/1.1 server: a master process supervising event-loop workers.")
+
+    @Option(help: "Address to listen on: numeric IPv4 or IPv6, or localhost.")
+    var host = "0.0.0.0"
+
+    @Option(help: "TCP port; 0 picks a free one (the startup line shows which).")
+    var port = 8080
+
+    @Option(help: "Worker processes (default: online CPUs).")
+    var workers = ServerConfiguration.onlineProcessorCount
+
+    @Option(help: "listen(2) backlog (default: SOMAXCONN).")
+    var backlog = Int(SOMAXCONN)
+
+    @Flag(help: "Give every worker its own SO_REUSEPORT listener; the kernel spreads connections.")
+    var reuseport = false
+
+    @Flag(help: "Register sockets edge-triggered (EPOLLET) and drain them; default is level-triggered.")
+    var edgeTriggered = false
+
+    @Option(help: "Largest request header block in bytes; larger gets 431.")
+    var maxHeaderSize = RequestLimits().maxHeaderBytes
+
+    @Option(help: "Largest request body in bytes; larger gets 413.")
+    var maxBodySize = RequestLimits().maxBodyBytes
+
+    @Option(help: "Least severe log level written to stderr: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = Logger.Level.info
+
+    var serverConfiguration: ServerConfiguration {
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.workers = workers
+        configuration.backlog = backlog
+        configuration.reusePort = reuseport
+        configuration.triggerMode = edgeTriggered ? .edge : .level
+        configuration.limits.maxHeaderBytes = maxHeaderSize
+        configuration.limits.maxBodyBytes = maxBodySize
+        return configuration
+    }
+
+    func validate() throws {
+        do {
+            try serverConfiguration.validate()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    func run() throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let code = try HTTPServer(configuration: serverConfiguration).run()
+        throw ExitCode(code)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+@main
+enum Main {
+    static func main() {
+        do {
+            var command = try ServerCommand.parseAsRoot()
+            try command.run()
+        } catch let exit as ExitCode {
+            Glibc.exit(exit.rawValue)
+        } catch {
+            fail(with: error)
+        }
+    }
+
+    /// Help goes to stdout in full; every error is one line on stderr.
+    private static func fail(with error: Error) -> Never {
+        let code = ServerCommand.exitCode(for: error)
+        if code == .success {
+            print(ServerCommand.fullMessage(for: error))
+            Glibc.exit(0)
+        }
+        let message = error is SystemError ? "\(error)" : ServerCommand.message(for: error)
+        let firstLine = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
+        let text = firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine
+        StandardError.write("server: \(text)\n")
+        Glibc.exit(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
+    }
+}
+
+enum StandardError {
+    /// Writes straight to descriptor 2: stderr is unbuffered anyway, and this
+    /// needs no access to the C library's global FILE pointers.
+    static func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+    }
+}
