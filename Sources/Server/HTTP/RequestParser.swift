@@ -43,7 +43,8 @@ final class RequestParser {
             scanned = resumeAt
             return limitExceeded(base, start: start, count: count) ?? .incomplete
         case .found(let headEnd, let lastLineStart):
-            if headEnd - start > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
+            // Leading empty lines count towards the limit, or a stream of them would grow the buffer forever.
+            if headEnd > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
             let result = parseHead(base, start: start, headEnd: headEnd)
             if case .complete(let head) = result, head.totalLength > count {
                 scanned = lastLineStart  // the body is still arriving: find this head again at once
@@ -88,12 +89,11 @@ final class RequestParser {
     /// An unfinished head that has already outgrown its limits: 414 for a request
     /// line that is too long, 431 for a header block that is.
     private func limitExceeded(_ base: UnsafePointer<UInt8>, start: Int, count: Int) -> ParseResult? {
-        let length = count - start
-        if length > limits.maxRequestLineBytes {
+        if count - start > limits.maxRequestLineBytes {
             let lineLimit = min(count - start, limits.maxRequestLineBytes + 1)
             if memchr(base + start, Int32(UInt8.lf), lineLimit) == nil { return .invalid(.uriTooLong) }
         }
-        if length > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
+        if count > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
         return nil
     }
 

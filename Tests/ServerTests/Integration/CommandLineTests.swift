@@ -1,0 +1,54 @@
+// Bad configuration: one clear line on stderr and a non-zero exit, before anything is forked.
+import Glibc
+import XCTest
+
+final class CommandLineTests: XCTestCase {
+    private func runServer(_ arguments: [String]) throws -> (code: Int32?, stdout: String, stderr: String) {
+        let result = try Launch.runToEnd(ServerProcess.executablePath, arguments)
+        let status = try XCTUnwrap(result.status, "server \(arguments) exits by itself")
+        return (exitCode(ofWaitStatus: status), result.stdout, result.stderr)
+    }
+
+    private func assertRefused(_ arguments: [String], mentioning expected: String,
+                               file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try runServer(arguments)
+        XCTAssertNotEqual(result.code, 0, "\(arguments) must fail", file: file, line: line)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "one line on stderr, got: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stderr.hasPrefix("server: "), result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(expected), "\(result.stderr) mentions \(expected)", file: file, line: line)
+        XCTAssertEqual(result.stdout, "", "nothing starts", file: file, line: line)
+    }
+
+    func testZeroWorkersIsRefused() throws {
+        try assertRefused(["--workers", "0", "--port", "0"], mentioning: "--workers must be at least 1")
+    }
+
+    func testUnknownFlagIsRefused() throws {
+        try assertRefused(["--bogus"], mentioning: "--bogus")
+    }
+
+    func testInvalidHostIsRefused() throws {
+        try assertRefused(["--host", "not.an.address", "--port", "0"], mentioning: "not.an.address")
+    }
+
+    func testPortOutOfRangeIsRefused() throws {
+        try assertRefused(["--port", "70000"], mentioning: "--port")
+    }
+
+    func testBusyPortIsRefused() throws {
+        let holder = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"])
+        try assertRefused(["--host", "127.0.0.1", "--port", "\(holder.port)"], mentioning: "Address already in use")
+        try assertRefused(["--host", "127.0.0.1", "--port", "\(holder.port)", "--reuseport"],
+                          mentioning: "Address already in use")
+    }
+
+    func testHelpListsEveryFlagAndSucceeds() throws {
+        let result = try runServer(["--help"])
+        XCTAssertEqual(result.code, 0)
+        for flag in ["--host", "--port", "--workers", "--backlog", "--reuseport", "--edge-triggered",
+                     "--max-header-size", "--max-body-size", "--log-level"] {
+            XCTAssertTrue(result.stdout.contains(flag), "help mentions \(flag)")
+        }
+    }
+}

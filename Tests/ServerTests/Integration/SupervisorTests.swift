@@ -1,0 +1,94 @@
+// The master process: spreading connections, replacing dead workers, stopping cleanly.
+import Glibc
+import XCTest
+
+final class SupervisorTests: XCTestCase {
+    func testStartupLineNamesTheRealPortAndTheSettings() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "3", "--reuseport"])
+        XCTAssertNotEqual(server.port, 0)
+        XCTAssertEqual(server.startupLine,
+                       "listening on 127.0.0.1:\(server.port) (3 workers, reuseport on, edge-triggered off)")
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 3 }, "three workers are forked")
+    }
+
+    func testConcurrentConnectionsReachMoreThanOneWorker() throws {
+        try inEveryMode { server, mode in
+            // Which worker takes a connection is the kernel's choice; a few rounds of
+            // 32 connections held open together are plenty to see it choose twice.
+            var pids = Set<pid_t>()
+            for _ in 0..<10 where pids.count < 2 {
+                let clients = try (0..<32).map { _ in try TestClient(port: server.port) }
+                for client in clients { try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n") }
+                for client in clients { pids.insert(try client.readResponse().servedBy ?? -1) }
+            }
+            XCTAssertGreaterThan(pids.count, 1, "\(mode): connections were served by \(pids)")
+            XCTAssertTrue(pids.isSubset(of: server.workerPIDs()), "\(mode)")
+        }
+    }
+
+    func testKilledWorkerIsReplacedWhileTheServerKeepsAnswering() throws {
+        try inEveryMode { server, mode in
+            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 }, "\(mode)")
+            let victim = try XCTUnwrap(TestClient(port: server.port).get("/").servedBy)
+            kill(victim, SIGKILL)
+            // Keep asking, a new connection each time, until the replacement is in place.
+            var answered = 0
+            let deadline = Launch.now() + 10_000
+            var replaced = false
+            while Launch.now() < deadline && !(replaced && answered >= 50) {
+                let response = try TestClient(port: server.port).get("/")
+                XCTAssertEqual(response.status, 200, "\(mode): request \(answered) after the kill")
+                XCTAssertNotEqual(response.servedBy, victim, "\(mode)")
+                answered += 1
+                let workers = server.workerPIDs()
+                replaced = workers.count == 2 && !workers.contains(victim)
+            }
+            XCTAssertTrue(replaced, "\(mode): a new worker took the dead one's slot")
+            XCTAssertTrue(server.standardError().contains("worker \(victim) exited (killed by SIGKILL)"),
+                          "\(mode): the death is logged")
+        }
+    }
+
+    func testSIGTERMStopsTheWholeTreeAndExitsZero() throws {
+        for signal in [SIGTERM, SIGINT] {
+            let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "3"])
+            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 3 })
+            let workers = server.workerPIDs()
+            let status = try XCTUnwrap(server.stop(signal: signal), "the master exits")
+            XCTAssertEqual(exitCode(ofWaitStatus: status), 0)
+            for worker in workers { XCTAssertFalse(processExists(worker), "worker \(worker) is gone") }
+        }
+    }
+
+    func testWorkersStopWhenTheMasterIsKilled() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        let workers = server.workerPIDs()
+        _ = server.stop(signal: SIGKILL)
+        // Orphaned workers are reparented (to init or a subreaper); they must exit by themselves.
+        XCTAssertTrue(ServerProcess.eventually { workers.allSatisfy { !Self.isRunning($0) } },
+                      "workers exit once their master is gone")
+    }
+
+    /// Alive and not a zombie waiting for some reaper.
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+
+    func testServesIPv6Loopback() throws {
+        let probe = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in6()
+        address.sin6_family = sa_family_t(AF_INET6)
+        inet_pton(AF_INET6, "::1", &address.sin6_addr)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+        close(probe)
+        try XCTSkipIf(bound != 0, "no IPv6 loopback on this machine")
+        let server = try ServerProcess(["--host", "::1", "--workers", "1"])
+        XCTAssertTrue(server.startupLine.hasPrefix("listening on [::1]:\(server.port) "))
+        XCTAssertEqual(try TestClient(port: server.port, host: "::1").get("/health").body, "ok\n")
+    }
+}

@@ -1,0 +1,130 @@
+// TestClient: a plain blocking TCP client with timeouts, speaking just enough
+// HTTP/1.1 to read responses framed by Content-Length.
+import Foundation
+import Glibc
+
+struct TestResponse {
+    let statusLine: String
+    let status: Int
+    let headers: [(name: String, value: String)]
+    let body: String
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The worker pid from the built-in `/` route's "pid N" body.
+    var servedBy: pid_t? {
+        body.hasPrefix("pid ") ? pid_t(body.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+    }
+}
+
+final class TestClient {
+    let fd: Int32
+    private var buffered: [UInt8] = []
+
+    /// Connects to `host:port` with 5 s send and receive timeouts.
+    init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 5) throws {
+        let family = host.contains(":") ? AF_INET6 : AF_INET
+        fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw LaunchError("socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var on: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        let result: Int32
+        if family == AF_INET6 {
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET6, host, &address.sin6_addr)
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            inet_pton(AF_INET, host, &address.sin_addr)
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(fd)
+            throw LaunchError("connect to \(host):\(port): errno \(code)")
+        }
+    }
+
+    deinit {
+        Glibc.close(fd)
+    }
+
+    func send(_ text: String) throws {
+        try send(Array(text.utf8))
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard count > 0 else { throw LaunchError("send: errno \(errno)") }
+            offset += count
+        }
+    }
+
+    /// Sends a GET request (HTTP/1.1, keep-alive) for `path` and reads its response.
+    func get(_ path: String, headers: String = "") throws -> TestResponse {
+        try send("GET \(path) HTTP/1.1\r\nHost: test\r\n\(headers)\r\n")
+        return try readResponse()
+    }
+
+    /// Reads one response: the head up to the empty line, then Content-Length bytes.
+    func readResponse(headOnly: Bool = false) throws -> TestResponse {
+        let headEnd = try fill(until: { Self.find([13, 10, 13, 10], in: $0) }).upperBound
+        let head = String(decoding: buffered[0..<headEnd], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        let statusLine = lines.removeFirst()
+        let parts = statusLine.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, let status = Int(parts[1]) else { throw LaunchError("bad status line: \(statusLine)") }
+        let headers = lines.map { line -> (String, String) in
+            let colon = line.firstIndex(of: ":")!
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+        let length = headOnly ? 0 : Int(headers.first { $0.0.lowercased() == "content-length" }?.1 ?? "0") ?? 0
+        buffered.removeFirst(headEnd)
+        _ = try fill(until: { $0.count >= length ? 0..<length : nil })
+        let body = String(decoding: buffered[0..<length], as: UTF8.self)
+        buffered.removeFirst(length)
+        return TestResponse(statusLine: statusLine, status: status, headers: headers, body: body)
+    }
+
+    /// True if the server closed the connection (EOF) within the receive timeout, with no more bytes.
+    func readsEndOfStream() -> Bool {
+        guard buffered.isEmpty else { return false }
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) == 0
+    }
+
+    /// Reads until `match` finds what it needs in the buffered bytes.
+    private func fill(until match: ([UInt8]) -> Range<Int>?) throws -> Range<Int> {
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            if let range = match(buffered) { return range }
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count == 0 { throw LaunchError("connection closed by server after \(buffered.count) bytes") }
+            if count < 0 { throw LaunchError("recv: errno \(errno)") }
+            buffered += chunk[0..<count]
+        }
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+        guard haystack.count >= needle.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
+            return start..<start + needle.count
+        }
+        return nil
+    }
+}
