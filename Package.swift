@@ -33,13 +33,16 @@ let package = Package(
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
+        // Starts the real `server` binary and talks to it over sockets; shared by both test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",
-            dependencies: ["Server", "CEventPoll", "ServerCLI"]
+            // ServerCLI is listed so that `swift test` always builds the `server` binary first.
+            dependencies: ["Server", "CEventPoll", "ServerCLI", "TestSupport"]
         ),
         .testTarget(
             name: "ServerBenchmarks",
-            dependencies: ["Server", "CMallocCounter", "ServerCLI"]
+            dependencies: ["Server", "CMallocCounter", "ServerCLI", "TestSupport"]
         ),
     ]
 )

@@ -3,13 +3,13 @@
 // for buffers stays in this file.
 import Glibc
 
-final class ByteBuffer {
+package final class ByteBuffer {
     private var storage: UnsafeMutableRawPointer
     private(set) var capacity: Int
     private(set) var readerIndex = 0
     private(set) var writerIndex = 0
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = max(capacity, 16)
         storage = .allocate(byteCount: self.capacity, alignment: 16)
     }
@@ -24,7 +24,7 @@ final class ByteBuffer {
         storage.deallocate()
     }
 
-    var readableCount: Int { writerIndex - readerIndex }
+    package var readableCount: Int { writerIndex - readerIndex }
     var isEmpty: Bool { readerIndex == writerIndex }
 
     /// The unread bytes. Valid until the buffer is next mutated.
@@ -39,7 +39,7 @@ final class ByteBuffer {
         if readerIndex == writerIndex { clear() }
     }
 
-    func clear() {
+    package func clear() {
         readerIndex = 0
         writerIndex = 0
     }

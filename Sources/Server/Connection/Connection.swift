@@ -4,7 +4,7 @@
 // reads or a response could not be sent in full (as nginx hands its buffers
 // back when a connection goes idle).
 
-final class Connection {
+package final class Connection {
     let socket: Socket
     /// The epoll token: this connection's fd and table generation.
     let token: UInt64
@@ -16,10 +16,12 @@ final class Connection {
     var scanned = 0
     /// Close once `output` is flushed: the last response said `Connection: close`.
     var closeAfterFlush = false
+    /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
+    var peerHungUp = false
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
     var watchingWritable = false
 
-    init(socket: Socket, token: UInt64) {
+    package init(socket: Socket, token: UInt64) {
         self.socket = socket
         self.token = token
     }

@@ -7,7 +7,7 @@
 import Logging
 
 /// What the event loop must do with a connection after servicing it.
-enum ConnectionStatus: Equatable {
+package enum ConnectionStatus: Equatable {
     /// Keep it; wait for readability.
     case idle
     /// Keep it; output is pending, so wait for writability (and read nothing meanwhile).
@@ -16,7 +16,7 @@ enum ConnectionStatus: Equatable {
     case closed
 }
 
-final class ConnectionDriver {
+package final class ConnectionDriver {
     private let parser: RequestParser
     private let writer: ResponseWriter
     private let handler: any HTTPHandler
@@ -27,7 +27,7 @@ final class ConnectionDriver {
     /// Bytes asked of the kernel per read into the shared buffer.
     static let readSize = 64 * 1024
 
-    init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger) {
+    package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger) {
         parser = RequestParser(limits: limits)
         self.writer = writer
         self.handler = handler
@@ -42,8 +42,10 @@ final class ConnectionDriver {
     /// space offered has emptied the socket's queue, so the loop stops there
     /// instead of paying for one more read to see EAGAIN; in edge-triggered mode
     /// that is still safe, because any byte arriving later raises a new edge (nginx
-    /// relies on the same rule).
-    func readable(_ connection: Connection) -> ConnectionStatus {
+    /// relies on the same rule). The exception is a FIN that arrived with the data:
+    /// it raises no further edge, so once the peer has hung up the loop reads on
+    /// until it sees the end of file.
+    package func readable(_ connection: Connection) -> ConnectionStatus {
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return .outputPending }
         while true {
@@ -63,12 +65,12 @@ final class ConnectionDriver {
             respond(to: input, on: connection)
             keepLeftover(of: input, in: connection)
             let status = flush(connection)
-            if status != .idle || count < space.count { return status }
+            if status != .idle || (count < space.count && !connection.peerHungUp) { return status }
         }
     }
 
     /// The socket is writable: send pending output, then go back to reading.
-    func writable(_ connection: Connection) -> ConnectionStatus {
+    package func writable(_ connection: Connection) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
         let status = flush(connection)
         // In edge-triggered mode the input that arrived while output was blocked raised

@@ -2,12 +2,12 @@
 // at most once a second instead of once per response.
 import Glibc
 
-final class DateCache {
+package final class DateCache {
     static let length = 29  // "Sun, 06 Nov 1994 08:49:37 GMT"
     private let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: DateCache.length)
     private var second = Int.min
 
-    init() {
+    package init() {
         refresh(now: Clock.wallClockSeconds())
     }
 

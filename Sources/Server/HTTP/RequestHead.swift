@@ -27,7 +27,7 @@ public enum HTTPVersion: Equatable, Sendable {
 }
 
 /// A parsed request line and header block.
-struct RequestHead {
+package struct RequestHead {
     var method: Span
     var target: Span
     var version: HTTPVersion
@@ -43,7 +43,7 @@ struct RequestHead {
     var isHead: Bool
 
     /// The whole request's length: head plus body.
-    var totalLength: Int { headLength + contentLength }
+    package var totalLength: Int { headLength + contentLength }
 }
 
 /// Bounds on what one request may hold; requests beyond them are refused, not buffered.

@@ -6,7 +6,7 @@
 import Glibc
 
 /// What the parser made of the bytes it was given.
-enum ParseResult {
+package enum ParseResult {
     /// Not a whole request yet: read more bytes and call again.
     case incomplete
     /// A whole request (head and body) starts at the buffer's first byte.
@@ -15,12 +15,12 @@ enum ParseResult {
     case invalid(HTTPStatus)
 }
 
-final class RequestParser {
-    let limits: RequestLimits
+package final class RequestParser {
+    package let limits: RequestLimits
     /// Header fields of the last complete request, in arrival order.
     let headers: UnsafeMutableBufferPointer<HeaderField>
 
-    init(limits: RequestLimits) {
+    package init(limits: RequestLimits) {
         self.limits = limits
         headers = .allocate(capacity: limits.maxHeaderCount)
     }
@@ -34,7 +34,7 @@ final class RequestParser {
     /// - Parameter scanned: where the search for the end of the header block
     ///   resumes; start at 0 for a new request and pass the same variable back
     ///   with more bytes. It is meaningless after a complete or invalid result.
-    func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> ParseResult {
+    package func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> ParseResult {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count
         let start = Self.leadingEmptyLines(base, count)

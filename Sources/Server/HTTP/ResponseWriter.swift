@@ -1,12 +1,17 @@
 // ResponseWriter: serialises responses into an output buffer, adding the
 // framing headers every response carries (RFC 9112 §4-§6).
 
-struct ResponseWriter {
+package struct ResponseWriter {
     let dateCache: DateCache
     let serverName: StaticString
 
     /// Writes `response` as the answer to a request with `head`'s method and version.
-    func write(_ response: Response, for head: RequestHead, keepAlive: Bool, into out: ByteBuffer) {
+    package init(dateCache: DateCache, serverName: StaticString) {
+        self.dateCache = dateCache
+        self.serverName = serverName
+    }
+
+    package func write(_ response: Response, for head: RequestHead, keepAlive: Bool, into out: ByteBuffer) {
         let bodyLength = response.status.allowsContent ? response.body.count : 0
         writeHead(status: response.status, contentType: response.contentType, contentLength: bodyLength,
                   keepAlive: keepAlive, version: head.version, into: out)

@@ -12,7 +12,8 @@ struct ReadyEvent {
 
     var isReadable: Bool { events & (CEP_EPOLLIN | CEP_EPOLLRDHUP | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
     var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
-    var isError: Bool { events & CEP_EPOLLERR != 0 }
+    /// The peer has finished sending (EPOLLRDHUP) or the connection is gone (EPOLLHUP).
+    var peerHungUp: Bool { events & (CEP_EPOLLRDHUP | CEP_EPOLLHUP) != 0 }
 }
 
 final class Epoll {

@@ -60,6 +60,7 @@ final class EventLoop {
         default:
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else { return }
+            if event.peerHungUp { connection.peerHungUp = true }
             let status: ConnectionStatus
             if connection.output != nil && event.isWritable {
                 status = driver.writable(connection)

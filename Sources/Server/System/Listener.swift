@@ -23,8 +23,9 @@ public final class Listener {
         var failedCall: UnsafePointer<CChar>? = nil
         let fd = cep_listen_tcp(host, UInt16(truncatingIfNeeded: port), backlog, reusePort ? 1 : 0, &failedCall)
         guard fd >= 0 else {
+            let code = errno  // before building strings, which may change errno
             let call = failedCall.map { String(cString: $0) } ?? "listen"
-            throw SystemError(call: "\(call)(\(Address.display(host: host, port: port)))", errno: errno)
+            throw SystemError(call: "\(call)(\(Address.display(host: host, port: port)))", errno: code)
         }
         let bound = cep_local_port(fd)
         guard bound >= 0 else {

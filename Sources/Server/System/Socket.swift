@@ -24,8 +24,12 @@ enum WriteOutcome: Equatable {
 
 /// A connected socket's descriptor. It does not own the descriptor: the
 /// connection table does, and closes it exactly once.
-struct Socket {
-    let fd: Int32
+package struct Socket {
+    package let fd: Int32
+
+    package init(fd: Int32) {
+        self.fd = fd
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         do {

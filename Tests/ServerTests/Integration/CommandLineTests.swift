@@ -1,5 +1,6 @@
 // Bad configuration: one clear line on stderr and a non-zero exit, before anything is forked.
 import Glibc
+import TestSupport
 import XCTest
 
 final class CommandLineTests: XCTestCase {

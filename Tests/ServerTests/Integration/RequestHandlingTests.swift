@@ -1,5 +1,6 @@
 // The real server binary, over real sockets: how requests are answered.
 import Glibc
+import TestSupport
 import XCTest
 
 final class RequestHandlingTests: XCTestCase {
@@ -92,6 +93,16 @@ final class RequestHandlingTests: XCTestCase {
             let response = try client.get("/health", headers: "Connection: close\r\n")
             XCTAssertEqual(response.header("Connection"), "close", "\(mode)")
             XCTAssertTrue(client.readsEndOfStream(), "\(mode): the server closed the connection")
+        }
+    }
+
+    func testClientThatHalfClosesAfterItsRequestGetsTheResponseThenEndOfFile() throws {
+        try inEveryMode { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+            client.shutdownWrite()  // the FIN may reach the worker in the same event as the request
+            XCTAssertEqual(try client.readResponse().body, "ok\n", "\(mode)")
+            XCTAssertTrue(client.readsEndOfStream(), "\(mode): the worker saw the FIN and closed")
         }
     }
 

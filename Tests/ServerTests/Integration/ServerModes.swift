@@ -1,4 +1,5 @@
 // The four ways to run the hybrid server; every integration case runs in each.
+import TestSupport
 import XCTest
 
 enum ServerMode: CaseIterable, CustomStringConvertible {

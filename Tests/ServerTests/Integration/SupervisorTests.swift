@@ -1,5 +1,6 @@
 // The master process: spreading connections, replacing dead workers, stopping cleanly.
 import Glibc
+import TestSupport
 import XCTest
 
 final class SupervisorTests: XCTestCase {

@@ -1,28 +1,28 @@
 // Launch: posix_spawn with stdout and stderr captured through pipes, and
 // bounded waits on the child. (The test process has threads, so it never forks.)
 import Glibc
-import XCTest
+import Foundation
 
-struct LaunchError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct LaunchError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
-enum Launch {
-    struct Launched {
-        let pid: pid_t
-        let stdout: Int32
-        let stderr: Int32
+public enum Launch {
+    public struct Launched {
+        public let pid: pid_t
+        public let stdout: Int32
+        public let stderr: Int32
     }
 
-    static func now() -> Int {
+    public static func now() -> Int {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
     }
 
     /// Starts `path` with `arguments`, default signal dispositions and an empty signal mask.
-    static func run(_ path: String, _ arguments: [String], newProcessGroup: Bool = false) throws -> Launched {
+    public static func run(_ path: String, _ arguments: [String], newProcessGroup: Bool = false) throws -> Launched {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard pipe(&out) == 0, pipe(&err) == 0 else { throw LaunchError("pipe failed") }
@@ -62,7 +62,7 @@ enum Launch {
     }
 
     /// Runs a command to completion (bounded) and returns its exit code and output.
-    static func runToEnd(_ path: String, _ arguments: [String], timeoutMilliseconds: Int = 20_000)
+    public static func runToEnd(_ path: String, _ arguments: [String], timeoutMilliseconds: Int = 20_000)
         throws -> (status: Int32?, stdout: String, stderr: String) {
         let launched = try run(path, arguments)
         defer { close(launched.stdout); close(launched.stderr) }
@@ -72,7 +72,7 @@ enum Launch {
     }
 
     /// Waits for `pid` to exit; returns its raw wait status, or nil on timeout.
-    static func waitForExit(_ pid: pid_t, timeoutMilliseconds: Int) -> Int32? {
+    public static func waitForExit(_ pid: pid_t, timeoutMilliseconds: Int) -> Int32? {
         let deadline = now() + timeoutMilliseconds
         var status: Int32 = 0
         while true {
@@ -85,7 +85,7 @@ enum Launch {
     }
 
     /// Reads one line (without its newline) within the timeout.
-    static func readLine(from fd: Int32, timeoutMilliseconds: Int) -> String? {
+    public static func readLine(from fd: Int32, timeoutMilliseconds: Int) -> String? {
         let deadline = now() + timeoutMilliseconds
         var bytes: [UInt8] = []
         var byte: UInt8 = 0
@@ -100,7 +100,7 @@ enum Launch {
     }
 
     /// Everything readable on `fd` right now (up to its EOF), without blocking.
-    static func readAvailable(from fd: Int32) -> String {
+    public static func readAvailable(from fd: Int32) -> String {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -115,6 +115,6 @@ enum Launch {
 }
 
 /// Decoded wait status helpers for tests.
-func exitCode(ofWaitStatus status: Int32) -> Int32? {
+public func exitCode(ofWaitStatus status: Int32) -> Int32? {
     (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil
 }

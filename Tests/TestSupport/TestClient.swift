@@ -3,28 +3,28 @@
 import Foundation
 import Glibc
 
-struct TestResponse {
-    let statusLine: String
-    let status: Int
-    let headers: [(name: String, value: String)]
-    let body: String
+public struct TestResponse {
+    public let statusLine: String
+    public let status: Int
+    public let headers: [(name: String, value: String)]
+    public let body: String
 
-    func header(_ name: String) -> String? {
+    public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
 
     /// The worker pid from the built-in `/` route's "pid N" body.
-    var servedBy: pid_t? {
+    public var servedBy: pid_t? {
         body.hasPrefix("pid ") ? pid_t(body.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
     }
 }
 
-final class TestClient {
-    let fd: Int32
+public final class TestClient {
+    public let fd: Int32
     private var buffered: [UInt8] = []
 
     /// Connects to `host:port` with 5 s send and receive timeouts.
-    init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 5) throws {
+    public init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 5) throws {
         let family = host.contains(":") ? AF_INET6 : AF_INET
         fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LaunchError("socket: errno \(errno)") }
@@ -62,11 +62,11 @@ final class TestClient {
         Glibc.close(fd)
     }
 
-    func send(_ text: String) throws {
+    public func send(_ text: String) throws {
         try send(Array(text.utf8))
     }
 
-    func send(_ bytes: [UInt8]) throws {
+    public func send(_ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
             let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -75,14 +75,19 @@ final class TestClient {
         }
     }
 
+    /// Half-closes the connection: the server reads end of file after what was sent.
+    public func shutdownWrite() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
     /// Sends a GET request (HTTP/1.1, keep-alive) for `path` and reads its response.
-    func get(_ path: String, headers: String = "") throws -> TestResponse {
+    public func get(_ path: String, headers: String = "") throws -> TestResponse {
         try send("GET \(path) HTTP/1.1\r\nHost: test\r\n\(headers)\r\n")
         return try readResponse()
     }
 
     /// Reads one response: the head up to the empty line, then Content-Length bytes.
-    func readResponse(headOnly: Bool = false) throws -> TestResponse {
+    public func readResponse(headOnly: Bool = false) throws -> TestResponse {
         let headEnd = try fill(until: { Self.find([13, 10, 13, 10], in: $0) }).upperBound
         let head = String(decoding: buffered[0..<headEnd], as: UTF8.self)
         var lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
@@ -102,7 +107,7 @@ final class TestClient {
     }
 
     /// True if the server closed the connection (EOF) within the receive timeout, with no more bytes.
-    func readsEndOfStream() -> Bool {
+    public func readsEndOfStream() -> Bool {
         guard buffered.isEmpty else { return false }
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) == 0

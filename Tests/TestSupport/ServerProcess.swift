@@ -2,20 +2,20 @@
 // process group of its own, so a failing test can never leave workers behind.
 import Foundation
 import Glibc
-import XCTest
+import Foundation
 
-final class ServerProcess {
-    let pid: pid_t
+public final class ServerProcess {
+    public let pid: pid_t
     /// The port from the startup line.
-    let port: Int
+    public let port: Int
     /// The startup line itself ("listening on ...").
-    let startupLine: String
+    public let startupLine: String
     private let stdoutPipe: Int32
     private let stderrPipe: Int32
     private var exitStatus: Int32?
 
     /// The `server` executable SwiftPM built next to this test bundle.
-    static var executablePath: String {
+    public static var executablePath: String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         precondition(length > 0, "cannot read /proc/self/exe")
@@ -30,7 +30,7 @@ final class ServerProcess {
     }
 
     /// Starts `server --port 0 <arguments>` and waits (up to 20 s) for its startup line.
-    init(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    public init(_ arguments: [String]) throws {
         let launched = try Launch.run(Self.executablePath, ["--port", "0"] + arguments, newProcessGroup: true)
         pid = launched.pid
         stdoutPipe = launched.stdout
@@ -58,7 +58,7 @@ final class ServerProcess {
     }
 
     /// "listening on 127.0.0.1:41234 (...)" -> 41234
-    static func port(in line: String) -> Int? {
+    public static func port(in line: String) -> Int? {
         guard line.hasPrefix("listening on "), let paren = line.firstIndex(of: "(") else { return nil }
         let address = line[line.index(line.startIndex, offsetBy: 13)..<paren].trimmingCharacters(in: .whitespaces)
         guard let colon = address.lastIndex(of: ":") else { return nil }
@@ -66,28 +66,28 @@ final class ServerProcess {
     }
 
     /// Sends `signal` to the master and waits for it to exit; nil if it did not within the time.
-    func stop(signal: Int32 = SIGTERM, timeoutMilliseconds: Int = 15_000) -> Int32? {
+    public func stop(signal: Int32 = SIGTERM, timeoutMilliseconds: Int = 15_000) -> Int32? {
         kill(pid, signal)
         return waitForExit(timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    func waitForExit(timeoutMilliseconds: Int) -> Int32? {
+    public func waitForExit(timeoutMilliseconds: Int) -> Int32? {
         if let exitStatus { return exitStatus }
         exitStatus = Launch.waitForExit(pid, timeoutMilliseconds: timeoutMilliseconds)
         return exitStatus
     }
 
     /// What the server wrote to stderr so far.
-    func standardError() -> String { Launch.readAvailable(from: stderrPipe) }
+    public func standardError() -> String { Launch.readAvailable(from: stderrPipe) }
 
     /// The master's current children (its workers), from /proc.
-    func workerPIDs() -> Set<pid_t> {
+    public func workerPIDs() -> Set<pid_t> {
         let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
         return Set(text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
     }
 
     /// Polls `condition` every 20 ms until it holds or `timeoutMilliseconds` pass.
-    static func eventually(timeoutMilliseconds: Int = 10_000, _ condition: () -> Bool) -> Bool {
+    public static func eventually(timeoutMilliseconds: Int = 10_000, _ condition: () -> Bool) -> Bool {
         let deadline = Launch.now() + timeoutMilliseconds
         while Launch.now() < deadline {
             if condition() { return true }
@@ -98,6 +98,6 @@ final class ServerProcess {
 }
 
 /// Whether a process (not yet reaped) still exists.
-func processExists(_ pid: pid_t) -> Bool {
+public func processExists(_ pid: pid_t) -> Bool {
     kill(pid, 0) == 0 || errno == EPERM
 }

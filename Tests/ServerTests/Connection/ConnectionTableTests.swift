@@ -1,0 +1,101 @@
+// ConnectionTable tokens: (generation << 32 | fd), so an event queued for a
+// closed connection is dropped even after the kernel hands the fd out again.
+import CEventPoll
+import Glibc
+import XCTest
+
+@testable import Server
+
+final class ConnectionTableTests: XCTestCase {
+    private var openDescriptors: [Int32] = []
+
+    override func tearDown() {
+        for fd in openDescriptors { close(fd) }
+        openDescriptors = []
+    }
+
+    /// A real descriptor (the table indexes by fd), closed in tearDown.
+    private func openDescriptor() throws -> Int32 {
+        let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(call: "open(/dev/null)", errno: errno) }
+        openDescriptors.append(fd)
+        return fd
+    }
+
+    func testTokenCarriesTheDescriptorInItsLowBits() throws {
+        var table = ConnectionTable()
+        let fd = try openDescriptor()
+        let connection = table.insert(Socket(fd: fd))
+
+        XCTAssertEqual(UInt32(truncatingIfNeeded: connection.token), UInt32(fd))
+        XCTAssertNotEqual(connection.token >> 32, 0, "generation 0 is never issued")
+        XCTAssertNotEqual(connection.token >> 32, UInt64(UInt32.max), "the top generation is reserved")
+        XCTAssertTrue(table.connection(for: connection.token) === connection)
+        XCTAssertEqual(table.count, 1)
+    }
+
+    func testDistinctDescriptorsResolveToTheirOwnConnections() throws {
+        var table = ConnectionTable()
+        let first = table.insert(Socket(fd: try openDescriptor()))
+        let second = table.insert(Socket(fd: try openDescriptor()))
+
+        XCTAssertTrue(table.connection(for: first.token) === first)
+        XCTAssertTrue(table.connection(for: second.token) === second)
+        XCTAssertEqual(table.count, 2)
+        XCTAssertEqual(Set(table.all.map { $0.socket.fd }), [first.socket.fd, second.socket.fd])
+    }
+
+    func testStaleTokenIsDroppedAfterDescriptorIsReused() throws {
+        var table = ConnectionTable()
+        let fd = try openDescriptor()
+        let old = table.insert(Socket(fd: fd))
+        table.remove(old)
+        XCTAssertNil(table.connection(for: old.token), "a removed connection no longer resolves")
+        XCTAssertEqual(table.count, 0)
+
+        // Inserting the same fd again stands for the kernel reusing it for a new connection.
+        let new = table.insert(Socket(fd: fd))
+        XCTAssertEqual(new.socket.fd, old.socket.fd)
+        XCTAssertNotEqual(new.token, old.token)
+        XCTAssertNil(table.connection(for: old.token), "an event queued for the old connection is dropped")
+        XCTAssertTrue(table.connection(for: new.token) === new)
+    }
+
+    func testDescriptorReusedByTheKernelGetsANewGeneration() throws {
+        var table = ConnectionTable()
+        let fd = try openDescriptor()
+        let old = table.insert(Socket(fd: fd))
+        table.remove(old)
+        close(fd)
+        openDescriptors.removeAll { $0 == fd }
+
+        let reused = try openDescriptor()
+        try XCTSkipIf(reused != fd, "the kernel handed out \(reused) instead of the freed \(fd)")
+        let new = table.insert(Socket(fd: reused))
+        XCTAssertNil(table.connection(for: old.token))
+        XCTAssertTrue(table.connection(for: new.token) === new)
+    }
+
+    func testReservedTokensNeverResolveToAConnection() throws {
+        var table = ConnectionTable()
+        // The reserved tokens' low bits are 0 and 1, so occupy those slots too. The table
+        // does not own its sockets, and stdin/stdout are never closed here.
+        let stdinConnection = table.insert(Socket(fd: 0))
+        let stdoutConnection = table.insert(Socket(fd: 1))
+        _ = table.insert(Socket(fd: try openDescriptor()))
+
+        XCTAssertNil(table.connection(for: ReservedToken.listener))
+        XCTAssertNil(table.connection(for: ReservedToken.signals))
+        XCTAssertTrue(table.connection(for: stdinConnection.token) === stdinConnection)
+        XCTAssertTrue(table.connection(for: stdoutConnection.token) === stdoutConnection)
+    }
+
+    func testTokensOutsideTheTableDoNotResolve() throws {
+        var table = ConnectionTable()
+        let connection = table.insert(Socket(fd: try openDescriptor()))
+
+        XCTAssertNil(table.connection(for: connection.token & 0xFFFF_FFFF), "generation 0 was never issued")
+        XCTAssertNil(table.connection(for: connection.token + (1 << 32)), "a future generation")
+        XCTAssertNil(table.connection(for: UInt64(1) << 32 | 1_000_000), "an fd beyond the table")
+    }
+}
