@@ -35,8 +35,8 @@ struct FieldSummary {
             // connection. Chunked request bodies are not decoded yet, so any coding is refused.
             return contentLength != nil ? .badRequest : .notImplemented
         }
-        // RFC 9112 §3.2: an HTTP/1.1 request without exactly one Host field gets 400.
-        if version == .http1_1 && hostCount != 1 { return .badRequest }
+        // RFC 9112 §3.2: any request with more than one Host field, or an HTTP/1.1 request without one, gets 400.
+        if hostCount > 1 || (version == .http1_1 && hostCount == 0) { return .badRequest }
         if let length = contentLength, length > maxBodyBytes { return .contentTooLarge }
         return nil
     }

@@ -63,9 +63,18 @@ package final class RequestParser {
     }
 
     /// RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
+    /// Only whole empty lines (CRLF or LF) are skipped: a bare CR is no line end, and stays to be refused.
     private static func leadingEmptyLines(_ base: UnsafePointer<UInt8>, _ count: Int) -> Int {
         var index = 0
-        while index < count && (base[index] == .cr || base[index] == .lf) { index += 1 }
+        while index < count {
+            if base[index] == .lf {
+                index += 1
+            } else if base[index] == .cr && index + 1 < count && base[index + 1] == .lf {
+                index += 2
+            } else {
+                break
+            }
+        }
         return index
     }
 

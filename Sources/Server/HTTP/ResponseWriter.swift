@@ -54,8 +54,11 @@ package struct ResponseWriter {
         out.append(dateCache.value)
         out.append("\r\nContent-Type: ")
         out.append(contentType)
-        out.append("\r\nContent-Length: ")
-        out.appendDecimal(contentLength)
+        // RFC 9110 §8.6: no Content-Length on 1xx and 204; on 304 it is optional, and left out.
+        if status.allowsContent {
+            out.append("\r\nContent-Length: ")
+            out.appendDecimal(contentLength)
+        }
         if !keepAlive {
             out.append("\r\nConnection: close")
         } else if version == .http1_0 {
