@@ -16,10 +16,10 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "TCP port; 0 picks a free one (the startup line shows which).")
     var port = 8080
 
-    @Option(help: "Worker processes (default: online CPUs).")
+    @Option(help: "Worker processes; unless set, one per online CPU.")
     var workers = ServerConfiguration.onlineProcessorCount
 
-    @Option(help: "listen(2) backlog (default: SOMAXCONN).")
+    @Option(help: "listen(2) backlog; unless set, the kernel's SOMAXCONN.")
     var backlog = Int(SOMAXCONN)
 
     @Flag(help: "Give every worker its own SO_REUSEPORT listener; the kernel spreads connections.")
@@ -34,7 +34,7 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Largest request body in bytes; larger gets 413.")
     var maxBodySize = RequestLimits().maxBodyBytes
 
-    @Option(help: "Least severe log level written to stderr: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: "Least severe log level written to stderr.")
     var logLevel = Logger.Level.info
 
     var serverConfiguration: ServerConfiguration {
