@@ -4,10 +4,12 @@
 import Glibc
 
 package final class ByteBuffer {
-    private var storage: UnsafeMutableRawPointer
-    private(set) var capacity: Int
-    private(set) var readerIndex = 0
-    private(set) var writerIndex = 0
+    // Every response touches these a dozen times; dynamic exclusivity checks on them
+    // cost more than the copying itself. All access is from this file, never overlapping.
+    @exclusivity(unchecked) private var storage: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private(set) var capacity: Int
+    @exclusivity(unchecked) private(set) var readerIndex = 0
+    @exclusivity(unchecked) private(set) var writerIndex = 0
 
     package init(capacity: Int) {
         self.capacity = max(capacity, 16)

@@ -1,0 +1,66 @@
+// The parser skips header values and targets eight bytes at a time; a forbidden
+// byte must be caught at every position within such a word, and allowed ones
+// (tab, obs-text) must not end the value early.
+@testable import Server
+import XCTest
+
+final class WordScanTests: XCTestCase {
+    private func parse(_ bytes: [UInt8]) -> ParseResult {
+        bytes.withUnsafeBytes { buffer in
+            var scanned = 0
+            return RequestParser(limits: RequestLimits()).parse(buffer, scanned: &scanned)
+        }
+    }
+
+    private func statusOf(_ bytes: [UInt8]) -> Int? {
+        switch parse(bytes) {
+        case .invalid(let status): return status.code
+        case .complete: return 200
+        case .incomplete: return nil
+        }
+    }
+
+    func testControlBytesAnywhereInALongValueAreRejected() {
+        for forbidden: UInt8 in [0x00, 0x01, 0x0B, 0x1F, 0x7F, UInt8(ascii: "\r")] {
+            for position in 0..<24 {
+                var value = Array(repeating: UInt8(ascii: "v"), count: 24)
+                value[position] = forbidden
+                let request = Array("GET / HTTP/1.1\r\nHost: h\r\nX-Long: ".utf8) + value + Array("\r\n\r\n".utf8)
+                XCTAssertEqual(statusOf(request), 400, "byte \(forbidden) at \(position) of the value (RFC 9110 §5.5)")
+            }
+        }
+    }
+
+    func testControlBytesAnywhereInALongTargetAreRejected() {
+        for forbidden: UInt8 in [0x00, 0x09, 0x1F, 0x7F] {
+            for position in 1..<24 {
+                var target = Array(repeating: UInt8(ascii: "t"), count: 24)
+                target[0] = UInt8(ascii: "/")
+                target[position] = forbidden
+                let request = Array("GET ".utf8) + target + Array(" HTTP/1.1\r\nHost: h\r\n\r\n".utf8)
+                XCTAssertEqual(statusOf(request), 400, "byte \(forbidden) at \(position) of the target (RFC 9112 §3.2)")
+            }
+        }
+    }
+
+    func testTabsAndObsTextInsideALongValueAreKept() {
+        for position in 1..<23 {
+            for allowed: UInt8 in [0x09, 0x80, 0xFF] {
+                var value = Array(repeating: UInt8(ascii: "v"), count: 24)
+                value[position] = allowed
+                let request = Array("GET / HTTP/1.1\r\nHost: h\r\nX-Long: ".utf8) + value + Array("  \r\n\r\n".utf8)
+                guard case .complete(let head) = parse(request) else {
+                    XCTFail("byte \(allowed) at \(position) is allowed in a value (RFC 9110 §5.5)")
+                    continue
+                }
+                let parser = RequestParser(limits: RequestLimits())
+                request.withUnsafeBytes { buffer in
+                    var scanned = 0
+                    _ = parser.parse(buffer, scanned: &scanned)
+                    let view = Request(bytes: buffer, head: head, fields: UnsafeBufferPointer(parser.headers))
+                    XCTAssertEqual(view.header("x-long").map { Array($0.bytes) }, value, "trailing spaces trimmed, rest kept")
+                }
+            }
+        }
+    }
+}
