@@ -43,7 +43,7 @@ enum Measure {
     }
 
     #if DEBUG
-    static let buildNote = " (debug build: run `swift test -c release --filter Benchmarks` for figures worth quoting)"
+    static let buildNote = " (debug build: see README for release-mode figures)"
     #else
     static let buildNote = ""
     #endif

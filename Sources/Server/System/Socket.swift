@@ -44,7 +44,11 @@ package struct Socket {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
         do {
-            guard let count = try systemCall("write(fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) }) else {
+            // send with MSG_NOSIGNAL rather than write: a vanished peer must give EPIPE, never
+            // SIGPIPE, whatever signal disposition the embedding process has chosen.
+            guard let count = try systemCall("send(fd \(fd))", {
+                Glibc.send(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
+            }) else {
                 return .wouldBlock
             }
             return .wrote(count)
