@@ -34,6 +34,7 @@ package final class RequestParser {
     /// - Parameter scanned: where the search for the end of the header block
     ///   resumes; start at 0 for a new request and pass the same variable back
     ///   with more bytes. It is meaningless after a complete or invalid result.
+    @inline(never)  // So profilers and callgrind (scripts/bench) can attribute the parser's cost.
     package func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> ParseResult {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count

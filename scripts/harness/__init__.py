@@ -1,0 +1,1 @@
+"""The load harness behind scripts/bench: peers, load runs, memory, instruction counts, report."""

@@ -1,0 +1,94 @@
+"""Instructions per request under valgrind's callgrind, which counts executed
+user-space instructions rather than time, so figures are stable on a noisy
+machine. One worker serves N keep-alive requests of a typical browser request;
+the difference between two values of N divided by their difference cancels
+start-up and shutdown. Kernel work (syscalls) is not counted."""
+import glob
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from .servers import SERVER_BINARY, free_port
+
+BROWSER_REQUEST = (
+    b"GET /index.html?lang=en HTTP/1.1\r\nHost: www.example.com\r\nConnection: keep-alive\r\n"
+    b"Cache-Control: max-age=0\r\n"
+    b"sec-ch-ua: \"Chromium\";v=\"130\", \"Google Chrome\";v=\"130\", \"Not?A_Brand\";v=\"99\"\r\n"
+    b"sec-ch-ua-mobile: ?0\r\nsec-ch-ua-platform: \"Linux\"\r\nUpgrade-Insecure-Requests: 1\r\n"
+    b"User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    b"Chrome/130.0.0.0 Safari/537.36\r\n"
+    b"Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n"
+    b"Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: en-US,en;q=0.9\r\n"
+    b"Cookie: session=7f3a9c2e4b1d; theme=dark\r\n\r\n"
+)
+
+# Only the parser's own instructions: callgrind's toggle-collect on RequestParser.parse (mangled name).
+PARSER_SYMBOL = "$s6Server13RequestParserC5parse*"
+
+
+def _binary_without_debug_info(directory):
+    """Valgrind 3.19 cannot read the DWARF 5 that Swift 6 emits; the symbol table is enough."""
+    path = os.path.join(directory, "server")
+    subprocess.run(["objcopy", "--strip-debug", SERVER_BINARY, path], check=True)
+    return path
+
+
+def _serve(requests, extra_valgrind_flags):
+    directory = tempfile.mkdtemp(prefix="bench-callgrind-")
+    port = free_port()
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/callgrind.%p",
+               *extra_valgrind_flags, _binary_without_debug_info(directory),
+               "--host", "127.0.0.1", "--port", str(port),
+               "--workers", "1", "--log-level", "error"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        connection = _connect(port)
+        for _ in range(requests):
+            connection.sendall(BROWSER_REQUEST)
+            _read_response(connection)
+        connection.close()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+    counts = {}
+    for path in glob.glob(f"{directory}/callgrind.[0-9]*"):
+        with open(path) as profile:
+            text = profile.read()
+        totals = re.search(r"^(?:summary|totals): (\d+)", text, re.M)
+        counts[path] = int(totals.group(1)) if totals else 0
+    # The master forks the worker: the worker's profile is the one that did the work.
+    return max(counts.values())
+
+
+def _connect(port):
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=30)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _read_response(connection):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += connection.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+    while len(body) < length:
+        body += connection.recv(4096)
+
+
+def per_request(small=200, large=2200):
+    """(instructions per request through a worker, instructions per request in the parser)."""
+    whole = (_serve(large, []) - _serve(small, [])) / (large - small)
+    toggle = [f"--toggle-collect={PARSER_SYMBOL}"]
+    parser = (_serve(large, toggle) - _serve(small, toggle)) / (large - small)
+    return whole, parser

@@ -1,0 +1,72 @@
+"""Load runs with wrk: one thread (wrk needs one of the two cores), a Lua script
+that reports the run as JSON, and optional 16-deep pipelining."""
+import json
+import os
+import subprocess
+import tempfile
+
+REPORT_LUA = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    '\\nBENCH {"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, '
+    .. '"status": %d, "timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d}\\n',
+    summary.requests, summary.duration, errors.connect, errors.read, errors.write,
+    errors.status, errors.timeout, latency:percentile(50), latency:percentile(99), latency.max))
+end
+"""
+
+PIPELINE_LUA = """
+init = function(args)
+  local batch = {}
+  for i = 1, %d do batch[i] = wrk.format(nil, "/") end
+  pipelined = table.concat(batch)
+end
+request = function() return pipelined end
+"""
+
+
+class Scenario:
+    def __init__(self, key, title, connections, pipeline=1, close=False):
+        self.key = key
+        self.title = title
+        self.connections = connections
+        self.pipeline = pipeline
+        self.close = close
+
+    def script(self, directory):
+        path = os.path.join(directory, f"{self.key}.lua")
+        with open(path, "w") as lua:
+            if self.pipeline > 1:
+                lua.write(PIPELINE_LUA % self.pipeline)
+            lua.write(REPORT_LUA)
+        return path
+
+    def command(self, port, seconds, script):
+        command = ["wrk", "-t1", f"-c{self.connections}", f"-d{seconds}s", "--timeout", "5s", "-s", script]
+        if self.close:
+            command += ["-H", "Connection: close"]
+        return command + [f"http://127.0.0.1:{port}/"]
+
+
+SCENARIOS = [
+    Scenario("keepalive64", "keep-alive, 64 connections", 64),
+    Scenario("keepalive512", "keep-alive, 512 connections", 512),
+    Scenario("pipelined", "pipelined 16 deep, 64 connections", 64, pipeline=16),
+    Scenario("close", "new connection per request, 64 connections", 64, close=True),
+]
+
+
+def run(scenario, port, seconds):
+    """Runs wrk once; returns (result dict, exact command)."""
+    directory = tempfile.mkdtemp(prefix="bench-wrk-")
+    command = scenario.command(port, seconds, scenario.script(directory))
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    line = next((l for l in output.splitlines() if l.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no report: {output[-500:]}")
+    result = json.loads(line[6:])
+    seconds_run = result["duration_us"] / 1e6
+    result["rps"] = result["requests"] / seconds_run if seconds_run else 0.0
+    result["errors"] = result["connect"] + result["read"] + result["write"] + result["status"]
+    return result, " ".join(command)

@@ -1,0 +1,42 @@
+"""Memory per idle keep-alive connection: open N connections, send one request
+on each, read its response, hold them all open, and compare the server's total
+resident memory with its idle figure."""
+import socket
+import time
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+
+
+def open_idle_connections(port, count, deadline_seconds=120):
+    """Returns the connections that were answered; closes the ones that were not."""
+    held, failed = [], 0
+    deadline = time.monotonic() + deadline_seconds
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        try:
+            connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+            connection.sendall(REQUEST)
+            if not connection.recv(4096).startswith(b"HTTP/1.1 200"):
+                raise OSError("not a 200 response")
+            held.append(connection)
+        except OSError:
+            failed += 1
+    return held, failed
+
+
+def measure(server, count):
+    """Starts `server`, measures idle and loaded memory, stops it."""
+    server.start()
+    try:
+        time.sleep(1.0)
+        idle = server.resident_bytes()
+        held, failed = open_idle_connections(server.port, count)
+        time.sleep(1.0)
+        loaded = server.resident_bytes()
+        for connection in held:
+            connection.close()
+    finally:
+        server.stop()
+    per_connection = (loaded - idle) / len(held) if held else float("nan")
+    return {"idle": idle, "loaded": loaded, "held": len(held), "failed": failed, "per_connection": per_connection}

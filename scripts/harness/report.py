@@ -1,0 +1,122 @@
+"""benchmarks/results.md and its chart, from the harness's measurements."""
+import statistics
+
+
+def summarise(samples):
+    """Median and spread (min..max) of each figure over the repetitions."""
+    def spread(key):
+        values = [sample[key] for sample in samples]
+        return statistics.median(values), min(values), max(values)
+    return {
+        "rps": spread("rps"),
+        "p50_us": spread("p50_us"),
+        "p99_us": spread("p99_us"),
+        "max_us": spread("max_us"),
+        "errors": sum(sample["errors"] for sample in samples),
+        "timeouts": sum(sample["timeout"] for sample in samples),
+    }
+
+
+def _latency(microseconds):
+    return f"{microseconds / 1000:.2f} ms" if microseconds >= 1000 else f"{microseconds:.0f} µs"
+
+
+def _percentile(spread):
+    """wrk reports 0 when its coordinated-omission correction moves samples below the minimum."""
+    median, low, _ = spread
+    return "n/a" if low == 0 else _latency(median)
+
+
+def _bytes(count):
+    return f"{count / (1024 * 1024):.1f} MiB"
+
+
+def scenario_table(scenario, summaries, reference):
+    lines = [f"### {scenario.title}", "",
+             "| server | requests/s (median) | spread (min–max) | vs nginx | p50 | p99 | max | errors | timeouts |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    nginx_rps = summaries.get(reference, {}).get("rps", (0,))[0]
+    for name, summary in summaries.items():
+        median, low, high = summary["rps"]
+        ratio = f"{median / nginx_rps:.2f}×" if nginx_rps else "–"
+        lines.append(f"| {name} | {median:,.0f} | {low:,.0f}–{high:,.0f} | {ratio} | "
+                     f"{_latency(summary['p50_us'][0])} | {_percentile(summary['p99_us'])} | "
+                     f"{_latency(summary['max_us'][0])} | "
+                     f"{summary['errors']} | {summary['timeouts']} |")
+    return "\n".join(lines) + "\n"
+
+
+def memory_table(memory, count):
+    lines = ["| server | idle RSS | RSS holding connections | connections held | bytes per connection |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, figures in memory.items():
+        lines.append(f"| {name} | {_bytes(figures['idle'])} | {_bytes(figures['loaded'])} | "
+                     f"{figures['held']:,} of {count:,} | {figures['per_connection']:,.0f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(path, context):
+    machine = context["machine"]
+    parts = [
+        "# Benchmark results",
+        "",
+        f"Written by `{context['invocation']}` on {context['date']}. Every figure below comes from that run;",
+        "servers alternate within each repetition and the order rotates between repetitions.",
+        "",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores, Linux {machine['kernel']}",
+        f"- Load generator: {machine['wrk']}, one thread (`wrk -t1`), on the same machine as the servers",
+        f"- Peers: {machine['nginx']} ({context['workers']} workers, `return 200`, reuseport, access log off); "
+        "Hummingbird 2 (`benchmarks/peers/hello-hummingbird`, release build)",
+        f"- Mode: {context['mode']}: {context['repetitions']} repetitions of {context['seconds']} s per run",
+        "",
+        "## Requests per second and latency",
+        "",
+    ]
+    for scenario in context["scenarios"]:
+        parts.append(scenario_table(scenario, context["summaries"][scenario.key], "nginx"))
+    parts += ["Latency is measured by wrk per request, or per batch of 16 in the pipelined scenario. wrk corrects",
+              "its latencies for coordinated omission assuming one request per interval; with pipelining that",
+              "correction can push samples below the minimum, and wrk then reports a percentile of 0, shown as n/a.",
+              "", "![requests per second by scenario](results.png)", ""]
+    if context.get("memory"):
+        parts += [f"## Memory per idle keep-alive connection", "",
+                  "Total resident memory of every process of the server (master and workers), idle and while "
+                  f"{context['memory_count']:,} keep-alive connections that have each been answered once are held "
+                  "open. Kernel socket memory is not part of any process's RSS and is the same for all.", "",
+                  memory_table(context["memory"], context["memory_count"])]
+    if context.get("instructions"):
+        whole, parser = context["instructions"]
+        parts += ["## Instructions per request (callgrind)", "",
+                  "User-space instructions counted by `valgrind --tool=callgrind` for a 595-byte browser request "
+                  "on one keep-alive connection to one worker (difference of two runs, so start-up cancels out). "
+                  "Stable across runs, unlike wall-clock time; syscalls' kernel work is not included.", "",
+                  "| what | instructions per request |", "| --- | ---: |",
+                  f"| one request through a worker (epoll dispatch, read, parse, handler, serialise, write) | {whole:,.0f} |",
+                  f"| the parser alone (`RequestParser.parse`) | {parser:,.0f} |", ""]
+    parts += ["## Commands", "", "Every wrk command, exactly as run (ports differ per run):", "", "```"]
+    parts += sorted(set(context["commands"]))
+    parts += ["```", "", "Servers:", "", "```"]
+    parts += sorted(set(context["server_commands"]))
+    parts += ["```", ""]
+    with open(path, "w") as out:
+        out.write("\n".join(parts))
+
+
+def write_chart(path, pyplot, scenarios, summaries):
+    figure, axes = pyplot.subplots(1, len(scenarios), figsize=(4.2 * len(scenarios), 4.8))
+    for axis, scenario in zip(axes, scenarios):
+        names = list(summaries[scenario.key].keys())
+        values = [summaries[scenario.key][name]["rps"][0] / 1000 for name in names]
+        colours = ["#4c72b0" if name.startswith("server") else "#dd8452" if name == "nginx" else "#55a868"
+                   for name in names]
+        axis.barh(names, values, color=colours)
+        axis.invert_yaxis()
+        axis.set_title(scenario.title, fontsize=10)
+        axis.set_xlabel("thousand requests/s (median)")
+        for index, value in enumerate(values):
+            axis.text(value, index, f" {value:,.0f}k", va="center", fontsize=8)
+        axis.margins(x=0.25)
+        if axis is not axes[0]:
+            axis.set_yticklabels([])
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)

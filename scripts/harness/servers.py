@@ -1,0 +1,147 @@
+"""The servers under test: this project's `server` in its four flag combinations,
+nginx with a configuration written here, and the Hummingbird peer."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HUMMINGBIRD_DIR = os.path.join(ROOT, "benchmarks", "peers", "hello-hummingbird")
+HUMMINGBIRD_BINARY = os.path.join(HUMMINGBIRD_DIR, ".build", "release", "HelloHummingbird")
+SERVER_BINARY = os.path.join(ROOT, ".build", "release", "server")
+
+NGINX_CONF = """\
+worker_processes {workers};
+worker_rlimit_nofile {nofile};
+daemon off;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log crit;
+events {{ worker_connections {nofile}; }}
+http {{
+    access_log off;
+    default_type text/plain;
+    keepalive_requests 1000000000;
+    keepalive_timeout 600s;
+    server {{
+        listen 127.0.0.1:{port} reuseport backlog=4096;
+        location / {{ return 200 "pid 12345\\n"; }}
+    }}
+}}
+"""
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """A server process tree started in its own session, so it can be stopped whole."""
+
+    def __init__(self, name, make_command, kind):
+        self.name = name
+        self.kind = kind  # "ours", "nginx" or "hummingbird"
+        self.make_command = make_command
+        self.process = None
+        self.port = None
+        self.command = None
+
+    def start(self):
+        self.port = free_port()
+        self.command = self.make_command(self.port)
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited at startup ({' '.join(self.command)})")
+            if http_get_ok(self.port):
+                return
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer within 60 s")
+
+    def stop(self):
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+        self.process = None
+
+    def pids(self):
+        """The root process and every descendant (workers)."""
+        children = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+                    children.setdefault(ppid, []).append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    continue
+        found, pending = [], [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            found.append(pid)
+            pending.extend(children.get(pid, []))
+        return found
+
+    def resident_bytes(self):
+        """Total resident memory (VmRSS) of the whole process tree."""
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/status") as status:
+                    for line in status:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        return total
+
+
+def http_get_ok(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
+            connection.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            return connection.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+def ours(flags, workers):
+    label = "server " + (" ".join(flags) if flags else "(default)")
+    return Server(label, lambda port: [SERVER_BINARY, "--host", "127.0.0.1", "--port", str(port),
+                                       "--workers", str(workers), "--log-level", "error", *flags], "ours")
+
+
+def nginx(workers, nofile):
+    directory = tempfile.mkdtemp(prefix="bench-nginx-")
+
+    def command(port):
+        path = os.path.join(directory, "nginx.conf")
+        with open(path, "w") as conf:
+            conf.write(NGINX_CONF.format(workers=workers, nofile=nofile, dir=directory, port=port))
+        return ["nginx", "-p", directory, "-c", path]
+    return Server("nginx", command, "nginx")
+
+
+def hummingbird():
+    return Server("hummingbird", lambda port: [HUMMINGBIRD_BINARY, str(port)], "hummingbird")
+
+
+def build(with_hummingbird):
+    subprocess.run(["swift", "build", "-c", "release", "--product", "server"], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
+    if with_hummingbird:
+        subprocess.run(["swift", "build", "-c", "release"], cwd=HUMMINGBIRD_DIR, check=True,
+                       stdout=subprocess.DEVNULL)
