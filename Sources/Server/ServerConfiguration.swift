@@ -25,6 +25,10 @@ public struct ServerConfiguration: Sendable {
     public var triggerMode = TriggerMode.level
     /// Bounds on a single request.
     public var limits = RequestLimits()
+    /// Per-connection timeouts.
+    public var timeouts = TimeoutDurations()
+    /// Connections one worker holds at most; past it the worker stops accepting until one closes.
+    public var maxConnections = 10_000
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -47,6 +51,14 @@ public struct ServerConfiguration: Sendable {
         }
         guard limits.maxHeaderBytes >= 256 else {
             throw ConfigurationError("--max-header-size must be at least 256 bytes (got \(limits.maxHeaderBytes))")
+        }
+        guard limits.maxRequestLineBytes >= 64 else {
+            throw ConfigurationError("--max-request-line must be at least 64 bytes (got \(limits.maxRequestLineBytes))")
+        }
+        guard maxConnections >= 1 else { throw ConfigurationError("--max-connections must be at least 1 (got \(maxConnections))") }
+        for (flag, milliseconds) in [("--header-timeout", timeouts.header), ("--keepalive-timeout", timeouts.keepAlive),
+                                     ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write)] {
+            guard milliseconds >= 1 else { throw ConfigurationError("\(flag) must be positive") }
         }
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")

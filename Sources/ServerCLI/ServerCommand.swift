@@ -34,6 +34,24 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Largest request body in bytes; larger gets 413.")
     var maxBodySize = RequestLimits().maxBodyBytes
 
+    @Option(help: "Longest request line in bytes; longer gets 414.")
+    var maxRequestLine = RequestLimits().maxRequestLineBytes
+
+    @Option(help: "Connections one worker holds at most; past it, it stops accepting until one closes.")
+    var maxConnections = ServerConfiguration().maxConnections
+
+    @Option(help: "Seconds a client has to send a whole header block; then 408 and close.")
+    var headerTimeout = Seconds(milliseconds: TimeoutDurations().header)
+
+    @Option(help: "Seconds an idle keep-alive connection is kept open.")
+    var keepaliveTimeout = Seconds(milliseconds: TimeoutDurations().keepAlive)
+
+    @Option(help: "Seconds a client may pause while sending a body; then 408 and close.")
+    var bodyTimeout = Seconds(milliseconds: TimeoutDurations().body)
+
+    @Option(help: "Seconds a client may leave responses unread before it is closed.")
+    var writeTimeout = Seconds(milliseconds: TimeoutDurations().write)
+
     @Option(help: "Least severe log level written to stderr.")
     var logLevel = Logger.Level.info
 
@@ -47,6 +65,12 @@ struct ServerCommand: ParsableCommand {
         configuration.triggerMode = edgeTriggered ? .edge : .level
         configuration.limits.maxHeaderBytes = maxHeaderSize
         configuration.limits.maxBodyBytes = maxBodySize
+        configuration.limits.maxRequestLineBytes = maxRequestLine
+        configuration.maxConnections = maxConnections
+        configuration.timeouts.header = headerTimeout.milliseconds
+        configuration.timeouts.keepAlive = keepaliveTimeout.milliseconds
+        configuration.timeouts.body = bodyTimeout.milliseconds
+        configuration.timeouts.write = writeTimeout.milliseconds
         return configuration
     }
 
@@ -71,6 +95,26 @@ struct ServerCommand: ParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// A flag value in seconds, fractions allowed ("0.5"), kept as milliseconds.
+struct Seconds: ExpressibleByArgument, CustomStringConvertible {
+    let milliseconds: Int
+
+    init(milliseconds: Int) {
+        self.milliseconds = milliseconds
+    }
+
+    init?(argument: String) {
+        guard let seconds = Double(argument), seconds.isFinite, seconds > 0, seconds < 1e6 else { return nil }
+        milliseconds = max(1, Int((seconds * 1000).rounded()))
+    }
+
+    var description: String {
+        milliseconds % 1000 == 0 ? "\(milliseconds / 1000)" : "\(Double(milliseconds) / 1000)"
+    }
+
+    var defaultValueDescription: String { description }
+}
 
 @main
 enum Main {

@@ -36,8 +36,8 @@ final class Benchmarks: XCTestCase {
         let nanoseconds = request.withUnsafeBytes { bytes in
             Measure.medianNanoseconds(iterations: 200_000) { iterations in
                 for _ in 0..<iterations {
-                    var scanned = 0
-                    if case .complete(let head) = parser.parse(bytes, scanned: &scanned) { parsedBytes &+= head.totalLength }
+                    var scanned = ParseProgress()
+                    if case .complete(let head) = parser.parse(bytes, progress: &scanned) { parsedBytes &+= head.totalLength }
                 }
             }
         }
@@ -53,8 +53,8 @@ final class Benchmarks: XCTestCase {
         let output = ByteBuffer(capacity: 64 * 1024)
         let body = ResponseBody.bytes(Array("pid 12345\n".utf8))
         let nanoseconds = Self.wrkRequest.withUnsafeBytes { bytes -> Double in
-            var scanned = 0
-            guard case .complete(let head) = parser.parse(bytes, scanned: &scanned) else { return .nan }
+            var scanned = ParseProgress()
+            guard case .complete(let head) = parser.parse(bytes, progress: &scanned) else { return .nan }
             return Measure.medianNanoseconds(iterations: 500_000) { iterations in
                 for _ in 0..<iterations {
                     writer.write(Response(body: body), for: head, keepAlive: true, into: output)

@@ -34,6 +34,11 @@ package final class ByteBuffer {
         UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
+    /// The unread bytes, writable in place (to decode a chunked body). Valid until the buffer is next mutated.
+    var mutableReadableBytes: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: storage + readerIndex, count: readableCount)
+    }
+
     /// Marks `count` bytes as consumed; an emptied buffer rewinds to its start.
     func consume(_ count: Int) {
         precondition(count <= readableCount, "consumed more bytes than are readable")

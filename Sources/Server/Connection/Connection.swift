@@ -12,17 +12,39 @@ package final class Connection {
     var input: ByteBuffer?
     /// Responses the socket did not take yet, if any.
     var output: ByteBuffer?
-    /// How far the parser has searched `input` for the end of the header block.
-    var scanned = 0
+    /// How far the parser got with the request at the front of `input`.
+    var progress = ParseProgress()
+    /// `100 Continue` was sent for the request at the front of `input`.
+    var sentContinue = false
     /// Close once `output` is flushed: the last response said `Connection: close`.
     var closeAfterFlush = false
+    /// After the final response, shut the write side and drain what the client
+    /// still sends before closing, so it reads the response instead of a reset.
+    var lingerAfterFlush = false
+    /// The write side is shut; input is read only to be discarded.
+    var lingering = false
     /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
     var peerHungUp = false
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
     var watchingWritable = false
 
+    // Timer state, owned by ConnectionTimers: which timeout is armed, when it
+    // expires, and the neighbours on that timeout's deadline list.
+    var timeout: Timeout?
+    var deadline = 0
+    unowned(unsafe) var timerPrevious: Connection?
+    unowned(unsafe) var timerNext: Connection?
+
     package init(socket: Socket, token: UInt64) {
         self.socket = socket
         self.token = token
+    }
+
+    /// The timeout that fits what the connection is waiting for now.
+    var pendingTimeout: Timeout {
+        if lingering { return .linger }
+        if output != nil { return .write }
+        guard input != nil else { return .keepAlive }
+        return progress.awaitingBody ? .body : .header
     }
 }

@@ -12,6 +12,8 @@ package enum ConnectionStatus: Equatable {
     case idle
     /// Keep it; output is pending, so wait for writability (and read nothing meanwhile).
     case outputPending
+    /// Keep it; it used up its share of this loop turn with input still unread: serve it again next turn.
+    case yielded
     /// Close it.
     case closed
 }
@@ -26,6 +28,9 @@ package final class ConnectionDriver {
 
     /// Bytes asked of the kernel per read into the shared buffer.
     static let readSize = 64 * 1024
+    /// Reads one connection may do per loop turn, so a client flooding pipelined
+    /// requests cannot starve the others (edge-triggered mode would otherwise drain it forever).
+    static let readsPerTurn = 16
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger) {
         parser = RequestParser(limits: limits)
@@ -46,9 +51,10 @@ package final class ConnectionDriver {
     /// it raises no further edge, so once the peer has hung up the loop reads on
     /// until it sees the end of file.
     package func readable(_ connection: Connection) -> ConnectionStatus {
+        if connection.lingering { return drain(connection) }
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return .outputPending }
-        while true {
+        for _ in 0..<Self.readsPerTurn {
             let input = connection.input ?? scratchInput
             let space = input.writableSpace(minimum: connection.input == nil ? Self.readSize : 4096)
             let outcome: ReadOutcome
@@ -65,8 +71,11 @@ package final class ConnectionDriver {
             respond(to: input, on: connection)
             keepLeftover(of: input, in: connection)
             let status = flush(connection)
-            if status != .idle || (count < space.count && !connection.peerHungUp) { return status }
+            if status != .idle || connection.lingering || (count < space.count && !connection.peerHungUp) {
+                return status
+            }
         }
+        return .yielded
     }
 
     /// The socket is writable: send pending output, then go back to reading.
@@ -78,33 +87,56 @@ package final class ConnectionDriver {
         return status == .idle ? readable(connection) : status
     }
 
+    /// The client took too long: answer `status` (408) if a request had started, then close.
+    func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
+        guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
+        connection.input = nil
+        writer.writeError(status, into: scratchOutput)
+        connection.closeAfterFlush = true
+        connection.lingerAfterFlush = true
+        return flush(connection)
+    }
+
     /// Answers every complete request at the front of `input`, appending the
     /// responses to the shared output buffer, in request order.
     private func respond(to input: ByteBuffer, on connection: Connection) {
         while !connection.closeAfterFlush && !input.isEmpty {
-            let bytes = input.readableBytes
-            switch parser.parse(bytes, scanned: &connection.scanned) {
+            switch parser.parse(input.readableBytes, progress: &connection.progress) {
             case .incomplete:
+                sendContinueIfExpected(connection)
                 return
             case .invalid(let status):
                 writer.writeError(status, into: scratchOutput)
-                refuseFurtherInput(input, connection)
-            case .complete(let head):
+                refuseFurtherInput(input, connection, linger: true)
+            case .complete(var head):
+                if head.isChunked { head.bodyLength = ChunkedBody.decode(input.mutableReadableBytes, from: head.headLength) }
                 var response = Response()
-                handler.respond(to: Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(parser.headers)),
+                handler.respond(to: Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers)),
                                 with: &response)
                 let keepAlive = head.keepAlive && !response.closeConnection
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
                 input.consume(head.totalLength)
-                connection.scanned = 0
-                if !keepAlive { refuseFurtherInput(input, connection) }
+                connection.progress = ParseProgress()
+                connection.sentContinue = false
+                // Bytes after a closing response would be read by nobody: linger so they cause no reset.
+                if !keepAlive { refuseFurtherInput(input, connection, linger: !input.isEmpty) }
             }
         }
     }
 
+    /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this
+    /// interim response before sending the body (a request refused on its head gets
+    /// its final status instead, from the parser).
+    private func sendContinueIfExpected(_ connection: Connection) {
+        guard connection.progress.awaitingBody && connection.progress.expectsContinue && !connection.sentContinue else { return }
+        scratchOutput.append("HTTP/1.1 100 Continue\r\n\r\n")
+        connection.sentContinue = true
+    }
+
     /// After a response that closes the connection nothing else is answered.
-    private func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection) {
+    private func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
         connection.closeAfterFlush = true
+        connection.lingerAfterFlush = linger
         input.clear()
     }
 
@@ -142,7 +174,30 @@ package final class ConnectionDriver {
             }
         }
         connection.output = nil
-        // close(2) sends the FIN after the queued response; a shutdown first would cost a syscall for nothing.
-        return connection.closeAfterFlush ? .closed : .idle
+        guard connection.closeAfterFlush else { return .idle }
+        guard connection.lingerAfterFlush else { return .closed }  // close(2) sends the FIN after the response
+        startLingering(connection)
+        return drain(connection)
+    }
+
+    /// Like nginx's lingering close: shut the write side (the client reads the
+    /// response, then EOF) and keep reading, to discard what the client still
+    /// sends, until it closes too or the linger timeout ends it. Closing with
+    /// unread bytes would make the kernel send a reset that can destroy the
+    /// response before the client has read it.
+    private func startLingering(_ connection: Connection) {
+        connection.lingering = true
+        connection.input = nil
+        connection.socket.shutdownWrite()
+    }
+
+    private func drain(_ connection: Connection) -> ConnectionStatus {
+        for _ in 0..<Self.readsPerTurn {
+            let space = scratchInput.writableSpace(minimum: Self.readSize)
+            let outcome = (try? connection.socket.read(into: space)) ?? .closed
+            guard case .bytes(let count) = outcome else { return outcome == .wouldBlock ? .idle : .closed }
+            if count < space.count && !connection.peerHungUp { return .idle }
+        }
+        return .yielded
     }
 }

@@ -9,9 +9,50 @@ enum Bytes {
 
     @inline(__always)
     static func isTokenChar(_ byte: UInt8) -> Bool {
-        if byte < 64 { return tokenMaskLow & (1 << UInt64(byte)) != 0 }
-        if byte < 128 { return tokenMaskHigh & (1 << UInt64(byte - 64)) != 0 }
+        inMask(byte, low: tokenMaskLow, high: tokenMaskHigh)
+    }
+
+    // uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2): unreserved, pct-encoded, sub-delims,
+    // ":" and the brackets of an IPv6 literal. No "@": a Host field carries no userinfo.
+    private static let authorityMaskLow: UInt64 = 0x2FFF_7FF2_0000_0000
+    private static let authorityMaskHigh: UInt64 = 0x47FF_FFFE_AFFF_FFFE
+
+    static func isAuthorityChar(_ byte: UInt8) -> Bool {
+        inMask(byte, low: authorityMaskLow, high: authorityMaskHigh)
+    }
+
+    @inline(__always)
+    private static func inMask(_ byte: UInt8, low: UInt64, high: UInt64) -> Bool {
+        if byte < 64 { return low & (1 << UInt64(byte)) != 0 }
+        if byte < 128 { return high & (1 << UInt64(byte - 64)) != 0 }
         return false
+    }
+
+    /// Whether every byte of `span` satisfies `rule`.
+    static func all(_ base: UnsafePointer<UInt8>, _ span: Span, satisfy rule: (UInt8) -> Bool) -> Bool {
+        for index in Int(span.start)..<span.end where !rule(base[index]) { return false }
+        return true
+    }
+
+    /// Calls `body` with each element of a comma-separated list (RFC 9110 §5.6.1): the
+    /// leading token, and whether anything (parameters, stray bytes) follows it. Empty
+    /// elements are skipped, as the list syntax allows.
+    static func forEachListElement(_ base: UnsafePointer<UInt8>, _ value: Span, _ body: (Span, Bool) -> Void) {
+        var index = Int(value.start)
+        while index < value.end {
+            while index < value.end && (base[index] == .space || base[index] == .tab) { index += 1 }
+            let start = index
+            while index < value.end && isTokenChar(base[index]) { index += 1 }
+            let token = Span(start: start, count: index - start)
+            while index < value.end && (base[index] == .space || base[index] == .tab) { index += 1 }
+            var hasMore = false
+            while index < value.end && base[index] != UInt8(ascii: ",") {
+                hasMore = true
+                index += 1
+            }
+            if token.count > 0 || hasMore { body(token, hasMore) }
+            index += 1  // past the comma
+        }
     }
 
     /// Field-value bytes (RFC 9110 §5.5): visible ASCII, space, tab and obs-text; no other control bytes.

@@ -62,9 +62,9 @@ public struct Request {
     /// Whether the connection stays open after this request's response.
     public var keepAlive: Bool { head.keepAlive }
 
-    /// The body (Content-Length bytes; empty when there is none).
+    /// The body: Content-Length bytes or the decoded chunks (empty when there is none).
     public var body: ByteSlice {
-        ByteSlice(bytes: UnsafeRawBufferPointer(start: base + head.headLength, count: head.contentLength))
+        ByteSlice(bytes: UnsafeRawBufferPointer(start: base + head.headLength, count: head.bodyLength))
     }
 
     /// How many header fields the request carried.

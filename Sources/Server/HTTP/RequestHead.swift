@@ -35,15 +35,32 @@ package struct RequestHead {
     var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
     var headLength: Int
-    /// The body's length from Content-Length (0 when absent).
-    var contentLength: Int
+    /// The body's length: Content-Length, or the decoded size of a chunked body (0 when there is none).
+    var bodyLength: Int
+    /// The whole message's length in the buffer: head plus body as sent (chunk framing included).
+    package var totalLength: Int
+    /// The body is sent with the chunked transfer coding (RFC 9112 §7.1).
+    var isChunked: Bool
+    /// The client sent `Expect: 100-continue` and waits for 100 before sending the body (RFC 9110 §10.1.1).
+    var expectsContinue: Bool
     /// Whether the connection stays open after the response (RFC 9112 §9.3).
     var keepAlive: Bool
     /// A HEAD request: the response carries headers only (RFC 9110 §9.3.2).
     var isHead: Bool
+}
 
-    /// The whole request's length: head plus body.
-    package var totalLength: Int { headLength + contentLength }
+/// How far the parser got with a request that has not fully arrived.
+package struct ParseProgress {
+    /// Where the search for the end of the header block resumes.
+    var headScanned = 0
+    /// The head is complete and valid; only (part of) the body is missing.
+    var awaitingBody = false
+    /// Of a request awaiting its body: the client waits for `100 Continue` first.
+    var expectsContinue = false
+    /// Of a chunked body: how far its chunks have been checked.
+    var chunks = ChunkProgress()
+
+    package init() {}
 }
 
 /// Bounds on what one request may hold; requests beyond them are refused, not buffered.

@@ -31,27 +31,46 @@ package final class RequestParser {
 
     /// Parses the request at the start of `bytes`.
     ///
-    /// - Parameter scanned: where the search for the end of the header block
-    ///   resumes; start at 0 for a new request and pass the same variable back
-    ///   with more bytes. It is meaningless after a complete or invalid result.
+    /// - Parameter progress: how far earlier calls got with the same request;
+    ///   start with a fresh value for each request and pass the same variable back
+    ///   with more bytes, so nothing already scanned is scanned again.
     @inline(never)  // So profilers and callgrind (scripts/bench) can attribute the parser's cost.
-    package func parse(_ bytes: UnsafeRawBufferPointer, scanned: inout Int) -> ParseResult {
+    package func parse(_ bytes: UnsafeRawBufferPointer, progress: inout ParseProgress) -> ParseResult {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count
         let start = Self.leadingEmptyLines(base, count)
-        switch Self.findHeadEnd(base, count, from: max(scanned, start)) {
+        switch Self.findHeadEnd(base, count, from: max(progress.headScanned, start)) {
         case .notYet(let resumeAt):
-            scanned = resumeAt
+            progress.headScanned = resumeAt
             return limitExceeded(base, start: start, count: count) ?? .incomplete
         case .found(let headEnd, let lastLineStart):
             // Leading empty lines count towards the limit, or a stream of them would grow the buffer forever.
             if headEnd > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
+            progress.headScanned = lastLineStart  // while the body arrives, this head is found again at once
             let result = parseHead(base, start: start, headEnd: headEnd)
-            if case .complete(let head) = result, head.totalLength > count {
-                scanned = lastLineStart  // the body is still arriving: find this head again at once
-                return .incomplete
-            }
-            return result
+            guard case .complete(var head) = result else { return result }
+            return frameBody(of: &head, base, count, &progress)
+        }
+    }
+
+    /// Finds where the body ends: Content-Length bytes, or the end of the last chunk.
+    private func frameBody(of head: inout RequestHead, _ base: UnsafePointer<UInt8>, _ count: Int,
+                           _ progress: inout ParseProgress) -> ParseResult {
+        progress.expectsContinue = head.expectsContinue
+        guard head.isChunked else {
+            progress.awaitingBody = head.totalLength > count
+            return progress.awaitingBody ? .incomplete : .complete(head)
+        }
+        switch ChunkedBody.scan(base, count: count, from: head.headLength, limits: limits, progress: &progress.chunks) {
+        case .incomplete:
+            progress.awaitingBody = true
+            return .incomplete
+        case .invalid(let status):
+            return .invalid(status)
+        case .complete(let end, let bodyLength):
+            head.totalLength = end
+            head.bodyLength = bodyLength
+            return .complete(head)
         }
     }
 
@@ -129,10 +148,11 @@ package final class RequestParser {
             return .invalid(status)
         }
         let isHead = line.method.count == 4 && Bytes.equal(base, line.method, "HEAD")
+        let bodyLength = fields.contentLength ?? 0
         return .complete(RequestHead(
             method: line.method, target: line.target, version: line.version,
-            headerCount: headerCount, headLength: headEnd,
-            contentLength: fields.contentLength ?? 0,
+            headerCount: headerCount, headLength: headEnd, bodyLength: bodyLength, totalLength: headEnd + bodyLength,
+            isChunked: fields.isChunked, expectsContinue: fields.expectsContinue(version: line.version),
             keepAlive: fields.keepAlive(version: line.version), isHead: isHead))
     }
 }

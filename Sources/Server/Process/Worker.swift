@@ -37,9 +37,10 @@ struct Worker {
         let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
         let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
                                       handler: makeHandler(), logger: logger)
+        let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
+                                          maxConnections: configuration.maxConnections)
         let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
-                                 mode: configuration.triggerMode, driver: driver,
-                                 dateCache: dateCache, logger: logger)
+                                 settings: settings, driver: driver, dateCache: dateCache, logger: logger)
         try loop.run()
     }
 }

@@ -1,52 +1,61 @@
 // EventLoop: a worker's reactor. It waits on epoll and dispatches each ready
 // descriptor: the listener (accept new connections), the signalfd (stop), or a
-// connection (handed to the ConnectionDriver). Everything that differs between
-// level- and edge-triggered operation comes from the TriggerMode value.
+// connection (handed to the ConnectionDriver); then it expires the timeouts
+// that are due. Everything that differs between level- and edge-triggered
+// operation comes from the TriggerMode value.
 import CEventPoll
 import Glibc
 import Logging
 
 final class EventLoop {
     private let epoll: Epoll
-    private let listener: Listener
-    private let listenerEvents: UInt32
     private let signals: SignalDescriptor
     private let mode: TriggerMode
     private let driver: ConnectionDriver
     private let dateCache: DateCache
     private let logger: Logger
     private var connections = ConnectionTable()
+    private let timers: ConnectionTimers
+    private var gate: AcceptGate
+    /// Connections that yielded with input unread, to serve again next turn.
+    private var servedAgainNextTurn: [Connection] = []
     private var running = true
-    /// Set while accepting is paused after the process ran out of descriptors.
-    private var acceptingResumesAt: Int?
+    /// The monotonic clock, read once per loop turn.
+    private var now = Clock.monotonicMilliseconds()
 
-    /// How long accepting pauses when the process or system is out of descriptors,
-    /// instead of retrying in a loop: connections wait in the kernel's queue meanwhile.
-    static let acceptPauseMilliseconds = 100
+    struct Settings {
+        var mode: TriggerMode
+        var timeouts: TimeoutDurations
+        var maxConnections: Int
+    }
 
-    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, mode: TriggerMode,
+    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: Settings,
          driver: ConnectionDriver, dateCache: DateCache, logger: Logger) throws(SystemError) {
         epoll = try Epoll()
-        self.listener = listener
-        listenerEvents = mode.listenerEvents(exclusive: sharedListener)
         self.signals = signals
-        self.mode = mode
+        mode = settings.mode
         self.driver = driver
         self.dateCache = dateCache
         self.logger = logger
+        timers = ConnectionTimers(settings.timeouts)
+        gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
+                          maxConnections: settings.maxConnections)
     }
 
     /// Serves until a stop signal arrives, then closes every connection.
     func run() throws(SystemError) {
-        try epoll.add(listener.fd, events: listenerEvents, token: ReservedToken.listener)
+        try gate.open(in: epoll)
         try epoll.add(signals.fd, events: CEP_EPOLLIN, token: ReservedToken.signals)
         while running {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
+            now = Clock.monotonicMilliseconds()
             dateCache.refresh(now: Clock.wallClockSeconds())
-            resumeAcceptingIfDue()
             for index in 0..<ready {
                 dispatch(epoll.event(at: index))
             }
+            serveYieldedConnections()
+            expireTimeouts()
+            gate.update(openConnections: connections.count, now: now, epoll: epoll, logger: logger)
         }
         closeAllConnections()
     }
@@ -61,15 +70,12 @@ final class EventLoop {
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else { return }
             if event.peerHungUp { connection.peerHungUp = true }
-            let status: ConnectionStatus
             if connection.output != nil && event.isWritable {
-                status = driver.writable(connection)
+                apply(driver.writable(connection), to: connection)
             } else if event.isReadable {
-                status = driver.readable(connection)
-            } else {
-                return  // EPOLLOUT with nothing to send: edge mode reports it once per connection.
+                apply(driver.readable(connection), to: connection)
             }
-            apply(status, to: connection)
+            // Otherwise EPOLLOUT with nothing to send: edge mode reports it once per connection.
         }
     }
 
@@ -77,32 +83,40 @@ final class EventLoop {
 
     private func acceptConnections() {
         var accepted = 0
-        while accepted < mode.acceptsPerEvent && acceptingResumesAt == nil {
+        while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
             do {
                 guard let next = try listener.accept() else { return }
                 socket = next
             } catch {
-                handleAcceptFailure(error)
+                gate.acceptFailed(error, now: now, epoll: epoll, logger: logger)
                 return
             }
+            gate.acceptSucceeded()
             let connection = connections.insert(socket)
             do {
                 try epoll.add(socket.fd, events: mode.connectionEvents, token: connection.token)
             } catch {
                 logger.error("\(error)")
                 close(connection)
+                continue
             }
+            timers.arm(connection, .header, now: now)
             accepted += 1
         }
     }
 
-    /// Level-triggered mode asks for EPOLLOUT only while output is pending; edge mode registered it once.
+    private var listener: Listener { gate.listener }
+
+    /// Updates registration and timer for the connection's new state. Level-triggered
+    /// mode asks for EPOLLOUT only while output is pending; edge mode registered it once.
     private func apply(_ status: ConnectionStatus, to connection: Connection) {
         if status == .closed {
             close(connection)
             return
         }
+        if status == .yielded { servedAgainNextTurn.append(connection) }
+        rearmTimer(connection)
         let wantsWritable = status == .outputPending
         guard wantsWritable != connection.watchingWritable else { return }
         connection.watchingWritable = wantsWritable
@@ -115,8 +129,41 @@ final class EventLoop {
         }
     }
 
+    /// The header deadline runs from a request's first byte and linger from its start;
+    /// body and write deadlines restart whenever the connection makes progress.
+    private func rearmTimer(_ connection: Connection) {
+        let timeout = connection.pendingTimeout
+        switch timeout {
+        case .header, .keepAlive, .linger: timers.keep(connection, timeout, now: now)
+        case .body, .write: timers.arm(connection, timeout, now: now)
+        }
+    }
+
+    private func serveYieldedConnections() {
+        guard !servedAgainNextTurn.isEmpty else { return }
+        let batch = servedAgainNextTurn
+        servedAgainNextTurn.removeAll(keepingCapacity: true)
+        for connection in batch where connections.connection(for: connection.token) === connection {
+            apply(driver.readable(connection), to: connection)
+        }
+    }
+
+    private func expireTimeouts() {
+        while let connection = timers.firstExpired(now: now) {
+            let timeout = connection.timeout
+            timers.disarm(connection)
+            switch timeout {
+            case .header?, .body?:
+                apply(driver.timedOut(connection, answering: .requestTimeout), to: connection)
+            default:
+                close(connection)
+            }
+        }
+    }
+
     /// Closing the descriptor also removes it from the epoll set (it is never duplicated).
     private func close(_ connection: Connection) {
+        timers.disarm(connection)
         connections.remove(connection)
         connection.socket.close()
     }
@@ -125,41 +172,12 @@ final class EventLoop {
         for connection in connections.all { close(connection) }
     }
 
-    // MARK: Running out of descriptors
-
-    /// EMFILE and ENFILE would make a level-triggered listener report the same
-    /// pending connection forever: take the listener out of the set for a
-    /// moment instead, and log once per pause rather than once per attempt.
-    private func handleAcceptFailure(_ error: SystemError) {
-        switch error.errno {
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-            logger.warning("\(error); pausing accept for \(Self.acceptPauseMilliseconds) ms")
-            acceptingResumesAt = Clock.monotonicMilliseconds() + Self.acceptPauseMilliseconds
-            do {
-                try epoll.remove(listener.fd)
-            } catch {
-                logger.error("\(error)")
-            }
-        default:
-            logger.error("\(error)")
-        }
-    }
-
-    private func resumeAcceptingIfDue() {
-        guard let resumesAt = acceptingResumesAt, Clock.monotonicMilliseconds() >= resumesAt else { return }
-        acceptingResumesAt = nil
-        do {
-            // Adding a listener that already has queued connections reports it ready at once.
-            try epoll.add(listener.fd, events: listenerEvents, token: ReservedToken.listener)
-        } catch {
-            logger.error("\(error)")
-            acceptingResumesAt = Clock.monotonicMilliseconds() + Self.acceptPauseMilliseconds
-        }
-    }
-
+    /// Blocks until the next deadline; without waiting at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
-        guard let resumesAt = acceptingResumesAt else { return -1 }
-        return Int32(clamping: max(0, resumesAt - Clock.monotonicMilliseconds()))
+        if !servedAgainNextTurn.isEmpty { return 0 }
+        let next = min(timers.nextDeadline ?? .max, gate.reopensAt ?? .max)
+        if next == .max { return -1 }
+        return Int32(clamping: max(0, next - Clock.monotonicMilliseconds()))
     }
 
     // MARK: Signals

@@ -67,16 +67,31 @@ final class ConnectionDriverTests: XCTestCase {
 
     func testHandlerCanCloseTheConnectionAndLaterRequestsAreIgnored() {
         pair.clientSends("GET /a HTTP/1.1\r\nHost: t\r\nX-Close: 1\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n")
-        XCTAssertEqual(driver.readable(connection), .closed)
+        XCTAssertEqual(driver.readable(connection), .idle)
+        XCTAssertTrue(connection.lingering, "unread pipelined bytes: linger instead of a reset")
         XCTAssertEqual(handler.paths, ["/a"])
         XCTAssertTrue(pair.clientReceives().contains("Connection: close\r\n"))
+        pair.closeClient()
+        XCTAssertEqual(driver.readable(connection), .closed, "closed once the client has closed too")
     }
 
-    func testMalformedRequestIsAnsweredWith400AndClosed() {
-        pair.clientSends("GET / HTTP/1.1\r\nHost t\r\n\r\n")
+    func testClosingResponseWithNothingUnreadClosesAtOnce() {
+        pair.clientSends("GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         XCTAssertEqual(driver.readable(connection), .closed)
+        XCTAssertFalse(connection.lingering)
+    }
+
+    func testMalformedRequestIsAnsweredWith400ThenLingers() {
+        pair.clientSends("GET / HTTP/1.1\r\nHost t\r\n\r\n")
+        XCTAssertEqual(driver.readable(connection), .idle)
+        XCTAssertTrue(connection.lingering, "the write side is shut and the rest of the input drained")
         XCTAssertEqual(handler.paths, [], "the handler never sees a malformed request")
         XCTAssertTrue(pair.clientReceives().hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+        pair.clientSends("more bytes the client was still sending")
+        XCTAssertEqual(driver.readable(connection), .idle, "drained and discarded")
+        XCTAssertEqual(handler.paths, [])
+        pair.closeClient()
+        XCTAssertEqual(driver.readable(connection), .closed)
     }
 
     func testPeerThatStopsReadingIsNotReadFromUntilItsOutputDrains() {

@@ -183,7 +183,8 @@ final class ResponseWriterTests: XCTestCase {
     /// A parsed request head with just what the writer reads: the version and whether it is HEAD.
     private static func head(version: HTTPVersion = .http1_1, isHead: Bool = false) -> RequestHead {
         RequestHead(method: Span(start: 0, count: 0), target: Span(start: 0, count: 0), version: version,
-                    headerCount: 0, headLength: 0, contentLength: 0, keepAlive: true, isHead: isHead)
+                    headerCount: 0, headLength: 0, bodyLength: 0, totalLength: 0, isChunked: false, expectsContinue: false,
+                    keepAlive: true, isHead: isHead)
     }
 
     /// A copy of what `buffer` holds; taking it as an argument keeps the buffer alive while copying.

@@ -7,8 +7,8 @@ import XCTest
 final class WordScanTests: XCTestCase {
     private func parse(_ bytes: [UInt8]) -> ParseResult {
         bytes.withUnsafeBytes { buffer in
-            var scanned = 0
-            return RequestParser(limits: RequestLimits()).parse(buffer, scanned: &scanned)
+            var scanned = ParseProgress()
+            return RequestParser(limits: RequestLimits()).parse(buffer, progress: &scanned)
         }
     }
 
@@ -55,8 +55,8 @@ final class WordScanTests: XCTestCase {
                 }
                 let parser = RequestParser(limits: RequestLimits())
                 request.withUnsafeBytes { buffer in
-                    var scanned = 0
-                    _ = parser.parse(buffer, scanned: &scanned)
+                    var scanned = ParseProgress()
+                    _ = parser.parse(buffer, progress: &scanned)
                     let view = Request(bytes: buffer, head: head, fields: UnsafeBufferPointer(parser.headers))
                     XCTAssertEqual(view.header("x-long").map { Array($0.bytes) }, value, "trailing spaces trimmed, rest kept")
                 }

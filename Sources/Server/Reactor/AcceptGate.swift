@@ -1,0 +1,77 @@
+// AcceptGate: when a worker's listener belongs in its epoll set. It comes out
+// while the worker holds --max-connections (the kernel's queue keeps the rest,
+// and no established connection is closed to make room) and for a short pause
+// after the process runs out of descriptors, which would otherwise make a
+// level-triggered listener report the same connection forever.
+import CEventPoll
+import Glibc
+import Logging
+
+struct AcceptGate {
+    let listener: Listener
+    private let events: UInt32
+    private let maxConnections: Int
+    private var registered = false
+    /// When accepting may resume after running out of descriptors.
+    private(set) var reopensAt: Int?
+    /// One log line per burst of descriptor exhaustion, not one per attempt.
+    private var exhaustionLogged = false
+
+    /// How long accepting pauses after EMFILE, ENFILE, ENOBUFS or ENOMEM.
+    static let exhaustionPauseMilliseconds = 100
+
+    init(listener: Listener, events: UInt32, maxConnections: Int) {
+        self.listener = listener
+        self.events = events
+        self.maxConnections = maxConnections
+    }
+
+    mutating func open(in epoll: Epoll) throws(SystemError) {
+        try epoll.add(listener.fd, events: events, token: ReservedToken.listener)
+        registered = true
+    }
+
+    /// Whether another connection may be accepted now.
+    func admits(openConnections: Int) -> Bool {
+        registered && reopensAt == nil && openConnections < maxConnections
+    }
+
+    mutating func acceptSucceeded() {
+        exhaustionLogged = false
+    }
+
+    mutating func acceptFailed(_ error: SystemError, now: Int, epoll: Epoll, logger: Logger) {
+        switch error.errno {
+        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+            if !exhaustionLogged {
+                logger.warning("\(error); pausing accept for \(Self.exhaustionPauseMilliseconds) ms at a time until it recovers")
+                exhaustionLogged = true
+            }
+            reopensAt = now + Self.exhaustionPauseMilliseconds
+            setRegistered(false, epoll: epoll, logger: logger)
+        default:
+            logger.error("\(error)")
+        }
+    }
+
+    /// Once per loop turn: takes the listener out of, or puts it back into, the epoll set.
+    mutating func update(openConnections: Int, now: Int, epoll: Epoll, logger: Logger) {
+        if let reopensAt, now >= reopensAt { self.reopensAt = nil }
+        setRegistered(reopensAt == nil && openConnections < maxConnections, epoll: epoll, logger: logger)
+    }
+
+    private mutating func setRegistered(_ wanted: Bool, epoll: Epoll, logger: Logger) {
+        guard wanted != registered else { return }
+        do {
+            // Adding a listener that already has queued connections reports it ready at once.
+            if wanted {
+                try epoll.add(listener.fd, events: events, token: ReservedToken.listener)
+            } else {
+                try epoll.remove(listener.fd)
+            }
+            registered = wanted
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+}

@@ -1,0 +1,119 @@
+// Per-connection timeouts driven by the event loop itself: no thread and no
+// timerfd per connection. Every kind of timeout has one fixed duration, so the
+// order in which deadlines of one kind are set is the order in which they
+// expire: a FIFO list per kind gives O(1) arm, disarm and next-expiry, and the
+// earliest head bounds epoll_wait's timeout.
+
+/// What a connection is waiting for, and so which timeout guards it.
+enum Timeout: Int, CaseIterable {
+    /// A request has started (or the connection was just accepted) and its header block is incomplete.
+    case header
+    /// The head has arrived and the body is still coming.
+    case body
+    /// Idle between requests on a keep-alive connection.
+    case keepAlive
+    /// Responses are waiting for the client to read them.
+    case write
+    /// Closing: the write side is shut and what the client still sends is drained.
+    case linger
+}
+
+/// How long, in milliseconds, a connection may wait for each thing.
+public struct TimeoutDurations: Equatable, Sendable {
+    /// To receive a whole header block, from the request's first byte (or the accept).
+    /// A client past it gets 408: the defence against slowloris.
+    public var header = 10_000
+    /// Between reads of a request body; past it, 408.
+    public var body = 10_000
+    /// Idle between requests; past it the connection closes quietly.
+    public var keepAlive = 5_000
+    /// Between writes of pending responses to a client that does not read them.
+    public var write = 10_000
+    /// To drain a client after the final response, before closing (lingering close).
+    public var linger = 2_000
+
+    public init() {}
+
+    func milliseconds(_ timeout: Timeout) -> Int {
+        switch timeout {
+        case .header: return header
+        case .body: return body
+        case .keepAlive: return keepAlive
+        case .write: return write
+        case .linger: return linger
+        }
+    }
+}
+
+/// Deadlines of one duration, oldest first, linked through the connections themselves.
+final class DeadlineList {
+    let duration: Int
+    unowned(unsafe) var first: Connection?
+    unowned(unsafe) var last: Connection?
+
+    init(duration: Int) {
+        self.duration = duration
+    }
+
+    func append(_ connection: Connection, now: Int) {
+        connection.deadline = now + duration
+        connection.timerPrevious = last
+        connection.timerNext = nil
+        if let last { last.timerNext = connection } else { first = connection }
+        last = connection
+    }
+
+    func remove(_ connection: Connection) {
+        if let previous = connection.timerPrevious { previous.timerNext = connection.timerNext } else { first = connection.timerNext }
+        if let next = connection.timerNext { next.timerPrevious = connection.timerPrevious } else { last = connection.timerPrevious }
+        connection.timerPrevious = nil
+        connection.timerNext = nil
+    }
+}
+
+/// One deadline list per kind of timeout. A connection is on at most one list.
+///
+/// Connections are held unowned: the event loop disarms a connection's timer
+/// before it drops the connection from its table, so no list outlives its entries.
+struct ConnectionTimers {
+    private let lists: [DeadlineList]
+
+    init(_ durations: TimeoutDurations) {
+        lists = Timeout.allCases.map { DeadlineList(duration: durations.milliseconds($0)) }
+    }
+
+    /// Starts (or restarts) `timeout` for the connection, replacing whatever it had.
+    func arm(_ connection: Connection, _ timeout: Timeout, now: Int) {
+        disarm(connection)
+        connection.timeout = timeout
+        lists[timeout.rawValue].append(connection, now: now)
+    }
+
+    /// Arms `timeout` unless the connection already waits on it (keeps the original deadline).
+    func keep(_ connection: Connection, _ timeout: Timeout, now: Int) {
+        if connection.timeout != timeout { arm(connection, timeout, now: now) }
+    }
+
+    func disarm(_ connection: Connection) {
+        guard let timeout = connection.timeout else { return }
+        lists[timeout.rawValue].remove(connection)
+        connection.timeout = nil
+    }
+
+    /// The earliest deadline of all, if any connection has one.
+    var nextDeadline: Int? {
+        var earliest: Int?
+        for list in lists {
+            if let deadline = list.first?.deadline, deadline < earliest ?? Int.max { earliest = deadline }
+        }
+        return earliest
+    }
+
+    /// A connection whose deadline has passed, or nil when none has.
+    func firstExpired(now: Int) -> Connection? {
+        for list in lists {
+            if let first = list.first, first.deadline <= now { return first }
+        }
+        return nil
+    }
+}
