@@ -30,8 +30,17 @@ public final class ServerProcess {
     }
 
     /// Starts `server --port 0 <arguments>` and waits (up to 20 s) for its startup line.
-    public init(_ arguments: [String]) throws {
-        let launched = try Launch.run(Self.executablePath, ["--port", "0"] + arguments, newProcessGroup: true)
+    /// - Parameter openFileLimit: run it under `ulimit -n` of this many descriptors.
+    public init(_ arguments: [String], openFileLimit: Int? = nil) throws {
+        let command = [Self.executablePath, "--port", "0"] + arguments
+        let launched: Launch.Launched
+        if let openFileLimit {
+            // The shell execs the server, so the pid and process group are still the server's own.
+            launched = try Launch.run("/bin/sh", ["-c", "ulimit -n \(openFileLimit) && exec \"$@\"", "sh"] + command,
+                                      newProcessGroup: true)
+        } else {
+            launched = try Launch.run(command[0], Array(command.dropFirst()), newProcessGroup: true)
+        }
         pid = launched.pid
         stdoutPipe = launched.stdout
         stderrPipe = launched.stderr

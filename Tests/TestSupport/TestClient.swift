@@ -106,6 +106,37 @@ public final class TestClient {
         return TestResponse(statusLine: statusLine, status: status, headers: headers, body: body)
     }
 
+    /// Everything the server sends until it closes the connection (or the receive timeout passes).
+    public func readUntilClosed() -> String {
+        var received = buffered
+        buffered = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            guard count > 0 else { break }
+            received += chunk[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Shrinks the kernel's receive buffer, so a client that does not read backs up the server quickly.
+    public func shrinkReceiveBuffer() {
+        var size: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    /// Sends as much of `bytes`, repeated, as the socket takes within `milliseconds`,
+    /// without blocking; returns how many bytes went out.
+    public func sendWithoutBlocking(_ bytes: [UInt8], forMilliseconds milliseconds: Int, atMost limit: Int) -> Int {
+        let deadline = Launch.now() + milliseconds
+        var sent = 0
+        while Launch.now() < deadline && sent < limit {
+            let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            if count > 0 { sent += count } else { usleep(10_000) }
+        }
+        return sent
+    }
+
     /// True if the server closed the connection (EOF) within the receive timeout, with no more bytes.
     public func readsEndOfStream() -> Bool {
         guard buffered.isEmpty else { return false }

@@ -1,0 +1,181 @@
+// Clients that are slow, silent, greedy or hostile: timeouts, limits, running
+// out of descriptors, backpressure and fairness, against the real binary.
+import Glibc
+import TestSupport
+import XCTest
+
+final class HardeningTests: XCTestCase {
+    private static let shortTimeouts = ["--header-timeout", "0.4", "--keepalive-timeout", "0.4",
+                                        "--body-timeout", "0.4", "--write-timeout", "0.4"]
+
+    func testSlowlorisGets408WhenTheHeaderBlockTakesTooLong() throws {
+        try inEveryMode(extraFlags: Self.shortTimeouts) { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("GET / HTTP/1.1\r\nHost: test\r\n")
+            usleep(200_000)
+            try? client.send("X-Slow: 1\r\n")  // trickling bytes does not extend the deadline
+            let response = try client.readResponse()
+            XCTAssertEqual(response.status, 408, "\(mode)")
+            XCTAssertEqual(response.header("Connection"), "close", "\(mode)")
+            XCTAssertTrue(client.readsEndOfStream(), "\(mode)")
+        }
+    }
+
+    func testIdleKeepAliveConnectionIsClosedQuietly() throws {
+        try inEveryMode(extraFlags: Self.shortTimeouts) { server, mode in
+            let client = try TestClient(port: server.port)
+            XCTAssertEqual(try client.get("/health").status, 200, "\(mode)")
+            XCTAssertEqual(client.readUntilClosed(), "", "\(mode): closed with no response")
+        }
+    }
+
+    func testStalledBodyGets408() throws {
+        try inEveryMode(extraFlags: Self.shortTimeouts) { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n123")
+            XCTAssertEqual(try client.readResponse().status, 408, "\(mode)")
+        }
+    }
+
+    func testExpectContinueGets100BeforeTheBody() throws {
+        try inEveryMode { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("POST /health HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().status, 100, "\(mode): interim response first")
+            try client.send("hello")
+            XCTAssertEqual(try client.readResponse().status, 405, "\(mode): then the final one")
+        }
+    }
+
+    func testExpectContinueWithTooLargeABodyGetsTheFinalStatusAtOnce() throws {
+        try inEveryMode(extraFlags: ["--max-body-size", "100"]) { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().status, 413, "\(mode)")
+        }
+    }
+
+    func testChunkedBodyIsDecodedAndTheNextRequestFramedAfterIt() throws {
+        try inEveryMode { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("POST /health HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n"
+                + "GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertEqual(try client.readResponse().status, 405, "\(mode)")
+            XCTAssertEqual(try client.readResponse().body, "ok\n", "\(mode)")
+        }
+    }
+
+    func testWorkerStopsAcceptingAtMaxConnectionsAndResumesWhenOneCloses() throws {
+        try inEveryMode(workers: 1, extraFlags: ["--max-connections", "3"]) { server, mode in
+            var held = try (0..<3).map { _ in try TestClient(port: server.port) }
+            for client in held { XCTAssertEqual(try client.get("/health").status, 200, "\(mode)") }
+            let waiting = try TestClient(port: server.port, timeoutSeconds: 1)  // queued by the kernel
+            try waiting.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            XCTAssertThrowsError(try waiting.readResponse(), "\(mode): not served while the worker is full")
+            held.removeFirst()  // closes one, making room
+            XCTAssertEqual(try waiting.readResponse().status, 200, "\(mode): the queued connection is accepted now")
+            for client in held { XCTAssertEqual(try client.get("/health").status, 200, "\(mode): none was dropped") }
+        }
+    }
+
+    func testRunningOutOfDescriptorsNeitherKillsNorSpinsTheWorker() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"], openFileLimit: 24)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 })
+        let worker = try XCTUnwrap(server.workerPIDs().first)
+        var clients: [TestClient] = []
+        for _ in 0..<40 { clients.append(try TestClient(port: server.port, timeoutSeconds: 1)) }
+        usleep(300_000)
+        let before = Self.cpuMilliseconds(of: worker)
+        usleep(1_000_000)
+        let spent = Self.cpuMilliseconds(of: worker) - before
+        XCTAssertLessThan(spent, 500, "the worker waits instead of retrying accept in a loop")
+        clients.removeAll()
+        XCTAssertTrue(ServerProcess.eventually {
+            (try? TestClient(port: server.port).get("/health").status) == 200
+        }, "it serves again once descriptors are free")
+        XCTAssertEqual(server.workerPIDs(), [worker], "the worker survived")
+        let warnings = server.standardError().components(separatedBy: "Too many open files").count - 1
+        XCTAssertGreaterThan(warnings, 0, "the condition is logged")
+        XCTAssertLessThan(warnings, 5, "once per burst, not once per attempt")
+    }
+
+    func testClientThatPipelinesButNeverReadsIsNotBufferedWithoutBound() throws {
+        try inEveryMode(workers: 1) { server, mode in
+            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
+            let worker = try XCTUnwrap(server.workerPIDs().first)
+            let before = Self.residentKilobytes(of: worker)
+            let client = try TestClient(port: server.port)
+            client.shrinkReceiveBuffer()
+            let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
+            let sent = client.sendWithoutBlocking(request, forMilliseconds: 1500, atMost: 64 * 1024 * 1024)
+            XCTAssertLessThan(sent, 64 * 1024 * 1024, "\(mode): the server stopped reading, so sending blocked")
+            let grown = Self.residentKilobytes(of: worker) - before
+            XCTAssertLessThan(grown, 16 * 1024, "\(mode): the worker holds a bounded amount for it (grew \(grown) KiB)")
+            XCTAssertEqual(try TestClient(port: server.port).get("/health").status, 200, "\(mode): others are served")
+        }
+    }
+
+    func testClientThatStopsReadingIsClosedAfterTheWriteTimeout() throws {
+        try inEveryMode(workers: 1, extraFlags: Self.shortTimeouts) { server, mode in
+            let client = try TestClient(port: server.port)
+            client.shrinkReceiveBuffer()
+            let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
+            _ = client.sendWithoutBlocking(request, forMilliseconds: 1200, atMost: 16 * 1024 * 1024)
+            let answered = client.readUntilClosed().components(separatedBy: "HTTP/1.1 200").count - 1
+            XCTAssertGreaterThan(answered, 0, "\(mode)")
+            XCTAssertTrue(client.readsEndOfStream(), "\(mode): the server gave up on it")
+        }
+    }
+
+    func testFloodingConnectionDoesNotStarveAPoliteOne() throws {
+        try inEveryMode(workers: 1) { server, mode in
+            let flooder = try TestClient(port: server.port)
+            let batch = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 256).utf8)
+            let stop = Flag()
+            let socket = flooder.fd
+            let reader = Thread {  // keeps reading, so backpressure never pauses the flood
+                var sink = [UInt8](repeating: 0, count: 1 << 16)
+                while !stop.isSet && recv(socket, &sink, sink.count, 0) > 0 {}
+            }
+            reader.start()
+            let writer = Thread {
+                let deadline = Launch.now() + 4000
+                while !stop.isSet && Launch.now() < deadline {
+                    _ = batch.withUnsafeBytes { send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                }
+            }
+            writer.start()
+            defer { stop.set() }
+            usleep(200_000)
+            let polite = try TestClient(port: server.port, timeoutSeconds: 3)
+            for index in 0..<20 {
+                XCTAssertEqual(try polite.get("/health").body, "ok\n", "\(mode): polite request \(index) answered during the flood")
+            }
+        }
+    }
+
+    // MARK: /proc readings
+
+    private static func cpuMilliseconds(of pid: pid_t) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
+        return ticks * 1000 / sysconf(Int32(_SC_CLK_TCK))
+    }
+
+    private static func residentKilobytes(of pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return 0 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+    }
+}
+
+/// A flag one thread sets and others read.
+private final class Flag: @unchecked Sendable {
+    private var value = false
+    private let lock = NSLock()
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
