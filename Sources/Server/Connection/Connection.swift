@@ -29,11 +29,13 @@ package final class Connection {
     var watchingWritable = false
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
-    // expires, and the neighbours on that timeout's deadline list.
-    var timeout: Timeout?
-    var deadline = 0
-    unowned(unsafe) var timerPrevious: Connection?
-    unowned(unsafe) var timerNext: Connection?
+    // expires, and the neighbours on that timeout's deadline list. Re-armed after
+    // every response, so dynamic exclusivity checks would cost more than the work;
+    // only the single-threaded event loop touches them, never overlapping.
+    @exclusivity(unchecked) var timeout: Timeout?
+    @exclusivity(unchecked) var deadline = 0
+    @exclusivity(unchecked) unowned(unsafe) var timerPrevious: Connection?
+    @exclusivity(unchecked) unowned(unsafe) var timerNext: Connection?
 
     package init(socket: Socket, token: UInt64) {
         self.socket = socket

@@ -130,12 +130,13 @@ final class EventLoop {
     }
 
     /// The header deadline runs from a request's first byte and linger from its start;
-    /// body and write deadlines restart whenever the connection makes progress.
+    /// the others restart whenever the connection is served (an idle period starts
+    /// after each response, and a body or write timeout measures a pause, not a total).
     private func rearmTimer(_ connection: Connection) {
         let timeout = connection.pendingTimeout
         switch timeout {
-        case .header, .keepAlive, .linger: timers.keep(connection, timeout, now: now)
-        case .body, .write: timers.arm(connection, timeout, now: now)
+        case .header, .linger: timers.keep(connection, timeout, now: now)
+        case .keepAlive, .body, .write: timers.arm(connection, timeout, now: now)
         }
     }
 

@@ -48,8 +48,8 @@ public struct TimeoutDurations: Equatable, Sendable {
 /// Deadlines of one duration, oldest first, linked through the connections themselves.
 final class DeadlineList {
     let duration: Int
-    unowned(unsafe) var first: Connection?
-    unowned(unsafe) var last: Connection?
+    @exclusivity(unchecked) unowned(unsafe) var first: Connection?
+    @exclusivity(unchecked) unowned(unsafe) var last: Connection?
 
     init(duration: Int) {
         self.duration = duration

@@ -29,6 +29,16 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    func testBusyKeepAliveConnectionOutlivesTheIdleTimeout() throws {
+        try inEveryMode(extraFlags: Self.shortTimeouts) { server, mode in
+            let client = try TestClient(port: server.port)
+            for index in 0..<10 {  // one second of traffic, with a 0.4 s idle timeout
+                XCTAssertEqual(try client.get("/health").status, 200, "\(mode): request \(index)")
+                usleep(100_000)
+            }
+        }
+    }
+
     func testStalledBodyGets408() throws {
         try inEveryMode(extraFlags: Self.shortTimeouts) { server, mode in
             let client = try TestClient(port: server.port)
