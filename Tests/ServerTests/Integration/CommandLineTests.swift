@@ -33,6 +33,15 @@ final class CommandLineTests: XCTestCase {
         try assertRefused(["--host", "not.an.address", "--port", "0"], mentioning: "not.an.address")
     }
 
+    func testNonPositiveTimeoutIsRefused() throws {
+        try assertRefused(["--header-timeout", "0", "--port", "0"], mentioning: "--header-timeout")
+        try assertRefused(["--keepalive-timeout", "-1", "--port", "0"], mentioning: "--keepalive-timeout")
+    }
+
+    func testZeroMaxConnectionsIsRefused() throws {
+        try assertRefused(["--max-connections", "0", "--port", "0"], mentioning: "--max-connections")
+    }
+
     func testPortOutOfRangeIsRefused() throws {
         try assertRefused(["--port", "70000"], mentioning: "--port")
     }
@@ -48,7 +57,8 @@ final class CommandLineTests: XCTestCase {
         let result = try runServer(["--help"])
         XCTAssertEqual(result.code, 0)
         for flag in ["--host", "--port", "--workers", "--backlog", "--reuseport", "--edge-triggered",
-                     "--max-header-size", "--max-body-size", "--log-level"] {
+                     "--max-header-size", "--max-body-size", "--max-request-line", "--max-connections",
+                     "--header-timeout", "--keepalive-timeout", "--body-timeout", "--write-timeout", "--log-level"] {
             XCTAssertTrue(result.stdout.contains(flag), "help mentions \(flag)")
         }
     }
