@@ -87,12 +87,18 @@ enum ChunkedBody {
             size = size << 4 | digit
             index += 1
         }
+        guard index > start || index == count else { return .invalid(.badRequest) }
+        // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): after the size only whitespace
+        // then ";" may follow, so "0x5" or "1 0" can never pass for a size plus an extension.
+        while index < count && (base[index] == .space || base[index] == .tab) { index += 1 }
         guard index < count else { return lineIncomplete(start, count) }
-        guard index > start else { return .invalid(.badRequest) }
-        // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): only bytes a field value may hold.
-        while index < count && base[index] != .cr {
-            guard Bytes.isFieldValueChar(base[index]) else { return .invalid(.badRequest) }
-            index += 1
+        if base[index] == UInt8(ascii: ";") {
+            while index < count && base[index] != .cr {
+                guard Bytes.isFieldValueChar(base[index]) else { return .invalid(.badRequest) }
+                index += 1
+            }
+        } else if base[index] != .cr || base[index - 1] == .space || base[index - 1] == .tab {
+            return .invalid(.badRequest)
         }
         guard index + 1 < count else { return lineIncomplete(start, count) }
         guard base[index + 1] == .lf else { return .invalid(.badRequest) }
@@ -110,8 +116,12 @@ enum ChunkedBody {
                                  bodyLength: Int) -> Scan {
         var index = start
         while true {
-            guard index + 1 < count else { return count - start > limit ? .invalid(.requestHeaderFieldsTooLarge) : .incomplete }
-            if base[index] == .cr && base[index + 1] == .lf { return .complete(end: index + 2, bodyLength: bodyLength) }
+            guard index < count else { return .incomplete }
+            if base[index] == .cr {
+                guard index + 1 < count else { return .incomplete }
+                guard base[index + 1] == .lf else { return .invalid(.badRequest) }
+                return .complete(end: index + 2, bodyLength: bodyLength)
+            }
             guard let lineEnd = trailerLineEnd(base, count: count, at: index) else {
                 return count - start > limit ? .invalid(.requestHeaderFieldsTooLarge) : .incomplete
             }
