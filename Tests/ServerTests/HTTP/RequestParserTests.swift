@@ -362,28 +362,6 @@ private struct Rule {
     let line: UInt
 }
 
-/// A ParseResult reduced to what the table compares.
-private enum Verdict: Equatable, CustomStringConvertible {
-    case incomplete
-    case accepted
-    case rejected(Int)
-
-    init(_ result: ParseResult) {
-        switch result {
-        case .incomplete: self = .incomplete
-        case .complete: self = .accepted
-        case .invalid(let status): self = .rejected(status.code)
-        }
-    }
-
-    var description: String {
-        switch self {
-        case .incomplete: return "incomplete"
-        case .accepted: return "accepted"
-        case .rejected(let code): return "rejected(\(code))"
-        }
-    }
-}
 
 /// Every field of a RequestHead, so two parses can be compared whole.
 private struct Snapshot: Equatable {

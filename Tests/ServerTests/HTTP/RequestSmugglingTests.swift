@@ -210,17 +210,3 @@ private struct Row {
     let line: UInt
 }
 
-/// A ParseResult reduced to what the table compares.
-private enum Verdict: Equatable {
-    case incomplete
-    case accepted
-    case rejected(Int)
-
-    init(_ result: ParseResult) {
-        switch result {
-        case .incomplete: self = .incomplete
-        case .complete: self = .accepted
-        case .invalid(let status): self = .rejected(status.code)
-        }
-    }
-}
