@@ -17,8 +17,10 @@ final class EventLoop {
     private var connections = ConnectionTable()
     private let timers: ConnectionTimers
     private var gate: AcceptGate
-    /// Connections that yielded with input unread, to serve again next turn.
+    /// Connections that yielded with input unread, to serve again next turn, and the
+    /// batch being served now (two arrays swapped each turn, so neither reallocates).
     private var servedAgainNextTurn: [Connection] = []
+    private var servingAgain: [Connection] = []
     private var running = true
     /// The monotonic clock, read once per loop turn.
     private var now = Clock.monotonicMilliseconds()
@@ -142,11 +144,11 @@ final class EventLoop {
 
     private func serveYieldedConnections() {
         guard !servedAgainNextTurn.isEmpty else { return }
-        let batch = servedAgainNextTurn
-        servedAgainNextTurn.removeAll(keepingCapacity: true)
-        for connection in batch where connections.connection(for: connection.token) === connection {
+        swap(&servedAgainNextTurn, &servingAgain)
+        for connection in servingAgain where connections.connection(for: connection.token) === connection {
             apply(driver.readable(connection), to: connection)
         }
+        servingAgain.removeAll(keepingCapacity: true)
     }
 
     private func expireTimeouts() {
