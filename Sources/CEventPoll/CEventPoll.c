@@ -78,6 +78,12 @@ int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
     // a setsockopt per connection; small responses must not wait for Nagle's algorithm.
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
         return fail(fd, "setsockopt(TCP_NODELAY)", failed_call);
+    // HTTP clients speak first: with TCP_DEFER_ACCEPT the kernel hands over a connection
+    // once its first bytes are there, so the worker reads the request right after accept4
+    // (nginx's "deferred" listen option). The value bounds the wait, in seconds.
+    int defer_seconds = 10;
+    if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds)) < 0)
+        return fail(fd, "setsockopt(TCP_DEFER_ACCEPT)", failed_call);
     if (bind(fd, (struct sockaddr *)&address, length) < 0)
         return fail(fd, "bind", failed_call);
     if (listen(fd, backlog) < 0)

@@ -43,7 +43,7 @@ static inline uint64_t cep_event_token(const struct epoll_event *events, int ind
 int cep_accept(int listen_fd);
 
 // Creates a listening TCP socket on a numeric IPv4 or IPv6 address: socket,
-// SO_REUSEADDR, optional SO_REUSEPORT, TCP_NODELAY, bind, listen(backlog). The socket is
+// SO_REUSEADDR, optional SO_REUSEPORT, TCP_NODELAY, TCP_DEFER_ACCEPT, bind, listen(backlog). The socket is
 // non-blocking and close-on-exec. On failure it returns -1 with errno intact
 // and *failed_call names the step that failed ("inet_pton", "bind", ...).
 int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,

@@ -25,6 +25,9 @@ package final class Connection {
     var lingering = false
     /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
     var peerHungUp = false
+    /// Requests answered so far: before the first, a silent connection is waiting
+    /// for a header block, not idling between requests.
+    var requestsServed = 0
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
     var watchingWritable = false
 
@@ -46,7 +49,7 @@ package final class Connection {
     var pendingTimeout: Timeout {
         if lingering { return .linger }
         if output != nil { return .write }
-        guard input != nil else { return .keepAlive }
+        guard input != nil else { return requestsServed == 0 ? .header : .keepAlive }
         return progress.awaitingBody ? .body : .header
     }
 }

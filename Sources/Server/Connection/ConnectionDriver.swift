@@ -118,6 +118,7 @@ package final class ConnectionDriver {
                 input.consume(head.totalLength)
                 connection.progress = ParseProgress()
                 connection.sentContinue = false
+                connection.requestsServed &+= 1
                 // Bytes after a closing response would be read by nobody: linger so they cause no reset.
                 if !keepAlive { refuseFurtherInput(input, connection, linger: !input.isEmpty) }
             }

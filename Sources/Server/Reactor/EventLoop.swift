@@ -95,17 +95,33 @@ final class EventLoop {
                 return
             }
             gate.acceptSucceeded()
-            let connection = connections.insert(socket)
-            do {
-                try epoll.add(socket.fd, events: mode.connectionEvents, token: connection.token)
-            } catch {
-                logger.error("\(error)")
-                close(connection)
-                continue
-            }
-            timers.arm(connection, .header, now: now)
+            serveNewConnection(connections.insert(socket))
             accepted += 1
         }
+    }
+
+    /// The listener defers accept until a client's first bytes have arrived, so the
+    /// request is read and answered before the connection even joins the epoll set:
+    /// a connection closed after one response never costs an epoll_ctl or a wakeup.
+    /// Registering after the read is safe in edge-triggered mode too, because adding
+    /// a descriptor reports whatever readiness it already has.
+    private func serveNewConnection(_ connection: Connection) {
+        let status = driver.readable(connection)
+        if status == .closed {
+            close(connection)
+            return
+        }
+        connection.watchingWritable = status == .outputPending && mode.eventsWhileOutputPending != nil
+        let events = connection.watchingWritable ? mode.eventsWhileOutputPending! : mode.connectionEvents
+        do {
+            try epoll.add(connection.socket.fd, events: events, token: connection.token)
+        } catch {
+            logger.error("\(error)")
+            close(connection)
+            return
+        }
+        if status == .yielded { servedAgainNextTurn.append(connection) }
+        rearmTimer(connection)
     }
 
     private var listener: Listener { gate.listener }

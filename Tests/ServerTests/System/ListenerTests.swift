@@ -87,19 +87,31 @@ final class ListenerTests: XCTestCase {
         defer { listener.close() }
         let client = try connectBlockingClient(port: listener.port)
         defer { close(client) }
+        // The first bytes release the deferred accept (TCP_DEFER_ACCEPT).
+        let message = Array("ping".utf8)
+        XCTAssertEqual(write(client, message, message.count), message.count)
 
         let accepted = try XCTUnwrap(try acceptWhenReady(listener))
         defer { accepted.close() }
         XCTAssertNotEqual(fcntl(accepted.fd, F_GETFL) & O_NONBLOCK, 0, "accept4 sets SOCK_NONBLOCK")
         XCTAssertNotEqual(fcntl(accepted.fd, F_GETFD) & FD_CLOEXEC, 0, "accept4 sets SOCK_CLOEXEC")
 
-        // The accepted socket really is the client's peer.
-        let message = Array("ping".utf8)
-        XCTAssertEqual(write(client, message, message.count), message.count)
+        // The accepted socket really is the client's peer, and the request is already there.
         var storage = [UInt8](repeating: 0, count: 16)
         let outcome = try pollThenRead(accepted, into: &storage)
         XCTAssertEqual(outcome, .bytes(message.count))
         XCTAssertNil(try listener.accept(), "the only pending connection was taken")
+    }
+
+    func testAcceptWaitsForTheClientsFirstBytes() throws {
+        let listener = try Listener.open(host: "127.0.0.1", port: 0, backlog: 16, reusePort: false)
+        defer { listener.close() }
+        let client = try connectBlockingClient(port: listener.port)
+        defer { close(client) }
+        var poller = pollfd(fd: listener.fd, events: Int16(POLLIN), revents: 0)
+        XCTAssertEqual(poll(&poller, 1, 100), 0, "a silent connection is not handed over yet")
+        XCTAssertEqual(write(client, "G", 1), 1)
+        XCTAssertNotNil(try acceptWhenReady(listener).map { $0.close() }, "its first byte releases it")
     }
 
     func testAcceptedSocketInheritsNoDelayFromListener() throws {
@@ -107,6 +119,7 @@ final class ListenerTests: XCTestCase {
         defer { listener.close() }
         let client = try connectBlockingClient(port: listener.port)
         defer { close(client) }
+        XCTAssertEqual(write(client, "G", 1), 1)
         let accepted = try XCTUnwrap(try acceptWhenReady(listener))
         defer { accepted.close() }
 
