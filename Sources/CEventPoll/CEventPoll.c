@@ -59,8 +59,8 @@ static int fail(int fd, const char *call, const char **failed_call) {
     return -1;
 }
 
-int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
-                   const char **failed_call) {
+// socket, SO_REUSEADDR, optional SO_REUSEPORT, bind: what a listener and a probe share.
+static int bound_socket(const char *host, uint16_t port, int reuseport, const char **failed_call) {
     struct sockaddr_storage address;
     socklen_t length = resolve_numeric(host, port, &address);
     if (length == 0) {
@@ -74,6 +74,16 @@ int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
         return fail(fd, "setsockopt(SO_REUSEADDR)", failed_call);
     if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
         return fail(fd, "setsockopt(SO_REUSEPORT)", failed_call);
+    if (bind(fd, (struct sockaddr *)&address, length) < 0)
+        return fail(fd, "bind", failed_call);
+    return fd;
+}
+
+int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
+                   const char **failed_call) {
+    int fd = bound_socket(host, port, reuseport, failed_call);
+    if (fd < 0) return -1;
+    int on = 1;
     // Linux copies TCP_NODELAY from the listener to every accepted socket, which saves
     // a setsockopt per connection; small responses must not wait for Nagle's algorithm.
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) < 0)
@@ -84,11 +94,16 @@ int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
     int defer_seconds = 10;
     if (setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_seconds, sizeof(defer_seconds)) < 0)
         return fail(fd, "setsockopt(TCP_DEFER_ACCEPT)", failed_call);
-    if (bind(fd, (struct sockaddr *)&address, length) < 0)
-        return fail(fd, "bind", failed_call);
     if (listen(fd, backlog) < 0)
         return fail(fd, "listen", failed_call);
     return fd;
+}
+
+int cep_probe_port(const char *host, uint16_t port, const char **failed_call) {
+    int fd = bound_socket(host, port, 0, failed_call);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
 }
 
 int cep_local_port(int fd) {

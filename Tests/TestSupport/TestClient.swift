@@ -24,7 +24,9 @@ public final class TestClient {
     private var buffered: [UInt8] = []
 
     /// Connects to `host:port` with 5 s send and receive timeouts.
-    public init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 5) throws {
+    /// - Parameter smallReceiveBuffer: a 4 KiB receive buffer, set before connecting so the
+    ///   advertised window stays small: a client that does not read then backs up the server at once.
+    public init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Int = 5, smallReceiveBuffer: Bool = false) throws {
         let family = host.contains(":") ? AF_INET6 : AF_INET
         fd = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LaunchError("socket: errno \(errno)") }
@@ -33,6 +35,10 @@ public final class TestClient {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var on: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        if smallReceiveBuffer {
+            var size: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         let result: Int32
         if family == AF_INET6 {
             var address = sockaddr_in6()
@@ -119,10 +125,14 @@ public final class TestClient {
         return String(decoding: received, as: UTF8.self)
     }
 
-    /// Shrinks the kernel's receive buffer, so a client that does not read backs up the server quickly.
-    public func shrinkReceiveBuffer() {
-        var size: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    /// Reads and discards until the server closes (true) or the receive timeout passes (false).
+    public func serverClosesWhileDraining() -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = recv(fd, &chunk, chunk.count, 0)
+            if count > 0 { continue }
+            return count == 0 || errno == ECONNRESET
+        }
     }
 
     /// Sends as much of `bytes`, repeated, as the socket takes within `milliseconds`,

@@ -49,6 +49,11 @@ int cep_accept(int listen_fd);
 int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
                    const char **failed_call);
 
+// Binds (without SO_REUSEPORT, without listening) and closes a socket on host:port, to
+// learn whether the port is free: SO_REUSEPORT sockets of the same user would otherwise
+// share a port that another server already serves. 0 if free, -1 with errno otherwise.
+int cep_probe_port(const char *host, uint16_t port, const char **failed_call);
+
 // The local port a socket is bound to (getsockname), for `--port 0`; -1 on failure.
 int cep_local_port(int fd);
 

@@ -28,6 +28,11 @@ package final class Connection {
     /// Requests answered so far: before the first, a silent connection is waiting
     /// for a header block, not idling between requests.
     var requestsServed = 0
+    /// Bytes were read or written since the event loop last looked: body, write and
+    /// keep-alive timeouts restart only on progress, never on an event that moved nothing.
+    var madeProgress = false
+    /// `requestsServed` when the header timeout was armed: a new request gets a new deadline.
+    var headerDeadlineRequest = -1
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
     var watchingWritable = false
 

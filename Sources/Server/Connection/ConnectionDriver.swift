@@ -68,6 +68,7 @@ package final class ConnectionDriver {
                 return outcome == .wouldBlock ? .idle : .closed
             }
             input.commitWrite(count)
+            connection.madeProgress = true
             respond(to: input, on: connection)
             keepLeftover(of: input, in: connection)
             let status = flush(connection)
@@ -167,7 +168,9 @@ package final class ConnectionDriver {
                 return .closed
             }
             switch outcome {
-            case .wrote(let count): output.consume(count)
+            case .wrote(let count):
+                output.consume(count)
+                connection.madeProgress = true
             case .closed: return .closed
             case .wouldBlock:
                 if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }

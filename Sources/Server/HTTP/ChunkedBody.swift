@@ -26,6 +26,11 @@ enum ChunkedBody {
     /// Longest chunk-size line accepted, extensions included.
     static let maxChunkLineBytes = 4096
 
+    /// Bytes of framing (sizes, extensions, CRLFs, trailers) a body may carry besides its
+    /// data: as much as the data limit allows, and at least 64 KiB. Without a bound, tiny
+    /// chunks with long extensions would hold megabytes per decoded byte.
+    static func maxFramingBytes(_ limits: RequestLimits) -> Int { max(limits.maxBodyBytes, 64 * 1024) }
+
     static func scan(_ base: UnsafePointer<UInt8>, count: Int, from bodyStart: Int, limits: RequestLimits,
                      progress: inout ChunkProgress) -> Scan {
         var offset = max(progress.offset, bodyStart)
@@ -41,6 +46,9 @@ enum ChunkedBody {
                                 bodyLength: progress.bodyLength)
             }
             guard line.size <= limits.maxBodyBytes - progress.bodyLength else { return .invalid(.contentTooLarge) }
+            guard line.dataStart - bodyStart - progress.bodyLength <= maxFramingBytes(limits) else {
+                return .invalid(.contentTooLarge)
+            }
             let dataEnd = line.dataStart + line.size
             guard dataEnd + 2 <= count else { return .incomplete }
             guard base[dataEnd] == .cr && base[dataEnd + 1] == .lf else { return .invalid(.badRequest) }

@@ -55,6 +55,11 @@ package struct ParseProgress {
     var headScanned = 0
     /// The head is complete and valid; only (part of) the body is missing.
     var awaitingBody = false
+    /// Of a request awaiting its body: where the body starts, and where the message
+    /// ends if Content-Length says so (nil for a chunked body). The head is not parsed
+    /// again until the body is there.
+    var bodyStart = 0
+    var messageEnd: Int?
     /// Of a request awaiting its body: the client waits for `100 Continue` first.
     var expectsContinue = false
     /// Of a chunked body: how far its chunks have been checked.

@@ -38,6 +38,7 @@ package final class RequestParser {
     package func parse(_ bytes: UnsafeRawBufferPointer, progress: inout ParseProgress) -> ParseResult {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count
+        if progress.awaitingBody, let early = bodyStillIncomplete(base, count, &progress) { return early }
         let start = Self.leadingEmptyLines(base, count)
         switch Self.findHeadEnd(base, count, from: max(progress.headScanned, start)) {
         case .notYet(let resumeAt):
@@ -53,10 +54,25 @@ package final class RequestParser {
         }
     }
 
+    /// While a body arrives, only the body is looked at: the head was parsed (and
+    /// validated) when it completed, and is parsed once more when the body is whole,
+    /// to refill the header fields that other connections' requests have overwritten.
+    private func bodyStillIncomplete(_ base: UnsafePointer<UInt8>, _ count: Int,
+                                     _ progress: inout ParseProgress) -> ParseResult? {
+        if let end = progress.messageEnd { return count < end ? .incomplete : nil }
+        switch ChunkedBody.scan(base, count: count, from: progress.bodyStart, limits: limits, progress: &progress.chunks) {
+        case .incomplete: return .incomplete
+        case .invalid(let status): return .invalid(status)
+        case .complete: return nil
+        }
+    }
+
     /// Finds where the body ends: Content-Length bytes, or the end of the last chunk.
     private func frameBody(of head: inout RequestHead, _ base: UnsafePointer<UInt8>, _ count: Int,
                            _ progress: inout ParseProgress) -> ParseResult {
         progress.expectsContinue = head.expectsContinue
+        progress.bodyStart = head.headLength
+        progress.messageEnd = head.isChunked ? nil : head.totalLength
         guard head.isChunked else {
             progress.awaitingBody = head.totalLength > count
             return progress.awaitingBody ? .incomplete : .complete(head)

@@ -26,6 +26,7 @@ final class Supervisor {
     /// Starts the workers and supervises them until a stop signal; returns the exit code.
     func run(announce: (String) -> Void) throws -> Int32 {
         SignalDisposition.ignoreBrokenPipe()
+        SignalDisposition.ignoreUnusedControlSignals()
         try Self.signals.block()
         listeners = try openListeners()
         announce(startupLine())
@@ -46,6 +47,9 @@ final class Supervisor {
     /// its whole life, so a dead worker's queued connections wait for its replacement.
     private func openListeners() throws(SystemError) -> [Listener] {
         let count = configuration.reusePort ? configuration.workers : 1
+        if configuration.reusePort && configuration.port != 0 {
+            try Listener.ensurePortIsFree(host: configuration.bindAddress, port: configuration.port)
+        }
         let first = try openListener(port: configuration.port)
         var opened = [first]
         do {

@@ -147,15 +147,28 @@ final class EventLoop {
         }
     }
 
-    /// The header deadline runs from a request's first byte and linger from its start;
-    /// the others restart whenever the connection is served (an idle period starts
-    /// after each response, and a body or write timeout measures a pause, not a total).
+    /// A header deadline runs from its request's first byte (a slowloris cannot
+    /// extend it by trickling) and linger from its start; the others restart on
+    /// progress only (an idle period starts after each response, and a body or
+    /// write timeout measures a pause, not a total).
     private func rearmTimer(_ connection: Connection) {
         let timeout = connection.pendingTimeout
+        let restart: Bool
         switch timeout {
-        case .header, .linger: timers.keep(connection, timeout, now: now)
-        case .keepAlive, .body, .write: timers.arm(connection, timeout, now: now)
+        case .header:
+            restart = connection.headerDeadlineRequest != connection.requestsServed
+            connection.headerDeadlineRequest = connection.requestsServed
+        case .keepAlive, .body, .write:
+            restart = connection.madeProgress
+        case .linger:
+            restart = false
         }
+        if restart {
+            timers.arm(connection, timeout, now: now)
+        } else {
+            timers.keep(connection, timeout, now: now)
+        }
+        connection.madeProgress = false
     }
 
     private func serveYieldedConnections() {

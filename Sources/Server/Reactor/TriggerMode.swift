@@ -24,7 +24,9 @@ public enum TriggerMode: Sendable, CustomStringConvertible {
     var eventsWhileOutputPending: UInt32? {
         switch self {
         // Without EPOLLIN: a client that does not read its responses is not read from either.
-        case .level: return CEP_EPOLLOUT | CEP_EPOLLRDHUP
+        // Without EPOLLRDHUP too: once such a client half-closes, level-triggered epoll would
+        // report it on every wait while nothing can be done (EPOLLHUP and EPOLLERR still come).
+        case .level: return CEP_EPOLLOUT
         case .edge: return nil
         }
     }

@@ -60,8 +60,9 @@ enum ChildProcess {
         }
     }
 
-    /// Leaves the process at once, without running atexit handlers or flushing
-    /// stdio buffers inherited from the parent (a forked worker must not do either).
+    /// Leaves the process at once, without running atexit handlers (a forked worker
+    /// must not run the parent's). Its own stdio output is flushed first; what it
+    /// inherited was flushed before the fork.
     static func exitImmediately(_ code: Int32) -> Never {
         fflush(nil)
         _exit(code)

@@ -36,6 +36,17 @@ public final class Listener {
         return Listener(fd: fd, port: Int(bound))
     }
 
+    /// Throws if something already listens on `host:port`, even a server that uses
+    /// SO_REUSEPORT under the same user (which a SO_REUSEPORT bind would silently join).
+    public static func ensurePortIsFree(host: String, port: Int) throws(SystemError) {
+        var failedCall: UnsafePointer<CChar>? = nil
+        guard cep_probe_port(host, UInt16(truncatingIfNeeded: port), &failedCall) == 0 else {
+            let code = errno
+            let call = failedCall.map { String(cString: $0) } ?? "bind"
+            throw SystemError(call: "\(call)(\(Address.display(host: host, port: port)))", errno: code)
+        }
+    }
+
     /// Accepts one pending connection, or returns nil when the queue is empty (EAGAIN).
     ///
     /// A connection that was reset while queued (ECONNABORTED) or failed with a

@@ -43,6 +43,12 @@ enum SignalDisposition {
     static func ignoreBrokenPipe() {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
     }
+
+    /// Signals with no meaning here yet (SIGHUP, SIGUSR1, SIGUSR2) must not terminate
+    /// the server through their default action when an operator sends one by habit.
+    static func ignoreUnusedControlSignals() {
+        for signal in [SIGHUP, SIGUSR1, SIGUSR2] { _ = Glibc.signal(signal, SIG_IGN) }
+    }
 }
 
 /// A non-blocking signalfd: pending signals become readable records in an epoll set.

@@ -194,3 +194,18 @@ private struct Framed: Equatable {
         body = String(decoding: bytes[head.headLength..<head.headLength + decoded], as: UTF8.self)
     }
 }
+
+final class ChunkFramingLimitTests: XCTestCase {
+    func testLongExtensionsOnTinyChunksAreRefusedOnceFramingOutgrowsItsBound() {
+        var limits = RequestLimits()
+        limits.maxBodyBytes = 100  // framing may then take 64 KiB
+        let chunk = "1;" + String(repeating: "e", count: 4000) + "\r\nx\r\n"
+        let request = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + String(repeating: chunk, count: 20) + "0\r\n\r\n"
+        let verdict = Array(request.utf8).withUnsafeBytes { bytes in
+            var progress = ParseProgress()
+            return Verdict(RequestParser(limits: limits).parse(bytes, progress: &progress))
+        }
+        XCTAssertEqual(verdict, .rejected(413), "20 decoded bytes in 80 KB of framing")
+    }
+}

@@ -51,6 +51,10 @@ final class CommandLineTests: XCTestCase {
         try assertRefused(["--host", "127.0.0.1", "--port", "\(holder.port)"], mentioning: "Address already in use")
         try assertRefused(["--host", "127.0.0.1", "--port", "\(holder.port)", "--reuseport"],
                           mentioning: "Address already in use")
+        // SO_REUSEPORT sockets of one user share a port; a second server must still not join the first.
+        let sharing = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--reuseport"])
+        try assertRefused(["--host", "127.0.0.1", "--port", "\(sharing.port)", "--reuseport"],
+                          mentioning: "Address already in use")
     }
 
     func testHelpListsEveryFlagAndSucceeds() throws {

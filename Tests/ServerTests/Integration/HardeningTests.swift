@@ -119,8 +119,7 @@ final class HardeningTests: XCTestCase {
             XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
             let worker = try XCTUnwrap(server.workerPIDs().first)
             let before = Self.residentKilobytes(of: worker)
-            let client = try TestClient(port: server.port)
-            client.shrinkReceiveBuffer()
+            let client = try TestClient(port: server.port, smallReceiveBuffer: true)
             let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
             let sent = client.sendWithoutBlocking(request, forMilliseconds: 1500, atMost: 64 * 1024 * 1024)
             XCTAssertLessThan(sent, 64 * 1024 * 1024, "\(mode): the server stopped reading, so sending blocked")
@@ -132,8 +131,7 @@ final class HardeningTests: XCTestCase {
 
     func testClientThatStopsReadingIsClosedAfterTheWriteTimeout() throws {
         try inEveryMode(workers: 1, extraFlags: Self.shortTimeouts) { server, mode in
-            let client = try TestClient(port: server.port)
-            client.shrinkReceiveBuffer()
+            let client = try TestClient(port: server.port, smallReceiveBuffer: true)
             let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
             _ = client.sendWithoutBlocking(request, forMilliseconds: 1200, atMost: 16 * 1024 * 1024)
             let answered = client.readUntilClosed().components(separatedBy: "HTTP/1.1 200").count - 1
@@ -169,6 +167,53 @@ final class HardeningTests: XCTestCase {
         }
     }
 
+    func testHalfClosedClientThatDoesNotReadNeitherSpinsTheWorkerNorStaysForever() throws {
+        try inEveryMode(workers: 1, extraFlags: Self.shortTimeouts) { server, mode in
+            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
+            let worker = try XCTUnwrap(server.workerPIDs().first)
+            let idleDescriptors = Self.openDescriptors(of: worker)
+            let client = try TestClient(port: server.port, timeoutSeconds: 3, smallReceiveBuffer: true)
+            let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
+            _ = client.sendWithoutBlocking(request, forMilliseconds: 300, atMost: 1024 * 1024)
+            client.shutdownWrite()
+            let before = Self.cpuMilliseconds(of: worker)
+            usleep(800_000)
+            XCTAssertLessThan(Self.cpuMilliseconds(of: worker) - before, 400, "\(mode): no busy loop on the hung-up peer")
+            XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 3000) { Self.openDescriptors(of: worker) == idleDescriptors },
+                          "\(mode): closed after the write timeout, though the client never read")
+        }
+    }
+
+    func testTricklingBytesDoesNotExtendTheWriteTimeout() throws {
+        try inEveryMode(workers: 1, extraFlags: Self.shortTimeouts) { server, mode in
+            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
+            let worker = try XCTUnwrap(server.workerPIDs().first)
+            let idleDescriptors = Self.openDescriptors(of: worker)
+            let client = try TestClient(port: server.port, timeoutSeconds: 3, smallReceiveBuffer: true)
+            let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
+            _ = client.sendWithoutBlocking(request, forMilliseconds: 300, atMost: 1024 * 1024)
+            var closed = false
+            for _ in 0..<20 where !closed {  // up to 3 s of one byte every 150 ms, far past the write timeout
+                _ = client.sendWithoutBlocking([UInt8(ascii: "G")], forMilliseconds: 1, atMost: 1)
+                usleep(150_000)
+                closed = Self.openDescriptors(of: worker) == idleDescriptors
+            }
+            XCTAssertTrue(closed, "\(mode): closed although the client kept sending")
+        }
+    }
+
+    func testEveryPipelinedRequestGetsItsOwnHeaderDeadline() throws {
+        try inEveryMode(extraFlags: ["--header-timeout", "0.5"]) { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("GET /health HTTP/1.1\r\n")
+            for index in 0..<5 {  // each send ends one request and starts the next: 1.25 s in all
+                usleep(250_000)
+                try client.send("Host: t\r\n\r\nGET /health HTTP/1.1\r\n")
+                XCTAssertEqual(try client.readResponse().status, 200, "\(mode): request \(index)")
+            }
+        }
+    }
+
     // MARK: /proc readings
 
     private static func cpuMilliseconds(of pid: pid_t) -> Int {
@@ -177,6 +222,10 @@ final class HardeningTests: XCTestCase {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         let ticks = (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
         return ticks * 1000 / sysconf(Int32(_SC_CLK_TCK))
+    }
+
+    private static func openDescriptors(of pid: pid_t) -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1
     }
 
     private static func residentKilobytes(of pid: pid_t) -> Int {
