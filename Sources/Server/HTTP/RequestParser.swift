@@ -45,8 +45,9 @@ package final class RequestParser {
             progress.headScanned = resumeAt
             return limitExceeded(base, start: start, count: count) ?? .incomplete
         case .found(let headEnd, let lastLineStart):
-            // Leading empty lines count towards the limit, or a stream of them would grow the buffer forever.
-            if headEnd > limits.maxHeaderBytes { return .invalid(.requestHeaderFieldsTooLarge) }
+            // The same limits, in the same order, as while the head was still arriving, so the
+            // status does not depend on how the bytes were split across reads.
+            if let refusal = limitExceeded(base, start: start, count: headEnd) { return refusal }
             progress.headScanned = lastLineStart  // while the body arrives, this head is found again at once
             let result = parseHead(base, start: start, headEnd: headEnd)
             guard case .complete(var head) = result else { return result }
@@ -131,8 +132,9 @@ package final class RequestParser {
         return .notYet(resumeAt: count)
     }
 
-    /// An unfinished head that has already outgrown its limits: 414 for a request
-    /// line that is too long, 431 for a header block that is.
+    /// A head (finished or not) that outgrows its limits: 414 for a request line that
+    /// is too long, 431 for a header block that is. Leading empty lines count towards
+    /// the block, or a stream of them would grow the buffer forever.
     private func limitExceeded(_ base: UnsafePointer<UInt8>, start: Int, count: Int) -> ParseResult? {
         if count - start > limits.maxRequestLineBytes {
             let lineLimit = min(count - start, limits.maxRequestLineBytes + 1)
