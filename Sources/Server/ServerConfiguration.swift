@@ -34,6 +34,9 @@ public struct ServerConfiguration: Sendable {
 
     public init() {}
 
+    /// The most workers a server runs (--workers, and growing it with TTIN).
+    public static let maximumWorkers = 1024
+
     /// The number of processors online, the default number of workers.
     public static var onlineProcessorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
@@ -43,7 +46,9 @@ public struct ServerConfiguration: Sendable {
     /// Throws the first setting that cannot work.
     public func validate() throws(ConfigurationError) {
         guard workers >= 1 else { throw ConfigurationError("--workers must be at least 1 (got \(workers))") }
-        guard workers <= 1024 else { throw ConfigurationError("--workers must be at most 1024 (got \(workers))") }
+        guard workers <= Self.maximumWorkers else {
+            throw ConfigurationError("--workers must be at most \(Self.maximumWorkers) (got \(workers))")
+        }
         guard (0...65535).contains(port) else { throw ConfigurationError("--port must be between 0 and 65535 (got \(port))") }
         guard backlog >= 1 else { throw ConfigurationError("--backlog must be at least 1 (got \(backlog))") }
         guard Self.isNumericAddress(bindAddress) else {

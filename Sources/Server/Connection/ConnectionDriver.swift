@@ -25,6 +25,8 @@ package final class ConnectionDriver {
     private let scratchInput: ByteBuffer
     private let scratchOutput: ByteBuffer
     private let logger: Logger
+    /// Where this worker's traffic is counted for /metrics.
+    private let record: WorkerRecord
 
     /// Bytes asked of the kernel per read into the shared buffer.
     static let readSize = 64 * 1024
@@ -32,8 +34,10 @@ package final class ConnectionDriver {
     /// requests cannot starve the others (edge-triggered mode would otherwise drain it forever).
     static let readsPerTurn = 16
 
-    package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger) {
+    package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
+                 record: WorkerRecord = .detached) {
         parser = RequestParser(limits: limits)
+        self.record = record
         self.writer = writer
         self.handler = handler
         self.logger = logger
@@ -68,6 +72,7 @@ package final class ConnectionDriver {
                 return outcome == .wouldBlock ? .idle : .closed
             }
             input.commitWrite(count)
+            record.add(.bytesIn, UInt64(count))
             connection.madeProgress = true
             respond(to: input, on: connection)
             keepLeftover(of: input, in: connection)
@@ -93,6 +98,7 @@ package final class ConnectionDriver {
         guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
         connection.input = nil
         writer.writeError(status, into: scratchOutput)
+        record.countResponse(status: status.code)
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = true
         return flush(connection)
@@ -108,6 +114,7 @@ package final class ConnectionDriver {
                 return
             case .invalid(let status):
                 writer.writeError(status, into: scratchOutput)
+                record.countResponse(status: status.code)
                 refuseFurtherInput(input, connection, linger: true)
             case .complete(var head):
                 if head.isChunked { head.bodyLength = ChunkedBody.decode(input.mutableReadableBytes, from: head.headLength) }
@@ -116,6 +123,8 @@ package final class ConnectionDriver {
                                 with: &response)
                 let keepAlive = head.keepAlive && !response.closeConnection
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
+                record.add(.requests)
+                record.countResponse(status: response.status.code)
                 input.consume(head.totalLength)
                 connection.progress = ParseProgress()
                 connection.sentContinue = false
@@ -132,6 +141,7 @@ package final class ConnectionDriver {
     private func sendContinueIfExpected(_ connection: Connection) {
         guard connection.progress.awaitingBody && connection.progress.expectsContinue && !connection.sentContinue else { return }
         scratchOutput.append("HTTP/1.1 100 Continue\r\n\r\n")
+        record.countResponse(status: 100)
         connection.sentContinue = true
     }
 
@@ -170,6 +180,7 @@ package final class ConnectionDriver {
             switch outcome {
             case .wrote(let count):
                 output.consume(count)
+                record.add(.bytesOut, UInt64(count))
                 connection.madeProgress = true
             case .closed: return .closed
             case .wouldBlock:

@@ -11,6 +11,7 @@ final class Supervisor {
     private let logger: Logger
     private var listeners: [Listener] = []
     private var slots: [WorkerSlot]
+    private var scoreboard: Scoreboard!
 
     private static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD])
     /// How long stopping workers get to exit before they are killed.
@@ -29,6 +30,7 @@ final class Supervisor {
         SignalDisposition.ignoreUnusedControlSignals()
         try Self.signals.block()
         listeners = try openListeners()
+        scoreboard = try Scoreboard()
         announce(startupLine())
         do {
             for index in slots.indices { try spawn(index) }
@@ -78,14 +80,32 @@ final class Supervisor {
     private func spawn(_ index: Int) throws {
         let masterPID = getpid()
         let listenerIndex = configuration.reusePort ? index : 0
-        let pid = try ChildProcess.fork()
+        guard let recordIndex = scoreboard.claimRecord(slot: index) else {
+            throw SystemError(call: "claim a scoreboard record for slot \(index)", errno: ENOSPC)
+        }
+        let pid: Int32
+        do {
+            pid = try ChildProcess.fork()
+        } catch {
+            scoreboard.retireRecord(recordIndex)
+            throw error
+        }
         if pid == 0 {
             for (other, listener) in listeners.enumerated() where other != listenerIndex { listener.close() }
             Worker(slot: index, listener: listeners[listenerIndex], sharedListener: !configuration.reusePort,
-                   configuration: configuration, makeHandler: makeHandler, logger: logger)
+                   configuration: configuration, makeHandler: makeHandler, logger: logger,
+                   scoreboard: scoreboard, recordIndex: recordIndex)
                 .run(masterPID: masterPID)
         }
-        slots[index].started(pid: pid, at: Clock.monotonicMilliseconds())
+        scoreboard.worker(recordIndex).setPID(pid)
+        scoreboard.addServer(.workersSpawned, 1)
+        slots[index].started(pid: pid, recordIndex: recordIndex, at: Clock.monotonicMilliseconds())
+    }
+
+    /// A worker has been reaped: its counts join the retired totals and its record is freed.
+    private func forgetWorker(in index: Int) {
+        if let recordIndex = slots[index].recordIndex { scoreboard.retireRecord(recordIndex) }
+        scoreboard.addServer(.workersDied, 1)
     }
 
     private func superviseUntilStopped() {
@@ -108,6 +128,7 @@ final class Supervisor {
     private func reapWorkers() {
         while let (pid, status) = ChildProcess.reapAny() {
             guard let index = slots.firstIndex(where: { $0.pid == pid }) else { continue }
+            forgetWorker(in: index)
             let delay = slots[index].died(at: Clock.monotonicMilliseconds())
             let when = delay == 0 ? "now" : "in \(delay) ms, as workers keep dying at startup"
             logger.error("worker \(pid) exited (\(status)); starting a replacement in slot \(index) \(when)")

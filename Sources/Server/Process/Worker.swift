@@ -11,6 +11,9 @@ struct Worker {
     let configuration: ServerConfiguration
     let makeHandler: () -> any HTTPHandler
     let logger: Logger
+    let scoreboard: Scoreboard
+    /// This worker's record in the scoreboard.
+    let recordIndex: Int
 
     /// The signals that stop a worker; the master blocked them before forking,
     /// so they queue for the signalfd instead of running a handler.
@@ -35,12 +38,14 @@ struct Worker {
         let signals = try SignalDescriptor(Self.stopSignals)
         let dateCache = DateCache()
         let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
+        let record = scoreboard.worker(recordIndex)
         let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
-                                      handler: makeHandler(), logger: logger)
+                                      handler: makeHandler(), logger: logger, record: record)
         let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
                                           maxConnections: configuration.maxConnections)
         let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
-                                 settings: settings, driver: driver, dateCache: dateCache, logger: logger)
+                                 settings: settings, driver: driver, dateCache: dateCache, logger: logger,
+                                 record: record, scoreboard: scoreboard)
         try loop.run()
     }
 }

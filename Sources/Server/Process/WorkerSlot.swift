@@ -6,6 +6,8 @@ struct WorkerSlot {
     let index: Int
     /// The worker filling the slot, nil between its death and its replacement.
     var pid: Int32?
+    /// The current worker's record in the scoreboard.
+    var recordIndex: Int?
     /// When the current worker was forked (monotonic ms).
     var startedAt = 0
     /// Consecutive workers that died within `quickDeathMilliseconds` of starting.
@@ -21,8 +23,9 @@ struct WorkerSlot {
         self.index = index
     }
 
-    mutating func started(pid: Int32, at now: Int) {
+    mutating func started(pid: Int32, recordIndex: Int? = nil, at now: Int) {
         self.pid = pid
+        self.recordIndex = recordIndex
         startedAt = now
         respawnAt = nil
     }

@@ -1,8 +1,10 @@
 // AcceptGate: when a worker's listener belongs in its epoll set. It comes out
 // while the worker holds --max-connections (the kernel's queue keeps the rest,
-// and no established connection is closed to make room) and for a short pause
+// and no established connection is closed to make room), for a short pause
 // after the process runs out of descriptors, which would otherwise make a
-// level-triggered listener report the same connection forever.
+// level-triggered listener report the same connection forever, and, on a
+// listener shared by several workers, while this worker holds more than its
+// fair share of the connections (see `AcceptBalance`).
 import CEventPoll
 import Glibc
 import Logging
@@ -11,7 +13,10 @@ struct AcceptGate {
     let listener: Listener
     private let events: UInt32
     private let maxConnections: Int
+    private let balance: AcceptBalance?
     private var registered = false
+    /// This turn's bound from the balance: connections this worker may hold before it lets others accept.
+    private var shareLimit = Int.max
     /// When accepting may resume after running out of descriptors.
     private(set) var reopensAt: Int?
     /// One log line per burst of descriptor exhaustion, not one per attempt.
@@ -20,10 +25,11 @@ struct AcceptGate {
     /// How long accepting pauses after EMFILE, ENFILE, ENOBUFS or ENOMEM.
     static let exhaustionPauseMilliseconds = 100
 
-    init(listener: Listener, events: UInt32, maxConnections: Int) {
+    init(listener: Listener, events: UInt32, maxConnections: Int, balance: AcceptBalance?) {
         self.listener = listener
         self.events = events
         self.maxConnections = maxConnections
+        self.balance = balance
     }
 
     mutating func open(in epoll: Epoll) throws(SystemError) {
@@ -33,7 +39,7 @@ struct AcceptGate {
 
     /// Whether another connection may be accepted now.
     func admits(openConnections: Int) -> Bool {
-        registered && reopensAt == nil && openConnections < maxConnections
+        registered && reopensAt == nil && openConnections < min(maxConnections, shareLimit)
     }
 
     mutating func acceptSucceeded() {
@@ -57,7 +63,18 @@ struct AcceptGate {
     /// Once per loop turn: takes the listener out of, or puts it back into, the epoll set.
     mutating func update(openConnections: Int, now: Int, epoll: Epoll, logger: Logger) {
         if let reopensAt, now >= reopensAt { self.reopensAt = nil }
-        setRegistered(reopensAt == nil && openConnections < maxConnections, epoll: epoll, logger: logger)
+        shareLimit = balance?.limit() ?? .max
+        setRegistered(reopensAt == nil && openConnections < min(maxConnections, shareLimit), epoll: epoll, logger: logger)
+    }
+
+    /// While the balance keeps this worker out, it looks again this often even if
+    /// nothing else wakes it, so a stalled peer cannot leave the queue unserved.
+    static let balanceRecheckMilliseconds = 50
+
+    /// The next time the loop must wake to reconsider the listener, if any.
+    func recheckAt(now: Int) -> Int? {
+        if let reopensAt { return reopensAt }
+        return registered || shareLimit == .max ? nil : now + Self.balanceRecheckMilliseconds
     }
 
     private mutating func setRegistered(_ wanted: Bool, epoll: Epoll, logger: Logger) {

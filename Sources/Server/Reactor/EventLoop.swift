@@ -17,6 +17,8 @@ final class EventLoop {
     private var connections = ConnectionTable()
     private let timers: ConnectionTimers
     private var gate: AcceptGate
+    /// This worker's counters in the scoreboard.
+    private let record: WorkerRecord
     /// Connections that yielded with input unread, to serve again next turn, and the
     /// batch being served now (two arrays swapped each turn, so neither reallocates).
     private var servedAgainNextTurn: [Connection] = []
@@ -31,8 +33,10 @@ final class EventLoop {
         var maxConnections: Int
     }
 
+    /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: Settings,
-         driver: ConnectionDriver, dateCache: DateCache, logger: Logger) throws(SystemError) {
+         driver: ConnectionDriver, dateCache: DateCache, logger: Logger,
+         record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil) throws(SystemError) {
         epoll = try Epoll()
         self.signals = signals
         mode = settings.mode
@@ -40,8 +44,10 @@ final class EventLoop {
         self.dateCache = dateCache
         self.logger = logger
         timers = ConnectionTimers(settings.timeouts)
+        self.record = record
+        let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
         gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
-                          maxConnections: settings.maxConnections)
+                          maxConnections: settings.maxConnections, balance: balance)
     }
 
     /// Serves until a stop signal arrives, then closes every connection.
@@ -57,6 +63,8 @@ final class EventLoop {
             }
             serveYieldedConnections()
             expireTimeouts()
+            record[.heartbeat] = UInt64(now)
+            record[.active] = UInt64(connections.count)
             gate.update(openConnections: connections.count, now: now, epoll: epoll, logger: logger)
         }
         closeAllConnections()
@@ -95,6 +103,7 @@ final class EventLoop {
                 return
             }
             gate.acceptSucceeded()
+            record.add(.accepted)
             serveNewConnection(connections.insert(socket))
             accepted += 1
         }
@@ -207,7 +216,7 @@ final class EventLoop {
     /// Blocks until the next deadline; without waiting at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
         if !servedAgainNextTurn.isEmpty { return 0 }
-        let next = min(timers.nextDeadline ?? .max, gate.reopensAt ?? .max)
+        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max)
         if next == .max { return -1 }
         return Int32(clamping: max(0, next - Clock.monotonicMilliseconds()))
     }

@@ -93,3 +93,25 @@ final class SupervisorTests: XCTestCase {
         XCTAssertEqual(try TestClient(port: server.port, host: "::1").get("/health").body, "ok\n")
     }
 }
+
+/// The accept balance: on a shared listener no worker hoards the connections.
+final class AcceptBalanceTests: XCTestCase {
+    func testManyConnectionsOnASharedListenerAreSpreadOverTheWorkers() throws {
+        for flags in [[String](), ["--edge-triggered"]] {
+            let server = try ServerProcess(["--host", "127.0.0.1", "--port", "0", "--workers", "2"] + flags)
+            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+            // Opened one after another, held open: left alone, the kernel hands most of
+            // them to whichever worker last went back to waiting.
+            var clients: [TestClient] = []
+            var servedBy: [pid_t: Int] = [:]
+            for _ in 0..<256 {
+                let client = try TestClient(port: server.port)
+                servedBy[try client.get("/").servedBy ?? -1, default: 0] += 1
+                clients.append(client)
+            }
+            // Each may hold its share (128) plus a slack of 32, and overshoot by what it accepts in one turn.
+            XCTAssertEqual(servedBy.count, 2, "\(flags): \(servedBy)")
+            XCTAssertLessThanOrEqual(servedBy.values.max() ?? 0, 176, "\(flags): \(servedBy)")
+        }
+    }
+}
