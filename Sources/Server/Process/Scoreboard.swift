@@ -34,6 +34,12 @@ package enum WorkerField: Int, CaseIterable, Sendable {
 package enum ServerField: Int, CaseIterable, Sendable {
     case workersSpawned
     case workersDied
+    /// Workers the master keeps running now (--workers, changed by TTIN and TTOU).
+    case workersWanted
+    /// Rolling restarts (HUP) begun.
+    case restarts
+    /// How workers ended: exit 0, another exit code, a signal, the OOM killer, the watchdog.
+    case exitsClean, exitsWithError, exitsBySignal, exitsOutOfMemory, exitsByWatchdog
     /// 1 from a graceful shutdown's start: /health answers 503 so balancers stop sending.
     case draining
     /// One past the highest worker record ever used, so readers scan no further.
@@ -46,15 +52,18 @@ package enum ServerField: Int, CaseIterable, Sendable {
 package final class Scoreboard: @unchecked Sendable {
     /// Worker records: enough for the largest --workers twice over, as during a rolling restart.
     package static let workerCapacity = 2 * ServerConfiguration.maximumWorkers
-    /// Cells per record: 16 × 8 bytes, two cache lines, so workers never share a line.
+    /// Cells per worker record: 16 × 8 bytes, two cache lines, so workers never share a line.
     static let cellsPerRecord = 16
+    /// Cells of the server's record, which comes first.
+    static let serverCells = 32
 
     private let cells: UnsafeMutablePointer<Atomic<UInt64>>
     private let byteCount: Int
 
     /// Maps the region; call it in the master before forking.
     package init() throws(SystemError) {
-        byteCount = (Self.workerCapacity + 1) * Self.cellsPerRecord * MemoryLayout<UInt64>.stride
+        assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.count <= Self.cellsPerRecord)
+        byteCount = (Self.serverCells + Self.workerCapacity * Self.cellsPerRecord) * MemoryLayout<UInt64>.stride
         let region = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         guard let region, region != MAP_FAILED else {
             throw SystemError(call: "mmap(\(byteCount) bytes, shared anonymous)", errno: errno)
@@ -65,7 +74,7 @@ package final class Scoreboard: @unchecked Sendable {
 
     deinit { munmap(cells, byteCount) }
 
-    // MARK: The server's record (record 0)
+    // MARK: The server's record
 
     package func server(_ field: ServerField) -> UInt64 {
         cells[field.rawValue].load(ordering: .relaxed)
@@ -79,12 +88,12 @@ package final class Scoreboard: @unchecked Sendable {
         setServer(field, server(field) &+ amount)
     }
 
-    // MARK: Worker records (records 1...workerCapacity, named by index 0..<workerCapacity)
+    // MARK: Worker records (0..<workerCapacity)
 
     /// The record at `index`, for its worker to write or anyone to read.
     package func worker(_ index: Int) -> WorkerRecord {
         precondition(index >= 0 && index < Self.workerCapacity, "worker record \(index) out of range")
-        return WorkerRecord(cells: cells + (index + 1) * Self.cellsPerRecord)
+        return WorkerRecord(cells: cells + Self.serverCells + index * Self.cellsPerRecord)
     }
 
     /// Indexes of records that have ever been used; free ones read pid 0.
