@@ -85,14 +85,17 @@ def write_markdown(path, context):
                   "open. Kernel socket memory is not part of any process's RSS and is the same for all.", "",
                   memory_table(context["memory"], context["memory_count"])]
     if context.get("instructions"):
-        whole, parser = context["instructions"]
+        whole, parser, arc = context["instructions"]
         parts += ["## Instructions per request (callgrind)", "",
                   "User-space instructions counted by `valgrind --tool=callgrind` for a 595-byte browser request "
                   "on one keep-alive connection to one worker (difference of two runs, so start-up cancels out). "
                   "Stable across runs, unlike wall-clock time; syscalls' kernel work is not included.", "",
                   "| what | instructions per request |", "| --- | ---: |",
                   f"| one request through a worker (epoll dispatch, read, parse, handler, serialise, write) | {whole:,.0f} |",
-                  f"| the parser alone (`RequestParser.parse`) | {parser:,.0f} |", ""]
+                  f"| the parser alone (`RequestParser.parse`) | {parser:,.0f} |", "",
+                  "Calls into the Swift runtime's reference counting (`swift_retain`, `swift_release` and their "
+                  "bridge-object, unknown-object and `_n` forms) counted in the same profile: "
+                  f"**{arc:,.2f} per request** through a worker.", ""]
     parts += ["## Commands", "", "Every wrk command, exactly as run (ports differ per run):", "", "```"]
     parts += sorted(set(context["commands"]))
     parts += ["```", "", "Servers:", "", "```"]

@@ -38,12 +38,13 @@ package final class Connection {
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after
-    // every response, so dynamic exclusivity checks would cost more than the work;
-    // only the single-threaded event loop touches them, never overlapping.
+    // every response, so dynamic exclusivity checks and reference counting would
+    // cost more than the work; only the single-threaded event loop touches them,
+    // never overlapping, and the links own nothing.
     @exclusivity(unchecked) var timeout: Timeout?
     @exclusivity(unchecked) var deadline = 0
-    @exclusivity(unchecked) unowned(unsafe) var timerPrevious: Connection?
-    @exclusivity(unchecked) unowned(unsafe) var timerNext: Connection?
+    @exclusivity(unchecked) var timerPrevious: Unmanaged<Connection>?
+    @exclusivity(unchecked) var timerNext: Unmanaged<Connection>?
 
     package init(socket: Socket, token: UInt64) {
         self.socket = socket

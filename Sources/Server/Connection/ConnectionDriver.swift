@@ -59,29 +59,42 @@ package final class ConnectionDriver {
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return .outputPending }
         for _ in 0..<Self.readsPerTurn {
-            let input = connection.input ?? scratchInput
-            let space = input.writableSpace(minimum: connection.input == nil ? Self.readSize : 4096)
-            let outcome: ReadOutcome
-            do {
-                outcome = try connection.socket.read(into: space)
-            } catch {
-                logger.debug("\(error)")
-                return .closed
+            // Two calls rather than `connection.input ?? scratchInput`: the shared
+            // buffer is then passed as it is, with no retain and release per read.
+            let status = if let own = connection.input {
+                readAndRespond(into: own, minimumSpace: 4096, on: connection)
+            } else {
+                readAndRespond(into: scratchInput, minimumSpace: Self.readSize, on: connection)
             }
-            guard case .bytes(let count) = outcome else {
-                return outcome == .wouldBlock ? .idle : .closed
-            }
-            input.commitWrite(count)
-            record.add(.bytesIn, UInt64(count))
-            connection.madeProgress = true
-            respond(to: input, on: connection)
-            keepLeftover(of: input, in: connection)
-            let status = flush(connection)
-            if status != .idle || connection.lingering || (count < space.count && !connection.peerHungUp) {
-                return status
-            }
+            if let status { return status }
         }
         return .yielded
+    }
+
+    /// One read into `input` and the responses it completes. Returns the
+    /// connection's status when this turn is over for it, nil to read again.
+    private func readAndRespond(into input: ByteBuffer, minimumSpace: Int, on connection: Connection) -> ConnectionStatus? {
+        let space = input.writableSpace(minimum: minimumSpace)
+        let outcome: ReadOutcome
+        do {
+            outcome = try connection.socket.read(into: space)
+        } catch {
+            logger.debug("\(error)")
+            return .closed
+        }
+        guard case .bytes(let count) = outcome else {
+            return outcome == .wouldBlock ? .idle : .closed
+        }
+        input.commitWrite(count)
+        record.add(.bytesIn, UInt64(count))
+        connection.madeProgress = true
+        respond(to: input, on: connection)
+        keepLeftover(of: input, in: connection)
+        let status = flush(connection)
+        if status != .idle || connection.lingering || (count < space.count && !connection.peerHungUp) {
+            return status
+        }
+        return nil
     }
 
     /// The socket is writable: send pending output, then go back to reading.
@@ -167,8 +180,13 @@ package final class ConnectionDriver {
     /// Writes pending responses until they are sent or the socket is full; what
     /// the socket did not take moves into the connection's own output buffer.
     private func flush(_ connection: Connection) -> ConnectionStatus {
-        let output = connection.output ?? scratchOutput
         defer { scratchOutput.clear() }
+        // As in `readable`: the shared buffer is passed as it is, without a retain.
+        if let own = connection.output { return flush(own, on: connection) }
+        return flush(scratchOutput, on: connection)
+    }
+
+    private func flush(_ output: ByteBuffer, on connection: Connection) -> ConnectionStatus {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {

@@ -45,27 +45,35 @@ public struct TimeoutDurations: Equatable, Sendable {
     }
 }
 
-/// Deadlines of one duration, oldest first, linked through the connections themselves.
-final class DeadlineList {
+/// Deadlines of one duration, oldest first, linked through the connections
+/// themselves. The links are unmanaged: the connection table owns the
+/// connections, and following a link costs no retain or release (this runs
+/// after every response).
+struct DeadlineList {
     let duration: Int
-    @exclusivity(unchecked) unowned(unsafe) var first: Connection?
-    @exclusivity(unchecked) unowned(unsafe) var last: Connection?
+    private(set) var first: Unmanaged<Connection>?
+    private var last: Unmanaged<Connection>?
 
     init(duration: Int) {
         self.duration = duration
     }
 
-    func append(_ connection: Connection, now: Int) {
+    var firstDeadline: Int? { first?._withUnsafeGuaranteedRef { $0.deadline } }
+
+    mutating func append(_ connection: Connection, now: Int) {
+        let entry = Unmanaged.passUnretained(connection)
         connection.deadline = now + duration
         connection.timerPrevious = last
         connection.timerNext = nil
-        if let last { last.timerNext = connection } else { first = connection }
-        last = connection
+        if let last { last._withUnsafeGuaranteedRef { $0.timerNext = entry } } else { first = entry }
+        last = entry
     }
 
-    func remove(_ connection: Connection) {
-        if let previous = connection.timerPrevious { previous.timerNext = connection.timerNext } else { first = connection.timerNext }
-        if let next = connection.timerNext { next.timerPrevious = connection.timerPrevious } else { last = connection.timerPrevious }
+    mutating func remove(_ connection: Connection) {
+        let previous = connection.timerPrevious
+        let next = connection.timerNext
+        if let previous { previous._withUnsafeGuaranteedRef { $0.timerNext = next } } else { first = next }
+        if let next { next._withUnsafeGuaranteedRef { $0.timerPrevious = previous } } else { last = previous }
         connection.timerPrevious = nil
         connection.timerNext = nil
     }
@@ -73,10 +81,10 @@ final class DeadlineList {
 
 /// One deadline list per kind of timeout. A connection is on at most one list.
 ///
-/// Connections are held unowned: the event loop disarms a connection's timer
-/// before it drops the connection from its table, so no list outlives its entries.
-struct ConnectionTimers {
-    private let lists: [DeadlineList]
+/// The event loop disarms a connection's timer before it drops the connection
+/// from its table, so no list ever links to a connection that is gone.
+final class ConnectionTimers {
+    @exclusivity(unchecked) private var lists: [DeadlineList]
 
     init(_ durations: TimeoutDurations) {
         lists = Timeout.allCases.map { DeadlineList(duration: durations.milliseconds($0)) }
@@ -103,16 +111,16 @@ struct ConnectionTimers {
     /// The earliest deadline of all, if any connection has one.
     var nextDeadline: Int? {
         var earliest: Int?
-        for list in lists {
-            if let deadline = list.first?.deadline, deadline < earliest ?? Int.max { earliest = deadline }
+        for index in lists.indices {
+            if let deadline = lists[index].firstDeadline, deadline < earliest ?? Int.max { earliest = deadline }
         }
         return earliest
     }
 
     /// A connection whose deadline has passed, or nil when none has.
     func firstExpired(now: Int) -> Connection? {
-        for list in lists {
-            if let first = list.first, first.deadline <= now { return first }
+        for index in lists.indices {
+            if let deadline = lists[index].firstDeadline, deadline <= now { return lists[index].first?.takeUnretainedValue() }
         }
         return nil
     }
