@@ -22,7 +22,7 @@ struct AcceptGate {
     /// One log line per burst of descriptor exhaustion, not one per attempt.
     private var exhaustionLogged = false
 
-    /// How long accepting pauses after EMFILE, ENFILE, ENOBUFS or ENOMEM.
+    /// How long accepting pauses after EMFILE, ENFILE, ENOBUFS, ENOMEM or an unexpected error.
     static let exhaustionPauseMilliseconds = 100
 
     init(listener: Listener, events: UInt32, maxConnections: Int, balance: AcceptBalance?) {
@@ -53,11 +53,20 @@ struct AcceptGate {
                 logger.warning("\(error); pausing accept for \(Self.exhaustionPauseMilliseconds) ms at a time until it recovers")
                 exhaustionLogged = true
             }
-            reopensAt = now + Self.exhaustionPauseMilliseconds
-            setRegistered(false, epoll: epoll, logger: logger)
+            pause(now: now, epoll: epoll, logger: logger)
         default:
-            logger.error("\(error)")
+            // Unexpected, and perhaps lasting: a level-triggered listener would report it
+            // again at once (a spin), and an edge-triggered one would not report the
+            // connections behind it until the next arrives. Re-registering after the
+            // pause reports whatever is queued by then, in either mode.
+            logger.error("\(error); pausing accept for \(Self.exhaustionPauseMilliseconds) ms")
+            pause(now: now, epoll: epoll, logger: logger)
         }
+    }
+
+    private mutating func pause(now: Int, epoll: Epoll, logger: Logger) {
+        reopensAt = now + Self.exhaustionPauseMilliseconds
+        setRegistered(false, epoll: epoll, logger: logger)
     }
 
     /// Once per loop turn: takes the listener out of, or puts it back into, the epoll set.
