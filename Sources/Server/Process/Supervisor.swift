@@ -62,11 +62,13 @@ final class Supervisor {
         slots = (0..<workerCount(inherited: inherited)).map(WorkerSlot.init(index:))
         scoreboard = try Scoreboard()
         scoreboard.setServer(.workersWanted, UInt64(slots.count))
+        // Before the startup line: a pid file that cannot be written fails the start.
+        try pidFile?.write()
         announce(startupLine(inherited: inherited?.source))
         do {
             for index in slots.indices { try spawn(index) }
-            try pidFile?.write()
         } catch {
+            pidFile?.remove()
             stopWorkers()
             throw error
         }
