@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,6 +132,40 @@ int cep_signalfd_read(int fd) {
     if (n < 0 && errno == EAGAIN) return 0;
     if (n >= 0) errno = EIO;
     return -1;
+}
+
+int cep_siginfo_sender(const siginfo_t *info) { return (int)info->si_pid; }
+
+int cep_listen_queue_length(int fd) {
+    struct tcp_info info;
+    socklen_t length = sizeof(info);
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) < 0) return -1;
+    return (int)info.tcpi_unacked;
+}
+
+int cep_reuseport_steer(int fd, uint32_t active) {
+    if (active == 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    // A = skb->hash; A %= active; return A. The value indexes the group's sockets in
+    // the order they started listening; an index past the end would fall back to the hash.
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_RXHASH)),
+        BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, active),
+        BPF_STMT(BPF_RET | BPF_A, 0),
+    };
+    struct sock_fprog program = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &program, sizeof(program));
+}
+
+#ifndef SO_DETACH_REUSEPORT_BPF
+#define SO_DETACH_REUSEPORT_BPF 68
+#endif
+
+int cep_reuseport_unsteer(int fd) {
+    int unused = 0;
+    return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof(unused));
 }
 
 int cep_wait_exited(int status) { return WIFEXITED(status); }

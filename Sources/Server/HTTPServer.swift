@@ -26,7 +26,7 @@ public struct HTTPServer {
     /// Call it from a single-threaded process: it forks.
     public func run() throws -> Int32 {
         try configuration.validate()
-        let supervisor = Supervisor(configuration: configuration, makeHandler: makeHandler, logger: logger)
+        let supervisor = try Supervisor(configuration: configuration, makeHandler: makeHandler, logger: logger)
         return try supervisor.run { line in
             print(line)
             fflush(nil)

@@ -29,6 +29,15 @@ public struct ServerConfiguration: Sendable {
     public var timeouts = TimeoutDurations()
     /// Connections one worker holds at most; past it the worker stops accepting until one closes.
     public var maxConnections = 10_000
+    /// How long a graceful stop (QUIT, a worker retired by HUP or TTOU, the old
+    /// master after USR2) lets connections finish before closing them (ms).
+    public var gracefulTimeout = 30_000
+    /// A worker whose event loop has not turned for this long is killed and replaced (ms).
+    public var workerTimeout = 30_000
+    /// Where the master writes its pid, if anywhere.
+    public var pidFile: String?
+    /// The user the workers run as, if not the one that started the server.
+    public var user: String?
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -65,10 +74,19 @@ public struct ServerConfiguration: Sendable {
                                      ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write)] {
             guard milliseconds >= 1 else { throw ConfigurationError("\(flag) must be positive") }
         }
+        guard gracefulTimeout >= 1 else { throw ConfigurationError("--graceful-timeout must be positive") }
+        guard workerTimeout >= 100 else {
+            throw ConfigurationError("--worker-timeout must be at least 0.1 seconds (got \(Double(workerTimeout) / 1000))")
+        }
+        if let pidFile, pidFile.isEmpty { throw ConfigurationError("--pid-file must not be empty") }
+        if let user, user.isEmpty { throw ConfigurationError("--user must not be empty") }
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }
     }
+
+    /// How often an idle worker's loop turns, to keep its heartbeat well inside --worker-timeout.
+    var heartbeatMilliseconds: Int { min(1000, max(10, workerTimeout / 3)) }
 
     private static func isNumericAddress(_ text: String) -> Bool {
         var v4 = in_addr()

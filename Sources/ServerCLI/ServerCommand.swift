@@ -52,6 +52,18 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Seconds a client may leave responses unread before it is closed.")
     var writeTimeout = Seconds(milliseconds: TimeoutDurations().write)
 
+    @Option(help: "Seconds a graceful stop (QUIT, HUP, TTOU, USR2) lets requests finish before closing connections.")
+    var gracefulTimeout = Seconds(milliseconds: ServerConfiguration().gracefulTimeout)
+
+    @Option(help: "Seconds a worker's event loop may go without turning before the master kills and replaces it.")
+    var workerTimeout = Seconds(milliseconds: ServerConfiguration().workerTimeout)
+
+    @Option(help: "Write the master's pid to this file (atomically); removed on exit.")
+    var pidFile: String?
+
+    @Option(help: "Run the workers as this user (start as root to bind ports below 1024).")
+    var user: String?
+
     @Option(help: "Least severe log level written to stderr.")
     var logLevel = Logger.Level.info
 
@@ -71,6 +83,10 @@ struct ServerCommand: ParsableCommand {
         configuration.timeouts.keepAlive = keepaliveTimeout.milliseconds
         configuration.timeouts.body = bodyTimeout.milliseconds
         configuration.timeouts.write = writeTimeout.milliseconds
+        configuration.gracefulTimeout = gracefulTimeout.milliseconds
+        configuration.workerTimeout = workerTimeout.milliseconds
+        configuration.pidFile = pidFile
+        configuration.user = user
         return configuration
     }
 

@@ -22,7 +22,9 @@ public enum Launch {
     }
 
     /// Starts `path` with `arguments`, default signal dispositions and an empty signal mask.
-    public static func run(_ path: String, _ arguments: [String], newProcessGroup: Bool = false) throws -> Launched {
+    /// - Parameter passing: descriptors handed to the child as 3, 4, ... (as systemd passes sockets).
+    public static func run(_ path: String, _ arguments: [String], newProcessGroup: Bool = false,
+                           passing descriptors: [Int32] = []) throws -> Launched {
         var out: [Int32] = [0, 0]
         var err: [Int32] = [0, 0]
         guard pipe(&out) == 0, pipe(&err) == 0 else { throw LaunchError("pipe failed") }
@@ -32,6 +34,7 @@ public enum Launch {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
+        for (offset, fd) in descriptors.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, 3 + Int32(offset)) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }

@@ -31,10 +31,16 @@ public final class ServerProcess {
 
     /// Starts `server --port 0 <arguments>` and waits (up to 20 s) for its startup line.
     /// - Parameter openFileLimit: run it under `ulimit -n` of this many descriptors.
-    public init(_ arguments: [String], openFileLimit: Int? = nil) throws {
+    /// - Parameter activatedSocket: a listening socket passed as descriptor 3 with LISTEN_FDS=1
+    ///   and LISTEN_PID set to the server's pid, as systemd's socket activation does.
+    public init(_ arguments: [String], openFileLimit: Int? = nil, activatedSocket: Int32? = nil) throws {
         let command = [Self.executablePath, "--port", "0"] + arguments
         let launched: Launch.Launched
-        if let openFileLimit {
+        if let activatedSocket {
+            // The shell learns its own pid ($$) and execs the server, which keeps it.
+            launched = try Launch.run("/bin/sh", ["-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\"", "sh"] + command,
+                                      newProcessGroup: true, passing: [activatedSocket])
+        } else if let openFileLimit {
             // The shell execs the server, so the pid and process group are still the server's own.
             launched = try Launch.run("/bin/sh", ["-c", "ulimit -n \(openFileLimit) && exec \"$@\"", "sh"] + command,
                                       newProcessGroup: true)

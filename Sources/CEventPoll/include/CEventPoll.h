@@ -67,6 +67,22 @@ int cep_signalfd(const sigset_t *mask);
 // Reads one pending signalfd record and returns its signal number, 0 if none is pending.
 int cep_signalfd_read(int fd);
 
+// siginfo_t's si_pid sits in a union Swift cannot name: the sender of a signal.
+int cep_siginfo_sender(const siginfo_t *info);
+
+// How many established connections wait in a listener's accept queue (TCP_INFO's
+// tcpi_unacked, which for a listening socket is its accept backlog); -1 on failure.
+int cep_listen_queue_length(int fd);
+
+// Attaches a classic BPF program to the SO_REUSEPORT group of `fd` that hands every
+// new connection to one of the group's first `active` sockets (by the packet's flow
+// hash), so the sockets after them receive nothing new and their queues can drain.
+// struct sock_filter and its macros are C-only.
+int cep_reuseport_steer(int fd, uint32_t active);
+
+// Removes that program (SO_DETACH_REUSEPORT_BPF): the kernel's own hash spreads again.
+int cep_reuseport_unsteer(int fd);
+
 // The wait-status macros (WIFEXITED, WEXITSTATUS, ...) are not functions Swift can see.
 int cep_wait_exited(int status);
 int cep_wait_exit_code(int status);

@@ -21,7 +21,9 @@ package enum ConnectionStatus: Equatable {
 package final class ConnectionDriver {
     private let parser: RequestParser
     private let writer: ResponseWriter
-    private let handler: any HTTPHandler
+    /// Replaced once, when the worker starts draining; unchecked because only
+    /// the single-threaded loop touches it, and a dynamic check per request would cost.
+    @exclusivity(unchecked) private var handler: any HTTPHandler
     private let scratchInput: ByteBuffer
     private let scratchOutput: ByteBuffer
     private let logger: Logger
@@ -115,6 +117,20 @@ package final class ConnectionDriver {
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = true
         return flush(connection)
+    }
+
+    /// From now on every response says `Connection: close` and ends its connection:
+    /// the handler is wrapped once, so serving a request pays nothing for the drain.
+    func beginDrain() {
+        handler = ClosingHandler(wrapping: handler)
+    }
+
+    /// Ends a connection that waits between requests without a reset: the write side
+    /// is shut (the client reads end of file) and what it may have sent meanwhile is drained.
+    func closeIdle(_ connection: Connection) -> ConnectionStatus {
+        connection.closeAfterFlush = true
+        startLingering(connection)
+        return drain(connection)
     }
 
     /// Answers every complete request at the front of `input`, appending the

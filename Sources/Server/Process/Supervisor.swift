@@ -1,52 +1,88 @@
-// Supervisor: the master process's cycle (as in nginx's master). It opens the
-// listeners, blocks its signals, forks the workers, then sleeps in
-// sigtimedwait: SIGCHLD reaps and replaces dead workers, SIGTERM/SIGINT/SIGQUIT
-// stop the whole tree. It never serves a request and never runs a signal handler.
+// Supervisor: the master process's cycle (as in nginx's master). It opens (or
+// inherits) the listeners, blocks its signals, forks the workers, then sleeps
+// in sigtimedwait and acts on what wakes it:
+//
+//   SIGCHLD          reap, classify and replace dead workers
+//   SIGTERM, SIGINT  fast shutdown                      (GracefulShutdown.swift)
+//   SIGQUIT          graceful shutdown                  (GracefulShutdown.swift)
+//   SIGHUP           rolling restart                    (RollingRestart.swift)
+//   SIGTTIN/SIGTTOU  one worker more / fewer            (WorkerCount.swift)
+//   SIGUSR2          upgrade the binary in place        (BinaryUpgrade.swift)
+//   every tick       watchdog, retirements in progress  (Watchdog.swift, WorkerCount.swift)
+//
+// It never serves a request and never runs a signal handler.
 import Glibc
 import Logging
 
 final class Supervisor {
-    private let configuration: ServerConfiguration
-    private let makeHandler: () -> any HTTPHandler
-    private let logger: Logger
-    private var listeners: [Listener] = []
-    private var slots: [WorkerSlot]
-    private var scoreboard: Scoreboard!
+    let configuration: ServerConfiguration
+    let makeHandler: () -> any HTTPHandler
+    let logger: Logger
+    /// With SO_REUSEPORT, one socket per slot in the order they joined the port's
+    /// group: slot i serves listeners[i], and sockets past the slots are being
+    /// retired (WorkerCount.swift). Without it, one listener shared by all.
+    var listeners: [Listener] = []
+    var slots: [WorkerSlot] = []
+    /// Workers that no longer fill a slot and are finishing their connections.
+    var retiring: [RetiringWorker] = []
+    var scoreboard: Scoreboard!
+    var exits = ExitClassifier()
+    var watchdog: Watchdog
+    /// The new master of a binary upgrade in progress.
+    var upgrade: pid_t?
+    /// Set once a graceful shutdown has begun: no slot is refilled.
+    var stopping = false
+    let pidFile: PIDFile?
+    let credentials: Credentials?
+    /// The binary a USR2 executes: the path this one was started from, read now,
+    /// since once the file is replaced /proc/self/exe names the deleted old one.
+    let executablePath: String
 
-    private static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD])
-    /// How long stopping workers get to exit before they are killed.
+    static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU, SIGUSR2])
+    /// How long fast-stopping workers get to exit before they are killed.
     static let stopDeadlineMilliseconds = 5000
 
-    init(configuration: ServerConfiguration, makeHandler: @escaping () -> any HTTPHandler, logger: Logger) {
+    init(configuration: ServerConfiguration, makeHandler: @escaping () -> any HTTPHandler, logger: Logger) throws {
         self.configuration = configuration
         self.makeHandler = makeHandler
         self.logger = logger
-        slots = (0..<configuration.workers).map(WorkerSlot.init(index:))
+        watchdog = Watchdog(timeoutMilliseconds: configuration.workerTimeout)
+        pidFile = configuration.pidFile.map(PIDFile.init(path:))
+        credentials = try configuration.user.map(Credentials.lookUp)
+        executablePath = Files.readLink("/proc/self/exe") ?? CommandLine.arguments[0]
     }
 
-    /// Starts the workers and supervises them until a stop signal; returns the exit code.
+    /// Starts the workers and supervises them until the server stops; returns the exit code.
     func run(announce: (String) -> Void) throws -> Int32 {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try Self.signals.block()
-        listeners = try openListeners()
+        let inherited = try InheritedListeners.take()
+        listeners = try inherited?.listeners ?? openListeners()
+        slots = (0..<workerCount(inherited: inherited)).map(WorkerSlot.init(index:))
         scoreboard = try Scoreboard()
-        announce(startupLine())
+        scoreboard.setServer(.workersWanted, UInt64(slots.count))
+        // Before the startup line: a pid file that cannot be written fails the start.
+        try pidFile?.write()
+        announce(startupLine(inherited: inherited?.source))
         do {
             for index in slots.indices { try spawn(index) }
         } catch {
+            pidFile?.remove()
             stopWorkers()
             throw error
         }
+        if case .upgrade(let oldMaster, _)? = inherited?.source { finishUpgrade(oldMaster: oldMaster) }
         superviseUntilStopped()
+        pidFile?.remove()
         return 0
     }
 
     // MARK: Listeners
 
     /// One shared listener, or with SO_REUSEPORT one per slot, all on the port the
-    /// first one got (which matters for `--port 0`). The master keeps them all for
-    /// its whole life, so a dead worker's queued connections wait for its replacement.
+    /// first one got (which matters for `--port 0`). The master keeps them for its
+    /// whole life, so a dead or retired worker's queued connections wait for the next.
     private func openListeners() throws(SystemError) -> [Listener] {
         let count = configuration.reusePort ? configuration.workers : 1
         if configuration.reusePort && configuration.port != 0 {
@@ -63,23 +99,43 @@ final class Supervisor {
         return opened
     }
 
-    private func openListener(port: Int) throws(SystemError) -> Listener {
+    func openListener(port: Int) throws(SystemError) -> Listener {
         try Listener.open(host: configuration.bindAddress, port: port,
                           backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
     }
 
-    private func startupLine() -> String {
+    /// With SO_REUSEPORT every inherited socket needs its worker; a shared listener
+    /// runs as many as the old master did (after its TTINs and TTOUs), or --workers.
+    private func workerCount(inherited: InheritedListeners?) -> Int {
+        guard let inherited else { return configuration.workers }
+        if configuration.reusePort { return inherited.listeners.count }
+        if case .upgrade(_, let workers?) = inherited.source { return workers }
+        return configuration.workers
+    }
+
+    func listener(forSlot index: Int) -> Listener {
+        configuration.reusePort ? listeners[index] : listeners[0]
+    }
+
+    private func startupLine(inherited: InheritedListeners.Source?) -> String {
         let address = Address.display(host: configuration.host, port: listeners[0].port)
         let reusePort = configuration.reusePort ? "on" : "off"
         let edge = configuration.triggerMode == .edge ? "on" : "off"
-        return "listening on \(address) (\(configuration.workers) workers, reuseport \(reusePort), edge-triggered \(edge))"
+        let origin: String
+        switch inherited {
+        case .upgrade(let oldMaster, _)?: origin = ", listeners inherited from master \(oldMaster)"
+        case .socketActivation?: origin = ", listeners from socket activation"
+        case nil: origin = ""
+        }
+        return "listening on \(address) (\(slots.count) workers, reuseport \(reusePort), edge-triggered \(edge)\(origin))"
     }
 
     // MARK: Workers
 
-    private func spawn(_ index: Int) throws {
+    /// Forks a worker into slot `index` (replacing whatever pid the slot recorded).
+    func spawn(_ index: Int) throws {
         let masterPID = getpid()
-        let listenerIndex = configuration.reusePort ? index : 0
+        let listener = listener(forSlot: index)
         guard let recordIndex = scoreboard.claimRecord(slot: index) else {
             throw SystemError(call: "claim a scoreboard record for slot \(index)", errno: ENOSPC)
         }
@@ -91,10 +147,10 @@ final class Supervisor {
             throw error
         }
         if pid == 0 {
-            for (other, listener) in listeners.enumerated() where other != listenerIndex { listener.close() }
-            Worker(slot: index, listener: listeners[listenerIndex], sharedListener: !configuration.reusePort,
+            for other in listeners where other.fd != listener.fd { other.close() }
+            Worker(slot: index, listener: listener, sharedListener: !configuration.reusePort,
                    configuration: configuration, makeHandler: makeHandler, logger: logger,
-                   scoreboard: scoreboard, recordIndex: recordIndex)
+                   scoreboard: scoreboard, recordIndex: recordIndex, credentials: credentials)
                 .run(masterPID: masterPID)
         }
         scoreboard.worker(recordIndex).setPID(pid)
@@ -102,37 +158,72 @@ final class Supervisor {
         slots[index].started(pid: pid, recordIndex: recordIndex, at: Clock.monotonicMilliseconds())
     }
 
-    /// A worker has been reaped: its counts join the retired totals and its record is freed.
-    private func forgetWorker(in index: Int) {
-        if let recordIndex = slots[index].recordIndex { scoreboard.retireRecord(recordIndex) }
-        scoreboard.addServer(.workersDied, 1)
-    }
-
     private func superviseUntilStopped() {
         while true {
-            let signal = Self.signals.wait(timeoutMilliseconds: millisecondsUntilNextRespawn())
-            switch signal {
-            case SIGTERM, SIGINT, SIGQUIT:
-                logger.info("received \(signalName(signal!)), stopping \(liveWorkerCount) workers")
+            let received = Self.signals.waitWithSender(timeoutMilliseconds: millisecondsUntilNextTick())
+            switch received?.signal {
+            case SIGTERM?, SIGINT?:
+                logger.info("received \(signalName(received!.signal)), stopping \(liveWorkerCount) workers")
                 stopWorkers()
                 listeners.forEach { $0.close() }
                 return
-            default:
-                // SIGCHLD, a timeout or an interruption: reap whatever exited, refill due slots.
-                reapWorkers()
-                respawnDueWorkers()
+            case SIGQUIT?:
+                shutDownGracefully(requestedBy: received!.sender)
+                return
+            case SIGHUP?: restartWorkers()
+            case SIGTTIN?: addWorker()
+            case SIGTTOU?: removeWorker()
+            case SIGUSR2?: beginUpgrade()
+            default: break
             }
+            // After any wake-up: reap whatever exited, refill due slots, run the periodic checks.
+            reapWorkers()
+            respawnDueWorkers()
+            checkHeartbeats()
+            progressRetirements()
         }
     }
 
-    private func reapWorkers() {
+    // MARK: Reaping
+
+    /// Reaps every exited child: a slot's worker is replaced, a retiring one is forgotten,
+    /// the new master of a binary upgrade means the upgrade failed.
+    func reapWorkers() {
         while let (pid, status) = ChildProcess.reapAny() {
-            guard let index = slots.firstIndex(where: { $0.pid == pid }) else { continue }
-            forgetWorker(in: index)
-            let delay = slots[index].died(at: Clock.monotonicMilliseconds())
-            let when = delay == 0 ? "now" : "in \(delay) ms, as workers keep dying at startup"
-            logger.error("worker \(pid) exited (\(status)); starting a replacement in slot \(index) \(when)")
+            if pid == upgrade {
+                upgradeFailed(status)
+                continue
+            }
+            let byWatchdog = watchdog.forget(pid)
+            let slotIndex = slots.firstIndex { $0.pid == pid }
+            let retiringIndex = retiring.firstIndex { $0.pid == pid }
+            // Anything else is a new master whose upgrade already completed.
+            guard slotIndex != nil || retiringIndex != nil else { continue }
+            let exit = exits.classify(status, byWatchdog: byWatchdog)
+            scoreboard.addServer(exit.counter, 1)
+            scoreboard.addServer(.workersDied, 1)
+            if let slotIndex {
+                workerDied(in: slotIndex, pid: pid, exit: exit)
+            } else if let retiringIndex {
+                let worker = retiring.remove(at: retiringIndex)
+                scoreboard.retireRecord(worker.recordIndex)
+                let level: Logger.Level = exit == .clean ? .info : .warning
+                logger.log(level: level, "retired worker \(pid) of slot \(worker.slot) exited (\(exit))")
+            }
         }
+        closeRetiredListeners()
+    }
+
+    private func workerDied(in index: Int, pid: pid_t, exit: WorkerExit) {
+        if let recordIndex = slots[index].recordIndex { scoreboard.retireRecord(recordIndex) }
+        let delay = slots[index].died(at: Clock.monotonicMilliseconds())
+        if stopping {
+            slots[index].respawnAt = nil
+            logger.info("worker \(pid) exited (\(exit))")
+            return
+        }
+        let when = delay == 0 ? "now" : "in \(delay) ms, as workers keep dying at startup"
+        logger.error("worker \(pid) exited (\(exit)); starting a replacement in slot \(index) \(when)")
     }
 
     private func respawnDueWorkers() {
@@ -148,37 +239,14 @@ final class Supervisor {
         }
     }
 
-    private func millisecondsUntilNextRespawn() -> Int? {
+    /// Sleep until the next respawn or periodic check, whichever comes first.
+    func millisecondsUntilNextTick() -> Int {
         let now = Clock.monotonicMilliseconds()
-        return slots.compactMap { $0.pid == nil ? $0.respawnAt : nil }.min().map { max(0, $0 - now) }
+        let respawn = slots.compactMap { $0.pid == nil ? $0.respawnAt : nil }.min().map { max(0, $0 - now) }
+        return min(respawn ?? .max, watchdog.checkIntervalMilliseconds, retirementCheckMilliseconds)
     }
 
-    private var liveWorkerCount: Int { slots.filter { $0.pid != nil }.count }
+    var liveWorkerCount: Int { slots.filter { $0.pid != nil }.count + retiring.count }
 
-    /// SIGTERM to every worker; whoever has not exited by the deadline (or when a
-    /// second stop signal arrives) gets SIGKILL. Every worker is reaped before return.
-    private func stopWorkers() {
-        for slot in slots { if let pid = slot.pid { ChildProcess.kill(pid, SIGTERM) } }
-        let deadline = Clock.monotonicMilliseconds() + Self.stopDeadlineMilliseconds
-        while liveWorkerCount > 0 {
-            let remaining = deadline - Clock.monotonicMilliseconds()
-            if remaining <= 0 { break }
-            let signal = Self.signals.wait(timeoutMilliseconds: remaining)
-            if signal == SIGTERM || signal == SIGINT { break }
-            markExitedWorkers()
-        }
-        for index in slots.indices {
-            guard let pid = slots[index].pid else { continue }
-            logger.warning("worker \(pid) did not stop within \(Self.stopDeadlineMilliseconds) ms; killing it")
-            ChildProcess.kill(pid, SIGKILL)
-            _ = ChildProcess.reap(pid)
-            slots[index].pid = nil
-        }
-    }
-
-    private func markExitedWorkers() {
-        while let (pid, _) = ChildProcess.reapAny() {
-            if let index = slots.firstIndex(where: { $0.pid == pid }) { slots[index].pid = nil }
-        }
-    }
+    var allWorkerPIDs: [pid_t] { slots.compactMap(\.pid) + retiring.map(\.pid) }
 }

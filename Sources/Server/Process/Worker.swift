@@ -14,9 +14,11 @@ struct Worker {
     let scoreboard: Scoreboard
     /// This worker's record in the scoreboard.
     let recordIndex: Int
+    /// `--user`: who the worker becomes before serving.
+    let credentials: Credentials?
 
-    /// The signals that stop a worker; the master blocked them before forking,
-    /// so they queue for the signalfd instead of running a handler.
+    /// The signals that stop a worker (TERM and INT at once, QUIT after a graceful
+    /// drain); the master blocked them before forking, so they queue for the signalfd.
     static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
 
     /// Runs in the forked child; never returns.
@@ -35,6 +37,7 @@ struct Worker {
     }
 
     private func serve() throws(SystemError) {
+        try credentials?.adopt()
         let signals = try SignalDescriptor(Self.stopSignals)
         let dateCache = DateCache()
         let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
@@ -42,7 +45,9 @@ struct Worker {
         let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
                                       handler: makeHandler(), logger: logger, record: record)
         let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
-                                          maxConnections: configuration.maxConnections)
+                                          maxConnections: configuration.maxConnections,
+                                          drainMilliseconds: configuration.gracefulTimeout,
+                                          heartbeatMilliseconds: configuration.heartbeatMilliseconds)
         let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
                                  settings: settings, driver: driver, dateCache: dateCache, logger: logger,
                                  record: record, scoreboard: scoreboard)

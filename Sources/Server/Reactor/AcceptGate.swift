@@ -19,6 +19,8 @@ struct AcceptGate {
     private var shareLimit = Int.max
     /// When accepting may resume after running out of descriptors.
     private(set) var reopensAt: Int?
+    /// Set for good when the worker drains: the listener never comes back.
+    private var stopped = false
     /// One log line per burst of descriptor exhaustion, not one per attempt.
     private var exhaustionLogged = false
 
@@ -69,8 +71,15 @@ struct AcceptGate {
         setRegistered(false, epoll: epoll, logger: logger)
     }
 
+    /// Takes the listener out of the epoll set for good (a graceful drain).
+    mutating func stop(epoll: Epoll, logger: Logger) {
+        setRegistered(false, epoll: epoll, logger: logger)
+        stopped = true
+    }
+
     /// Once per loop turn: takes the listener out of, or puts it back into, the epoll set.
     mutating func update(openConnections: Int, now: Int, epoll: Epoll, logger: Logger) {
+        if stopped { return }
         if let reopensAt, now >= reopensAt { self.reopensAt = nil }
         shareLimit = balance?.limit() ?? .max
         setRegistered(reopensAt == nil && openConnections < min(maxConnections, shareLimit), epoll: epoll, logger: logger)
@@ -82,6 +91,7 @@ struct AcceptGate {
 
     /// The next time the loop must wake to reconsider the listener, if any.
     func recheckAt(now: Int) -> Int? {
+        if stopped { return nil }
         if let reopensAt { return reopensAt }
         return registered || shareLimit == .max ? nil : now + Self.balanceRecheckMilliseconds
     }

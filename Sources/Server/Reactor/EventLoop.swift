@@ -1,7 +1,7 @@
 // EventLoop: a worker's reactor. It waits on epoll and dispatches each ready
 // descriptor: the listener (accept new connections), the signalfd (stop), or a
 // connection (handed to the ConnectionDriver); then it expires the timeouts
-// that are due. Everything that differs between level- and edge-triggered
+// that are due. SIGQUIT turns it into a graceful drain (see GracefulDrain). Everything that differs between level- and edge-triggered
 // operation comes from the TriggerMode value.
 import CEventPoll
 import Glibc
@@ -24,6 +24,11 @@ final class EventLoop {
     private var servedAgainNextTurn: [Connection] = []
     private var servingAgain: [Connection] = []
     private var running = true
+    /// Set once SIGQUIT has arrived: the worker is finishing its connections to exit.
+    private var drain: GracefulDrain?
+    private let drainMilliseconds: Int
+    private let heartbeatMilliseconds: Int
+    private let maxConnections: Int
     /// The monotonic clock, read once per loop turn.
     private var now = Clock.monotonicMilliseconds()
 
@@ -31,6 +36,10 @@ final class EventLoop {
         var mode: TriggerMode
         var timeouts: TimeoutDurations
         var maxConnections: Int
+        /// How long a graceful drain may take before the remaining connections are closed.
+        var drainMilliseconds = 30_000
+        /// The longest the loop sleeps, so an idle worker's heartbeat stays fresh for the watchdog.
+        var heartbeatMilliseconds = 1000
     }
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
@@ -44,13 +53,16 @@ final class EventLoop {
         self.dateCache = dateCache
         self.logger = logger
         timers = ConnectionTimers(settings.timeouts)
+        drainMilliseconds = settings.drainMilliseconds
+        heartbeatMilliseconds = settings.heartbeatMilliseconds
+        maxConnections = settings.maxConnections
         self.record = record
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
         gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
                           maxConnections: settings.maxConnections, balance: balance)
     }
 
-    /// Serves until a stop signal arrives, then closes every connection.
+    /// Serves until a stop signal arrives (SIGTERM at once, SIGQUIT after a drain), then closes every connection.
     func run() throws(SystemError) {
         try gate.open(in: epoll)
         try epoll.add(signals.fd, events: CEP_EPOLLIN, token: ReservedToken.signals)
@@ -66,6 +78,7 @@ final class EventLoop {
             record[.heartbeat] = UInt64(now)
             record[.active] = UInt64(connections.count)
             gate.update(openConnections: connections.count, now: now, epoll: epoll, logger: logger)
+            if drain != nil { continueDrain() }
         }
         closeAllConnections()
     }
@@ -213,12 +226,48 @@ final class EventLoop {
         for connection in connections.all { close(connection) }
     }
 
-    /// Blocks until the next deadline; without waiting at all while connections wait to be served again.
+    /// Blocks until the next deadline, at most one heartbeat interval (an idle worker
+    /// must still show the watchdog it is alive); not at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
         if !servedAgainNextTurn.isEmpty { return 0 }
-        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max)
-        if next == .max { return -1 }
-        return Int32(clamping: max(0, next - Clock.monotonicMilliseconds()))
+        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max, drain?.deadline ?? .max)
+        let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
+        return Int32(clamping: max(0, wait))
+    }
+
+    // MARK: Graceful drain
+
+    /// Stops accepting for good: the listener leaves the epoll set, the scoreboard marks
+    /// this worker retiring (so the accept balance of the others ignores it), the queue
+    /// it may share is swept once, and its descriptor is closed. The master and the
+    /// other workers keep their own, so the socket and its queue live on with them.
+    private func beginDrain() {
+        guard drain == nil else { return }
+        drain = GracefulDrain(now: now, timeoutMilliseconds: drainMilliseconds)
+        record[.retiring] = 1
+        gate.stop(epoll: epoll, logger: logger)
+        driver.beginDrain()
+        acceptRemaining()
+        listener.close()
+        logger.debug("worker \(getpid()) draining \(connections.count) connections")
+    }
+
+    /// Connections that already waited in the queue are served (and closed after their response).
+    private func acceptRemaining() {
+        while connections.count < maxConnections {
+            guard let socket = try? listener.accept() else { return }
+            record.add(.accepted)
+            serveNewConnection(connections.insert(socket))
+        }
+    }
+
+    /// Once per loop turn while draining: a connection that has become idle (its last
+    /// keep-alive response was sent) is ended; when none is left, or at the deadline, the loop stops.
+    private func continueDrain() {
+        for connection in connections.all where connection.input == nil && connection.output == nil && !connection.lingering {
+            apply(driver.closeIdle(connection), to: connection)
+        }
+        if drain!.isOver(openConnections: connections.count, now: now) { running = false }
     }
 
     // MARK: Signals
@@ -227,7 +276,8 @@ final class EventLoop {
         do {
             while let signal = try signals.next() {
                 switch signal {
-                case SIGTERM, SIGINT, SIGQUIT: running = false
+                case SIGTERM, SIGINT: running = false
+                case SIGQUIT: beginDrain()
                 default: break
                 }
             }

@@ -60,6 +60,23 @@ enum ChildProcess {
         }
     }
 
+    /// Replaces this (forked, single-threaded) process with `path`, with `environment`
+    /// added to its own; never returns: if execve fails, the child says why and exits 127.
+    static func execute(_ path: String, _ arguments: [String], adding environment: [(String, String)]) -> Never {
+        for (name, value) in environment { setenv(name, value, 1) }
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let code: Int32
+        do {
+            _ = try blockingSystemCall("execv(\(path))", { execv(path, argv) })
+            code = 0
+        } catch {
+            var line = "server: \(error)\n"
+            line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+            code = 127
+        }
+        _exit(code)
+    }
+
     /// Leaves the process at once, without running atexit handlers (a forked worker
     /// must not run the parent's). Its own stdio output is flushed first; what it
     /// inherited was flushed before the fork.

@@ -36,6 +36,33 @@ public final class Listener {
         return Listener(fd: fd, port: Int(bound))
     }
 
+    /// Takes over a listening socket this process inherited (from systemd's socket
+    /// activation, or from the old master of a binary upgrade): it must already
+    /// listen; it is made non-blocking and close-on-exec like one opened here, and
+    /// gets TCP_NODELAY, which accepted sockets inherit.
+    public static func adopt(fd: Int32) throws(SystemError) -> Listener {
+        var accepting: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = try blockingSystemCall("getsockopt(fd \(fd), SO_ACCEPTCONN)", {
+            getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length)
+        })
+        guard accepting == 1 else { throw SystemError(call: "inherited fd \(fd) is not a listening socket", errno: EINVAL) }
+        let flags = try blockingSystemCall("fcntl(fd \(fd), F_GETFL)", { fcntl(fd, F_GETFL) })
+        _ = try blockingSystemCall("fcntl(fd \(fd), F_SETFL)", { fcntl(fd, F_SETFL, flags | O_NONBLOCK) })
+        _ = try blockingSystemCall("fcntl(fd \(fd), F_SETFD)", { fcntl(fd, F_SETFD, FD_CLOEXEC) })
+        var on: Int32 = 1
+        _ = try blockingSystemCall("setsockopt(fd \(fd), TCP_NODELAY)", {
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        })
+        let port = try blockingSystemCall("getsockname(fd \(fd))", { cep_local_port(fd) })
+        return Listener(fd: fd, port: Int(port))
+    }
+
+    /// Lets the descriptor survive execve, to hand it to a new master (binary upgrade).
+    func keepAcrossExec() throws(SystemError) {
+        _ = try blockingSystemCall("fcntl(fd \(fd), F_SETFD, 0)", { fcntl(fd, F_SETFD, 0) })
+    }
+
     /// Throws if something already listens on `host:port`, even a server that uses
     /// SO_REUSEPORT under the same user (which a SO_REUSEPORT bind would silently join).
     public static func ensurePortIsFree(host: String, port: Int) throws(SystemError) {

@@ -23,6 +23,12 @@ struct SignalSet {
     /// Waits up to `timeoutMilliseconds` (nil: forever) for one of these (blocked) signals.
     /// Returns its number, or nil when the time ran out or a signal outside the set interrupted the wait.
     func wait(timeoutMilliseconds: Int?) -> Int32? {
+        waitWithSender(timeoutMilliseconds: timeoutMilliseconds)?.signal
+    }
+
+    /// `wait`, also telling which process sent the signal (0 when the kernel did):
+    /// the master tells a QUIT from the new master of a binary upgrade from an operator's.
+    func waitWithSender(timeoutMilliseconds: Int?) -> (signal: Int32, sender: Int32)? {
         var set = raw
         var info = siginfo_t()
         let signal: Int32
@@ -33,7 +39,8 @@ struct SignalSet {
             signal = sigwaitinfo(&set, &info)
         }
         // EAGAIN (timeout) and EINTR both mean "nothing to act on": the caller re-checks its state.
-        return signal > 0 ? signal : nil
+        guard signal > 0 else { return nil }
+        return (signal, cep_siginfo_sender(&info))
     }
 }
 
@@ -44,10 +51,13 @@ enum SignalDisposition {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
-    /// Signals with no meaning here yet (SIGHUP, SIGUSR1, SIGUSR2) must not terminate
-    /// the server through their default action when an operator sends one by habit.
+    /// Control signals must never terminate (or, for TTIN and TTOU, stop) a process
+    /// through their default action: a worker leaves them blocked and unread, and one
+    /// without a meaning yet (USR1) must not kill the master when sent by habit. The
+    /// master still receives the ones it blocks: the kernel never discards a blocked
+    /// signal as ignored (signal(7)), so sigtimedwait sees them.
     static func ignoreUnusedControlSignals() {
-        for signal in [SIGHUP, SIGUSR1, SIGUSR2] { _ = Glibc.signal(signal, SIG_IGN) }
+        for signal in [SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
     }
 }
 
@@ -92,6 +102,10 @@ func signalName(_ signal: Int32) -> String {
     case SIGTERM: return "SIGTERM"
     case SIGUSR1: return "SIGUSR1"
     case SIGUSR2: return "SIGUSR2"
+    case SIGCHLD: return "SIGCHLD"
+    case SIGTTIN: return "SIGTTIN"
+    case SIGTTOU: return "SIGTTOU"
+    case SIGSTOP: return "SIGSTOP"
     default: return "signal \(signal)"
     }
 }

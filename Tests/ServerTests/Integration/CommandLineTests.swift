@@ -33,6 +33,13 @@ final class CommandLineTests: XCTestCase {
         try assertRefused(["--host", "not.an.address", "--port", "0"], mentioning: "not.an.address")
     }
 
+    func testInvalidLifecycleFlagsAreRefused() throws {
+        try assertRefused(["--graceful-timeout", "0", "--port", "0"], mentioning: "--graceful-timeout")
+        try assertRefused(["--worker-timeout", "0.05", "--port", "0"], mentioning: "--worker-timeout")
+        try assertRefused(["--user", "no-such-user-here", "--port", "0"], mentioning: "no user named 'no-such-user-here'")
+        try assertRefused(["--pid-file", "/nonexistent/directory/server.pid", "--port", "0"], mentioning: "server.pid")
+    }
+
     func testNonPositiveTimeoutIsRefused() throws {
         try assertRefused(["--header-timeout", "0", "--port", "0"], mentioning: "--header-timeout")
         try assertRefused(["--keepalive-timeout", "-1", "--port", "0"], mentioning: "--keepalive-timeout")

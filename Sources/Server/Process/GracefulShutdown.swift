@@ -1,0 +1,77 @@
+// GracefulShutdown: how the master stops. SIGQUIT (or the new master at the end
+// of a binary upgrade) stops gracefully: the scoreboard's `draining` flag goes
+// up (so /health answers 503 and balancers move away; not after an upgrade,
+// since the new master serves on), every worker drains, the master closes its
+// copies of the listeners, and it exits once the last worker has, killing any
+// still there after --graceful-timeout. SIGTERM or SIGINT, before or during
+// that, stop at once: TERM to every worker, KILL to any left after a deadline.
+import Glibc
+import Logging
+
+extension Supervisor {
+    func shutDownGracefully(requestedBy sender: pid_t) {
+        stopping = true
+        if let upgrade, sender == upgrade {
+            logger.info("new master \(upgrade) is serving; this master's \(liveWorkerCount) workers finish their requests and exit")
+            self.upgrade = nil
+        } else {
+            scoreboard.setServer(.draining, 1)
+            logger.info("received SIGQUIT, stopping gracefully: \(liveWorkerCount) workers finish their requests (up to \(configuration.gracefulTimeout) ms)")
+        }
+        for index in slots.indices {
+            guard let pid = slots[index].pid, let recordIndex = slots[index].recordIndex else { continue }
+            retireWorker(pid: pid, recordIndex: recordIndex, slot: index)
+            slots[index].pid = nil
+            slots[index].respawnAt = nil
+        }
+        for index in retiring.indices {
+            if case .emptyingQueue = retiring[index].phase { beginDraining(&retiring[index]) }
+        }
+        listeners.forEach { $0.close() }
+        listeners = []
+        waitForRetiringWorkers()
+    }
+
+    /// Reaps retiring workers until none is left; a fast-stop signal cuts the wait short.
+    private func waitForRetiringWorkers() {
+        while !retiring.isEmpty {
+            let signal = Self.signals.wait(timeoutMilliseconds: min(250, millisecondsUntilNextTick()))
+            if signal == SIGTERM || signal == SIGINT {
+                logger.info("received \(signalName(signal!)) while stopping gracefully; stopping now")
+                stopWorkers()
+                return
+            }
+            reapWorkers()
+            checkHeartbeats()
+            progressRetirements()
+        }
+    }
+
+    /// SIGTERM to every worker; whoever has not exited by the deadline (or when a
+    /// second stop signal arrives) gets SIGKILL. Every worker is reaped before return.
+    func stopWorkers() {
+        for pid in allWorkerPIDs { ChildProcess.kill(pid, SIGTERM) }
+        let deadline = Clock.monotonicMilliseconds() + Self.stopDeadlineMilliseconds
+        while liveWorkerCount > 0 {
+            let remaining = deadline - Clock.monotonicMilliseconds()
+            if remaining <= 0 { break }
+            let signal = Self.signals.wait(timeoutMilliseconds: remaining)
+            if signal == SIGTERM || signal == SIGINT { break }
+            forgetExitedWorkers()
+        }
+        for pid in allWorkerPIDs {
+            logger.warning("worker \(pid) did not stop within \(Self.stopDeadlineMilliseconds) ms; killing it")
+            ChildProcess.kill(pid, SIGKILL)
+            _ = ChildProcess.reap(pid)
+        }
+        for index in slots.indices { slots[index].pid = nil }
+        retiring.removeAll()
+    }
+
+    private func forgetExitedWorkers() {
+        while let (pid, _) = ChildProcess.reapAny() {
+            if let index = slots.firstIndex(where: { $0.pid == pid }) { slots[index].pid = nil }
+            retiring.removeAll { $0.pid == pid }
+        }
+    }
+}
