@@ -89,7 +89,7 @@ package final class ConnectionDriver {
     }
 
     /// The client took too long: answer `status` (408) if a request had started, then close.
-    func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
+    package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
         guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
         connection.input = nil
         writer.writeError(status, into: scratchOutput)

@@ -7,7 +7,9 @@ import Logging
 
 final class Supervisor {
     private let configuration: ServerConfiguration
-    private let makeHandler: () -> any HTTPHandler
+    private let workerBody: WorkerBody
+    /// What the startup line says of the workers, after the address.
+    private let description: String
     private let logger: Logger
     private var listeners: [Listener] = []
     private var slots: [WorkerSlot]
@@ -16,9 +18,10 @@ final class Supervisor {
     /// How long stopping workers get to exit before they are killed.
     static let stopDeadlineMilliseconds = 5000
 
-    init(configuration: ServerConfiguration, makeHandler: @escaping () -> any HTTPHandler, logger: Logger) {
+    init(configuration: ServerConfiguration, description: String, logger: Logger, workerBody: @escaping WorkerBody) {
         self.configuration = configuration
-        self.makeHandler = makeHandler
+        self.description = description
+        self.workerBody = workerBody
         self.logger = logger
         slots = (0..<configuration.workers).map(WorkerSlot.init(index:))
     }
@@ -67,10 +70,7 @@ final class Supervisor {
     }
 
     private func startupLine() -> String {
-        let address = Address.display(host: configuration.host, port: listeners[0].port)
-        let reusePort = configuration.reusePort ? "on" : "off"
-        let edge = configuration.triggerMode == .edge ? "on" : "off"
-        return "listening on \(address) (\(configuration.workers) workers, reuseport \(reusePort), edge-triggered \(edge))"
+        "listening on \(Address.display(host: configuration.host, port: listeners[0].port)) (\(description))"
     }
 
     // MARK: Workers
@@ -82,7 +82,7 @@ final class Supervisor {
         if pid == 0 {
             for (other, listener) in listeners.enumerated() where other != listenerIndex { listener.close() }
             Worker(slot: index, listener: listeners[listenerIndex], sharedListener: !configuration.reusePort,
-                   configuration: configuration, makeHandler: makeHandler, logger: logger)
+                   body: workerBody, logger: logger)
                 .run(masterPID: masterPID)
         }
         slots[index].started(pid: pid, at: Clock.monotonicMilliseconds())

@@ -1,20 +1,19 @@
 // Worker: a worker process's life after fork: tie its life to the master's,
-// set up its event loop over its listener, serve until told to stop, exit.
+// serve (an epoll loop in the hybrid model, an accept loop in prefork) until
+// told to stop, exit.
 import CEventPoll
 import Glibc
 import Logging
+
+/// What a worker process does with its listener until a stop signal.
+typealias WorkerBody = (_ listener: Listener, _ sharedListener: Bool) throws(SystemError) -> Void
 
 struct Worker {
     let slot: Int
     let listener: Listener
     let sharedListener: Bool
-    let configuration: ServerConfiguration
-    let makeHandler: () -> any HTTPHandler
+    let body: WorkerBody
     let logger: Logger
-
-    /// The signals that stop a worker; the master blocked them before forking,
-    /// so they queue for the signalfd instead of running a handler.
-    static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
 
     /// Runs in the forked child; never returns.
     func run(masterPID: Int32) -> Never {
@@ -23,24 +22,11 @@ struct Worker {
         _ = cep_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { ChildProcess.exitImmediately(0) }
         do {
-            try serve()
+            try body(listener, sharedListener)
             ChildProcess.exitImmediately(0)
         } catch {
             logger.critical("worker \(getpid()) in slot \(slot) failed: \(error)")
             ChildProcess.exitImmediately(1)
         }
-    }
-
-    private func serve() throws(SystemError) {
-        let signals = try SignalDescriptor(Self.stopSignals)
-        let dateCache = DateCache()
-        let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
-        let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
-                                      handler: makeHandler(), logger: logger)
-        let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
-                                          maxConnections: configuration.maxConnections)
-        let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
-                                 settings: settings, driver: driver, dateCache: dateCache, logger: logger)
-        try loop.run()
     }
 }

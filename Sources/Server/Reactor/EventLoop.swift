@@ -2,16 +2,17 @@
 // descriptor: the listener (accept new connections), the signalfd (stop), or a
 // connection (handed to the ConnectionDriver); then it expires the timeouts
 // that are due. Everything that differs between level- and edge-triggered
-// operation comes from the TriggerMode value.
+// operation comes from the TriggerMode value. It is generic over the wire
+// protocol, so the HTTP loop is specialised for ConnectionDriver.
 import CEventPoll
 import Glibc
 import Logging
 
-final class EventLoop {
+final class EventLoop<Service: ConnectionService> {
     private let epoll: Epoll
     private let signals: SignalDescriptor
     private let mode: TriggerMode
-    private let driver: ConnectionDriver
+    private let driver: Service
     private let dateCache: DateCache
     private let logger: Logger
     private var connections = ConnectionTable()
@@ -25,14 +26,8 @@ final class EventLoop {
     /// The monotonic clock, read once per loop turn.
     private var now = Clock.monotonicMilliseconds()
 
-    struct Settings {
-        var mode: TriggerMode
-        var timeouts: TimeoutDurations
-        var maxConnections: Int
-    }
-
-    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: Settings,
-         driver: ConnectionDriver, dateCache: DateCache, logger: Logger) throws(SystemError) {
+    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
+         driver: Service, dateCache: DateCache, logger: Logger) throws(SystemError) {
         epoll = try Epoll()
         self.signals = signals
         mode = settings.mode
@@ -226,4 +221,11 @@ final class EventLoop {
             logger.error("\(error)")
         }
     }
+}
+
+/// What a loop needs from the configuration (not generic, so callers can build it before choosing a protocol).
+struct EventLoopSettings {
+    var mode: TriggerMode
+    var timeouts: TimeoutDurations
+    var maxConnections: Int
 }

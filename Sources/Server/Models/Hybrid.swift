@@ -1,0 +1,18 @@
+// Hybrid (the default): nginx's shape. A master forks one worker per core and
+// replaces any that die; each worker runs an epoll reactor serving thousands
+// of connections at once. Processes for isolation and to use every core,
+// events for concurrency inside each.
+
+enum Hybrid {
+    static func run(_ context: ModelContext) throws -> Int32 {
+        let configuration = context.configuration
+        let details = "\(configuration.workers) workers, reuseport \(configuration.reusePort ? "on" : "off"), "
+            + "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")"
+        let supervisor = Supervisor(configuration: configuration, description: context.startupDetails(details),
+                                    logger: context.logger) { listener, sharedListener throws(SystemError) in
+            try ReactorServing.serve(listener: listener, sharedListener: sharedListener, configuration: configuration,
+                                     makeHandler: context.makeHandler, logger: context.logger)
+        }
+        return try supervisor.run(announce: context.announce)
+    }
+}
