@@ -8,15 +8,12 @@ enum Threads {
     /// reservation keeps thousands of threads cheap in address space too.
     static let stackBytes = 512 * 1024
 
-    /// Starts `body` on a new thread. A detached thread cleans up after itself;
-    /// any other must be joined.
-    @discardableResult
-    static func start(detached: Bool, _ body: @escaping () -> Void) throws(SystemError) -> pthread_t {
+    /// Starts `body` on a new thread, which must be joined once it ends.
+    static func start(_ body: @escaping () -> Void) throws(SystemError) -> pthread_t {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setstacksize(&attributes, stackBytes)
-        if detached { pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED)) }
         let box = Unmanaged.passRetained(Body(body)).toOpaque()
         var thread = pthread_t()
         // pthread_create returns the error number instead of setting errno.

@@ -32,9 +32,10 @@ enum Waiting {
 }
 
 /// A pipe between threads. As the thread models' stop descriptor it wakes every
-/// thread waiting on its read end: nothing reads the byte, so it stays readable
-/// for all. As thread-per-connection's "finished" pipe, each ending thread posts
-/// one byte and the main thread takes them to count.
+/// thread waiting on its read end: nothing reads it, so it stays readable for
+/// all. As thread-per-connection's "finished" pipe, each ending thread posts its
+/// pthread_t and the main thread takes them to join. Posts are 8 bytes, under
+/// PIPE_BUF, so the kernel never interleaves two of them (pipe(7)).
 final class WakePipe {
     let readEnd: Int32
     private let writeEnd: Int32
@@ -48,21 +49,20 @@ final class WakePipe {
         writeEnd = ends[1]
     }
 
-    /// Writes one byte (a pipe holds 64 KiB of them before a post could fail).
-    func post() {
-        var byte: UInt8 = 1
-        _ = try? systemCall("write(pipe \(writeEnd))", { Glibc.write(writeEnd, &byte, 1) })
+    /// Writes one value (a pipe holds 8,192 of them before a post could fail).
+    func post(_ value: UInt64 = 1) {
+        var value = value
+        _ = try? systemCall("write(pipe \(writeEnd))", { Glibc.write(writeEnd, &value, 8) })
     }
 
-    /// Reads and counts the bytes posted so far, without waiting.
-    func takeAvailable() -> Int {
-        var bytes = [UInt8](repeating: 0, count: 256)
-        var taken = 0
-        while let count = (try? systemCall("read(pipe \(readEnd))", { Glibc.read(readEnd, &bytes, bytes.count) })) ?? nil,
-              count > 0 {
-            taken += count
+    /// Reads the values posted so far, without waiting.
+    func takeAvailable() -> [UInt64] {
+        var values: [UInt64] = []
+        var value: UInt64 = 0
+        while let count = (try? systemCall("read(pipe \(readEnd))", { Glibc.read(readEnd, &value, 8) })) ?? nil, count == 8 {
+            values.append(value)
         }
-        return taken
+        return values
     }
 
     func close() {

@@ -16,7 +16,7 @@ enum ThreadPool {
             threads.forEach(Threads.join)
         }
         for _ in 0..<context.configuration.threads {
-            threads.append(try Threads.start(detached: false) {
+            threads.append(try Threads.start {
                 let connection = context.blockingConnection(stop: stop.readEnd, thread: Threads.currentID)
                 do {
                     try AcceptLoop(listener: listener, connection: connection).run()
