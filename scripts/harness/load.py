@@ -57,11 +57,12 @@ SCENARIOS = [
 ]
 
 
-def run(scenario, port, seconds):
-    """Runs wrk once; returns (result dict, exact command)."""
+def run(scenario, port, seconds, limit=None):
+    """Runs wrk once; returns (result dict, exact command). Raises subprocess.TimeoutExpired
+    if wrk has not finished after `limit` seconds (default: its duration plus a minute)."""
     directory = tempfile.mkdtemp(prefix="bench-wrk-")
     command = scenario.command(port, seconds, scenario.script(directory))
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    output = subprocess.run(command, capture_output=True, text=True, timeout=limit or seconds + 60).stdout
     line = next((l for l in output.splitlines() if l.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no report: {output[-500:]}")

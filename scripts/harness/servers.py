@@ -118,10 +118,12 @@ def http_get_ok(port):
         return False
 
 
-def ours(flags, workers):
-    label = "server " + (" ".join(flags) if flags else "(default)")
+def ours(flags, workers, label=None):
+    """This project's server; `workers` None leaves --workers out (the models that have none refuse it)."""
+    label = label or "server " + (" ".join(flags) if flags else "(default)")
+    worker_flags = [] if workers is None else ["--workers", str(workers)]
     return Server(label, lambda port: [SERVER_BINARY, "--host", "127.0.0.1", "--port", str(port),
-                                       "--workers", str(workers), "--log-level", "error", *flags], "ours")
+                                       *worker_flags, "--log-level", "error", *flags], "ours")
 
 
 def nginx(workers, nofile):
