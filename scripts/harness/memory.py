@@ -27,15 +27,17 @@ def open_idle_connections(port, count, deadline_seconds=120, stop_at_first_refus
     return held, failed
 
 
-def measure(server, count, stop_at_first_refusal=False):
-    """Starts `server`, measures idle and loaded memory, stops it."""
+def measure(server, count, stop_at_first_refusal=False, proportional=False):
+    """Starts `server`, measures idle and loaded memory (VmRSS, or with `proportional`
+    Pss, which counts pages shared between forked processes once), stops it."""
+    size = server.proportional_bytes if proportional else server.resident_bytes
     server.start()
     try:
         time.sleep(1.0)
-        idle = server.resident_bytes()
+        idle = size()
         held, failed = open_idle_connections(server.port, count, stop_at_first_refusal=stop_at_first_refusal)
         time.sleep(1.0)
-        loaded = server.resident_bytes()
+        loaded = size()
         for connection in held:
             connection.close()
     finally:

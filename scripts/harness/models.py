@@ -14,6 +14,8 @@ MODELS = ["serial", "process-per-connection", "thread-per-connection", "prefork"
 EVENT_DRIVEN = {"reactor", "hybrid"}
 # How long past its own duration one wrk run may take before the model is recorded as not keeping up.
 GRACE_SECONDS = 20
+# wrk's own timeout in the models runs: a connection a model leaves waiting longer counts as a timeout.
+WRK_TIMEOUT = "2s"
 # Idle connections are held for the memory figure; nginx keeps them 600 s, so the models do too.
 HOLD_FLAGS = ["--keepalive-timeout", "600"]
 
@@ -55,7 +57,7 @@ def run_load(contenders, repetitions, seconds):
 
 def run_bounded(scenario, server, seconds):
     try:
-        return load.run(scenario, server.port, seconds, limit=seconds + GRACE_SECONDS)
+        return load.run(scenario, server.port, seconds, limit=seconds + GRACE_SECONDS, wrk_timeout=WRK_TIMEOUT)
     except (subprocess.TimeoutExpired, RuntimeError) as error:
         progress(f"  {server.name} did not complete '{scenario.title}' ({type(error).__name__}); recorded as 0")
         empty = {"requests": 0, "rps": 0.0, "p50_us": 0, "p99_us": 0, "max_us": 0, "errors": 0, "timeout": 1,
@@ -70,6 +72,6 @@ def measure_memory(workers, nofile, count):
     for server in lineup(workers, nofile, HOLD_FLAGS):
         blocking = server.name not in EVENT_DRIVEN and server.name != "nginx"
         progress(f"models memory: {'as many as it holds' if blocking else f'{count:,}'} idle connections to {server.name}")
-        figures[server.name] = memory.measure(server, count, stop_at_first_refusal=blocking)
+        figures[server.name] = memory.measure(server, count, stop_at_first_refusal=blocking, proportional=True)
         figures[server.name]["blocking"] = blocking
     return figures

@@ -46,8 +46,8 @@ def scenario_table(scenario, summaries, reference):
     return "\n".join(lines) + "\n"
 
 
-def memory_table(memory, count):
-    lines = ["| server | idle RSS | RSS holding connections | connections held | bytes per connection |",
+def memory_table(memory, count, measure="RSS"):
+    lines = [f"| server | idle {measure} | {measure} holding connections | connections held | bytes per connection |",
              "| --- | ---: | ---: | ---: | ---: |"]
     for name, figures in memory.items():
         lines.append(f"| {name} | {_bytes(figures['idle'])} | {_bytes(figures['loaded'])} | "
@@ -144,8 +144,9 @@ def models_section(context):
              f"{context['seconds']} s per run (shorter than the main tables, to keep the models run near ten minutes), "
              f"the same wrk scenarios, each model started fresh for each repetition. A wrk run that overruns its "
              f"duration by {context['grace']} s is stopped and recorded as 0 (\"did not finish\"). "
-             "Requests/s are medians; wrk's timeouts and errors are summed over the repetitions: they are the "
-             "connections a model never served.", "",
+             "Requests/s are medians. wrk runs with `--timeout 2s` here, so a request a model leaves waiting "
+             "(a connection it has not accepted, or served only after 2 s) counts as a timeout; timeouts and "
+             "errors are summed over the repetitions.", "",
              "| model | " + " | ".join(scenario.title for scenario in scenarios) + " | wrk timeouts | errors |",
              "| --- | " + " | ".join("---:" for _ in scenarios) + " | ---: | ---: |"]
     for name in names:
@@ -159,8 +160,10 @@ def models_section(context):
                   f"The event-driven models and nginx are asked to hold {context['memory_count']:,} idle keep-alive "
                   "connections; a blocking model holds one per process or thread, so it is given connections until "
                   "the first one it does not answer within 2 s, and the table says how many that was. Every model "
-                  "runs with `--keepalive-timeout 600`, as nginx does here.", "",
-                  memory_table(context["memory"], context["memory_count"])]
+                  "runs with `--keepalive-timeout 600`, as nginx does here. Memory here is the proportional set "
+                  "size (Pss) of every process, so pages that forked processes share are counted once, not once "
+                  "per process as in the VmRSS of the main table.", "",
+                  memory_table(context["memory"], context["memory_count"], measure="Pss")]
     parts += ["Commands:", "", "```", *context["commands"], *context["server_commands"], "```", MODELS_END, ""]
     return "\n".join(parts)
 

@@ -95,6 +95,20 @@ class Server:
             pending.extend(children.get(pid, []))
         return found
 
+    def proportional_bytes(self):
+        """Total proportional set size (Pss) of the tree: pages shared by several processes
+        (copy-on-write after fork) count once in total, not once per process as in VmRSS."""
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                    for line in rollup:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        return total
+
     def resident_bytes(self):
         """Total resident memory (VmRSS) of the whole process tree."""
         total = 0
