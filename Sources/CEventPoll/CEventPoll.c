@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
@@ -32,6 +33,18 @@ int cep_epoll_wait(int epfd, struct epoll_event *events, int max_events, int tim
 
 int cep_accept(int listen_fd) {
     return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+int cep_accept_blocking(int listen_fd) {
+    return accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+}
+
+int cep_pipe(int fds[2]) {
+    return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
+}
+
+int cep_thread_id(void) {
+    return (int)gettid();
 }
 
 // Fills `address` from a numeric host; returns its length, or 0 if the host is not numeric.

@@ -1,10 +1,10 @@
 // HTTPServer: the library's entry point: a configuration and a handler in,
-// a running prefork + epoll server out.
+// a running server out, built as the configured model (prefork + epoll by default).
 import Glibc
 import Logging
 
-/// A prefork HTTP/1.1 server: a master process supervising worker processes,
-/// each serving connections from its own epoll event loop.
+/// An HTTP/1.1 server in one of seven architectures; by default a master process
+/// supervising worker processes, each serving connections from its own epoll event loop.
 public struct HTTPServer {
     public let configuration: ServerConfiguration
     private let makeHandler: () -> any HTTPHandler
@@ -19,17 +19,25 @@ public struct HTTPServer {
         makeHandler = handler
     }
 
-    /// Validates the configuration, binds, prints the startup line to stdout,
-    /// forks the workers and supervises them until SIGTERM, SIGINT or SIGQUIT.
-    /// Returns the process's exit code once every worker has exited.
+    /// Validates the configuration, binds, prints the startup line to stdout and
+    /// serves as the configured model until SIGTERM, SIGINT or SIGQUIT. Returns the
+    /// process's exit code once every worker process or thread has ended.
     ///
-    /// Call it from a single-threaded process: it forks.
+    /// Call it from a single-threaded process: most models fork.
     public func run() throws -> Int32 {
         try configuration.validate()
-        let supervisor = try Supervisor(configuration: configuration, makeHandler: makeHandler, logger: logger)
-        return try supervisor.run { line in
+        let context = ModelContext(configuration: configuration, makeHandler: makeHandler, logger: logger) { line in
             print(line)
             fflush(nil)
+        }
+        switch configuration.model {
+        case .serial: return try Serial.run(context)
+        case .processPerConnection: return try ProcessPerConnection.run(context)
+        case .threadPerConnection: return try ThreadPerConnection.run(context)
+        case .prefork: return try Prefork.run(context)
+        case .threadPool: return try ThreadPool.run(context)
+        case .reactor: return try Reactor.run(context)
+        case .hybrid: return try Hybrid.run(context)
         }
     }
 }

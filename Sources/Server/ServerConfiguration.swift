@@ -11,6 +11,10 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
 
 /// The settings of a server.
 public struct ServerConfiguration: Sendable {
+    /// Which of the seven architectures serves.
+    public var model = ServerModel.hybrid
+    /// What the server speaks on its connections.
+    public var wireProtocol = WireProtocol.http
     /// Address to listen on: a numeric IPv4 or IPv6 address, or `localhost` (127.0.0.1).
     public var host = "0.0.0.0"
     /// TCP port; 0 asks the kernel for a free one.
@@ -38,6 +42,13 @@ public struct ServerConfiguration: Sendable {
     public var pidFile: String?
     /// The user the workers run as, if not the one that started the server.
     public var user: String?
+    /// Threads of the thread-pool model.
+    public var threads = 16
+    /// Children the process-per-connection master keeps at most; past it, it stops accepting
+    /// until one exits. 256 is Apache httpd's default bound on its prefork children.
+    public var maxChildren = 256
+    /// Threads the thread-per-connection model keeps at most, for the same reason and bound.
+    public var maxThreads = 256
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -80,6 +91,9 @@ public struct ServerConfiguration: Sendable {
         }
         if let pidFile, pidFile.isEmpty { throw ConfigurationError("--pid-file must not be empty") }
         if let user, user.isEmpty { throw ConfigurationError("--user must not be empty") }
+        for (flag, count) in [("--threads", threads), ("--max-children", maxChildren), ("--max-threads", maxThreads)] {
+            guard (1...10_000).contains(count) else { throw ConfigurationError("\(flag) must be between 1 and 10000 (got \(count))") }
+        }
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }

@@ -8,7 +8,13 @@ import Server
 struct ServerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "server",
-        abstract: "A prefork + epoll HTTP/1.1 server: a master process supervising event-loop workers.")
+        abstract: "An HTTP/1.1 server in seven architectures; by default a master process supervising event-loop workers.")
+
+    @Option(help: "Architecture: \(ServerModel.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model = ServerModel.hybrid
+
+    @Option(name: .customLong("protocol"), help: "What connections speak: http, or line (one answer line per request line).")
+    var wireProtocol = WireProtocol.http
 
     @Option(help: "Address to listen on: numeric IPv4 or IPv6, or localhost.")
     var host = "0.0.0.0"
@@ -16,16 +22,25 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "TCP port; 0 picks a free one (the startup line shows which).")
     var port = 8080
 
-    @Option(help: "Worker processes; unless set, one per online CPU.")
-    var workers = ServerConfiguration.onlineProcessorCount
+    @Option(help: "Worker processes (prefork, hybrid); unless set, one per online CPU.")
+    var workers: Int?
+
+    @Option(help: "Threads of the thread-pool model (default \(ServerConfiguration().threads)).")
+    var threads: Int?
+
+    @Option(help: "Children the process-per-connection model keeps at most (default \(ServerConfiguration().maxChildren)).")
+    var maxChildren: Int?
+
+    @Option(help: "Threads the thread-per-connection model keeps at most (default \(ServerConfiguration().maxThreads)).")
+    var maxThreads: Int?
 
     @Option(help: "listen(2) backlog; unless set, the kernel's SOMAXCONN.")
     var backlog = Int(SOMAXCONN)
 
-    @Flag(help: "Give every worker its own SO_REUSEPORT listener; the kernel spreads connections.")
+    @Flag(help: "Give every worker its own SO_REUSEPORT listener; the kernel spreads connections (prefork, hybrid).")
     var reuseport = false
 
-    @Flag(help: "Register sockets edge-triggered (EPOLLET) and drain them; default is level-triggered.")
+    @Flag(help: "Register sockets edge-triggered (EPOLLET) and drain them; default is level-triggered (reactor, hybrid).")
     var edgeTriggered = false
 
     @Option(help: "Largest request header block in bytes; larger gets 431.")
@@ -37,8 +52,8 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Longest request line in bytes; longer gets 414.")
     var maxRequestLine = RequestLimits().maxRequestLineBytes
 
-    @Option(help: "Connections one worker holds at most; past it, it stops accepting until one closes.")
-    var maxConnections = ServerConfiguration().maxConnections
+    @Option(help: "Connections one event loop holds at most; past it, it stops accepting until one closes (reactor, hybrid; default \(ServerConfiguration().maxConnections)).")
+    var maxConnections: Int?
 
     @Option(help: "Seconds a client has to send a whole header block; then 408 and close.")
     var headerTimeout = Seconds(milliseconds: TimeoutDurations().header)
@@ -52,16 +67,16 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Seconds a client may leave responses unread before it is closed.")
     var writeTimeout = Seconds(milliseconds: TimeoutDurations().write)
 
-    @Option(help: "Seconds a graceful stop (QUIT, HUP, TTOU, USR2) lets requests finish before closing connections.")
-    var gracefulTimeout = Seconds(milliseconds: ServerConfiguration().gracefulTimeout)
+    @Option(help: "Seconds a graceful stop (QUIT, HUP, TTOU, USR2) lets requests finish before closing connections (reactor, hybrid; default \(Seconds(milliseconds: ServerConfiguration().gracefulTimeout))).")
+    var gracefulTimeout: Seconds?
 
-    @Option(help: "Seconds a worker's event loop may go without turning before the master kills and replaces it.")
-    var workerTimeout = Seconds(milliseconds: ServerConfiguration().workerTimeout)
+    @Option(help: "Seconds a worker's event loop may go without turning before the master kills and replaces it (hybrid; default \(Seconds(milliseconds: ServerConfiguration().workerTimeout))).")
+    var workerTimeout: Seconds?
 
-    @Option(help: "Write the master's pid to this file (atomically); removed on exit.")
+    @Option(help: "Write the master's pid to this file (atomically); removed on exit (prefork, hybrid).")
     var pidFile: String?
 
-    @Option(help: "Run the workers as this user (start as root to bind ports below 1024).")
+    @Option(help: "Run the workers as this user (start as root to bind ports below 1024) (prefork, hybrid).")
     var user: String?
 
     @Option(help: "Least severe log level written to stderr.")
@@ -69,28 +84,46 @@ struct ServerCommand: ParsableCommand {
 
     var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration()
+        configuration.model = model
+        configuration.wireProtocol = wireProtocol
         configuration.host = host
         configuration.port = port
-        configuration.workers = workers
+        if let workers { configuration.workers = workers }
+        if let threads { configuration.threads = threads }
+        if let maxChildren { configuration.maxChildren = maxChildren }
+        if let maxThreads { configuration.maxThreads = maxThreads }
         configuration.backlog = backlog
         configuration.reusePort = reuseport
         configuration.triggerMode = edgeTriggered ? .edge : .level
         configuration.limits.maxHeaderBytes = maxHeaderSize
         configuration.limits.maxBodyBytes = maxBodySize
         configuration.limits.maxRequestLineBytes = maxRequestLine
-        configuration.maxConnections = maxConnections
+        if let maxConnections { configuration.maxConnections = maxConnections }
         configuration.timeouts.header = headerTimeout.milliseconds
         configuration.timeouts.keepAlive = keepaliveTimeout.milliseconds
         configuration.timeouts.body = bodyTimeout.milliseconds
         configuration.timeouts.write = writeTimeout.milliseconds
-        configuration.gracefulTimeout = gracefulTimeout.milliseconds
-        configuration.workerTimeout = workerTimeout.milliseconds
+        if let gracefulTimeout { configuration.gracefulTimeout = gracefulTimeout.milliseconds }
+        if let workerTimeout { configuration.workerTimeout = workerTimeout.milliseconds }
         configuration.pidFile = pidFile
         configuration.user = user
         return configuration
     }
 
+    /// The model-specific flags given on the command line.
+    var modelFlagsGiven: [ModelFlag] {
+        let given: [(ModelFlag, Bool)] = [(.workers, workers != nil), (.threads, threads != nil), (.reusePort, reuseport),
+                                          (.edgeTriggered, edgeTriggered), (.maxConnections, maxConnections != nil),
+                                          (.maxChildren, maxChildren != nil), (.maxThreads, maxThreads != nil),
+                                          (.gracefulTimeout, gracefulTimeout != nil), (.workerTimeout, workerTimeout != nil),
+                                          (.pidFile, pidFile != nil), (.user, user != nil)]
+        return given.filter(\.1).map(\.0)
+    }
+
     func validate() throws {
+        if let refused = modelFlagsGiven.first(where: { !$0.models.contains(model) }) {
+            throw ValidationError(refused.refusal)
+        }
         do {
             try serverConfiguration.validate()
         } catch {
@@ -111,6 +144,8 @@ struct ServerCommand: ParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension ServerModel: ExpressibleByArgument {}
+extension WireProtocol: ExpressibleByArgument {}
 
 /// A flag value in seconds, fractions allowed ("0.5"), kept as milliseconds.
 struct Seconds: ExpressibleByArgument, CustomStringConvertible {

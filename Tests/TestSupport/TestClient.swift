@@ -157,6 +157,14 @@ public final class TestClient {
         return recv(fd, &byte, 1, 0) == 0
     }
 
+    /// Reads one newline-terminated line (the line protocol's answer), without its newline.
+    public func readLine() throws -> String {
+        let end = try fill(until: { bytes in bytes.firstIndex(of: 10).map { $0..<$0 + 1 } }).lowerBound
+        let line = String(decoding: buffered[0..<end], as: UTF8.self)
+        buffered.removeFirst(end + 1)
+        return line
+    }
+
     /// Reads until `match` finds what it needs in the buffered bytes.
     private func fill(until match: ([UInt8]) -> Range<Int>?) throws -> Range<Int> {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)

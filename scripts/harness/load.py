@@ -42,8 +42,8 @@ class Scenario:
             lua.write(REPORT_LUA)
         return path
 
-    def command(self, port, seconds, script):
-        command = ["wrk", "-t1", f"-c{self.connections}", f"-d{seconds}s", "--timeout", "5s", "-s", script]
+    def command(self, port, seconds, script, wrk_timeout="5s"):
+        command = ["wrk", "-t1", f"-c{self.connections}", f"-d{seconds}s", "--timeout", wrk_timeout, "-s", script]
         if self.close:
             command += ["-H", "Connection: close"]
         return command + [f"http://127.0.0.1:{port}/"]
@@ -57,11 +57,12 @@ SCENARIOS = [
 ]
 
 
-def run(scenario, port, seconds):
-    """Runs wrk once; returns (result dict, exact command)."""
+def run(scenario, port, seconds, limit=None, wrk_timeout="5s"):
+    """Runs wrk once; returns (result dict, exact command). Raises subprocess.TimeoutExpired
+    if wrk has not finished after `limit` seconds (default: its duration plus a minute)."""
     directory = tempfile.mkdtemp(prefix="bench-wrk-")
-    command = scenario.command(port, seconds, scenario.script(directory))
-    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
+    command = scenario.command(port, seconds, scenario.script(directory), wrk_timeout)
+    output = subprocess.run(command, capture_output=True, text=True, timeout=limit or seconds + 60).stdout
     line = next((l for l in output.splitlines() if l.startswith("BENCH ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no report: {output[-500:]}")

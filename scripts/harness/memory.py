@@ -7,15 +7,17 @@ import time
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 
-def open_idle_connections(port, count, deadline_seconds=120):
-    """Returns the connections that were answered; closes the ones that were not."""
+def open_idle_connections(port, count, deadline_seconds=120, stop_at_first_refusal=False):
+    """Returns the connections that were answered; closes the ones that were not.
+    With `stop_at_first_refusal` (the blocking models, which serve one connection per
+    process or thread), the first connection not answered within 2 s ends the count."""
     held, failed = [], 0
     deadline = time.monotonic() + deadline_seconds
     for _ in range(count):
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline or (stop_at_first_refusal and failed):
             break
         try:
-            connection = socket.create_connection(("127.0.0.1", port), timeout=5)
+            connection = socket.create_connection(("127.0.0.1", port), timeout=2 if stop_at_first_refusal else 5)
             connection.sendall(REQUEST)
             if not connection.recv(4096).startswith(b"HTTP/1.1 200"):
                 raise OSError("not a 200 response")
@@ -25,15 +27,17 @@ def open_idle_connections(port, count, deadline_seconds=120):
     return held, failed
 
 
-def measure(server, count):
-    """Starts `server`, measures idle and loaded memory, stops it."""
+def measure(server, count, stop_at_first_refusal=False, proportional=False):
+    """Starts `server`, measures idle and loaded memory (VmRSS, or with `proportional`
+    Pss, which counts pages shared between forked processes once), stops it."""
+    size = server.proportional_bytes if proportional else server.resident_bytes
     server.start()
     try:
         time.sleep(1.0)
-        idle = server.resident_bytes()
-        held, failed = open_idle_connections(server.port, count)
+        idle = size()
+        held, failed = open_idle_connections(server.port, count, stop_at_first_refusal=stop_at_first_refusal)
         time.sleep(1.0)
-        loaded = server.resident_bytes()
+        loaded = size()
         for connection in held:
             connection.close()
     finally:

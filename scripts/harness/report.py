@@ -46,8 +46,8 @@ def scenario_table(scenario, summaries, reference):
     return "\n".join(lines) + "\n"
 
 
-def memory_table(memory, count):
-    lines = ["| server | idle RSS | RSS holding connections | connections held | bytes per connection |",
+def memory_table(memory, count, measure="RSS"):
+    lines = [f"| server | idle {measure} | {measure} holding connections | connections held | bytes per connection |",
              "| --- | ---: | ---: | ---: | ---: |"]
     for name, figures in memory.items():
         lines.append(f"| {name} | {_bytes(figures['idle'])} | {_bytes(figures['loaded'])} | "
@@ -106,6 +106,7 @@ def write_markdown(path, context):
 
 
 def write_chart(path, pyplot, scenarios, summaries):
+    """One horizontal bar chart per scenario: ours in blue, nginx in orange, the rest in green."""
     figure, axes = pyplot.subplots(1, len(scenarios), figsize=(4.2 * len(scenarios), 4.8))
     for axis, scenario in zip(axes, scenarios):
         names = list(summaries[scenario.key].keys())
@@ -123,3 +124,89 @@ def write_chart(path, pyplot, scenarios, summaries):
             axis.set_yticklabels([])
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+
+
+MODELS_BEGIN = "<!-- models:begin (written by scripts/bench; do not edit by hand) -->"
+MODELS_END = "<!-- models:end -->"
+
+
+def _models_rps(summary):
+    """Median requests/s; a model whose runs all overran their time limit shows as such."""
+    if summary.get("did_not_finish"):
+        return "did not finish"
+    return f"{summary['rps'][0]:,.0f}"
+
+
+def models_section(context):
+    """The seven models beside nginx: one throughput table, the memory table, the chart."""
+    scenarios = context["scenarios"]
+    summaries = context["summaries"]
+    names = list(summaries[scenarios[0].key].keys())
+    parts = [MODELS_BEGIN, "## The seven models beside nginx", "",
+             f"Written by `{context['invocation']}` on {context['date']}: {context['repetitions']} repetition(s) of "
+             f"{context['seconds']} s per run (shorter than the main tables, to keep the models run near ten minutes), "
+             f"the same wrk scenarios, each model started fresh for each repetition. A wrk run that overruns its "
+             f"duration by {context['grace']} s is stopped and recorded as 0 (\"did not finish\"). "
+             "Requests/s are medians. wrk runs with `--timeout 2s` here, so a request a model leaves waiting "
+             "(a connection it has not accepted, or served only after 2 s) counts as a timeout; timeouts and "
+             "errors are summed over the repetitions.", "",
+             "| model | " + " | ".join(scenario.title for scenario in scenarios) + " | wrk timeouts | errors |",
+             "| --- | " + " | ".join("---:" for _ in scenarios) + " | ---: | ---: |"]
+    for name in names:
+        cells = [_models_rps(summaries[scenario.key][name]) for scenario in scenarios]
+        timeouts = sum(summaries[scenario.key][name]["timeouts"] for scenario in scenarios)
+        errors = sum(summaries[scenario.key][name]["errors"] for scenario in scenarios)
+        parts.append(f"| {name} | " + " | ".join(cells) + f" | {timeouts:,} | {errors:,} |")
+    parts += ["", "![requests per second by model](models.png)", ""]
+    if context.get("memory"):
+        parts += ["### Memory per idle keep-alive connection", "",
+                  f"The event-driven models and nginx are asked to hold {context['memory_count']:,} idle keep-alive "
+                  "connections; a blocking model holds one per process or thread, so it is given connections until "
+                  "the first one it does not answer within 2 s, and the table says how many that was. Every model "
+                  "runs with `--keepalive-timeout 600`, as nginx does here. Memory here is the proportional set "
+                  "size (Pss) of every process, so pages that forked processes share are counted once, not once "
+                  "per process as in the VmRSS of the main table.", "",
+                  memory_table(context["memory"], context["memory_count"], measure="Pss")]
+    parts += ["Commands:", "", "```", *context["commands"], *context["server_commands"], "```", MODELS_END, ""]
+    return "\n".join(parts)
+
+
+def summarise_models(samples):
+    """summarise() per model and scenario, marking models none of whose runs finished."""
+    summaries = {}
+    for key, by_server in samples.items():
+        summaries[key] = {}
+        for name, runs in by_server.items():
+            summary = summarise(runs)
+            summary["did_not_finish"] = all(run.get("did_not_finish") for run in runs)
+            summaries[key][name] = summary
+    return summaries
+
+
+def splice_models_section(path, section):
+    """Puts the models section into results.md in place of the previous one (or at the end)."""
+    try:
+        with open(path) as existing:
+            text = existing.read()
+    except FileNotFoundError:
+        text = "# Benchmark results\n\n"
+    if MODELS_BEGIN in text and MODELS_END in text:
+        before = text[:text.index(MODELS_BEGIN)]
+        after = text[text.index(MODELS_END) + len(MODELS_END):].lstrip("\n")
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    with open(path, "w") as out:
+        out.write(text)
+
+
+def existing_models_section(path):
+    """The models section already in results.md, kept when only the main tables are rewritten."""
+    try:
+        with open(path) as existing:
+            text = existing.read()
+    except FileNotFoundError:
+        return None
+    if MODELS_BEGIN not in text or MODELS_END not in text:
+        return None
+    return text[text.index(MODELS_BEGIN):text.index(MODELS_END) + len(MODELS_END)] + "\n"

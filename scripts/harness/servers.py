@@ -95,6 +95,20 @@ class Server:
             pending.extend(children.get(pid, []))
         return found
 
+    def proportional_bytes(self):
+        """Total proportional set size (Pss) of the tree: pages shared by several processes
+        (copy-on-write after fork) count once in total, not once per process as in VmRSS."""
+        total = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                    for line in rollup:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        return total
+
     def resident_bytes(self):
         """Total resident memory (VmRSS) of the whole process tree."""
         total = 0
@@ -118,10 +132,12 @@ def http_get_ok(port):
         return False
 
 
-def ours(flags, workers):
-    label = "server " + (" ".join(flags) if flags else "(default)")
+def ours(flags, workers, label=None):
+    """This project's server; `workers` None leaves --workers out (the models that have none refuse it)."""
+    label = label or "server " + (" ".join(flags) if flags else "(default)")
+    worker_flags = [] if workers is None else ["--workers", str(workers)]
     return Server(label, lambda port: [SERVER_BINARY, "--host", "127.0.0.1", "--port", str(port),
-                                       "--workers", str(workers), "--log-level", "error", *flags], "ours")
+                                       *worker_flags, "--log-level", "error", *flags], "ours")
 
 
 def nginx(workers, nofile):

@@ -42,6 +42,10 @@ static inline uint64_t cep_event_token(const struct epoll_event *events, int ind
 // descriptor is always non-blocking and close-on-exec; the peer address is not wanted.
 int cep_accept(int listen_fd);
 
+// The same for the blocking models: the new descriptor is blocking (close-on-exec only),
+// so their reads and writes wait in the kernel, bounded by SO_RCVTIMEO and SO_SNDTIMEO.
+int cep_accept_blocking(int listen_fd);
+
 // Creates a listening TCP socket on a numeric IPv4 or IPv6 address: socket,
 // SO_REUSEADDR, optional SO_REUSEPORT, TCP_NODELAY, TCP_DEFER_ACCEPT, bind, listen(backlog). The socket is
 // non-blocking and close-on-exec. On failure it returns -1 with errno intact
@@ -60,6 +64,12 @@ int cep_local_port(int fd);
 // prctl is variadic, which Swift cannot call: asks the kernel to send `signal`
 // to this process when its parent dies (PR_SET_PDEATHSIG).
 int cep_set_parent_death_signal(int signal);
+
+// pipe2 is declared only under _GNU_SOURCE: a pipe that is non-blocking and close-on-exec at once.
+int cep_pipe(int fds[2]);
+
+// gettid is declared only under _GNU_SOURCE: the thread models name the serving thread.
+int cep_thread_id(void);
 
 // signalfd with SFD_NONBLOCK | SFD_CLOEXEC for the given set (already blocked by the caller).
 int cep_signalfd(const sigset_t *mask);

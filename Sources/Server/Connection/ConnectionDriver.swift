@@ -21,9 +21,10 @@ package enum ConnectionStatus: Equatable {
 package final class ConnectionDriver {
     private let parser: RequestParser
     private let writer: ResponseWriter
-    /// Replaced once, when the worker starts draining; unchecked because only
-    /// the single-threaded loop touches it, and a dynamic check per request would cost.
-    @exclusivity(unchecked) private var handler: any HTTPHandler
+    private let handler: any HTTPHandler
+    /// Set once, when the worker starts draining; unchecked because only the
+    /// single-threaded loop touches it, and a dynamic check per request would cost.
+    @exclusivity(unchecked) private var draining = false
     private let scratchInput: ByteBuffer
     private let scratchOutput: ByteBuffer
     private let logger: Logger
@@ -109,7 +110,7 @@ package final class ConnectionDriver {
     }
 
     /// The client took too long: answer `status` (408) if a request had started, then close.
-    func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
+    package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
         guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
         connection.input = nil
         writer.writeError(status, into: scratchOutput)
@@ -119,15 +120,14 @@ package final class ConnectionDriver {
         return flush(connection)
     }
 
-    /// From now on every response says `Connection: close` and ends its connection:
-    /// the handler is wrapped once, so serving a request pays nothing for the drain.
-    func beginDrain() {
-        handler = ClosingHandler(wrapping: handler)
+    /// From now on every response says `Connection: close` and ends its connection.
+    package func beginDrain() {
+        draining = true
     }
 
     /// Ends a connection that waits between requests without a reset: the write side
     /// is shut (the client reads end of file) and what it may have sent meanwhile is drained.
-    func closeIdle(_ connection: Connection) -> ConnectionStatus {
+    package func closeIdle(_ connection: Connection) -> ConnectionStatus {
         connection.closeAfterFlush = true
         startLingering(connection)
         return drain(connection)
@@ -150,7 +150,7 @@ package final class ConnectionDriver {
                 var response = Response()
                 handler.respond(to: Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers)),
                                 with: &response)
-                let keepAlive = head.keepAlive && !response.closeConnection
+                let keepAlive = head.keepAlive && !response.closeConnection && !draining
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
                 record.add(.requests)
                 record.countResponse(status: response.status.code)

@@ -16,7 +16,10 @@ import Logging
 
 final class Supervisor {
     let configuration: ServerConfiguration
-    let makeHandler: () -> any HTTPHandler
+    /// What each worker process runs: an epoll loop (hybrid) or an accept loop (prefork).
+    let workerBody: WorkerBody
+    /// What the startup line says of the model and its workers, given the worker count.
+    let describe: (_ workers: Int) -> String
     let logger: Logger
     /// With SO_REUSEPORT, one socket per slot in the order they joined the port's
     /// group: slot i serves listeners[i], and sockets past the slots are being
@@ -42,9 +45,11 @@ final class Supervisor {
     /// How long fast-stopping workers get to exit before they are killed.
     static let stopDeadlineMilliseconds = 5000
 
-    init(configuration: ServerConfiguration, makeHandler: @escaping () -> any HTTPHandler, logger: Logger) throws {
+    init(configuration: ServerConfiguration, logger: Logger, describe: @escaping (_ workers: Int) -> String,
+         workerBody: @escaping WorkerBody) throws {
         self.configuration = configuration
-        self.makeHandler = makeHandler
+        self.describe = describe
+        self.workerBody = workerBody
         self.logger = logger
         watchdog = Watchdog(timeoutMilliseconds: configuration.workerTimeout)
         pidFile = configuration.pidFile.map(PIDFile.init(path:))
@@ -119,15 +124,13 @@ final class Supervisor {
 
     private func startupLine(inherited: InheritedListeners.Source?) -> String {
         let address = Address.display(host: configuration.host, port: listeners[0].port)
-        let reusePort = configuration.reusePort ? "on" : "off"
-        let edge = configuration.triggerMode == .edge ? "on" : "off"
         let origin: String
         switch inherited {
         case .upgrade(let oldMaster, _)?: origin = ", listeners inherited from master \(oldMaster)"
         case .socketActivation?: origin = ", listeners from socket activation"
         case nil: origin = ""
         }
-        return "listening on \(address) (\(slots.count) workers, reuseport \(reusePort), edge-triggered \(edge)\(origin))"
+        return "listening on \(address) (\(describe(slots.count))\(origin))"
     }
 
     // MARK: Workers
@@ -148,9 +151,9 @@ final class Supervisor {
         }
         if pid == 0 {
             for other in listeners where other.fd != listener.fd { other.close() }
-            Worker(slot: index, listener: listener, sharedListener: !configuration.reusePort,
-                   configuration: configuration, makeHandler: makeHandler, logger: logger,
-                   scoreboard: scoreboard, recordIndex: recordIndex, credentials: credentials)
+            let context = WorkerContext(slot: index, listener: listener, sharedListener: !configuration.reusePort,
+                                        scoreboard: scoreboard, recordIndex: recordIndex)
+            Worker(context: context, body: workerBody, credentials: credentials, logger: logger)
                 .run(masterPID: masterPID)
         }
         scoreboard.worker(recordIndex).setPID(pid)

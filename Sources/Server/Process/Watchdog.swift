@@ -31,6 +31,8 @@ struct Watchdog {
 
 extension Supervisor {
     func checkHeartbeats() {
+        // Only event-loop workers keep a heartbeat; a prefork worker blocks in accept.
+        guard configuration.model == .hybrid else { return }
         let now = Clock.monotonicMilliseconds()
         let watched = slots.compactMap { slot in slot.pid.flatMap { pid in slot.recordIndex.map { (pid, $0, slot.index) } } }
             + retiring.map { ($0.pid, $0.recordIndex, $0.slot) }

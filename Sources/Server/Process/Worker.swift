@@ -1,25 +1,32 @@
 // Worker: a worker process's life after fork: tie its life to the master's,
-// set up its event loop over its listener, serve until told to stop, exit.
+// become the configured user, serve (an epoll loop in the hybrid model, an
+// accept loop in prefork) until told to stop, exit.
 import CEventPoll
 import Glibc
 import Logging
 
-struct Worker {
+/// What a worker process is handed: its listener and its place in the scoreboard.
+struct WorkerContext {
     let slot: Int
     let listener: Listener
+    /// Whether other workers accept from the same listener (no SO_REUSEPORT).
     let sharedListener: Bool
-    let configuration: ServerConfiguration
-    let makeHandler: () -> any HTTPHandler
-    let logger: Logger
     let scoreboard: Scoreboard
     /// This worker's record in the scoreboard.
     let recordIndex: Int
+
+    var record: WorkerRecord { scoreboard.worker(recordIndex) }
+}
+
+/// What a worker process does with its listener until a stop signal.
+typealias WorkerBody = (_ context: WorkerContext) throws(SystemError) -> Void
+
+struct Worker {
+    let context: WorkerContext
+    let body: WorkerBody
     /// `--user`: who the worker becomes before serving.
     let credentials: Credentials?
-
-    /// The signals that stop a worker (TERM and INT at once, QUIT after a graceful
-    /// drain); the master blocked them before forking, so they queue for the signalfd.
-    static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
+    let logger: Logger
 
     /// Runs in the forked child; never returns.
     func run(masterPID: Int32) -> Never {
@@ -28,29 +35,12 @@ struct Worker {
         _ = cep_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { ChildProcess.exitImmediately(0) }
         do {
-            try serve()
+            try credentials?.adopt()
+            try body(context)
             ChildProcess.exitImmediately(0)
         } catch {
-            logger.critical("worker \(getpid()) in slot \(slot) failed: \(error)")
+            logger.critical("worker \(getpid()) in slot \(context.slot) failed: \(error)")
             ChildProcess.exitImmediately(1)
         }
-    }
-
-    private func serve() throws(SystemError) {
-        try credentials?.adopt()
-        let signals = try SignalDescriptor(Self.stopSignals)
-        let dateCache = DateCache()
-        let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
-        let record = scoreboard.worker(recordIndex)
-        let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
-                                      handler: makeHandler(), logger: logger, record: record)
-        let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
-                                          maxConnections: configuration.maxConnections,
-                                          drainMilliseconds: configuration.gracefulTimeout,
-                                          heartbeatMilliseconds: configuration.heartbeatMilliseconds)
-        let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
-                                 settings: settings, driver: driver, dateCache: dateCache, logger: logger,
-                                 record: record, scoreboard: scoreboard)
-        try loop.run()
     }
 }

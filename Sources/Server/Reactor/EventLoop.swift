@@ -1,17 +1,19 @@
 // EventLoop: a worker's reactor. It waits on epoll and dispatches each ready
 // descriptor: the listener (accept new connections), the signalfd (stop), or a
 // connection (handed to the ConnectionDriver); then it expires the timeouts
-// that are due. SIGQUIT turns it into a graceful drain (see GracefulDrain). Everything that differs between level- and edge-triggered
-// operation comes from the TriggerMode value.
+// that are due. SIGQUIT turns it into a graceful drain (see GracefulDrain).
+// Everything that differs between level- and edge-triggered operation comes
+// from the TriggerMode value. It is generic over the wire protocol, so the
+// HTTP loop is specialised for ConnectionDriver.
 import CEventPoll
 import Glibc
 import Logging
 
-final class EventLoop {
+final class EventLoop<Service: ConnectionService> {
     private let epoll: Epoll
     private let signals: SignalDescriptor
     private let mode: TriggerMode
-    private let driver: ConnectionDriver
+    private let driver: Service
     private let dateCache: DateCache
     private let logger: Logger
     private var connections = ConnectionTable()
@@ -32,19 +34,9 @@ final class EventLoop {
     /// The monotonic clock, read once per loop turn.
     private var now = Clock.monotonicMilliseconds()
 
-    struct Settings {
-        var mode: TriggerMode
-        var timeouts: TimeoutDurations
-        var maxConnections: Int
-        /// How long a graceful drain may take before the remaining connections are closed.
-        var drainMilliseconds = 30_000
-        /// The longest the loop sleeps, so an idle worker's heartbeat stays fresh for the watchdog.
-        var heartbeatMilliseconds = 1000
-    }
-
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
-    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: Settings,
-         driver: ConnectionDriver, dateCache: DateCache, logger: Logger,
+    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
+         driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil) throws(SystemError) {
         epoll = try Epoll()
         self.signals = signals
@@ -285,4 +277,15 @@ final class EventLoop {
             logger.error("\(error)")
         }
     }
+}
+
+/// What a loop needs from the configuration (not generic, so callers can build it before choosing a protocol).
+struct EventLoopSettings {
+    var mode: TriggerMode
+    var timeouts: TimeoutDurations
+    var maxConnections: Int
+    /// How long a graceful drain may take before the remaining connections are closed.
+    var drainMilliseconds = 30_000
+    /// The longest the loop sleeps, so an idle worker's heartbeat stays fresh for the watchdog.
+    var heartbeatMilliseconds = 1000
 }

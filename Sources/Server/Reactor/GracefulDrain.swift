@@ -16,17 +16,3 @@ struct GracefulDrain {
         openConnections == 0 || now >= deadline
     }
 }
-
-/// A handler that answers like another one but ends every connection after its response.
-struct ClosingHandler: HTTPHandler {
-    let wrapped: any HTTPHandler
-
-    init(wrapping handler: any HTTPHandler) {
-        wrapped = handler
-    }
-
-    func respond(to request: Request, with response: inout Response) {
-        wrapped.respond(to: request, with: &response)
-        response.closeConnection = true
-    }
-}

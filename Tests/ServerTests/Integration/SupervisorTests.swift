@@ -8,7 +8,7 @@ final class SupervisorTests: XCTestCase {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "3", "--reuseport"])
         XCTAssertNotEqual(server.port, 0)
         XCTAssertEqual(server.startupLine,
-                       "listening on 127.0.0.1:\(server.port) (3 workers, reuseport on, edge-triggered off)")
+                       "listening on 127.0.0.1:\(server.port) (hybrid: 3 workers, reuseport on, edge-triggered off, protocol http)")
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 3 }, "three workers are forked")
     }
 

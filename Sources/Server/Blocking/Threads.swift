@@ -1,0 +1,43 @@
+// Threads: POSIX threads for the two thread models, started with a Swift
+// closure. No other model creates a thread, and no model forks once one exists.
+import CEventPoll
+import Glibc
+
+enum Threads {
+    /// A connection loop needs little stack: buffers live on the heap. A small
+    /// reservation keeps thousands of threads cheap in address space too.
+    static let stackBytes = 512 * 1024
+
+    /// Starts `body` on a new thread, which must be joined once it ends.
+    static func start(_ body: @escaping () -> Void) throws(SystemError) -> pthread_t {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackBytes)
+        let box = Unmanaged.passRetained(Body(body)).toOpaque()
+        var thread = pthread_t()
+        // pthread_create returns the error number instead of setting errno.
+        let result = pthread_create(&thread, &attributes, { context in
+            let body = Unmanaged<Body>.fromOpaque(context!).takeRetainedValue()
+            body.run()
+            return nil
+        }, box)
+        guard result == 0 else {
+            Unmanaged<Body>.fromOpaque(box).release()
+            throw SystemError(call: "pthread_create", errno: result)
+        }
+        return thread
+    }
+
+    static func join(_ thread: pthread_t) {
+        _ = pthread_join(thread, nil)
+    }
+
+    /// The kernel's id of the calling thread (as in /proc/PID/task).
+    static var currentID: Int32 { cep_thread_id() }
+
+    private final class Body {
+        let run: () -> Void
+        init(_ run: @escaping () -> Void) { self.run = run }
+    }
+}

@@ -1,0 +1,50 @@
+// ModelContext: what every model is handed (settings, handler factory, logger,
+// where to print the startup line), and the steps the single-process models
+// share before they serve: signals, listener, startup line.
+import Glibc
+import Logging
+
+struct ModelContext {
+    let configuration: ServerConfiguration
+    let makeHandler: () -> any HTTPHandler
+    let logger: Logger
+    let announce: (String) -> Void
+
+    /// The startup line: "listening on 127.0.0.1:8080 (serial, protocol http)".
+    func startupLine(port: Int, details: String? = nil) -> String {
+        "listening on \(Address.display(host: configuration.host, port: port)) (\(startupDetails(details)))"
+    }
+
+    /// What the startup line says in parentheses: the model, its own settings, the protocol.
+    func startupDetails(_ details: String?) -> String {
+        configuration.model.rawValue + (details.map { ": \($0)" } ?? "") + ", protocol \(configuration.wireProtocol.rawValue)"
+    }
+
+    /// Sets the process's signal dispositions and blocks `signals` (before any thread
+    /// or child exists, so all inherit the mask), opens the listener and announces it.
+    func start(blocking signals: SignalSet = ReactorServing.stopSignals, details: String? = nil) throws -> Listener {
+        SignalDisposition.ignoreBrokenPipe()
+        SignalDisposition.ignoreUnusedControlSignals()
+        try signals.block()
+        let listener = try Listener.open(host: configuration.bindAddress, port: configuration.port,
+                                         backlog: Int32(clamping: configuration.backlog), reusePort: false)
+        announce(startupLine(port: listener.port, details: details))
+        return listener
+    }
+
+    /// The blocking connection loop of one process or thread, over its own serving parts.
+    func blockingConnection(stop: Int32, thread: Int32? = nil) -> BlockingConnection {
+        let parts = ServingParts(configuration: configuration, makeHandler: makeHandler, logger: logger, thread: thread)
+        return BlockingConnection(parts: parts, timeouts: configuration.timeouts, stop: stop, logger: logger)
+    }
+
+    /// Waits (without a handler) until a stop signal arrives; the signals must be blocked.
+    func waitForStopSignal() {
+        while true {
+            switch ReactorServing.stopSignals.wait(timeoutMilliseconds: nil) {
+            case SIGTERM?, SIGINT?, SIGQUIT?: return
+            default: continue
+            }
+        }
+    }
+}

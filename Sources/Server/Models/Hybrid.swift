@@ -1,0 +1,19 @@
+// Hybrid (the default): nginx's shape. A master forks one worker per core and
+// replaces any that die; each worker runs an epoll reactor serving thousands
+// of connections at once. Processes for isolation and to use every core,
+// events for concurrency inside each.
+
+enum Hybrid {
+    static func run(_ context: ModelContext) throws -> Int32 {
+        let configuration = context.configuration
+        let supervisor = try Supervisor(configuration: configuration, logger: context.logger, describe: { workers in
+            context.startupDetails("\(workers) workers, reuseport \(configuration.reusePort ? "on" : "off"), "
+                + "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
+        }) { worker throws(SystemError) in
+            try ReactorServing.serve(listener: worker.listener, sharedListener: worker.sharedListener,
+                                     configuration: configuration, makeHandler: context.makeHandler,
+                                     logger: context.logger, worker: worker)
+        }
+        return try supervisor.run(announce: context.announce)
+    }
+}

@@ -1,0 +1,15 @@
+// Reactor: one process, one thread, one epoll loop, no master. Every
+// connection is a state machine the loop advances when its socket is ready, so
+// one process holds thousands of connections; it uses one core, and if it dies
+// nobody restarts it.
+
+enum Reactor {
+    static func run(_ context: ModelContext) throws -> Int32 {
+        let configuration = context.configuration
+        let listener = try context.start(details: "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
+        defer { listener.close() }
+        try ReactorServing.serve(listener: listener, sharedListener: false, configuration: configuration,
+                                 makeHandler: context.makeHandler, logger: context.logger)
+        return 0
+    }
+}

@@ -1,0 +1,41 @@
+// ChildGroup: the children of a master that forks on demand (process per
+// connection): how many are alive, reaping the ones that exited, and stopping
+// all of them (SIGTERM, then SIGKILL after a deadline) with none left unreaped.
+import Glibc
+import Logging
+
+struct ChildGroup {
+    private(set) var pids = Set<pid_t>()
+
+    var count: Int { pids.count }
+
+    mutating func insert(_ pid: pid_t) {
+        pids.insert(pid)
+    }
+
+    /// Reaps every child that has exited (waitpid with WNOHANG, in a loop: SIGCHLD
+    /// does not queue, so one signal may stand for several exits).
+    mutating func reapExited() {
+        while let (pid, _) = ChildProcess.reapAny() { pids.remove(pid) }
+    }
+
+    /// SIGTERM to all; waits for SIGCHLD (blocked in `signals`) until all are reaped
+    /// or the deadline passes, then SIGKILLs and reaps whoever is left.
+    mutating func stopAll(waitingOn signals: SignalSet, deadlineMilliseconds: Int, logger: Logger) {
+        for pid in pids { ChildProcess.kill(pid, SIGTERM) }
+        let deadline = Clock.monotonicMilliseconds() + deadlineMilliseconds
+        reapExited()
+        while !pids.isEmpty {
+            let remaining = deadline - Clock.monotonicMilliseconds()
+            if remaining <= 0 { break }
+            _ = signals.wait(timeoutMilliseconds: remaining)
+            reapExited()
+        }
+        for pid in pids {
+            logger.warning("child \(pid) did not stop within \(deadlineMilliseconds) ms; killing it")
+            ChildProcess.kill(pid, SIGKILL)
+            _ = ChildProcess.reap(pid)
+        }
+        pids.removeAll()
+    }
+}

@@ -1,0 +1,119 @@
+// LineDriver: the design notes' own protocol. A client sends newline-terminated
+// lines; each line is answered with one line naming who served it ("pid N", and
+// in the thread models "pid N thread T"). A line longer than the request-line
+// limit is the protocol's malformed request: it gets "error 400 line too long"
+// and the connection closes, lingering like HTTP's error close so the answer
+// is read rather than lost to a reset.
+import Logging
+
+package final class LineDriver: ConnectionService {
+    private let answer: [UInt8]
+    private let maxLineBytes: Int
+    private let logger: Logger
+    /// One read's worth of space; a connection keeps its own buffer only for a partial line.
+    private let scratchInput = ByteBuffer(capacity: 16 * 1024)
+    private let scratchOutput = ByteBuffer(capacity: 16 * 1024)
+    /// Set by a graceful drain.
+    private var draining = false
+
+    static let refusal: StaticString = "error 400 line too long\n"
+
+    /// - Parameter answer: the line sent for every request line, newline included.
+    package init(answer: String, maxLineBytes: Int, logger: Logger) {
+        self.answer = Array(answer.utf8)
+        self.maxLineBytes = maxLineBytes
+        self.logger = logger
+    }
+
+    /// "pid N\n", or "pid N thread T\n" when the serving thread is one of several.
+    package static func answer(pid: Int32, thread: Int32?) -> String {
+        thread.map { "pid \(pid) thread \($0)\n" } ?? "pid \(pid)\n"
+    }
+
+    package func readable(_ connection: Connection) -> ConnectionStatus {
+        if connection.output != nil { return .outputPending }
+        let input = connection.input ?? scratchInput
+        let space = input.writableSpace(minimum: 4096)
+        let outcome = (try? connection.socket.read(into: space)) ?? .closed
+        guard case .bytes(let count) = outcome else { return outcome == .wouldBlock ? .idle : .closed }
+        // A full read may have left bytes behind, which in edge-triggered mode raise no new edge.
+        let more: ConnectionStatus = count == space.count ? .yielded : .idle
+        if connection.lingering { return more }  // discarded: the answer is sent, EOF is awaited
+        input.commitWrite(count)
+        connection.madeProgress = true
+        answerCompleteLines(in: input, on: connection)
+        keepLeftover(of: input, in: connection)
+        let status = flush(connection)
+        return status == .idle ? more : status
+    }
+
+    package func writable(_ connection: Connection) -> ConnectionStatus {
+        connection.output == nil ? .idle : flush(connection)
+    }
+
+    /// During a drain, each connection closes after the answers to what it has sent.
+    package func beginDrain() {
+        draining = true
+    }
+
+    /// Nothing is owed to a connection between lines: it just closes.
+    package func closeIdle(_ connection: Connection) -> ConnectionStatus {
+        .closed
+    }
+
+    /// A line that never ends is dropped without an answer.
+    package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
+        .closed
+    }
+
+    private func answerCompleteLines(in input: ByteBuffer, on connection: Connection) {
+        while let end = input.readableBytes.firstIndex(of: UInt8(ascii: "\n")) {
+            scratchOutput.append(answer)
+            input.consume(end + 1)
+            connection.requestsServed &+= 1
+        }
+        if draining && connection.requestsServed > 0 {
+            input.clear()
+            connection.closeAfterFlush = true
+            return
+        }
+        guard input.readableCount > maxLineBytes else { return }
+        scratchOutput.append(Self.refusal)
+        input.clear()
+        connection.closeAfterFlush = true
+    }
+
+    private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
+        if input === scratchInput {
+            guard !input.isEmpty else { return }
+            connection.input = ByteBuffer(copying: input.readableBytes, minimumCapacity: 1024)
+            input.clear()
+        } else if input.isEmpty {
+            connection.input = nil
+        }
+    }
+
+    private func flush(_ connection: Connection) -> ConnectionStatus {
+        let output = connection.output ?? scratchOutput
+        defer { scratchOutput.clear() }
+        while !output.isEmpty {
+            let outcome = (try? connection.socket.write(output.readableBytes)) ?? .closed
+            switch outcome {
+            case .wrote(let count):
+                output.consume(count)
+                connection.madeProgress = true
+            case .closed:
+                return .closed
+            case .wouldBlock:
+                if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }
+                return .outputPending
+            }
+        }
+        connection.output = nil
+        guard connection.closeAfterFlush, !connection.lingering else { return .idle }
+        connection.lingering = true
+        connection.input = nil
+        connection.socket.shutdownWrite()
+        return .idle
+    }
+}

@@ -1,0 +1,40 @@
+// ReactorServing: one process's epoll loop over a listener, until a stop
+// signal: the whole of the reactor model, and the body of each hybrid worker.
+// The loop is built for the configured protocol's concrete service type, so
+// the HTTP loop is compiled for ConnectionDriver alone.
+import Glibc
+import Logging
+
+enum ReactorServing {
+    /// The signals that stop a loop (TERM and INT at once, QUIT after a graceful
+    /// drain); the caller has blocked them, so they queue for the signalfd.
+    static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
+
+    /// - Parameter worker: the hybrid worker's place in the scoreboard; nil for the reactor model.
+    static func serve(listener: Listener, sharedListener: Bool, configuration: ServerConfiguration,
+                      makeHandler: () -> any HTTPHandler, logger: Logger,
+                      worker: WorkerContext? = nil) throws(SystemError) {
+        let signals = try SignalDescriptor(stopSignals)
+        let dateCache = DateCache()
+        let settings = EventLoopSettings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
+                                         maxConnections: configuration.maxConnections,
+                                         drainMilliseconds: configuration.gracefulTimeout,
+                                         heartbeatMilliseconds: configuration.heartbeatMilliseconds)
+        let record = worker?.record ?? .detached
+        switch configuration.wireProtocol {
+        case .http:
+            let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
+            let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: makeHandler(),
+                                          logger: logger, record: record)
+            try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
+                          driver: driver, dateCache: dateCache, logger: logger,
+                          record: record, scoreboard: worker?.scoreboard).run()
+        case .line:
+            let driver = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: nil),
+                                    maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)
+            try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
+                          driver: driver, dateCache: dateCache, logger: logger,
+                          record: record, scoreboard: worker?.scoreboard).run()
+        }
+    }
+}
