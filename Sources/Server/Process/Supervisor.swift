@@ -31,6 +31,7 @@ final class Supervisor {
         try Self.signals.block()
         listeners = try openListeners()
         scoreboard = try Scoreboard()
+        scoreboard.setServer(.workersWanted, UInt64(configuration.workers))
         announce(startupLine())
         do {
             for index in slots.indices { try spawn(index) }

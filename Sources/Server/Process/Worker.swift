@@ -39,8 +39,9 @@ struct Worker {
         let dateCache = DateCache()
         let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
         let record = scoreboard.worker(recordIndex)
+        let handler = OperationsRoutes(scoreboard: scoreboard, next: makeHandler())
         let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
-                                      handler: makeHandler(), logger: logger, record: record)
+                                      handler: handler, logger: logger, record: record)
         let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
                                           maxConnections: configuration.maxConnections)
         let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
