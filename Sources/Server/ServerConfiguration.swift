@@ -29,6 +29,8 @@ public struct ServerConfiguration: Sendable {
     public var timeouts = TimeoutDurations()
     /// Connections one worker holds at most; past it the worker stops accepting until one closes.
     public var maxConnections = 10_000
+    /// Where each worker writes its access log (nginx's combined format); off by default.
+    public var accessLog = AccessLogDestination.off
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -65,6 +67,7 @@ public struct ServerConfiguration: Sendable {
                                      ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write)] {
             guard milliseconds >= 1 else { throw ConfigurationError("\(flag) must be positive") }
         }
+        guard accessLog != .file("") else { throw ConfigurationError("--access-log needs a path, '-' or 'off'") }
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }

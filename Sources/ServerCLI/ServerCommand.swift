@@ -52,6 +52,11 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Seconds a client may leave responses unread before it is closed.")
     var writeTimeout = Seconds(milliseconds: TimeoutDurations().write)
 
+    @Option(help: ArgumentHelp("Access log in nginx's combined format: a file path, '-' for stdout, or 'off'.",
+                               discussion: "Each worker buffers its lines (written at least once a second) and reopens the file on SIGUSR1.",
+                               valueName: "path"))
+    var accessLog = "off"
+
     @Option(help: "Least severe log level written to stderr.")
     var logLevel = Logger.Level.info
 
@@ -71,6 +76,7 @@ struct ServerCommand: ParsableCommand {
         configuration.timeouts.keepAlive = keepaliveTimeout.milliseconds
         configuration.timeouts.body = bodyTimeout.milliseconds
         configuration.timeouts.write = writeTimeout.milliseconds
+        configuration.accessLog = AccessLogDestination(argument: accessLog)
         return configuration
     }
 

@@ -5,17 +5,17 @@
 // both routes without knowing the scoreboard exists.
 import Glibc
 
-struct OperationsRoutes: HTTPHandler {
+package struct OperationsRoutes: HTTPHandler {
     private let scoreboard: Scoreboard
     private let next: any HTTPHandler
 
     /// - Parameter next: the handler that answers every other path.
-    init(scoreboard: Scoreboard, next: any HTTPHandler) {
+    package init(scoreboard: Scoreboard, next: any HTTPHandler) {
         self.scoreboard = scoreboard
         self.next = next
     }
 
-    func respond(to request: Request, with response: inout Response) {
+    package func respond(to request: Request, with response: inout Response) {
         // Two length comparisons settle every other path, so `/` pays next to nothing.
         let path = request.path
         if path == "/metrics" {

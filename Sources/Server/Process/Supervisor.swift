@@ -1,7 +1,7 @@
 // Supervisor: the master process's cycle (as in nginx's master). It opens the
 // listeners, blocks its signals, forks the workers, then sleeps in
-// sigtimedwait: SIGCHLD reaps and replaces dead workers, SIGTERM/SIGINT/SIGQUIT
-// stop the whole tree. It never serves a request and never runs a signal handler.
+// sigtimedwait: SIGCHLD reaps and replaces dead workers, SIGUSR1 is passed on to
+// every worker (reopen the logs), SIGTERM/SIGINT/SIGQUIT stop the whole tree. It never serves a request and never runs a signal handler.
 import Glibc
 import Logging
 
@@ -13,7 +13,7 @@ final class Supervisor {
     private var slots: [WorkerSlot]
     private var scoreboard: Scoreboard!
 
-    private static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD])
+    private static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGUSR1])
     /// How long stopping workers get to exit before they are killed.
     static let stopDeadlineMilliseconds = 5000
 
@@ -29,6 +29,7 @@ final class Supervisor {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try Self.signals.block()
+        try configuration.accessLog.checkOpens()
         listeners = try openListeners()
         scoreboard = try Scoreboard()
         scoreboard.setServer(.workersWanted, UInt64(configuration.workers))
@@ -118,6 +119,9 @@ final class Supervisor {
                 stopWorkers()
                 listeners.forEach { $0.close() }
                 return
+            case SIGUSR1:
+                logger.info("received SIGUSR1, telling \(liveWorkerCount) workers to reopen their log files")
+                for slot in slots { if let pid = slot.pid { ChildProcess.kill(pid, SIGUSR1) } }
             default:
                 // SIGCHLD, a timeout or an interruption: reap whatever exited, refill due slots.
                 reapWorkers()

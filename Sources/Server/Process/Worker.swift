@@ -15,9 +15,10 @@ struct Worker {
     /// This worker's record in the scoreboard.
     let recordIndex: Int
 
-    /// The signals that stop a worker; the master blocked them before forking,
-    /// so they queue for the signalfd instead of running a handler.
-    static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
+    /// The signals a worker acts on: stop (TERM, INT, QUIT) and reopen the log
+    /// files (USR1). The master blocked them before forking, so they queue for
+    /// the signalfd instead of running a handler.
+    static let handledSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGUSR1])
 
     /// Runs in the forked child; never returns.
     func run(masterPID: Int32) -> Never {
@@ -35,18 +36,21 @@ struct Worker {
     }
 
     private func serve() throws(SystemError) {
-        let signals = try SignalDescriptor(Self.stopSignals)
+        let signals = try SignalDescriptor(Self.handledSignals)
+        let accessLog = try AccessLog.open(configuration.accessLog, logger: logger)
+        // On every way out of the loop, so the last second's lines are not lost.
+        defer { accessLog?.close() }
         let dateCache = DateCache()
         let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
         let record = scoreboard.worker(recordIndex)
         let handler = OperationsRoutes(scoreboard: scoreboard, next: makeHandler())
         let driver = ConnectionDriver(limits: configuration.limits, writer: writer,
-                                      handler: handler, logger: logger, record: record)
+                                      handler: handler, logger: logger, record: record, accessLog: accessLog)
         let settings = EventLoop.Settings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
                                           maxConnections: configuration.maxConnections)
         let loop = try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals,
                                  settings: settings, driver: driver, dateCache: dateCache, logger: logger,
-                                 record: record, scoreboard: scoreboard)
+                                 record: record, scoreboard: scoreboard, accessLog: accessLog)
         try loop.run()
     }
 }

@@ -19,6 +19,8 @@ final class EventLoop {
     private var gate: AcceptGate
     /// This worker's counters in the scoreboard.
     private let record: WorkerRecord
+    /// The access log, when it is on: written at least once a second, reopened on SIGUSR1.
+    private let accessLog: AccessLog?
     /// Connections that yielded with input unread, to serve again next turn, and the
     /// batch being served now (two arrays swapped each turn, so neither reallocates).
     private var servedAgainNextTurn: [Connection] = []
@@ -36,7 +38,8 @@ final class EventLoop {
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: Settings,
          driver: ConnectionDriver, dateCache: DateCache, logger: Logger,
-         record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil) throws(SystemError) {
+         record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
+         accessLog: AccessLog? = nil) throws(SystemError) {
         epoll = try Epoll()
         self.signals = signals
         mode = settings.mode
@@ -45,6 +48,7 @@ final class EventLoop {
         self.logger = logger
         timers = ConnectionTimers(settings.timeouts)
         self.record = record
+        self.accessLog = accessLog
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
         gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
                           maxConnections: settings.maxConnections, balance: balance)
@@ -63,6 +67,7 @@ final class EventLoop {
             }
             serveYieldedConnections()
             expireTimeouts()
+            accessLog?.flushIfDue(now: now)
             record[.heartbeat] = UInt64(now)
             record[.active] = UInt64(connections.count)
             gate.update(openConnections: connections.count, now: now, epoll: epoll, logger: logger)
@@ -96,7 +101,7 @@ final class EventLoop {
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
             do {
-                guard let next = try listener.accept() else { return }
+                guard let next = try listener.accept(notingPeerIn: accessLog?.peers) else { return }
                 socket = next
             } catch {
                 gate.acceptFailed(error, now: now, epoll: epoll, logger: logger)
@@ -216,7 +221,7 @@ final class EventLoop {
     /// Blocks until the next deadline; without waiting at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
         if !servedAgainNextTurn.isEmpty { return 0 }
-        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max)
+        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max, accessLog?.flushDeadline ?? .max)
         if next == .max { return -1 }
         return Int32(clamping: max(0, next - Clock.monotonicMilliseconds()))
     }
@@ -228,6 +233,7 @@ final class EventLoop {
             while let signal = try signals.next() {
                 switch signal {
                 case SIGTERM, SIGINT, SIGQUIT: running = false
+                case SIGUSR1: accessLog?.reopen()
                 default: break
                 }
             }

@@ -44,10 +44,11 @@ enum SignalDisposition {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
-    /// Signals with no meaning here yet (SIGHUP, SIGUSR1, SIGUSR2) must not terminate
-    /// the server through their default action when an operator sends one by habit.
+    /// Signals with no meaning here yet (SIGHUP, SIGUSR2) must not terminate the
+    /// server through their default action when an operator sends one by habit.
+    /// (SIGUSR1 reopens the logs: it is blocked and waited for, never ignored.)
     static func ignoreUnusedControlSignals() {
-        for signal in [SIGHUP, SIGUSR1, SIGUSR2] { _ = Glibc.signal(signal, SIG_IGN) }
+        for signal in [SIGHUP, SIGUSR2] { _ = Glibc.signal(signal, SIG_IGN) }
     }
 }
 
