@@ -20,6 +20,10 @@ final class Supervisor {
     init(configuration: ServerConfiguration, makeHandler: @escaping () -> any HTTPHandler, logger: Logger) {
         self.configuration = configuration
         self.makeHandler = makeHandler
+        var logger = logger
+        // Workers replace these with their own pid and slot after fork.
+        logger[metadataKey: "role"] = "master"
+        logger[metadataKey: "pid"] = "\(getpid())"
         self.logger = logger
         slots = (0..<configuration.workers).map(WorkerSlot.init(index:))
     }

@@ -26,16 +26,28 @@ struct Worker {
         // check it has not already died before the request took effect.
         _ = cep_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { ChildProcess.exitImmediately(0) }
+        let logger = Self.logger(self.logger, slot: slot)
+        logger.info("worker started")
         do {
-            try serve()
+            try serve(logger: logger)
             ChildProcess.exitImmediately(0)
         } catch {
-            logger.critical("worker \(getpid()) in slot \(slot) failed: \(error)")
+            logger.critical("worker failed: \(error)")
             ChildProcess.exitImmediately(1)
         }
     }
 
-    private func serve() throws(SystemError) {
+    /// The master's logger with this worker's own pid and slot: every line a
+    /// worker writes says which process wrote it, in every log format.
+    static func logger(_ master: Logger, slot: Int) -> Logger {
+        var logger = master
+        logger[metadataKey: "role"] = "worker"
+        logger[metadataKey: "pid"] = "\(getpid())"
+        logger[metadataKey: "slot"] = "\(slot)"
+        return logger
+    }
+
+    private func serve(logger: Logger) throws(SystemError) {
         let signals = try SignalDescriptor(Self.handledSignals)
         let accessLog = try AccessLog.open(configuration.accessLog, logger: logger)
         // On every way out of the loop, so the last second's lines are not lost.
