@@ -85,6 +85,8 @@ package final class AccessLog {
             let bytes = buffer.readableBytes
             do {
                 let written = try blockingSystemCall("write(access log, fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) })
+                // A write that takes nothing would loop forever: count it as a failure (no space).
+                guard written > 0 else { throw SystemError(call: "write(access log, fd \(fd))", errno: ENOSPC) }
                 buffer.consume(written)
                 failing = false
             } catch {

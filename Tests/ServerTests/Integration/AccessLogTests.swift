@@ -82,6 +82,19 @@ final class AccessLogTests: XCTestCase {
         for line in written { XCTAssertTrue(Self.isCombined(line), line) }
     }
 
+    func testALogThatCannotBeWrittenCostsNoRequestAndIsReportedOnce() throws {
+        try XCTSkipUnless(access("/dev/full", W_OK) == 0, "no /dev/full here")
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--access-log", "/dev/full"])
+        try sendRequests(9, to: server)
+        usleep(1_200_000)  // past the once-a-second write; the exit's write fails again, silently
+        try sendRequests(9, to: server)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        let errors = server.standardError()
+        XCTAssertEqual(errors.components(separatedBy: "access log lines lost").count - 1, 1,
+                       "one error until a write succeeds: \(errors)")
+        XCTAssertTrue(errors.contains("No space left on device"), errors)
+    }
+
     func testNoLogIsWrittenByDefaultOrWhenOff() throws {
         for flags in [[], ["--access-log", "off"]] {
             let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"] + flags)
