@@ -47,6 +47,21 @@ int cep_thread_id(void) {
     return (int)gettid();
 }
 
+int cep_accept_peer(int listen_fd, char *peer, size_t capacity) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof(address);
+    int fd = accept4(listen_fd, (struct sockaddr *)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return -1;
+    const void *bytes = NULL;
+    if (address.ss_family == AF_INET) bytes = &((struct sockaddr_in *)&address)->sin_addr;
+    if (address.ss_family == AF_INET6) bytes = &((struct sockaddr_in6 *)&address)->sin6_addr;
+    if (bytes == NULL || inet_ntop(address.ss_family, bytes, peer, (socklen_t)capacity) == NULL) {
+        peer[0] = '-';
+        peer[1] = '\0';
+    }
+    return fd;
+}
+
 // Fills `address` from a numeric host; returns its length, or 0 if the host is not numeric.
 static socklen_t resolve_numeric(const char *host, uint16_t port, struct sockaddr_storage *address) {
     memset(address, 0, sizeof(*address));

@@ -22,7 +22,7 @@ struct ModelContext {
 
     /// Sets the process's signal dispositions and blocks `signals` (before any thread
     /// or child exists, so all inherit the mask), opens the listener and announces it.
-    func start(blocking signals: SignalSet = ReactorServing.stopSignals, details: String? = nil) throws -> Listener {
+    func start(blocking signals: SignalSet = ReactorServing.handledSignals, details: String? = nil) throws -> Listener {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try signals.block()

@@ -49,6 +49,8 @@ public struct ServerConfiguration: Sendable {
     public var maxChildren = 256
     /// Threads the thread-per-connection model keeps at most, for the same reason and bound.
     public var maxThreads = 256
+    /// Where each worker writes its access log (nginx's combined format); off by default.
+    public var accessLog = AccessLogDestination.off
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -94,6 +96,7 @@ public struct ServerConfiguration: Sendable {
         for (flag, count) in [("--threads", threads), ("--max-children", maxChildren), ("--max-threads", maxThreads)] {
             guard (1...10_000).contains(count) else { throw ConfigurationError("\(flag) must be between 1 and 10000 (got \(count))") }
         }
+        guard accessLog != .file("") else { throw ConfigurationError("--access-log needs a path, '-' or 'off'") }
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }

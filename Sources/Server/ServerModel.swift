@@ -41,12 +41,13 @@ public enum ModelFlag: String, CaseIterable, Sendable {
     case workerTimeout = "--worker-timeout"
     case pidFile = "--pid-file"
     case user = "--user"
+    case accessLog = "--access-log"
 
     /// The models the flag means something for.
     public var models: [ServerModel] {
         switch self {
         case .workers, .reusePort, .pidFile, .user: return [.prefork, .hybrid]
-        case .gracefulTimeout: return [.reactor, .hybrid]
+        case .gracefulTimeout, .accessLog: return [.reactor, .hybrid]
         // Only an event loop turns often enough to keep a heartbeat: a prefork worker blocks in accept.
         case .workerTimeout: return [.hybrid]
         case .threads: return [.threadPool]

@@ -78,6 +78,10 @@ struct ServerCommand: ParsableCommand {
 
     @Option(help: "Run the workers as this user (start as root to bind ports below 1024) (prefork, hybrid).")
     var user: String?
+    @Option(help: ArgumentHelp("Access log in nginx's combined format: a file path, '-' for stdout, or 'off' (reactor, hybrid).",
+                               discussion: "Each worker buffers its lines (written at least once a second) and reopens the file on SIGUSR1.",
+                               valueName: "path"))
+    var accessLog = "off"
 
     @Option(help: "Least severe log level written to stderr.")
     var logLevel = Logger.Level.info
@@ -107,6 +111,7 @@ struct ServerCommand: ParsableCommand {
         if let workerTimeout { configuration.workerTimeout = workerTimeout.milliseconds }
         configuration.pidFile = pidFile
         configuration.user = user
+        configuration.accessLog = AccessLogDestination(argument: accessLog)
         return configuration
     }
 
@@ -116,7 +121,8 @@ struct ServerCommand: ParsableCommand {
                                           (.edgeTriggered, edgeTriggered), (.maxConnections, maxConnections != nil),
                                           (.maxChildren, maxChildren != nil), (.maxThreads, maxThreads != nil),
                                           (.gracefulTimeout, gracefulTimeout != nil), (.workerTimeout, workerTimeout != nil),
-                                          (.pidFile, pidFile != nil), (.user, user != nil)]
+                                          (.pidFile, pidFile != nil), (.user, user != nil),
+                                          (.accessLog, AccessLogDestination(argument: accessLog) != .off)]
         return given.filter(\.1).map(\.0)
     }
 

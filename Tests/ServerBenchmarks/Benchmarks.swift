@@ -66,14 +66,32 @@ final class Benchmarks: XCTestCase {
         Measure.report("serialise 200 response", "\(Measure.format(nanoseconds)) ns/response\(Measure.buildNote)")
     }
 
+    /// A driver as a worker builds it: the operations layer (/metrics, /health) in
+    /// front of the built-in routes, and optionally an access log.
+    private static func workerDriver(accessLog: AccessLog? = nil, operations: Bool = true) throws -> ConnectionDriver {
+        let handler: any HTTPHandler = operations ? OperationsRoutes(scoreboard: try Scoreboard(), next: BuiltinRoutes()) : BuiltinRoutes()
+        return ConnectionDriver(limits: RequestLimits(),
+                                writer: ResponseWriter(dateCache: DateCache(), serverName: "swift-prefork"),
+                                handler: handler, logger: Logger(label: "benchmark"), accessLog: accessLog)
+    }
+
+    /// An access log writing to /dev/null: what it costs to form and buffer the lines.
+    private static func nullAccessLog() throws -> AccessLog? {
+        try AccessLog.open(.file("/dev/null"), logger: Logger(label: "benchmark"))
+    }
+
     /// One request through a worker's request cycle (read, parse, handle,
     /// serialise, write) over a socketpair, counting heap allocations inside it.
     func testAllocationsPerRequestOnTheHotPath() throws {
+        try measureAllocations(driver: Self.workerDriver(), name: "allocations per request")
+        let log = try Self.nullAccessLog()
+        try measureAllocations(driver: Self.workerDriver(accessLog: log), name: "allocations per request, access log on")
+        log?.close()
+    }
+
+    private func measureAllocations(driver: ConnectionDriver, name: String) throws {
         let pair = try SocketPair()
         defer { pair.close() }
-        let driver = ConnectionDriver(limits: RequestLimits(),
-                                      writer: ResponseWriter(dateCache: DateCache(), serverName: "swift-prefork"),
-                                      handler: BuiltinRoutes(), logger: Logger(label: "benchmark"))
         let connection = Connection(socket: Socket(fd: pair.server), token: 1)
         var response = [UInt8](repeating: 0, count: 4096)
         func oneRequest(pipelined depth: Int) -> UInt64 {
@@ -90,9 +108,37 @@ final class Benchmarks: XCTestCase {
         for _ in 0..<100 { _ = oneRequest(pipelined: 1) }  // warm up lazily initialised state
         let single = (0..<1000).reduce(UInt64(0)) { total, _ in total + oneRequest(pipelined: 1) }
         let pipelined = (0..<1000).reduce(UInt64(0)) { total, _ in total + oneRequest(pipelined: 16) }
-        Measure.report("allocations per request",
+        Measure.report(name,
                        "\(Measure.format(Double(single) / 1000, decimals: 3)) (keep-alive), "
                        + "\(Measure.format(Double(pipelined) / 16_000, decimals: 3)) (pipelined 16 deep)")
+    }
+
+    /// Nanoseconds per request through the driver over a socketpair, 16 requests
+    /// per write so the two syscalls weigh less: the built-in routes alone, behind
+    /// the operations layer (as a worker runs them), and with the access log on.
+    func testRequestCycleThroughTheDriver() throws {
+        let log = try Self.nullAccessLog()
+        defer { log?.close() }
+        let variants: [(String, ConnectionDriver)] = [
+            ("built-in routes only", try Self.workerDriver(operations: false)),
+            ("operations layer, access log off", try Self.workerDriver()),
+            ("operations layer, access log on", try Self.workerDriver(accessLog: log)),
+        ]
+        let pair = try SocketPair()
+        defer { pair.close() }
+        let connection = Connection(socket: Socket(fd: pair.server), token: 1)
+        let batch = Array([[UInt8]](repeating: Self.wrkRequest, count: 16).joined())
+        var response = [UInt8](repeating: 0, count: 64 * 1024)
+        for (name, driver) in variants {
+            let nanoseconds = Measure.medianNanoseconds(iterations: 20_000) { iterations in
+                for _ in 0..<iterations / 16 {
+                    _ = batch.withUnsafeBytes { write(pair.client, $0.baseAddress, $0.count) }
+                    _ = driver.readable(connection)
+                    _ = read(pair.client, &response, response.count)
+                }
+            }
+            Measure.report("request cycle, \(name)", "\(Measure.format(nanoseconds)) ns/request (pipelined 16 deep)\(Measure.buildNote)")
+        }
     }
 
     /// Requests per second through one real worker process over loopback: one

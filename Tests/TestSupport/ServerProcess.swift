@@ -92,8 +92,11 @@ public final class ServerProcess {
         return exitStatus
     }
 
-    /// What the server wrote to stderr so far.
+    /// What the server wrote to stderr since the last call.
     public func standardError() -> String { Launch.readAvailable(from: stderrPipe) }
+
+    /// What the server wrote to stdout after its startup line, since the last call.
+    public func standardOutput() -> String { Launch.readAvailable(from: stdoutPipe) }
 
     /// The master's current children (its workers), from /proc.
     public func workerPIDs() -> Set<pid_t> {

@@ -4,6 +4,7 @@
 #ifndef CEVENTPOLL_H
 #define CEVENTPOLL_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
 #include <sys/epoll.h>     // Glibc's Swift module does not export epoll.
@@ -45,6 +46,11 @@ int cep_accept(int listen_fd);
 // The same for the blocking models: the new descriptor is blocking (close-on-exec only),
 // so their reads and writes wait in the kernel, bounded by SO_RCVTIMEO and SO_SNDTIMEO.
 int cep_accept_blocking(int listen_fd);
+
+// accept4 that also writes the peer's numeric address ("192.0.2.7", "::1") into `peer`
+// (at least INET6_ADDRSTRLEN bytes), for the access log: sockaddr_storage and its
+// family casts are awkward in Swift. An address that cannot be shown is written as "-".
+int cep_accept_peer(int listen_fd, char *peer, size_t capacity);
 
 // Creates a listening TCP socket on a numeric IPv4 or IPv6 address: socket,
 // SO_REUSEADDR, optional SO_REUSEPORT, TCP_NODELAY, TCP_DEFER_ACCEPT, bind, listen(backlog). The socket is

@@ -30,6 +30,8 @@ package final class ConnectionDriver {
     private let logger: Logger
     /// Where this worker's traffic is counted for /metrics.
     private let record: WorkerRecord
+    /// The access log, nil when it is off: then a request costs one untaken branch.
+    private let accessLog: AccessLog?
 
     /// Bytes asked of the kernel per read into the shared buffer.
     static let readSize = 64 * 1024
@@ -38,9 +40,10 @@ package final class ConnectionDriver {
     static let readsPerTurn = 16
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
-                 record: WorkerRecord = .detached) {
+                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil) {
         parser = RequestParser(limits: limits)
         self.record = record
+        self.accessLog = accessLog
         self.writer = writer
         self.handler = handler
         self.logger = logger
@@ -115,6 +118,7 @@ package final class ConnectionDriver {
         connection.input = nil
         writer.writeError(status, into: scratchOutput)
         record.countResponse(status: status.code)
+        accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = true
         return flush(connection)
@@ -144,16 +148,22 @@ package final class ConnectionDriver {
             case .invalid(let status):
                 writer.writeError(status, into: scratchOutput)
                 record.countResponse(status: status.code)
+                accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
                 refuseFurtherInput(input, connection, linger: true)
             case .complete(var head):
                 if head.isChunked { head.bodyLength = ChunkedBody.decode(input.mutableReadableBytes, from: head.headLength) }
                 var response = Response()
-                handler.respond(to: Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers)),
-                                with: &response)
+                let request = Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers))
+                handler.respond(to: request, with: &response)
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
                 record.add(.requests)
                 record.countResponse(status: response.status.code)
+                // Logged before `consume`: the request's bytes are still in the buffer.
+                if let accessLog {
+                    accessLog.record(request, on: connection.socket.fd, status: response.status.code,
+                                     bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
+                }
                 input.consume(head.totalLength)
                 connection.progress = ParseProgress()
                 connection.sentContinue = false

@@ -12,7 +12,7 @@ enum Hybrid {
         }) { worker throws(SystemError) in
             try ReactorServing.serve(listener: worker.listener, sharedListener: worker.sharedListener,
                                      configuration: configuration, makeHandler: context.makeHandler,
-                                     logger: context.logger, worker: worker)
+                                     logger: worker.logger, worker: worker)
         }
         return try supervisor.run(announce: context.announce)
     }

@@ -6,6 +6,7 @@
 enum Reactor {
     static func run(_ context: ModelContext) throws -> Int32 {
         let configuration = context.configuration
+        try configuration.accessLog.checkOpens()
         let listener = try context.start(details: "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
         defer { listener.close() }
         try ReactorServing.serve(listener: listener, sharedListener: false, configuration: configuration,

@@ -112,6 +112,10 @@ package final class Scoreboard: @unchecked Sendable {
     }
 
     /// Folds an exited worker's counts into the retired totals and frees its record.
+    ///
+    /// The record is cleared before the totals grow, so a reader that compares the
+    /// retired totals before and after reading the records (as /metrics does) sees
+    /// any retirement that could have made it count a worker twice or not at all.
     package func retireRecord(_ index: Int) {
         let record = worker(index)
         let folds: [(WorkerField, ServerField)] = [
@@ -120,8 +124,9 @@ package final class Scoreboard: @unchecked Sendable {
             (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
             (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
         ]
-        for (field, total) in folds { addServer(total, record[field]) }
+        let counts = folds.map { record[$0.0] }
         record.reset()
+        for ((_, total), count) in zip(folds, counts) { addServer(total, count) }
     }
 
     /// Connections open across the workers that still accept, and how many such workers there are.

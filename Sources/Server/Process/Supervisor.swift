@@ -8,6 +8,7 @@
 //   SIGHUP           rolling restart                    (RollingRestart.swift)
 //   SIGTTIN/SIGTTOU  one worker more / fewer            (WorkerCount.swift)
 //   SIGUSR2          upgrade the binary in place        (BinaryUpgrade.swift)
+//   SIGUSR1          passed on to every worker: reopen the log files
 //   every tick       watchdog, retirements in progress  (Watchdog.swift, WorkerCount.swift)
 //
 // It never serves a request and never runs a signal handler.
@@ -41,7 +42,7 @@ final class Supervisor {
     /// since once the file is replaced /proc/self/exe names the deleted old one.
     let executablePath: String
 
-    static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU, SIGUSR2])
+    static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2])
     /// How long fast-stopping workers get to exit before they are killed.
     static let stopDeadlineMilliseconds = 5000
 
@@ -50,6 +51,10 @@ final class Supervisor {
         self.configuration = configuration
         self.describe = describe
         self.workerBody = workerBody
+        var logger = logger
+        // Workers replace these with their own pid and slot after fork.
+        logger[metadataKey: "role"] = "master"
+        logger[metadataKey: "pid"] = "\(getpid())"
         self.logger = logger
         watchdog = Watchdog(timeoutMilliseconds: configuration.workerTimeout)
         pidFile = configuration.pidFile.map(PIDFile.init(path:))
@@ -62,6 +67,7 @@ final class Supervisor {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try Self.signals.block()
+        try configuration.accessLog.checkOpens()
         let inherited = try InheritedListeners.take()
         listeners = try inherited?.listeners ?? openListeners()
         slots = (0..<workerCount(inherited: inherited)).map(WorkerSlot.init(index:))
@@ -152,7 +158,7 @@ final class Supervisor {
         if pid == 0 {
             for other in listeners where other.fd != listener.fd { other.close() }
             let context = WorkerContext(slot: index, listener: listener, sharedListener: !configuration.reusePort,
-                                        scoreboard: scoreboard, recordIndex: recordIndex)
+                                        scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
             Worker(context: context, body: workerBody, credentials: credentials, logger: logger)
                 .run(masterPID: masterPID)
         }
@@ -177,6 +183,7 @@ final class Supervisor {
             case SIGTTIN?: addWorker()
             case SIGTTOU?: removeWorker()
             case SIGUSR2?: beginUpgrade()
+            case SIGUSR1?: reopenLogs()
             default: break
             }
             // After any wake-up: reap whatever exited, refill due slots, run the periodic checks.
@@ -247,6 +254,12 @@ final class Supervisor {
         let now = Clock.monotonicMilliseconds()
         let respawn = slots.compactMap { $0.pid == nil ? $0.respawnAt : nil }.min().map { max(0, $0 - now) }
         return min(respawn ?? .max, watchdog.checkIntervalMilliseconds, retirementCheckMilliseconds)
+    }
+
+    /// USR1 (logrotate): every worker, retiring ones included, reopens its log files.
+    private func reopenLogs() {
+        logger.info("received SIGUSR1, telling \(liveWorkerCount) workers to reopen their log files")
+        for pid in slots.compactMap(\.pid) + retiring.map(\.pid) { ChildProcess.kill(pid, SIGUSR1) }
     }
 
     var liveWorkerCount: Int { slots.filter { $0.pid != nil }.count + retiring.count }

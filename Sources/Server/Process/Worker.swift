@@ -14,6 +14,8 @@ struct WorkerContext {
     let scoreboard: Scoreboard
     /// This worker's record in the scoreboard.
     let recordIndex: Int
+    /// Says which process wrote each line (the worker's own pid and slot, once forked).
+    var logger: Logger
 
     var record: WorkerRecord { scoreboard.worker(recordIndex) }
 }
@@ -34,13 +36,27 @@ struct Worker {
         // check it has not already died before the request took effect.
         _ = cep_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { ChildProcess.exitImmediately(0) }
+        var context = context
+        context.logger = Self.logger(logger, slot: context.slot)
+        let logger = context.logger
+        logger.info("worker started")
         do {
             try credentials?.adopt()
             try body(context)
             ChildProcess.exitImmediately(0)
         } catch {
-            logger.critical("worker \(getpid()) in slot \(context.slot) failed: \(error)")
+            logger.critical("worker failed: \(error)")
             ChildProcess.exitImmediately(1)
         }
+    }
+
+    /// The master's logger with this worker's own pid and slot: every line a
+    /// worker writes says which process wrote it, in every log format.
+    static func logger(_ master: Logger, slot: Int) -> Logger {
+        var logger = master
+        logger[metadataKey: "role"] = "worker"
+        logger[metadataKey: "pid"] = "\(getpid())"
+        logger[metadataKey: "slot"] = "\(slot)"
+        return logger
     }
 }

@@ -21,6 +21,8 @@ final class EventLoop<Service: ConnectionService> {
     private var gate: AcceptGate
     /// This worker's counters in the scoreboard.
     private let record: WorkerRecord
+    /// The access log, when it is on: written at least once a second, reopened on SIGUSR1.
+    private let accessLog: AccessLog?
     /// Connections that yielded with input unread, to serve again next turn, and the
     /// batch being served now (two arrays swapped each turn, so neither reallocates).
     private var servedAgainNextTurn: [Connection] = []
@@ -37,7 +39,8 @@ final class EventLoop<Service: ConnectionService> {
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
          driver: Service, dateCache: DateCache, logger: Logger,
-         record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil) throws(SystemError) {
+         record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
+         accessLog: AccessLog? = nil) throws(SystemError) {
         epoll = try Epoll()
         self.signals = signals
         mode = settings.mode
@@ -49,6 +52,7 @@ final class EventLoop<Service: ConnectionService> {
         heartbeatMilliseconds = settings.heartbeatMilliseconds
         maxConnections = settings.maxConnections
         self.record = record
+        self.accessLog = accessLog
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
         gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
                           maxConnections: settings.maxConnections, balance: balance)
@@ -67,6 +71,7 @@ final class EventLoop<Service: ConnectionService> {
             }
             serveYieldedConnections()
             expireTimeouts()
+            accessLog?.flushIfDue(now: now)
             record[.heartbeat] = UInt64(now)
             record[.active] = UInt64(connections.count)
             gate.update(openConnections: connections.count, now: now, epoll: epoll, logger: logger)
@@ -101,7 +106,7 @@ final class EventLoop<Service: ConnectionService> {
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
             do {
-                guard let next = try listener.accept() else { return }
+                guard let next = try listener.accept(notingPeerIn: accessLog?.peers) else { return }
                 socket = next
             } catch {
                 gate.acceptFailed(error, now: now, epoll: epoll, logger: logger)
@@ -222,7 +227,8 @@ final class EventLoop<Service: ConnectionService> {
     /// must still show the watchdog it is alive); not at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
         if !servedAgainNextTurn.isEmpty { return 0 }
-        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max, drain?.deadline ?? .max)
+        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max, drain?.deadline ?? .max,
+                       accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
         return Int32(clamping: max(0, wait))
     }
@@ -247,7 +253,7 @@ final class EventLoop<Service: ConnectionService> {
     /// Connections that already waited in the queue are served (and closed after their response).
     private func acceptRemaining() {
         while connections.count < maxConnections {
-            guard let socket = try? listener.accept() else { return }
+            guard let socket = try? listener.accept(notingPeerIn: accessLog?.peers) else { return }
             record.add(.accepted)
             serveNewConnection(connections.insert(socket))
         }
@@ -270,6 +276,7 @@ final class EventLoop<Service: ConnectionService> {
                 switch signal {
                 case SIGTERM, SIGINT: running = false
                 case SIGQUIT: beginDrain()
+                case SIGUSR1: accessLog?.reopen()
                 default: break
                 }
             }

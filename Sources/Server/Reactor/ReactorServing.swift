@@ -9,12 +9,18 @@ enum ReactorServing {
     /// The signals that stop a loop (TERM and INT at once, QUIT after a graceful
     /// drain); the caller has blocked them, so they queue for the signalfd.
     static let stopSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT])
+    /// What a loop reads from its signalfd: the stop signals and USR1 (reopen the logs).
+    static let handledSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGUSR1])
 
-    /// - Parameter worker: the hybrid worker's place in the scoreboard; nil for the reactor model.
+    /// - Parameter worker: the hybrid worker's place in the scoreboard (which also
+    ///   serves /metrics); nil for the reactor model, which has no scoreboard.
     static func serve(listener: Listener, sharedListener: Bool, configuration: ServerConfiguration,
                       makeHandler: () -> any HTTPHandler, logger: Logger,
                       worker: WorkerContext? = nil) throws(SystemError) {
-        let signals = try SignalDescriptor(stopSignals)
+        let signals = try SignalDescriptor(handledSignals)
+        let accessLog = try AccessLog.open(configuration.accessLog, logger: logger)
+        // On every way out of the loop, so the last second's lines are not lost.
+        defer { accessLog?.close() }
         let dateCache = DateCache()
         let settings = EventLoopSettings(mode: configuration.triggerMode, timeouts: configuration.timeouts,
                                          maxConnections: configuration.maxConnections,
@@ -24,11 +30,13 @@ enum ReactorServing {
         switch configuration.wireProtocol {
         case .http:
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
-            let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: makeHandler(),
-                                          logger: logger, record: record)
+            let handler: any HTTPHandler = worker.map { OperationsRoutes(scoreboard: $0.scoreboard, next: makeHandler()) }
+                ?? makeHandler()
+            let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
+                                          logger: logger, record: record, accessLog: accessLog)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
-                          record: record, scoreboard: worker?.scoreboard).run()
+                          record: record, scoreboard: worker?.scoreboard, accessLog: accessLog).run()
         case .line:
             let driver = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: nil),
                                     maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)

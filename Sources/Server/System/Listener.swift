@@ -78,10 +78,19 @@ public final class Listener {
     ///
     /// A connection that was reset while queued (ECONNABORTED) or failed with a
     /// network error the man page says to treat like EAGAIN is skipped by retrying.
-    func accept() throws(SystemError) -> Socket? {
+    ///
+    /// - Parameter peers: where to note the peer's address, only when the access log wants it.
+    func accept(notingPeerIn peers: PeerAddresses? = nil) throws(SystemError) -> Socket? {
         while true {
             do {
-                guard let fd = try systemCall("accept4(fd \(self.fd))", { cep_accept(self.fd) }) else { return nil }
+                let accepted: Int32?
+                if let peers {
+                    accepted = try systemCall("accept4(fd \(self.fd))", { cep_accept_peer(self.fd, peers.scratch, PeerAddresses.textCapacity) })
+                    if let accepted { peers.keepScratch(for: accepted) }
+                } else {
+                    accepted = try systemCall("accept4(fd \(self.fd))", { cep_accept(self.fd) })
+                }
+                guard let fd = accepted else { return nil }
                 return Socket(fd: fd)
             } catch where Listener.isTransientAcceptError(error.errno) {
                 continue

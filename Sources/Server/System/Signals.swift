@@ -52,12 +52,12 @@ enum SignalDisposition {
     }
 
     /// Control signals must never terminate (or, for TTIN and TTOU, stop) a process
-    /// through their default action: a worker leaves them blocked and unread, and one
-    /// without a meaning yet (USR1) must not kill the master when sent by habit. The
+    /// through their default action: a worker leaves them blocked and unread. The
     /// master still receives the ones it blocks: the kernel never discards a blocked
-    /// signal as ignored (signal(7)), so sigtimedwait sees them.
+    /// signal as ignored (signal(7)), so sigtimedwait sees them. (SIGUSR1 reopens
+    /// the logs: workers read it too, so it is blocked and waited for, never ignored.)
     static func ignoreUnusedControlSignals() {
-        for signal in [SIGHUP, SIGUSR1, SIGUSR2, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
+        for signal in [SIGHUP, SIGUSR2, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
     }
 }
 

@@ -64,12 +64,19 @@ final class CommandLineTests: XCTestCase {
                           mentioning: "Address already in use")
     }
 
+    func testAccessLogThatCannotBeOpenedIsRefused() throws {
+        try assertRefused(["--access-log", "/nonexistent-directory/access.log", "--port", "0"],
+                          mentioning: "open(/nonexistent-directory/access.log): No such file or directory")
+        try assertRefused(["--access-log", "", "--port", "0"], mentioning: "--access-log")
+    }
+
     func testHelpListsEveryFlagAndSucceeds() throws {
         let result = try runServer(["--help"])
         XCTAssertEqual(result.code, 0)
         for flag in ["--host", "--port", "--workers", "--backlog", "--reuseport", "--edge-triggered",
                      "--max-header-size", "--max-body-size", "--max-request-line", "--max-connections",
-                     "--header-timeout", "--keepalive-timeout", "--body-timeout", "--write-timeout", "--log-level"] {
+                     "--header-timeout", "--keepalive-timeout", "--body-timeout", "--write-timeout", "--access-log",
+                     "--log-level"] {
             XCTAssertTrue(result.stdout.contains(flag), "help mentions \(flag)")
         }
     }

@@ -1,0 +1,79 @@
+// The metric families /metrics exposes, by name, type and help text: what an
+// operator reads in the output. MetricsExposition turns them into text.
+
+extension MetricsExposition.Family {
+    typealias Family = MetricsExposition.Family
+    typealias Snapshot = MetricsExposition.Snapshot
+    typealias Sample = MetricsExposition.Sample
+
+    /// The response classes and the fields that count them, in both kinds of record.
+    private static let statusClasses: [(label: String, worker: WorkerField, retired: ServerField)] = [
+        ("1xx", .responses1xx, .retired1xx), ("2xx", .responses2xx, .retired2xx), ("3xx", .responses3xx, .retired3xx),
+        ("4xx", .responses4xx, .retired4xx), ("5xx", .responses5xx, .retired5xx),
+    ]
+
+    /// Ways a worker's exit is classified (set by the master when it reaps one).
+    private static let exitReasons: [(label: String, field: ServerField)] = [
+        ("clean", .exitsClean), ("error", .exitsWithError), ("signal", .exitsBySignal),
+        ("oom", .exitsOutOfMemory), ("watchdog", .exitsByWatchdog),
+    ]
+
+    /// Whole-server totals (live workers plus retired ones) and the master's counters.
+    static func serverFamilies(_ snapshot: Snapshot) -> [Family] {
+        func value(_ field: ServerField) -> UInt64 { snapshot.server(field) }
+        return [
+            Family("connections_accepted_total", "counter", "Connections accepted by all workers, including exited ones.",
+                   value: snapshot.total(.accepted, retired: .retiredAccepted)),
+            Family("connections_active", "gauge", "Connections open now across the live workers.",
+                   value: snapshot.total(.active, retired: nil)),
+            Family("requests_total", "counter", "Requests answered by all workers, including exited ones.",
+                   value: snapshot.total(.requests, retired: .retiredRequests)),
+            Family("received_bytes_total", "counter", "Bytes read from clients by all workers, including exited ones.",
+                   value: snapshot.total(.bytesIn, retired: .retiredBytesIn)),
+            Family("sent_bytes_total", "counter", "Bytes written to clients by all workers, including exited ones.",
+                   value: snapshot.total(.bytesOut, retired: .retiredBytesOut)),
+            Family("responses_total", "counter", "Responses by status class, all workers, including exited ones.",
+                   statusClasses.map { ("class=\"\($0.label)\"", .count(snapshot.total($0.worker, retired: $0.retired))) }),
+            Family("workers", "gauge", "Worker processes running now.", value: UInt64(snapshot.workers.count)),
+            Family("workers_wanted", "gauge", "Worker processes the master keeps running (--workers, TTIN, TTOU).",
+                   value: value(.workersWanted)),
+            Family("workers_spawned_total", "counter", "Worker processes the master has forked.",
+                   value: value(.workersSpawned)),
+            Family("workers_died_total", "counter", "Worker processes the master has reaped.",
+                   value: value(.workersDied)),
+            Family("worker_exits_total", "counter", "Worker exits by cause.",
+                   exitReasons.map { ("reason=\"\($0.label)\"", .count(value($0.field))) }),
+            Family("restarts_total", "counter", "Rolling restarts (SIGHUP) begun.", value: value(.restarts)),
+            Family("draining", "gauge", "1 while the server drains for a graceful shutdown (/health answers 503).",
+                   value: value(.draining)),
+        ]
+    }
+
+    /// One series per live worker, labelled by its slot and pid.
+    static func workerFamilies(_ snapshot: Snapshot, now: Int) -> [Family] {
+        func each(_ field: WorkerField) -> [(labels: String, value: Sample)] {
+            snapshot.workers.map { ($0.labels, .count($0.values[field]!)) }
+        }
+        // Milliseconds shown as seconds with three decimals: Prometheus wants base units.
+        let heartbeatAges = snapshot.workers.map { worker -> (labels: String, value: Sample) in
+            let milliseconds = max(0, now - Int(worker.values[.heartbeat]!))
+            let fraction = String(milliseconds % 1000)
+            return (worker.labels, .text("\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"))
+        }
+        let responses = snapshot.workers.flatMap { worker in
+            statusClasses.map { ("\(worker.labels),class=\"\($0.label)\"", Sample.count(worker.values[$0.worker]!)) }
+        }
+        return [
+            Family("worker_connections_accepted_total", "counter", "Connections this worker accepted.", each(.accepted)),
+            Family("worker_connections_active", "gauge", "Connections this worker holds open now.", each(.active)),
+            Family("worker_requests_total", "counter", "Requests this worker answered.", each(.requests)),
+            Family("worker_received_bytes_total", "counter", "Bytes this worker read from clients.", each(.bytesIn)),
+            Family("worker_sent_bytes_total", "counter", "Bytes this worker wrote to clients.", each(.bytesOut)),
+            Family("worker_responses_total", "counter", "Responses this worker sent, by status class.", responses),
+            Family("worker_retiring", "gauge", "1 while this worker finishes its connections before exiting.",
+                   each(.retiring)),
+            Family("worker_heartbeat_age_seconds", "gauge",
+                   "Seconds since this worker's event loop last completed a turn.", heartbeatAges),
+        ]
+    }
+}

@@ -1,0 +1,49 @@
+// OperationsRoutes: the routes an operator needs from every worker, whatever
+// the embedder serves: `/metrics` (the whole server's numbers from the shared
+// scoreboard) and `/health` (503 while draining, so a balancer stops sending).
+// The worker puts this layer in front of the embedder's handler, so they get
+// both routes without knowing the scoreboard exists.
+import Glibc
+
+package struct OperationsRoutes: HTTPHandler {
+    private let scoreboard: Scoreboard
+    private let next: any HTTPHandler
+
+    /// - Parameter next: the handler that answers every other path.
+    package init(scoreboard: Scoreboard, next: any HTTPHandler) {
+        self.scoreboard = scoreboard
+        self.next = next
+    }
+
+    package func respond(to request: Request, with response: inout Response) {
+        // A target shorter than "/health" names neither route: `/` is handed on with
+        // one comparison, before the path is even split from its query.
+        guard request.target.count >= 7 else { return next.respond(to: request, with: &response) }
+        let path = request.path
+        if path == "/metrics" {
+            guard Self.allowsReading(request, &response) else { return }
+            response.contentType = MetricsExposition.contentType
+            response.body = .bytes(Array(MetricsExposition.render(scoreboard, now: Clock.monotonicMilliseconds()).utf8))
+        } else if path == "/health" {
+            guard Self.allowsReading(request, &response) else { return }
+            if scoreboard.server(.draining) != 0 {
+                response.status = .serviceUnavailable
+                response.body = .text("draining\n")
+            } else {
+                response.body = .text("ok\n")
+            }
+        } else {
+            next.respond(to: request, with: &response)
+        }
+    }
+
+    /// Only GET and HEAD read these resources; anything else gets 405 with Allow.
+    static func allowsReading(_ request: Request, _ response: inout Response) -> Bool {
+        let method = request.method
+        if method == "GET" || method == "HEAD" { return true }
+        response.status = .methodNotAllowed
+        response.addHeader("Allow", "GET, HEAD")
+        response.body = .text("method not allowed\n")
+        return false
+    }
+}

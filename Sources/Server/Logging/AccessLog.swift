@@ -1,0 +1,122 @@
+// AccessLog: a worker's access log. Lines collect in a buffer that is written
+// when it fills, at least once a second (the event loop asks `flushDeadline`
+// and wakes for it), on SIGUSR1 before the file is reopened, and on exit. Every
+// worker opens the file itself with O_APPEND, so whole-buffer writes from
+// several workers never overwrite each other.
+import Glibc
+import Logging
+
+package final class AccessLog {
+    /// A full buffer is written at once; below this, writes wait for the next second.
+    static let flushThreshold = 32 * 1024
+    /// The longest a line waits in the buffer (ms).
+    static let flushInterval = 1000
+
+    private let destination: AccessLogDestination
+    private var fd: Int32
+    private let buffer = ByteBuffer(capacity: 64 * 1024)
+    private let time = LocalTimeCache()
+    private let logger: Logger
+    /// Client addresses by descriptor, noted at accept.
+    let peers = PeerAddresses()
+    /// When the oldest unwritten line was noticed by the event loop (monotonic ms).
+    private var pendingSince: Int?
+    /// A write failed; the next failure is not logged again until a write succeeds.
+    private var failing = false
+
+    /// The log for `destination`, or nil when it is off.
+    package static func open(_ destination: AccessLogDestination, logger: Logger) throws(SystemError) -> AccessLog? {
+        switch destination {
+        case .off: return nil
+        case .standardOutput: return AccessLog(destination, fd: STDOUT_FILENO, logger: logger)
+        case .file(let path): return AccessLog(destination, fd: try AccessLogDestination.openFile(path), logger: logger)
+        }
+    }
+
+    private init(_ destination: AccessLogDestination, fd: Int32, logger: Logger) {
+        self.destination = destination
+        self.fd = fd
+        self.logger = logger
+    }
+
+    // MARK: Lines
+
+    /// Logs a request the handler answered with `status` and a body of `bodyBytes`.
+    func record(_ request: Request, on fd: Int32, status: Int, bodyBytes: Int) {
+        AccessLogLine.append(request, address: peers.address(of: fd), time: time.value(now: Clock.wallClockSeconds()),
+                             status: status, bodyBytes: bodyBytes, into: buffer)
+        flushIfFull()
+    }
+
+    /// Logs a response the server gave on its own to a request it could not take.
+    func recordRefused(on fd: Int32, status: Int, bodyBytes: Int) {
+        AccessLogLine.appendRefused(address: peers.address(of: fd), time: time.value(now: Clock.wallClockSeconds()),
+                                    status: status, bodyBytes: bodyBytes, into: buffer)
+        flushIfFull()
+    }
+
+    private func flushIfFull() {
+        if buffer.readableCount >= Self.flushThreshold { flush() }
+    }
+
+    // MARK: Flushing
+
+    /// When the event loop must next wake to write buffered lines, if any wait.
+    var flushDeadline: Int? { pendingSince.map { $0 + Self.flushInterval } }
+
+    /// Called once per loop turn: starts the clock on new lines, writes them once it has run out.
+    func flushIfDue(now: Int) {
+        guard buffer.readableCount > 0 else {
+            pendingSince = nil
+            return
+        }
+        guard let since = pendingSince else {
+            pendingSince = now
+            return
+        }
+        if now - since >= Self.flushInterval { flush() }
+    }
+
+    /// Writes every buffered line. A failed write drops them: the log must not grow without bound.
+    package func flush() {
+        pendingSince = nil
+        defer { buffer.clear() }
+        while buffer.readableCount > 0 {
+            let bytes = buffer.readableBytes
+            do {
+                let written = try blockingSystemCall("write(access log, fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) })
+                // A write that takes nothing would loop forever: count it as a failure (no space).
+                guard written > 0 else { throw SystemError(call: "write(access log, fd \(fd))", errno: ENOSPC) }
+                buffer.consume(written)
+                failing = false
+            } catch {
+                if !failing { logger.error("access log lines lost: \(error)") }
+                failing = true
+                return
+            }
+        }
+    }
+
+    // MARK: Reopening and closing
+
+    /// SIGUSR1 (logrotate has renamed the file): write what is buffered to the old
+    /// file, then open the path anew. If that fails the old file stays in use.
+    func reopen() {
+        flush()
+        guard case .file(let path) = destination else { return }
+        do {
+            let reopened = try AccessLogDestination.openFile(path)
+            _ = Glibc.close(fd)
+            fd = reopened
+            logger.info("reopened the access log \(path)")
+        } catch {
+            logger.error("cannot reopen the access log, still writing to the old file: \(error)")
+        }
+    }
+
+    /// Writes what is buffered and closes the file (standard output stays open).
+    package func close() {
+        flush()
+        if case .file = destination { _ = Glibc.close(fd) }
+    }
+}

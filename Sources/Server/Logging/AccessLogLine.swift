@@ -1,0 +1,79 @@
+// AccessLogLine: one line of nginx's "combined" format, appended straight into
+// the log's buffer from the request's own bytes (no String per request):
+//
+//   $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
+//
+// Values taken from the request are escaped as nginx does: `"`, `\`, control
+// bytes and bytes above 0x7E become \xHH, so a client cannot forge a line.
+
+enum AccessLogLine {
+    /// A line for a request the handler answered.
+    static func append(_ request: Request, address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer,
+                       status: Int, bodyBytes: Int, into out: ByteBuffer) {
+        appendPrefix(address: address, time: time, into: out)
+        out.append("\"")
+        appendEscaped(request.method.bytes, into: out)
+        out.append(" ")
+        appendEscaped(request.target.bytes, into: out)
+        out.append(request.version == .http1_0 ? " HTTP/1.0\" " : " HTTP/1.1\" ")
+        appendNumbers(status: status, bodyBytes: bodyBytes, into: out)
+        appendQuoted(request.header("referer"), into: out)
+        out.append(" ")
+        appendQuoted(request.header("user-agent"), into: out)
+        out.append("\n")
+    }
+
+    /// A line for a response the server gave without a parsed request (400, 408, 413, ...).
+    static func appendRefused(address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer, status: Int,
+                              bodyBytes: Int, into out: ByteBuffer) {
+        appendPrefix(address: address, time: time, into: out)
+        out.append("\"-\" ")
+        appendNumbers(status: status, bodyBytes: bodyBytes, into: out)
+        out.append("\"-\" \"-\"\n")
+    }
+
+    private static func appendPrefix(address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer, into out: ByteBuffer) {
+        out.append(address)
+        out.append(" - - [")
+        out.append(time)
+        out.append("] ")
+    }
+
+    private static func appendNumbers(status: Int, bodyBytes: Int, into out: ByteBuffer) {
+        out.appendDecimal(status)
+        out.append(" ")
+        out.appendDecimal(bodyBytes)
+        out.append(" ")
+    }
+
+    /// A header value in quotes, or "-" when the request has none (nginx writes "-" for an empty variable).
+    private static func appendQuoted(_ value: ByteSlice?, into out: ByteBuffer) {
+        guard let value, !value.isEmpty else {
+            out.append("\"-\"")
+            return
+        }
+        out.append("\"")
+        appendEscaped(value.bytes, into: out)
+        out.append("\"")
+    }
+
+    private static func appendEscaped(_ bytes: UnsafeRawBufferPointer, into out: ByteBuffer) {
+        // Four bytes out per byte in at worst ("\xHH"); reserve once, write in place.
+        let space = out.writableSpace(minimum: bytes.count * 4)
+        let hex: StaticString = "0123456789ABCDEF"
+        var cursor = 0
+        for byte in bytes {
+            if byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                space[cursor] = byte
+                cursor += 1
+            } else {
+                space[cursor] = UInt8(ascii: "\\")
+                space[cursor + 1] = UInt8(ascii: "x")
+                space[cursor + 2] = hex.utf8Start[Int(byte >> 4)]
+                space[cursor + 3] = hex.utf8Start[Int(byte & 0x0F)]
+                cursor += 4
+            }
+        }
+        out.commitWrite(cursor)
+    }
+}
