@@ -14,7 +14,7 @@ struct ServingParts {
         switch configuration.wireProtocol {
         case .http:
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
-            service = ConnectionDriver(limits: configuration.limits, writer: writer, handler: makeHandler(), logger: logger)
+            service = ConnectionDriver(limits: configuration.limits, writer: writer, handler: OperationsRoutes(scoreboard: nil, next: makeHandler()), logger: logger)
         case .line:
             service = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: thread),
                                  maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)

@@ -1,16 +1,17 @@
 // OperationsRoutes: the routes an operator needs from every worker, whatever
 // the embedder serves: `/metrics` (the whole server's numbers from the shared
 // scoreboard) and `/health` (503 while draining, so a balancer stops sending).
-// The worker puts this layer in front of the embedder's handler, so they get
-// both routes without knowing the scoreboard exists.
+// Every model puts this layer in front of the embedder's handler, so they get
+// both routes without knowing the scoreboard exists. Models without a master
+// have no scoreboard: there /health answers ok and /metrics does not exist.
 import Glibc
 
 package struct OperationsRoutes: HTTPHandler {
-    private let scoreboard: Scoreboard
+    private let scoreboard: Scoreboard?
     private let next: any HTTPHandler
 
     /// - Parameter next: the handler that answers every other path.
-    package init(scoreboard: Scoreboard, next: any HTTPHandler) {
+    package init(scoreboard: Scoreboard?, next: any HTTPHandler) {
         self.scoreboard = scoreboard
         self.next = next
     }
@@ -20,13 +21,13 @@ package struct OperationsRoutes: HTTPHandler {
         // one comparison, before the path is even split from its query.
         guard request.target.count >= 7 else { return next.respond(to: request, with: &response) }
         let path = request.path
-        if path == "/metrics" {
+        if path == "/metrics", let scoreboard {
             guard Self.allowsReading(request, &response) else { return }
             response.contentType = MetricsExposition.contentType
             response.body = .bytes(Array(MetricsExposition.render(scoreboard, now: Clock.monotonicMilliseconds()).utf8))
         } else if path == "/health" {
             guard Self.allowsReading(request, &response) else { return }
-            if scoreboard.server(.draining) != 0 {
+            if let scoreboard, scoreboard.server(.draining) != 0 {
                 response.status = .serviceUnavailable
                 response.body = .text("draining\n")
             } else {

@@ -30,8 +30,7 @@ enum ReactorServing {
         switch configuration.wireProtocol {
         case .http:
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
-            let handler: any HTTPHandler = worker.map { OperationsRoutes(scoreboard: $0.scoreboard, next: makeHandler()) }
-                ?? makeHandler()
+            let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
