@@ -19,10 +19,12 @@ extension Supervisor {
             logger.info("received SIGQUIT, stopping gracefully: \(liveWorkerCount) workers finish their requests (up to \(configuration.gracefulTimeout) ms)")
         }
         for index in slots.indices {
+            // Every slot, filled or not: a slot waiting out a respawn backoff would
+            // otherwise make the wait below wake at once, forever (a spin).
+            slots[index].respawnAt = nil
             guard let pid = slots[index].pid, let recordIndex = slots[index].recordIndex else { continue }
             retireWorker(pid: pid, recordIndex: recordIndex, slot: index)
             slots[index].pid = nil
-            slots[index].respawnAt = nil
         }
         for index in retiring.indices {
             if case .emptyingQueue = retiring[index].phase { beginDraining(&retiring[index]) }

@@ -32,16 +32,17 @@ struct Worker {
 
     /// Runs in the forked child; never returns.
     func run(masterPID: Int32) -> Never {
-        // A worker must not outlive its master: ask for SIGTERM when it dies, then
-        // check it has not already died before the request took effect.
-        _ = cep_set_parent_death_signal(SIGTERM)
-        if getppid() != masterPID { ChildProcess.exitImmediately(0) }
         var context = context
         context.logger = Self.logger(logger, slot: context.slot)
         let logger = context.logger
-        logger.info("worker started")
         do {
+            // First: the kernel clears the parent-death signal when the uid or gid changes.
             try credentials?.adopt()
+            // A worker must not outlive its master: ask for SIGTERM when it dies, then
+            // check it has not already died before the request took effect.
+            _ = cep_set_parent_death_signal(SIGTERM)
+            if getppid() != masterPID { ChildProcess.exitImmediately(0) }
+            logger.info("worker started")
             try body(context)
             ChildProcess.exitImmediately(0)
         } catch {
