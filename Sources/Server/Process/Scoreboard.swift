@@ -11,23 +11,27 @@
 import Glibc
 import Synchronization
 
-/// The fields of a worker's record. Raw values are cell offsets within the record.
+/// The fields of a worker's record. Raw values are cell offsets within the record:
+/// what other processes read often (the accept balance reads `active` and
+/// `retiring`) shares the first cache line only with fields written rarely, and
+/// the counters bumped on every request have the second line to themselves, so
+/// serving requests does not keep pulling the first line away from the readers.
 package enum WorkerField: Int, CaseIterable, Sendable {
     /// The worker's pid; 0 marks a free record.
-    case pid
+    case pid = 0
     /// The slot the worker fills (the `slot` label of its metrics).
-    case slot
-    /// The monotonic time (ms) of the worker loop's last turn.
-    case heartbeat
+    case slot = 1
+    /// The monotonic time (ms) of a recent turn of the worker's loop (written a few times per watchdog interval).
+    case heartbeat = 2
     /// 1 while the worker has stopped accepting to finish its connections and exit.
-    case retiring
-    case accepted
-    /// Connections open now.
-    case active
-    case requests
-    case bytesIn
-    case bytesOut
-    case responses1xx, responses2xx, responses3xx, responses4xx, responses5xx
+    case retiring = 3
+    /// Connections open now (written when the count changes).
+    case active = 4
+    case accepted = 5
+    case requests = 8
+    case bytesIn = 9
+    case bytesOut = 10
+    case responses1xx = 11, responses2xx = 12, responses3xx = 13, responses4xx = 14, responses5xx = 15
 }
 
 /// The fields of the server's record, written by the master.
@@ -62,7 +66,7 @@ package final class Scoreboard: @unchecked Sendable {
 
     /// Maps the region; call it in the master before forking.
     package init() throws(SystemError) {
-        assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.count <= Self.cellsPerRecord)
+        assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.allSatisfy { $0.rawValue < Self.cellsPerRecord })
         byteCount = (Self.serverCells + Self.workerCapacity * Self.cellsPerRecord) * MemoryLayout<UInt64>.stride
         let region = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
         guard let region, region != MAP_FAILED else {

@@ -17,6 +17,10 @@ struct AcceptGate {
     private var registered = false
     /// This turn's bound from the balance: connections this worker may hold before it lets others accept.
     private var shareLimit = Int.max
+    private var balanceCheckedAt: Int?
+    /// How stale the share limit may get. A stale limit only errs towards caution:
+    /// it grows as other workers take connections.
+    static let balanceRefreshMilliseconds = 5
     /// When accepting may resume after running out of descriptors.
     private(set) var reopensAt: Int?
     /// Set for good when the worker drains: the listener never comes back.
@@ -81,7 +85,11 @@ struct AcceptGate {
     mutating func update(openConnections: Int, now: Int, epoll: Epoll, logger: Logger) {
         if stopped { return }
         if let reopensAt, now >= reopensAt { self.reopensAt = nil }
-        shareLimit = balance?.limit() ?? .max
+        if let balance, now - (balanceCheckedAt ?? .min / 2) >= Self.balanceRefreshMilliseconds {
+            // Other workers' records live in their cache lines: read them every few ms, not every turn.
+            balanceCheckedAt = now
+            shareLimit = balance.limit()
+        }
         setRegistered(reopensAt == nil && openConnections < min(maxConnections, shareLimit), epoll: epoll, logger: logger)
     }
 

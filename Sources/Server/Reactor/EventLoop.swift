@@ -32,6 +32,10 @@ final class EventLoop<Service: ConnectionService> {
     private var drain: GracefulDrain?
     private let drainMilliseconds: Int
     private let heartbeatMilliseconds: Int
+    /// What this worker last wrote to its scoreboard record, so it writes only changes:
+    /// each store takes the cache line away from the other workers reading it.
+    private var publishedHeartbeat = 0
+    private var publishedActive = -1
     private let maxConnections: Int
     /// The monotonic clock, read once per loop turn.
     private var now = Clock.monotonicMilliseconds()
@@ -72,8 +76,7 @@ final class EventLoop<Service: ConnectionService> {
             serveYieldedConnections()
             expireTimeouts()
             accessLog?.flushIfDue(now: now)
-            record[.heartbeat] = UInt64(now)
-            record[.active] = UInt64(connections.count)
+            publishToScoreboard()
             gate.update(openConnections: connections.count, now: now, epoll: epoll, logger: logger)
             if drain != nil { continueDrain() }
         }
@@ -221,6 +224,19 @@ final class EventLoop<Service: ConnectionService> {
 
     private func closeAllConnections() {
         for connection in connections.all { close(connection) }
+    }
+
+    /// Once per turn: the connection count when it has changed, and the heartbeat a few
+    /// times per interval (the watchdog allows a whole timeout, three intervals or more).
+    private func publishToScoreboard() {
+        if connections.count != publishedActive {
+            publishedActive = connections.count
+            record[.active] = UInt64(publishedActive)
+        }
+        if now - publishedHeartbeat >= heartbeatMilliseconds / 4 {
+            publishedHeartbeat = now
+            record[.heartbeat] = UInt64(now)
+        }
     }
 
     /// Blocks until the next deadline, at most one heartbeat interval (an idle worker
