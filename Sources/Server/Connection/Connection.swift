@@ -13,7 +13,8 @@ package final class Connection {
     /// Responses the socket did not take yet, if any.
     var output: ByteBuffer?
     /// How far the parser got with the request at the front of `input`.
-    var progress = ParseProgress()
+    /// Passed `inout` to the parser for every request: unchecked, as the timer state below.
+    @exclusivity(unchecked) var progress = ParseProgress()
     /// `100 Continue` was sent for the request at the front of `input`.
     var sentContinue = false
     /// Close once `output` is flushed: the last response said `Connection: close`.
