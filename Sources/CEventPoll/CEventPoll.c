@@ -176,10 +176,14 @@ int cep_reuseport_steer(int fd, uint32_t active) {
         errno = EINVAL;
         return -1;
     }
-    // A = skb->hash; A %= active; return A. The value indexes the group's sockets in
-    // the order they started listening; an index past the end would fall back to the hash.
+    // A = a fresh random number; A %= active; return A. The value indexes the group's
+    // sockets in the order they started listening; an index past the end would fall back
+    // to the hash. Not skb->hash (SKF_AD_RXHASH): on a NIC that computes no receive hash,
+    // with RPS off (many virtio-net VMs), it is 0 for every SYN, which would send every
+    // new connection to socket 0. Only the SYN is steered (the accepted connection then
+    // belongs to that socket), so a random pick costs no flow affinity.
     struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_RXHASH)),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_RANDOM)),
         BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, active),
         BPF_STMT(BPF_RET | BPF_A, 0),
     };
@@ -196,7 +200,6 @@ int cep_reuseport_unsteer(int fd) {
     return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof(unused));
 }
 
-int cep_wait_exited(int status) { return WIFEXITED(status); }
 int cep_wait_exit_code(int status) { return WEXITSTATUS(status); }
 int cep_wait_signaled(int status) { return WIFSIGNALED(status); }
 int cep_wait_term_signal(int status) { return WTERMSIG(status); }

@@ -18,14 +18,8 @@ public enum ServerModel: String, CaseIterable, Sendable {
     /// The prefork supervisor over epoll reactors (nginx's shape).
     case hybrid
 
-    /// Reads and writes wait in the kernel, one connection per process or thread.
-    public var isBlocking: Bool { self != .reactor && self != .hybrid }
-
     /// Several threads serve at once; the line protocol then names the thread too.
     public var isThreaded: Bool { self == .threadPerConnection || self == .threadPool }
-
-    /// A master supervises worker processes (and can give each its own SO_REUSEPORT listener).
-    var hasWorkerProcesses: Bool { self == .prefork || self == .hybrid }
 }
 
 /// A flag that only some models use, with the message that refuses it elsewhere.

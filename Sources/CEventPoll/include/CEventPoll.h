@@ -91,16 +91,15 @@ int cep_siginfo_sender(const siginfo_t *info);
 int cep_listen_queue_length(int fd);
 
 // Attaches a classic BPF program to the SO_REUSEPORT group of `fd` that hands every
-// new connection to one of the group's first `active` sockets (by the packet's flow
-// hash), so the sockets after them receive nothing new and their queues can drain.
+// new connection to one of the group's first `active` sockets (picked at random), so
+// the sockets after them receive nothing new and their queues can drain.
 // struct sock_filter and its macros are C-only.
 int cep_reuseport_steer(int fd, uint32_t active);
 
 // Removes that program (SO_DETACH_REUSEPORT_BPF): the kernel's own hash spreads again.
 int cep_reuseport_unsteer(int fd);
 
-// The wait-status macros (WIFEXITED, WEXITSTATUS, ...) are not functions Swift can see.
-int cep_wait_exited(int status);
+// The wait-status macros (WEXITSTATUS, WIFSIGNALED, ...) are not functions Swift can see.
 int cep_wait_exit_code(int status);
 int cep_wait_signaled(int status);
 int cep_wait_term_signal(int status);

@@ -13,6 +13,12 @@
 //
 // If the new master exits before step 2 ends, the old one logs why, renames
 // PATH.oldbin back and serves on: a failed upgrade needs no rollback.
+//
+// With SO_REUSEPORT, a USR2 during a TTOU hands over only the sockets that stay;
+// the old master still holds the one being retired, in the same group. So the
+// new master steers new connections to its own sockets (replacing whatever
+// program the old binary attached) until the old master has exited, and only
+// then hands selection back to the kernel.
 import Glibc
 
 extension Supervisor {
@@ -43,7 +49,33 @@ extension Supervisor {
     /// In the new master, once its workers run: the old one may go.
     func finishUpgrade(oldMaster: pid_t) {
         logger.info("took over the listeners of master \(oldMaster); asking it to stop gracefully")
-        ChildProcess.kill(oldMaster, SIGQUIT)
+        ChildProcess.kill(oldMaster, SIGQUIT, logger: logger)
+    }
+
+    /// In a master that adopted its listeners: a steering program left on the group by
+    /// an earlier master must not outlive its purpose (nor route by its rules).
+    func takeOverSteering(inheritedFrom source: InheritedListeners.Source) {
+        guard configuration.reusePort, let first = listeners.first else { return }
+        guard case .upgrade(let oldMaster, _) = source else {
+            updateSteering()
+            return
+        }
+        // This master's sockets are the group's first members: the old master's
+        // retiring ones joined later, and a closing socket is replaced by the last.
+        do {
+            try ReuseportGroup.steer(first, toFirst: slots.count)
+            steeredAwayFromOldMaster = oldMaster
+        } catch {
+            logger.error("cannot steer connections away from the old master's retiring sockets: \(error)")
+        }
+    }
+
+    /// Once the old master has exited (this process was re-parented), none of the
+    /// group's sockets is its any more: steering ends unless a TTOU of ours needs it.
+    func releaseSteeringOnceOldMasterIsGone() {
+        guard let oldMaster = steeredAwayFromOldMaster, getppid() != oldMaster else { return }
+        steeredAwayFromOldMaster = nil
+        updateSteering()
     }
 
     /// The new master died before taking over: this one keeps serving.

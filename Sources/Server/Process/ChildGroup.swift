@@ -22,7 +22,7 @@ struct ChildGroup {
     /// SIGTERM to all; waits for SIGCHLD (blocked in `signals`) until all are reaped
     /// or the deadline passes, then SIGKILLs and reaps whoever is left.
     mutating func stopAll(waitingOn signals: SignalSet, deadlineMilliseconds: Int, logger: Logger) {
-        for pid in pids { ChildProcess.kill(pid, SIGTERM) }
+        for pid in pids { ChildProcess.kill(pid, SIGTERM, logger: logger) }
         let deadline = Clock.monotonicMilliseconds() + deadlineMilliseconds
         reapExited()
         while !pids.isEmpty {
@@ -33,7 +33,7 @@ struct ChildGroup {
         }
         for pid in pids {
             logger.warning("child \(pid) did not stop within \(deadlineMilliseconds) ms; killing it")
-            ChildProcess.kill(pid, SIGKILL)
+            ChildProcess.kill(pid, SIGKILL, logger: logger)
             _ = ChildProcess.reap(pid)
         }
         pids.removeAll()

@@ -52,7 +52,7 @@ extension Supervisor {
     /// SIGTERM to every worker; whoever has not exited by the deadline (or when a
     /// second stop signal arrives) gets SIGKILL. Every worker is reaped before return.
     func stopWorkers() {
-        for pid in allWorkerPIDs { ChildProcess.kill(pid, SIGTERM) }
+        for pid in allWorkerPIDs { ChildProcess.kill(pid, SIGTERM, logger: logger) }
         let deadline = Clock.monotonicMilliseconds() + Self.stopDeadlineMilliseconds
         while liveWorkerCount > 0 {
             let remaining = deadline - Clock.monotonicMilliseconds()
@@ -63,7 +63,7 @@ extension Supervisor {
         }
         for pid in allWorkerPIDs {
             logger.warning("worker \(pid) did not stop within \(Self.stopDeadlineMilliseconds) ms; killing it")
-            ChildProcess.kill(pid, SIGKILL)
+            ChildProcess.kill(pid, SIGKILL, logger: logger)
             _ = ChildProcess.reap(pid)
         }
         for index in slots.indices { slots[index].pid = nil }

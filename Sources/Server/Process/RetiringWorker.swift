@@ -37,7 +37,7 @@ extension Supervisor {
     func beginDraining(_ worker: inout RetiringWorker) {
         let killAt = Clock.monotonicMilliseconds() + configuration.gracefulTimeout + Self.drainGraceMilliseconds
         worker.phase = .draining(killAt: killAt)
-        ChildProcess.kill(worker.pid, SIGQUIT)
+        ChildProcess.kill(worker.pid, SIGQUIT, logger: logger)
     }
 
     /// Kills retiring workers past their deadline (their loop is stuck), and moves
@@ -55,26 +55,11 @@ extension Supervisor {
             case .draining(let killAt):
                 guard now >= killAt else { continue }
                 logger.warning("retired worker \(retiring[index].pid) is still running \(configuration.gracefulTimeout) ms into its drain; killing it")
-                ChildProcess.kill(retiring[index].pid, SIGKILL)
+                ChildProcess.kill(retiring[index].pid, SIGKILL, logger: logger)
                 retiring[index].phase = .draining(killAt: .max)
             }
         }
     }
-
-    /// The socket's queue must stay empty for `queueQuietMilliseconds` (connections
-    /// steered here just before still arriving) before its worker may stop accepting;
-    /// past --graceful-timeout it is told to drain regardless. Nil: the wait is over.
-    private func queueWait(of worker: RetiringWorker, since: Int, emptySince: Int?, now: Int) -> RetiringWorker.Phase? {
-        let listener = listeners.first { $0.fd == worker.listenerFD }
-        let queued = listener.flatMap(ReuseportGroup.queuedConnections) ?? 0
-        if now - since >= configuration.gracefulTimeout { return nil }
-        if queued > 0 { return .emptyingQueue(since: since, emptySince: nil) }
-        guard let emptySince else { return .emptyingQueue(since: since, emptySince: now) }
-        if now - emptySince >= Self.queueQuietMilliseconds { return nil }
-        return .emptyingQueue(since: since, emptySince: emptySince)
-    }
-
-    static let queueQuietMilliseconds = 200
 
     /// How soon the master must look at retirements again.
     var retirementCheckMilliseconds: Int {

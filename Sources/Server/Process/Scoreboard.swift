@@ -170,11 +170,6 @@ package struct WorkerRecord: @unchecked Sendable {
         self[field] = self[field] &+ amount
     }
 
-    @inline(__always)
-    package func subtract(_ field: WorkerField, _ amount: UInt64 = 1) {
-        self[field] = self[field] &- amount
-    }
-
     /// Counts one response under its status class (1xx ... 5xx).
     @inline(__always)
     package func countResponse(status: Int) {

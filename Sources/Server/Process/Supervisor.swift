@@ -36,6 +36,10 @@ final class Supervisor {
     var upgrade: pid_t?
     /// Set once a graceful shutdown has begun: no slot is refilled.
     var stopping = false
+    /// After a binary upgrade with SO_REUSEPORT, the old master, which may still hold
+    /// sockets of the group it did not hand over (being retired by TTOU): new connections
+    /// stay steered to this master's sockets until it has exited (BinaryUpgrade.swift).
+    var steeredAwayFromOldMaster: pid_t?
     let pidFile: PIDFile?
     let credentials: Credentials?
     /// The binary a USR2 executes: the path this one was started from, read now,
@@ -69,8 +73,10 @@ final class Supervisor {
         try Self.signals.block()
         try configuration.accessLog.checkOpens()
         let inherited = try InheritedListeners.take()
+        try refuseUnservedListeners(inherited)
         listeners = try inherited?.listeners ?? openListeners()
         slots = (0..<workerCount(inherited: inherited)).map(WorkerSlot.init(index:))
+        if let inherited { takeOverSteering(inheritedFrom: inherited.source) }
         scoreboard = try Scoreboard()
         scoreboard.setServer(.workersWanted, UInt64(slots.count))
         // Before the startup line: a pid file that cannot be written fails the start.
@@ -113,6 +119,15 @@ final class Supervisor {
     func openListener(port: Int) throws(SystemError) -> Listener {
         try Listener.open(host: configuration.bindAddress, port: port,
                           backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
+    }
+
+    /// Without SO_REUSEPORT every worker serves listeners[0] alone, so further sockets
+    /// passed by socket activation would accept connections nobody ever serves (clients
+    /// hang): refused, before anything is forked. (A binary upgrade hands over one.)
+    private func refuseUnservedListeners(_ inherited: InheritedListeners?) throws {
+        guard let inherited, inherited.listeners.count > 1, !configuration.reusePort else { return }
+        inherited.listeners.forEach { $0.close() }
+        throw ConfigurationError("socket activation passed \(inherited.listeners.count) sockets (LISTEN_FDS), but without --reuseport every worker serves one listener: pass one socket, or --reuseport for one worker per socket")
     }
 
     /// With SO_REUSEPORT every inherited socket needs its worker; a shared listener
@@ -191,6 +206,7 @@ final class Supervisor {
             respawnDueWorkers()
             checkHeartbeats()
             progressRetirements()
+            releaseSteeringOnceOldMasterIsGone()
         }
     }
 
@@ -259,7 +275,7 @@ final class Supervisor {
     /// USR1 (logrotate): every worker, retiring ones included, reopens its log files.
     private func reopenLogs() {
         logger.info("received SIGUSR1, telling \(liveWorkerCount) workers to reopen their log files")
-        for pid in slots.compactMap(\.pid) + retiring.map(\.pid) { ChildProcess.kill(pid, SIGUSR1) }
+        for pid in slots.compactMap(\.pid) + retiring.map(\.pid) { ChildProcess.kill(pid, SIGUSR1, logger: logger) }
     }
 
     var liveWorkerCount: Int { slots.filter { $0.pid != nil }.count + retiring.count }

@@ -41,7 +41,7 @@ extension Supervisor {
             guard watchdog.isStuck(heartbeat: heartbeat, now: now) else { continue }
             let silence = now - Int(truncatingIfNeeded: heartbeat)
             logger.error("worker \(pid) in slot \(slot) has not turned its event loop for \(silence) ms (--worker-timeout \(watchdog.timeoutMilliseconds) ms); killing it")
-            ChildProcess.kill(pid, SIGKILL)
+            ChildProcess.kill(pid, SIGKILL, logger: logger)
             watchdog.killed(pid)
         }
     }

@@ -56,6 +56,7 @@ extension Supervisor {
             logger.warning("received SIGTTOU: already at one worker, the minimum")
             return
         }
+        if configuration.reusePort && slots[slots.count - 1].pid == nil { startDrainer(inSlot: slots.count - 1) }
         let slot = slots.removeLast()
         scoreboard.setServer(.workersWanted, UInt64(slots.count))
         updateSteering()
@@ -71,6 +72,18 @@ extension Supervisor {
                                            phase: .emptyingQueue(since: now, emptySince: nil)))
         } else {
             retireWorker(pid: pid, recordIndex: recordIndex, slot: slot.index)
+        }
+    }
+
+    /// The slot being removed has no worker (it died and waits out its respawn backoff),
+    /// yet its socket may hold connections queued for that respawn, which closing it
+    /// would reset. So it gets a worker now, retired at once like any other: it accepts
+    /// until the queue has stayed empty, then drains. If that fails the socket closes.
+    private func startDrainer(inSlot index: Int) {
+        do {
+            try spawn(index)
+        } catch {
+            logger.error("cannot start a worker to empty the queue of slot \(index); closing its socket resets what waits there: \(error)")
         }
     }
 
@@ -97,7 +110,8 @@ extension Supervisor {
     /// Steers new connections to the slots' sockets while others are being retired.
     func updateSteering() {
         guard configuration.reusePort, let first = listeners.first else { return }
-        guard listeners.count > slots.count else {
+        // Also while an old master may hold retiring sockets of the group (BinaryUpgrade.swift).
+        guard listeners.count > slots.count || steeredAwayFromOldMaster != nil else {
             ReuseportGroup.stopSteering(first)
             return
         }
@@ -107,4 +121,19 @@ extension Supervisor {
             logger.error("cannot steer connections away from retiring sockets: \(error)")
         }
     }
+
+    /// The socket's queue must stay empty for `queueQuietMilliseconds` (connections
+    /// steered here just before still arriving) before its worker may stop accepting;
+    /// past --graceful-timeout it is told to drain regardless. Nil: the wait is over.
+    func queueWait(of worker: RetiringWorker, since: Int, emptySince: Int?, now: Int) -> RetiringWorker.Phase? {
+        let listener = listeners.first { $0.fd == worker.listenerFD }
+        let queued = listener.flatMap(ReuseportGroup.queuedConnections) ?? 0
+        if now - since >= configuration.gracefulTimeout { return nil }
+        if queued > 0 { return .emptyingQueue(since: since, emptySince: nil) }
+        guard let emptySince else { return .emptyingQueue(since: since, emptySince: now) }
+        if now - emptySince >= Self.queueQuietMilliseconds { return nil }
+        return .emptyingQueue(since: since, emptySince: emptySince)
+    }
+
+    static let queueQuietMilliseconds = 200
 }

@@ -24,6 +24,8 @@ final class EventLoop<Service: ConnectionService> {
     @exclusivity(unchecked) private var gate: AcceptGate
     /// This worker's counters in the scoreboard.
     private let record: WorkerRecord
+    /// The server's shared numbers (a hybrid worker), read for the `draining` flag; nil in the reactor model.
+    private let scoreboard: Scoreboard?
     /// The access log, when it is on: written at least once a second, reopened on SIGUSR1.
     private let accessLog: AccessLog?
     /// Connections that yielded with input unread, to serve again next turn, and the
@@ -59,6 +61,7 @@ final class EventLoop<Service: ConnectionService> {
         heartbeatMilliseconds = settings.heartbeatMilliseconds
         maxConnections = settings.maxConnections
         self.record = record
+        self.scoreboard = scoreboard
         self.accessLog = accessLog
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
         gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
@@ -256,17 +259,28 @@ final class EventLoop<Service: ConnectionService> {
 
     /// Stops accepting for good: the listener leaves the epoll set, the scoreboard marks
     /// this worker retiring (so the accept balance of the others ignores it), the queue
-    /// it may share is swept once, and its descriptor is closed. The master and the
-    /// other workers keep their own, so the socket and its queue live on with them.
+    /// is swept once if the whole server is stopping, and its descriptor is closed. The
+    /// master and the other workers keep their own, so the socket and its queue live on.
     private func beginDrain() {
         guard drain == nil else { return }
         drain = GracefulDrain(now: now, timeoutMilliseconds: drainMilliseconds)
         record[.retiring] = 1
         gate.stop(epoll: epoll, logger: logger)
         driver.beginDrain()
-        acceptRemaining()
+        if serverIsStopping { acceptRemaining() }
         listener.close()
         logger.debug("worker \(getpid()) draining \(connections.count) connections")
+    }
+
+    /// Whether this drain is part of the server's own graceful stop (the master raised
+    /// `draining` before its QUIT), or the reactor model's, which has no master: then
+    /// nobody will accept what is queued, and a sweep saves it. A worker retired by HUP,
+    /// TTOU, an operator's QUIT to it alone, or the old master of a USR2 leaves the queue
+    /// to the workers (or new master) that stay: sweeping it would take connections out
+    /// of their accept balance only to close each after one response.
+    private var serverIsStopping: Bool {
+        guard let scoreboard else { return true }
+        return scoreboard.server(.draining) != 0
     }
 
     /// Connections that already waited in the queue are served (and closed after their response).

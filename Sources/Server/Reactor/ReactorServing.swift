@@ -18,6 +18,8 @@ enum ReactorServing {
                       makeHandler: () -> any HTTPHandler, logger: Logger,
                       worker: WorkerContext? = nil) throws(SystemError) {
         let signals = try SignalDescriptor(handledSignals)
+        // The reactor model may run embedded (HTTPServer), where a leaked descriptor outlives the server.
+        defer { signals.close() }
         let accessLog = try AccessLog.open(configuration.accessLog, logger: logger)
         // On every way out of the loop, so the last second's lines are not lost.
         defer { accessLog?.close() }

@@ -1,6 +1,7 @@
 // fork, kill and waitpid, wrapped once, and the decoded exit status of a child.
 import CEventPoll
 import Glibc
+import Logging
 
 /// How a child process ended, decoded from waitpid's status word.
 public enum ExitStatus: Equatable, CustomStringConvertible, Sendable {
@@ -33,9 +34,18 @@ enum ChildProcess {
         return try blockingSystemCall("fork", { Glibc.fork() })
     }
 
-    /// Sends `signal` to `pid`; a process that is already gone is not an error.
-    static func kill(_ pid: pid_t, _ signal: Int32) {
-        _ = Glibc.kill(pid, signal)
+    /// Sends `signal` to `pid`. A process that is already gone (ESRCH) is not an
+    /// error: its exit is learned by reaping it. Anything else (EPERM: the pid is no
+    /// longer a process this one may signal) means the signal went nowhere, which
+    /// the operator should hear about, so it is logged.
+    static func kill(_ pid: pid_t, _ signal: Int32, logger: Logger) {
+        do {
+            _ = try blockingSystemCall("kill(\(pid), \(signalName(signal)))", { Glibc.kill(pid, signal) })
+        } catch where error.errno == ESRCH {
+            return
+        } catch {
+            logger.warning("\(error)")
+        }
     }
 
     /// Reaps one child that has exited, without blocking. Nil when none has.

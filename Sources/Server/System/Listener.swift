@@ -1,6 +1,7 @@
 // Listener: a listening TCP socket created through CEventPoll, and accept4.
 import CEventPoll
 import Glibc
+import Synchronization
 
 /// A listening TCP socket (non-blocking, close-on-exec, TCP_NODELAY inherited by accepted sockets).
 public final class Listener {
@@ -8,6 +9,9 @@ public final class Listener {
     public let fd: Int32
     /// The port the socket is bound to (the kernel's choice when asked for port 0).
     public let port: Int
+    /// Set by the first `close`: the number may belong to another file by a second one
+    /// (a draining event loop and the model that opened the listener both close it).
+    private let closed = Atomic<Bool>(false)
 
     private init(fd: Int32, port: Int) {
         self.fd = fd
@@ -120,8 +124,10 @@ public final class Listener {
         }
     }
 
-    /// Closes the listening socket.
+    /// Closes the listening socket; later calls do nothing, so whoever holds the
+    /// listener may close it without closing a descriptor reused since.
     public func close() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         _ = Glibc.close(fd)
     }
 }

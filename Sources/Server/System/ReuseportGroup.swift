@@ -28,9 +28,4 @@ enum ReuseportGroup {
         let count = cep_listen_queue_length(listener.fd)
         return count >= 0 ? Int(count) : nil
     }
-
-    /// Whether this kernel migrates a closed listener's queue to its group (tcp_migrate_req = 1).
-    static var kernelMigratesQueues: Bool {
-        ((try? Files.read("/proc/sys/net/ipv4/tcp_migrate_req")) ?? nil)?.hasPrefix("1") ?? false
-    }
 }

@@ -215,7 +215,7 @@ final class LifecycleTests: XCTestCase {
     }
 
     /// A listening TCP socket on 127.0.0.1 and a free port, as a socket unit would make it.
-    private static func listeningSocket() throws -> (Int32, Int) {
+    static func listeningSocket() throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var on: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))

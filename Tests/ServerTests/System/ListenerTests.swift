@@ -64,6 +64,38 @@ final class ListenerTests: XCTestCase {
         XCTAssertNotEqual(second.fd, first.fd)
     }
 
+    func testClosingTwiceLeavesADescriptorReusedInBetweenOpen() throws {
+        let listener = try Listener.open(host: "127.0.0.1", port: 0, backlog: 16, reusePort: false)
+        listener.close()
+        // The lowest free number: the one the listener just gave up.
+        let reused = dup(0)
+        defer { close(reused) }
+        XCTAssertEqual(reused, listener.fd)
+        listener.close()
+        XCTAssertNotEqual(fcntl(reused, F_GETFD), -1, "the second close left fd \(reused) alone")
+    }
+
+    func testSteeringSendsNewConnectionsOnlyToTheFirstSocketsAndSpreadsThem() throws {
+        let group = try (0..<3).reduce(into: [Listener]()) { opened, _ in
+            opened.append(try Listener.open(host: "127.0.0.1", port: opened.first?.port ?? 0, backlog: 64, reusePort: true))
+        }
+        defer { group.forEach { $0.close() } }
+        try ReuseportGroup.steer(group[0], toFirst: 2)
+        var clients: [Int32] = []
+        defer { clients.forEach { close($0) } }
+        for _ in 0..<40 {
+            let client = try connectBlockingClient(port: group[0].port)
+            clients.append(client)
+            XCTAssertEqual(write(client, "x", 1), 1)
+        }
+        usleep(50_000)
+        let queued = group.map { ReuseportGroup.queuedConnections($0) ?? -1 }
+        XCTAssertEqual(queued[2], 0, "the steered-away socket receives nothing: \(queued)")
+        XCTAssertEqual(queued[0] + queued[1], 40, "\(queued)")
+        XCTAssertGreaterThan(min(queued[0], queued[1]), 5, "both active sockets get connections: \(queued)")
+        ReuseportGroup.stopSteering(group[0])
+    }
+
     func testNonNumericHostFailsInInetPton() {
         do {
             let listener = try Listener.open(host: "not-an-ip", port: 8080, backlog: 16, reusePort: false)

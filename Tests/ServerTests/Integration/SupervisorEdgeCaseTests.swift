@@ -1,0 +1,128 @@
+// The master at the edges of its life cycle: a slot whose worker keeps dying
+// (waiting out its respawn backoff) while the operator resizes or stops the
+// server, workers that changed user when the master is killed, and listeners
+// from socket activation that no worker would serve.
+import Glibc
+import TestSupport
+import XCTest
+
+final class SupervisorEdgeCaseTests: XCTestCase {
+    func testWorkersRunningAsAnotherUserStopWhenTheMasterIsKilled() throws {
+        try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--user", "nobody"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        let workers = server.workerPIDs()
+        // Only the master: its workers share its process group, which a killpg would end anyway.
+        _ = server.stop(signal: SIGKILL)
+        // Changing uid clears the parent-death signal, so a worker that asked before it would live on.
+        XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 3000) { workers.allSatisfy { !Self.isRunning($0) } },
+                      "workers running as nobody exit once their master is gone: \(workers.filter(Self.isRunning))")
+    }
+
+    func testGracefulStopWhileASlotWaitsToRespawnLeavesTheMasterIdle() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--graceful-timeout", "5"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        let survivor = try XCTUnwrap(server.workerPIDs().min())
+        try Self.crashLoop(server, sparing: survivor)
+        // A request still arriving keeps the survivor (and so the master) in the drain.
+        let slow = try TestClient(port: server.port)
+        try slow.send("GET / HTTP/1.1\r\nHost: test\r\n")
+        usleep(50_000)
+        kill(server.pid, SIGQUIT)
+        // Past the slot's backoff (at most 1.6 s after six quick deaths): a respawn time
+        // left in the past is what made the master's wait return at once, forever.
+        usleep(1_700_000)
+        let before = try Self.cpuTicks(of: server.pid)
+        usleep(1_000_000)
+        let used = try Self.cpuTicks(of: server.pid) - before
+        // A master that spins on a respawn it will never do burns the whole second (100 ticks).
+        XCTAssertLessThan(used, 10, "the master's CPU time over 1 s of draining, in 1/100 s")
+        try slow.send("\r\n")
+        XCTAssertEqual(try slow.readResponse().header("Connection"), "close")
+        XCTAssertEqual(server.waitForExit(timeoutMilliseconds: 5000).flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    func testTTOUOfASlotWaitingToRespawnServesTheConnectionsQueuedOnItsSocket() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--reuseport", "--graceful-timeout", "3"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        // Slot 0 forks first; the slot being removed by TTOU is the last one.
+        let survivor = try XCTUnwrap(server.workerPIDs().min())
+        try Self.crashLoop(server, sparing: survivor)
+        // The kernel hashes about half of these to the empty slot's socket, where they wait.
+        let clients = try (0..<16).map { _ in try TestClient(port: server.port) }
+        for client in clients { try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n") }
+        usleep(100_000)
+        kill(server.pid, SIGTTOU)
+        var servedBy = Set<pid_t>()
+        var failures: [String] = []
+        for client in clients {
+            do {
+                let response = try client.readResponse()
+                if response.status != 200 { failures.append("status \(response.status)") }
+                servedBy.insert(response.servedBy ?? -1)
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        XCTAssertEqual(failures, [], "no queued connection is reset when its socket retires")
+        XCTAssertGreaterThan(servedBy.subtracting([survivor]).count, 0,
+                             "some connections waited on the retired socket and were served there: \(servedBy)")
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs() == [survivor] }, "\(server.workerPIDs())")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    func testSocketActivationOfSeveralSocketsWithoutReuseportIsRefused() throws {
+        let (first, _) = try LifecycleTests.listeningSocket()
+        defer { close(first) }
+        let (second, _) = try LifecycleTests.listeningSocket()
+        defer { close(second) }
+        let launched = try Launch.run("/bin/sh", ["-c", "export LISTEN_PID=$$ LISTEN_FDS=2; exec \"$@\"", "sh",
+                                                  ServerProcess.executablePath, "--workers", "2"],
+                                      newProcessGroup: true, passing: [first, second])
+        defer { close(launched.stdout); close(launched.stderr) }
+        let status = Launch.waitForExit(launched.pid, timeoutMilliseconds: 10_000)
+        if status == nil { killpg(launched.pid, SIGKILL) }
+        XCTAssertNotEqual(status.flatMap(exitCode(ofWaitStatus:)), 0, "the server refuses to start")
+        let errors = Launch.readAvailable(from: launched.stderr)
+        XCTAssertTrue(errors.contains("LISTEN_FDS") && errors.contains("--reuseport"), errors)
+        XCTAssertEqual(errors.split(separator: "\n").count, 1, "one line: \(errors)")
+    }
+
+    // MARK: Helpers
+
+    /// Kills whatever worker replaces the one in the other slot as soon as it appears,
+    /// six times, so that slot waits out a respawn backoff (800 ms or more) when this returns.
+    private static func crashLoop(_ server: ServerProcess, sparing survivor: pid_t) throws {
+        var killed = Set<pid_t>()
+        let deadline = Launch.now() + 8000
+        while killed.count < 6 && Launch.now() < deadline {
+            for pid in server.workerPIDs() where pid != survivor && !killed.contains(pid) {
+                kill(pid, SIGKILL)
+                killed.insert(pid)
+            }
+            usleep(2_000)
+        }
+        guard killed.count == 6 else { throw LaunchError("the crash loop killed only \(killed.count) workers") }
+        XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 500) { server.workerPIDs() == [survivor] },
+                      "the other slot is empty, waiting to respawn")
+    }
+
+    /// utime + stime from /proc/PID/stat, in clock ticks (1/100 s).
+    private static func cpuTicks(of pid: pid_t) throws -> Int {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        guard let close = stat.lastIndex(of: ")") else { throw LaunchError("unreadable stat: \(stat)") }
+        // Fields after the command: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else {
+            throw LaunchError("unreadable stat: \(stat)")
+        }
+        return user + system
+    }
+
+    /// Alive and not a zombie waiting for some reaper.
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(close, offsetBy: 2)...].hasPrefix("Z")
+    }
+}
