@@ -35,10 +35,6 @@ int cep_accept(int listen_fd) {
     return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }
 
-int cep_accept_blocking(int listen_fd) {
-    return accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-}
-
 int cep_pipe(int fds[2]) {
     return pipe2(fds, O_NONBLOCK | O_CLOEXEC);
 }

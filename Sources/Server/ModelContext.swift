@@ -33,18 +33,18 @@ struct ModelContext {
     }
 
     /// The blocking connection loop of one process or thread, over its own serving parts.
-    func blockingConnection(stop: Int32, thread: Int32? = nil) -> BlockingConnection {
+    func blockingConnection(stop: StopNotice, thread: Int32? = nil) -> BlockingConnection {
         let parts = ServingParts(configuration: configuration, makeHandler: makeHandler, logger: logger, thread: thread)
         return BlockingConnection(parts: parts, timeouts: configuration.timeouts, stop: stop, logger: logger)
     }
 
-    /// Waits (without a handler) until a stop signal arrives; the signals must be blocked.
-    func waitForStopSignal() {
-        while true {
-            switch ReactorServing.stopSignals.wait(timeoutMilliseconds: nil) {
-            case SIGTERM?, SIGINT?, SIGQUIT?: return
-            default: continue
-            }
-        }
+    /// A serving process's stop notice, read from its own signalfd (the stop signals must be blocked).
+    func processStop() throws(SystemError) -> StopNotice {
+        StopNotice(signals: try SignalDescriptor(ReactorServing.stopSignals), gracefulMilliseconds: configuration.gracefulTimeout)
+    }
+
+    /// One serving thread's stop notice, over the pipes its main thread raises.
+    func threadStop(_ pipes: StopPipes) -> StopNotice {
+        StopNotice(pipes: pipes, gracefulMilliseconds: configuration.gracefulTimeout)
     }
 }

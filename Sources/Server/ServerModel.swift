@@ -41,7 +41,9 @@ public enum ModelFlag: String, CaseIterable, Sendable {
     public var models: [ServerModel] {
         switch self {
         case .workers, .reusePort, .pidFile, .user: return [.prefork, .hybrid]
-        case .gracefulTimeout, .accessLog: return [.reactor, .hybrid]
+        // Every model finishes its requests in flight on QUIT, bounded by this.
+        case .gracefulTimeout: return ServerModel.allCases
+        case .accessLog: return [.reactor, .hybrid]
         // Only an event loop turns often enough to keep a heartbeat: a prefork worker blocks in accept.
         case .workerTimeout: return [.hybrid]
         case .threads: return [.threadPool]

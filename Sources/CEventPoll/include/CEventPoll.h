@@ -43,10 +43,6 @@ static inline uint64_t cep_event_token(const struct epoll_event *events, int ind
 // descriptor is always non-blocking and close-on-exec; the peer address is not wanted.
 int cep_accept(int listen_fd);
 
-// The same for the blocking models: the new descriptor is blocking (close-on-exec only),
-// so their reads and writes wait in the kernel, bounded by SO_RCVTIMEO and SO_SNDTIMEO.
-int cep_accept_blocking(int listen_fd);
-
 // accept4 that also writes the peer's numeric address ("192.0.2.7", "::1") into `peer`
 // (at least INET6_ADDRSTRLEN bytes), for the access log: sockaddr_storage and its
 // family casts are awkward in Swift. An address that cannot be shown is written as "-".

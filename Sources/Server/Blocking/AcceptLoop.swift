@@ -1,35 +1,62 @@
 // AcceptLoop: the heart of serial, prefork and thread-pool alike: wait for a
-// connection, accept it, serve it to the end, repeat, until stop fires. Several
+// connection, accept it, serve it to the end, repeat, until a stop. Several
 // loops may share a listener (prefork's processes, the pool's threads): all of
 // them wake for a connection and one wins the accept; the others find the queue
 // empty (the listener is non-blocking) and wait again. That thundering herd is
 // part of what these models cost.
+//
+// On a graceful stop the loop accepts nothing new; if `sweepsQueue` says nobody
+// else will serve the listener's queue (the whole server is stopping), it serves
+// what already waits there, each connection closed after its answer, until the
+// queue is empty or --graceful-timeout has passed.
 import Glibc
 import Logging
 
 struct AcceptLoop {
     let listener: Listener
     let connection: BlockingConnection
+    /// Asked once, when a graceful stop ends the loop: should the queued connections be served first?
+    var sweepsQueue: () -> Bool = { true }
+
+    private var stop: StopNotice { connection.stop }
 
     func run() throws(SystemError) {
-        while true {
-            let outcome = try Waiting.wait(for: listener.fd, Int16(POLLIN), orStop: connection.stop, timeoutMilliseconds: nil)
-            if outcome == .stop { return }
-            guard let socket = try BlockingAccept.next(from: listener, logger: connection.logger) else { continue }
+        while stop.state == .serving {
+            let outcome = try Waiting.wait(for: listener.fd, Int16(POLLIN), orStop: stop, timeoutMilliseconds: nil)
+            guard outcome == .ready, let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) else {
+                continue
+            }
+            connection.serve(socket)
+        }
+        guard stop.isFinishing, sweepsQueue() else { return }
+        while let end = stop.deadline, Clock.monotonicMilliseconds() < end,
+              let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) {
             connection.serve(socket)
         }
     }
 }
 
 enum BlockingAccept {
-    /// One accepted blocking socket, or nil when another process or thread took it
-    /// first, or the process is out of descriptors (logged; the caller waits again).
-    static func next(from listener: Listener, logger: Logger) throws(SystemError) -> Socket? {
+    /// How long accepting pauses when the process is out of descriptors or memory.
+    static let pauseMilliseconds = 100
+
+    /// One accepted (non-blocking) socket, or nil when the queue is empty (another
+    /// process or thread took it first), or the process is out of descriptors: that
+    /// is logged and the call pauses, waking early for a stop.
+    static func next(from listener: Listener, orStop stop: StopNotice, logger: Logger) throws(SystemError) -> Socket? {
+        try next(from: listener, logger: logger) { () throws(SystemError) in
+            _ = try Waiting.wait(for: -1, 0, orStop: stop, timeoutMilliseconds: pauseMilliseconds)
+        }
+    }
+
+    /// `next`, pausing on exhaustion in `pause` (a master waits on its own signals).
+    static func next(from listener: Listener, logger: Logger,
+                     pause: () throws(SystemError) -> Void) throws(SystemError) -> Socket? {
         do {
-            return try listener.acceptBlocking()
+            return try listener.accept()
         } catch where [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) {
-            logger.warning("\(error); pausing accept for 100 ms")
-            usleep(100_000)
+            logger.warning("\(error); pausing accept for \(pauseMilliseconds) ms")
+            try pause()
             return nil
         }
     }

@@ -1,25 +1,29 @@
 // BlockingConnection: one connection served start to finish by the calling
 // process or thread, the way the blocking models do it. It drives the same
 // ConnectionService as the reactor (same parser, limits, handler and writer);
-// the difference is only in how it waits. The socket is blocking, with
-// SO_SNDTIMEO from the write timeout and SO_RCVTIMEO from the header timeout,
-// so no read or write can hold the thread longer than that; before each read a
-// poll waits for bytes, the stop descriptor, or the pending timeout (header,
-// keep-alive, body, linger), with the same deadline rules as the event loop.
+// the difference is only in how it waits. The socket is non-blocking, and
+// before every read or write a poll waits for it, the stop notice, or the
+// pending timeout (header, keep-alive, body, write, linger), with the same
+// deadline rules as the event loop: so no client, silent or slow, holds the
+// process or thread longer than the timeout that applies, and a stop signal is
+// seen at once.
+//
+// A graceful stop (QUIT) is the event loop's drain for one connection: the
+// request in hand is completed and answered with `Connection: close`, an idle
+// keep-alive connection is closed cleanly, and --graceful-timeout bounds it all.
 import Glibc
 import Logging
 
 struct BlockingConnection {
     let parts: ServingParts
     let timeouts: TimeoutDurations
-    let stop: Int32
+    let stop: StopNotice
     let logger: Logger
 
-    /// Serves `socket` until the client leaves, a timeout ends it, or stop fires; then closes it.
+    /// Serves `socket` until the client leaves, a timeout ends it, or a stop says so; then closes it.
     func serve(_ socket: Socket) {
         defer { socket.close() }
         do {
-            try setTimeouts(on: socket)
             try run(Connection(socket: socket, token: 0))
         } catch {
             logger.debug("\(error)")
@@ -28,15 +32,30 @@ struct BlockingConnection {
 
     private func run(_ connection: Connection) throws(SystemError) {
         var deadline = Deadline()
+        var draining = false
         while true {
+            if !draining, stop.isFinishing {
+                // Once per process or thread would do; the flag only ever goes up.
+                parts.service.beginDrain()
+                draining = true
+            }
             let now = Clock.monotonicMilliseconds()
             let timeout = connection.pendingTimeout
-            let expiry = deadline.update(for: connection, timeout, now: now, durations: timeouts)
+            var expiry = deadline.update(for: connection, timeout, now: now, durations: timeouts)
+            // Draining, a connection between requests only gets a look for bytes already
+            // there (a request queued in the socket is still answered); otherwise it is closed.
+            let idle = draining && connection.input == nil && connection.output == nil && !connection.lingering
+            if let end = stop.deadline { expiry = idle ? now : min(expiry, end) }
             let events = connection.output == nil ? POLLIN : POLLOUT
             switch try Waiting.wait(for: connection.socket.fd, Int16(events), orStop: stop, timeoutMilliseconds: expiry - now) {
             case .stop:
-                return
+                if stop.state == .aborting { return }
             case .timedOut:
+                if let end = stop.deadline, Clock.monotonicMilliseconds() >= end { return }
+                if idle {
+                    if parts.service.closeIdle(connection) == .closed { return }
+                    continue
+                }
                 guard timeout == .header || timeout == .body,
                       parts.service.timedOut(connection, answering: .requestTimeout) != .closed else { return }
             case .ready:
@@ -45,17 +64,6 @@ struct BlockingConnection {
                 let status = connection.output == nil ? service.readable(connection) : service.writable(connection)
                 if status == .closed { return }
             }
-        }
-    }
-
-    /// SO_RCVTIMEO and SO_SNDTIMEO (socket(7)): a blocking read or write that makes no
-    /// progress for this long fails with EAGAIN, which the service treats as "try later".
-    private func setTimeouts(on socket: Socket) throws(SystemError) {
-        for (option, milliseconds) in [(SO_RCVTIMEO, timeouts.header), (SO_SNDTIMEO, timeouts.write)] {
-            var value = timeval(tv_sec: milliseconds / 1000, tv_usec: (milliseconds % 1000) * 1000)
-            _ = try blockingSystemCall("setsockopt(fd \(socket.fd), \(option == SO_RCVTIMEO ? "SO_RCVTIMEO" : "SO_SNDTIMEO"))", {
-                setsockopt(socket.fd, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
-            })
         }
     }
 }

@@ -4,6 +4,9 @@
 // fork. SIGCHLD arrives through the master's signalfd and is reaped at once;
 // at --max-children the master stops accepting until a child exits (the
 // kernel's listen queue holds the rest), so a flood cannot fork the machine to death.
+// On QUIT the master stops accepting, forks children for what already waits in
+// the queue, and passes QUIT on: each child finishes its request and exits, by
+// --graceful-timeout; TERM or INT, first or meanwhile, stop them at once.
 import CEventPoll
 import Glibc
 
@@ -18,25 +21,38 @@ enum ProcessPerConnection {
         defer { signals.close() }
         var children = ChildGroup()
         defer { children.stopAll(waitingOn: masterSignals, deadlineMilliseconds: 5000, logger: context.logger) }
+        func acceptAndFork() throws(SystemError) -> Bool {
+            let pause = { () throws(SystemError) in
+                _ = try Waiting.readable([signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
+            }
+            guard let socket = try BlockingAccept.next(from: listener, logger: context.logger, pause: pause) else { return false }
+            if let pid = serveInChild(socket, closing: [listener.fd, signals.fd], context) { children.insert(pid) }
+            return true
+        }
         while true {
             // At the bound the listener is left out of the wait: accept stops, the queue holds the rest.
             let accepting = children.count < bound
             let ready = try Waiting.readable([accepting ? listener.fd : -1, signals.fd])
             if ready[1] {
-                if try receivedStop(signals) { return 0 }
-                children.reapExited()
+                switch try receivedStop(signals) {
+                case SIGQUIT?:
+                    while children.count < bound, try acceptAndFork() {}
+                    children.finishAll(signals: signals, deadlineMilliseconds: context.configuration.gracefulTimeout + 2000,
+                                       logger: context.logger)
+                    return 0
+                case _?: return 0
+                case nil: children.reapExited()
+                }
             }
-            if ready[0], let socket = try BlockingAccept.next(from: listener, logger: context.logger) {
-                if let pid = serveInChild(socket, closing: [listener.fd, signals.fd], context) { children.insert(pid) }
-            }
+            if ready[0] { _ = try acceptAndFork() }
         }
     }
 
-    /// Reads every pending signal; true if one of them asks to stop.
-    private static func receivedStop(_ signals: SignalDescriptor) throws(SystemError) -> Bool {
-        var stop = false
+    /// Reads every pending signal; the stop signal among them (TERM or INT over QUIT), if any.
+    private static func receivedStop(_ signals: SignalDescriptor) throws(SystemError) -> Int32? {
+        var stop: Int32? = nil
         while let signal = try signals.next() {
-            if signal != SIGCHLD { stop = true }
+            if signal != SIGCHLD && (stop == nil || signal != SIGQUIT) { stop = signal }
         }
         return stop
     }
@@ -60,8 +76,8 @@ enum ProcessPerConnection {
         _ = cep_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { ChildProcess.exitImmediately(0) }
         inherited.forEach { _ = close($0) }
-        guard let stop = try? SignalDescriptor(ReactorServing.stopSignals) else { ChildProcess.exitImmediately(1) }
-        context.blockingConnection(stop: stop.fd).serve(socket)
+        guard let stop = try? context.processStop() else { ChildProcess.exitImmediately(1) }
+        context.blockingConnection(stop: stop).serve(socket)
         ChildProcess.exitImmediately(0)
     }
 }

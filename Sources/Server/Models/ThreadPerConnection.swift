@@ -1,9 +1,12 @@
 // ThreadPerConnection: the main thread accepts and starts a new thread for
 // each connection; the thread serves it and ends. Cheaper than a fork, but a
-// thread (and its stack) per client. A finished thread posts its id on a pipe
-// and the main thread joins it, so the main thread alone counts live threads;
-// at --max-threads it stops accepting until one has ended.
+// thread (and its stack) per client. A finished thread posts its id
+// (FinishedThreads) and the main thread joins it, so the main thread alone
+// counts live threads; at --max-threads it stops accepting until one has ended.
+// On QUIT it stops accepting, hands what already waits in the queue to threads
+// that finish at once, and waits for every thread to complete its request.
 import Glibc
+import Logging
 
 enum ThreadPerConnection {
     static func run(_ context: ModelContext) throws -> Int32 {
@@ -12,46 +15,55 @@ enum ThreadPerConnection {
         defer { listener.close() }
         let signals = try SignalDescriptor(ReactorServing.stopSignals)
         defer { signals.close() }
-        let stop = try WakePipe()
-        let finished = try WakePipe()  // one byte per thread that ended
+        let pipes = try StopPipes()
+        let finished = try FinishedThreads()
         var live = 0
+        var signal = SIGTERM  // a failure below stops the threads at once
         defer {
-            stop.post()
-            live -= (try? joinFinishedThreads(finished, waitingFor: live)) ?? 0
-            if live == 0 { stop.close(); finished.close() }  // else leave them open to the ones still ending
+            let stop = ThreadedStop(pipes: pipes, finished: finished, signals: signals,
+                                    gracefulMilliseconds: context.configuration.gracefulTimeout, logger: context.logger)
+            // A thread still running may yet touch the pipes: then they are left open for the exit.
+            if stop.stop(after: signal, live: live) == 0 {
+                pipes.close()
+                finished.close()
+            }
+        }
+        func accept() throws(SystemError) -> Socket? {
+            try BlockingAccept.next(from: listener, logger: context.logger) { () throws(SystemError) in
+                _ = try Waiting.readable([signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
+            }
+        }
+        func serveOnNewThread(_ socket: Socket) {
+            do {
+                _ = try Threads.start {
+                    context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID).serve(socket)
+                    finished.post(pthread_self())
+                }
+                live += 1
+            } catch {
+                context.logger.error("\(error)")
+                socket.close()
+            }
         }
         while true {
-            let ready = try Waiting.readable([live < bound ? listener.fd : -1, signals.fd, finished.readEnd])
-            if ready[1] { return 0 }
-            if ready[2] { live -= try joinFinishedThreads(finished, waitingFor: 0) }
-            if ready[0], let socket = try BlockingAccept.next(from: listener, logger: context.logger) {
-                do {
-                    _ = try Threads.start {
-                        context.blockingConnection(stop: stop.readEnd, thread: Threads.currentID).serve(socket)
-                        finished.post(UInt64(pthread_self()))
-                    }
-                    live += 1
-                } catch {
-                    context.logger.error("\(error)")
-                    socket.close()
+            let ready = try Waiting.readable([live < bound ? listener.fd : -1, signals.fd, finished.doorbell.readEnd])
+            if ready[1], let received = try signals.next() {
+                signal = received
+                break
+            }
+            if ready[2] {
+                for thread in finished.take() {
+                    Threads.join(thread, logger: context.logger)
+                    live -= 1
                 }
             }
+            if ready[0], let socket = try accept() { serveOnNewThread(socket) }
         }
-    }
-
-    /// Joins the threads that posted their end on `finished`, waiting (at most 5 s:
-    /// stopping must not hang) until `count` have; returns how many were joined.
-    private static func joinFinishedThreads(_ finished: WakePipe, waitingFor count: Int) throws(SystemError) -> Int {
-        let deadline = Clock.monotonicMilliseconds() + 5000
-        var joined = 0
-        while true {
-            for thread in finished.takeAvailable() {
-                Threads.join(pthread_t(thread))
-                joined += 1
-            }
-            let remaining = deadline - Clock.monotonicMilliseconds()
-            if joined >= count || remaining <= 0 { return joined }
-            _ = try Waiting.wait(for: finished.readEnd, Int16(POLLIN), orStop: -1, timeoutMilliseconds: remaining)
+        if signal == SIGQUIT {
+            // Raised before the sweep, so the threads it starts finish after one answer.
+            pipes.finish.raise()
+            while live < bound, let socket = try accept() { serveOnNewThread(socket) }
         }
+        return 0
     }
 }

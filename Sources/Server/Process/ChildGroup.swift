@@ -1,6 +1,7 @@
 // ChildGroup: the children of a master that forks on demand (process per
 // connection): how many are alive, reaping the ones that exited, and stopping
-// all of them (SIGTERM, then SIGKILL after a deadline) with none left unreaped.
+// all of them (SIGTERM, then SIGKILL after a deadline) with none left unreaped,
+// or first letting them finish (SIGQUIT) for a graceful stop.
 import Glibc
 import Logging
 
@@ -17,6 +18,27 @@ struct ChildGroup {
     /// does not queue, so one signal may stand for several exits).
     mutating func reapExited() {
         while let (pid, _) = ChildProcess.reapAny() { pids.remove(pid) }
+    }
+
+    /// SIGQUIT to all, then waits (reading the master's signalfd, which carries SIGCHLD)
+    /// until all have exited or the deadline passes; a TERM or INT meanwhile ends the
+    /// wait. Whoever is left is for `stopAll`.
+    mutating func finishAll(signals: SignalDescriptor, deadlineMilliseconds: Int, logger: Logger) {
+        for pid in pids { ChildProcess.kill(pid, SIGQUIT) }
+        let deadline = Clock.monotonicMilliseconds() + deadlineMilliseconds
+        do {
+            while true {
+                reapExited()
+                let remaining = deadline - Clock.monotonicMilliseconds()
+                if pids.isEmpty || remaining <= 0 { return }
+                _ = try Waiting.readable([signals.fd], timeoutMilliseconds: remaining)
+                while let signal = try signals.next() {
+                    if signal == SIGTERM || signal == SIGINT { return }
+                }
+            }
+        } catch {
+            logger.error("\(error)")
+        }
     }
 
     /// SIGTERM to all; waits for SIGCHLD (blocked in `signals`) until all are reaped

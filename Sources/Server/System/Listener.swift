@@ -102,18 +102,6 @@ public final class Listener {
         }
     }
 
-    /// `accept`, for the blocking models: the new socket is blocking; nil when the queue is empty.
-    func acceptBlocking() throws(SystemError) -> Socket? {
-        while true {
-            do {
-                guard let fd = try systemCall("accept4(fd \(self.fd))", { cep_accept_blocking(self.fd) }) else { return nil }
-                return Socket(fd: fd)
-            } catch where Listener.isTransientAcceptError(error.errno) {
-                continue
-            }
-        }
-    }
-
     /// accept(2), "Error handling": these errors belong to the new connection, not the listener.
     private static func isTransientAcceptError(_ code: Int32) -> Bool {
         switch code {
