@@ -24,7 +24,7 @@ struct ChildGroup {
     /// until all have exited or the deadline passes; a TERM or INT meanwhile ends the
     /// wait. Whoever is left is for `stopAll`.
     mutating func finishAll(signals: SignalDescriptor, deadlineMilliseconds: Int, logger: Logger) {
-        for pid in pids { ChildProcess.kill(pid, SIGQUIT) }
+        for pid in pids { ChildProcess.kill(pid, SIGQUIT, logger: logger) }
         let deadline = Clock.monotonicMilliseconds() + deadlineMilliseconds
         do {
             while true {
