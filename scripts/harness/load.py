@@ -70,4 +70,5 @@ def run(scenario, port, seconds, limit=None, wrk_timeout="5s"):
     seconds_run = result["duration_us"] / 1e6
     result["rps"] = result["requests"] / seconds_run if seconds_run else 0.0
     result["errors"] = result["connect"] + result["read"] + result["write"] + result["status"]
-    return result, " ".join(command)
+    # The Lua scripts are the harness's own (above); their temporary directory is left out.
+    return result, " ".join(command).replace(directory, "$SCRIPTS")

@@ -96,7 +96,7 @@ def write_markdown(path, context):
                   "Calls into the Swift runtime's reference counting (`swift_retain`, `swift_release` and their "
                   "bridge-object, unknown-object and `_n` forms) counted in the same profile: "
                   f"**{arc:,.2f} per request** through a worker.", ""]
-    parts += ["## Commands", "", "Every wrk command, exactly as run (ports differ per run):", "", "```"]
+    parts += ["## Commands", "", "Every wrk command, exactly as run (ports differ per run; `$SCRIPTS` is the temporary directory where the harness writes the Lua scripts of `scripts/harness/load.py`):", "", "```"]
     parts += sorted(set(context["commands"]))
     parts += ["```", "", "Servers:", "", "```"]
     parts += sorted(set(context["server_commands"]))
