@@ -48,9 +48,11 @@ final class LifecycleTests: XCTestCase {
             load.waitForRequests(50)
             kill(server.pid, SIGTTIN)
             XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 3 }, "\(mode.name): one more worker")
+            XCTAssertTrue(ServerProcess.eventually { Self.workers(in: server).map { $0 == (3, 3) } ?? false }, "\(mode.name): /metrics shows it")
             load.waitForRequests(50)
             kill(server.pid, SIGTTOU)
             XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 }, "\(mode.name): one fewer")
+            XCTAssertTrue(ServerProcess.eventually { Self.workers(in: server).map { $0 == (2, 2) } ?? false }, "\(mode.name): /metrics shows it")
             kill(server.pid, SIGTTOU)
             XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode.name): down to one")
             kill(server.pid, SIGTTOU)
@@ -61,6 +63,15 @@ final class LifecycleTests: XCTestCase {
             XCTAssertTrue(server.standardError().contains("already at one worker"), mode.name)
             XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         }
+    }
+
+    /// The worker count /metrics reports (workers running, workers wanted), from whichever worker answers.
+    private static func workers(in server: ServerProcess) -> (Double, Double)? {
+        guard let response = try? TestClient(port: server.port).get("/metrics"),
+              let metrics = try? PrometheusText(response.body),
+              let running = metrics.value("prefork_workers"), let wanted = metrics.value("prefork_workers_wanted")
+        else { return nil }
+        return (running, wanted)
     }
 
     func testQUITLetsSlowInFlightRequestsFinishThenExits() throws {
