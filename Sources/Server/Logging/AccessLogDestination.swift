@@ -24,9 +24,17 @@ public enum AccessLogDestination: Equatable, Sendable {
         try blockingSystemCall("open(\(path))", { Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) })
     }
 
-    /// Throws if the log cannot be opened, so a bad path stops the server before it forks.
-    func checkOpens() throws(SystemError) {
+    /// Throws if the log cannot be opened, so a bad path stops the server before it
+    /// forks. With `--user`, the master (root) also hands the file to that user, or
+    /// the workers, which open it after dropping privileges, could not: nginx's
+    /// master does the same. Called again before each USR1 is passed on, so the
+    /// fresh file logrotate leaves behind a rename is created with the right owner.
+    func checkOpens(owner: Credentials? = nil) throws(SystemError) {
         guard case .file(let path) = self else { return }
-        _ = Glibc.close(try Self.openFile(path))
+        let fd = try Self.openFile(path)
+        defer { _ = Glibc.close(fd) }
+        if let owner {
+            _ = try blockingSystemCall("fchown(\(path), \(owner.name))", { fchown(fd, owner.uid, owner.gid) })
+        }
     }
 }

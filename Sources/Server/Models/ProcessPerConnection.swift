@@ -11,7 +11,9 @@ import CEventPoll
 import Glibc
 
 enum ProcessPerConnection {
-    private static let masterSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD])
+    /// USR1 (reopen the logs) has no log to reopen here, but blocked and read it cannot
+    /// kill the server by its default action when an operator's logrotate sends it.
+    private static let masterSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGUSR1])
 
     static func run(_ context: ModelContext) throws -> Int32 {
         let bound = context.configuration.maxChildren
@@ -52,7 +54,8 @@ enum ProcessPerConnection {
     private static func receivedStop(_ signals: SignalDescriptor) throws(SystemError) -> Int32? {
         var stop: Int32? = nil
         while let signal = try signals.next() {
-            if signal != SIGCHLD && (stop == nil || signal != SIGQUIT) { stop = signal }
+            if signal == SIGCHLD || signal == SIGUSR1 { continue }
+            if stop == nil || signal != SIGQUIT { stop = signal }
         }
         return stop
     }

@@ -71,7 +71,7 @@ final class Supervisor {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try Self.signals.block()
-        try configuration.accessLog.checkOpens()
+        try configuration.accessLog.checkOpens(owner: credentials)
         let inherited = try InheritedListeners.take()
         try refuseUnservedListeners(inherited)
         listeners = try inherited?.listeners ?? openListeners()
@@ -275,6 +275,11 @@ final class Supervisor {
     /// USR1 (logrotate): every worker, retiring ones included, reopens its log files.
     private func reopenLogs() {
         logger.info("received SIGUSR1, telling \(liveWorkerCount) workers to reopen their log files")
+        do {
+            try configuration.accessLog.checkOpens(owner: credentials)
+        } catch {
+            logger.error("cannot reopen the access log: \(error)")
+        }
         for pid in slots.compactMap(\.pid) + retiring.map(\.pid) { ChildProcess.kill(pid, SIGUSR1, logger: logger) }
     }
 

@@ -73,6 +73,29 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual(lines(path).count, 21, "lines from after it go to the new file")
     }
 
+    func testWorkersRunningAsAnotherUserWriteTheLogTheMasterCreated() throws {
+        try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
+        // Only root may write in the directory, as in /var/log: the master creates the files.
+        chmod(directory, 0o755)
+        let path = directory + "/access.log"
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--user", "nobody", "--access-log", path])
+        try sendRequests(9, to: server)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        kill(server.pid, SIGUSR1)
+        var errors = ""
+        XCTAssertTrue(ServerProcess.eventually {
+            errors += server.standardError()
+            return errors.components(separatedBy: "reopened the access log").count - 1 == 2
+        }, "both workers reopen the log: \(errors)")
+        try sendRequests(6, to: server)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        XCTAssertEqual(lines(path + ".1").count, 9, "the workers, running as nobody, wrote the first file")
+        XCTAssertEqual(lines(path).count, 6, "and the one the master made for them after the rename")
+        var status = stat()
+        XCTAssertEqual(stat(path, &status), 0)
+        XCTAssertEqual(status.st_uid, 65534, "the new file belongs to nobody")
+    }
+
     func testDashWritesTheLogToStandardOutput() throws {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--access-log", "-"])
         try sendRequests(9, to: server)
