@@ -73,16 +73,11 @@ extension MetricsExposition {
         private(set) var workers: [Worker] = []
         private(set) var server: [ServerField: UInt64] = [:]
 
-        /// Retired totals are read before and after the records: a worker retired in
-        /// between (its counts moved from its record to the totals) makes it read again,
-        /// so a scrape neither counts a retiring worker twice nor misses it.
+        /// Read under the scoreboard's retirement seqlock: a worker retired meanwhile
+        /// (its counts moved from its record to the totals) makes the scrape read
+        /// again, so it neither counts that worker twice nor misses it.
         init(_ scoreboard: Scoreboard) {
-            for _ in 0..<3 {
-                let before = Self.readServer(scoreboard)
-                workers = Self.readWorkers(scoreboard)
-                server = Self.readServer(scoreboard)
-                if before == server { break }
-            }
+            (workers, server) = scoreboard.readConsistently { (Self.readWorkers(scoreboard), Self.readServer(scoreboard)) }
         }
 
         private static func readServer(_ scoreboard: Scoreboard) -> [ServerField: UInt64] {

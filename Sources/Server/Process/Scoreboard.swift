@@ -48,6 +48,8 @@ package enum ServerField: Int, CaseIterable, Sendable {
     case draining
     /// One past the highest worker record ever used, so readers scan no further.
     case recordsInUse
+    /// Odd while a retired worker's counts move into the totals (a seqlock, see `retireRecord`).
+    case retireSequence
     /// Totals of workers that have exited, so server-wide counters never go back.
     case retiredAccepted, retiredRequests, retiredBytesIn, retiredBytesOut
     case retired1xx, retired2xx, retired3xx, retired4xx, retired5xx
@@ -128,9 +130,33 @@ package final class Scoreboard: @unchecked Sendable {
             (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
             (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
         ]
+        // A seqlock around the move: the sequence is odd while the counts are on
+        // their way from the record to the totals, so a reader never sees them in
+        // neither place (a counter going back) or in both (counted twice).
+        let sequence = cells + ServerField.retireSequence.rawValue
+        let start = sequence.pointee.load(ordering: .relaxed)
+        sequence.pointee.store(start &+ 1, ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
         let counts = folds.map { record[$0.0] }
         record.reset()
         for ((_, total), count) in zip(folds, counts) { addServer(total, count) }
+        sequence.pointee.store(start &+ 2, ordering: .releasing)
+    }
+
+    /// Runs `read` (relaxed loads of any records) until no worker was retired while
+    /// it ran, so its totals are consistent; gives up after a bounded number of tries.
+    package func readConsistently<Result>(_ read: () -> Result) -> Result {
+        let sequence = cells + ServerField.retireSequence.rawValue
+        for _ in 0..<100 {
+            let before = sequence.pointee.load(ordering: .acquiring)
+            if before & 1 == 0 {
+                let result = read()
+                atomicMemoryFence(ordering: .acquiring)
+                if sequence.pointee.load(ordering: .relaxed) == before { return result }
+            }
+            sched_yield()  // the master is between the two stores: let it finish
+        }
+        return read()
     }
 
     /// Connections open across the workers that still accept, and how many such workers there are.

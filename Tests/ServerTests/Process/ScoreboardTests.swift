@@ -40,6 +40,40 @@ final class ScoreboardTests: XCTestCase {
         XCTAssertEqual(scoreboard.worker(reused)[.requests], 0, "and starts from zero")
     }
 
+    func testTotalsReadWhileWorkersRetireNeverGoBackNorCountTwice() throws {
+        let scoreboard = try Scoreboard()
+        let retirements = 20_000
+        let pid = fork()
+        if pid == 0 {
+            // The master's side: workers that each served one request come and go.
+            for _ in 0..<retirements {
+                guard let index = scoreboard.claimRecord(slot: 0) else { _exit(1) }
+                scoreboard.worker(index).setPID(1)
+                scoreboard.worker(index).add(.requests)
+                scoreboard.retireRecord(index)
+            }
+            _exit(0)
+        }
+        var last: UInt64 = 0
+        var reads = 0
+        var status: Int32 = 0
+        while waitpid(pid, &status, WNOHANG) == 0 {
+            let total = scoreboard.readConsistently {
+                scoreboard.usedRecords.reduce(scoreboard.server(.retiredRequests)) { sum, index in
+                    scoreboard.worker(index).inUse ? sum + scoreboard.worker(index)[.requests] : sum
+                }
+            }
+            XCTAssertGreaterThanOrEqual(total, last, "a total never goes back")
+            XCTAssertLessThanOrEqual(total, UInt64(retirements), "nor counts a worker twice")
+            if total < last || total > UInt64(retirements) { break }
+            last = total
+            reads += 1
+        }
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(scoreboard.server(.retiredRequests), UInt64(retirements))
+        XCTAssertGreaterThan(reads, 0)
+    }
+
     func testResponsesAreCountedByStatusClass() throws {
         let scoreboard = try Scoreboard()
         let record = scoreboard.worker(try XCTUnwrap(scoreboard.claimRecord(slot: 0)))
