@@ -144,10 +144,13 @@ package final class Scoreboard: @unchecked Sendable {
     }
 
     /// Runs `read` (relaxed loads of any records) until no worker was retired while
-    /// it ran, so its totals are consistent; gives up after a bounded number of tries.
+    /// it ran, so its totals are consistent. Retirements are rare, so a retry is too;
+    /// only a master that died halfway through one (the sequence stays odd) makes it
+    /// give up, after 100 ms, with a reading that may be off by that one worker.
     package func readConsistently<Result>(_ read: () -> Result) -> Result {
         let sequence = cells + ServerField.retireSequence.rawValue
-        for _ in 0..<100 {
+        let giveUpAt = Clock.monotonicMilliseconds() + 100
+        while Clock.monotonicMilliseconds() < giveUpAt {
             let before = sequence.pointee.load(ordering: .acquiring)
             if before & 1 == 0 {
                 let result = read()
