@@ -33,8 +33,9 @@ struct ModelContext {
     }
 
     /// The blocking connection loop of one process or thread, over its own serving parts.
-    func blockingConnection(stop: StopNotice, thread: Int32? = nil) -> BlockingConnection {
-        let parts = ServingParts(configuration: configuration, makeHandler: makeHandler, logger: logger, thread: thread)
+    func blockingConnection(stop: StopNotice, thread: Int32? = nil, worker: WorkerContext? = nil) -> BlockingConnection {
+        let parts = ServingParts(configuration: configuration, makeHandler: makeHandler, logger: logger,
+                                 thread: thread, worker: worker)
         return BlockingConnection(parts: parts, timeouts: configuration.timeouts, stop: stop, logger: logger)
     }
 

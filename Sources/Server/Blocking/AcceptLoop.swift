@@ -17,6 +17,8 @@ struct AcceptLoop {
     let connection: BlockingConnection
     /// Asked once, when a graceful stop ends the loop: should the queued connections be served first?
     var sweepsQueue: () -> Bool = { true }
+    /// Where a prefork worker counts its connections for /metrics.
+    var record: WorkerRecord = .detached
 
     private var stop: StopNotice { connection.stop }
 
@@ -26,13 +28,20 @@ struct AcceptLoop {
             guard outcome == .ready, let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) else {
                 continue
             }
-            connection.serve(socket)
+            serve(socket)
         }
         guard stop.isFinishing, sweepsQueue() else { return }
         while let end = stop.deadline, Clock.monotonicMilliseconds() < end,
               let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) {
-            connection.serve(socket)
+            serve(socket)
         }
+    }
+
+    private func serve(_ socket: Socket) {
+        record.add(.accepted)
+        record[.active] = 1
+        connection.serve(socket)
+        record[.active] = 0
     }
 }
 

@@ -8,13 +8,18 @@ struct ServingParts {
     let dateCache: DateCache
     let service: any ConnectionService
 
-    /// - Parameter thread: the serving thread's id, in the thread models (the line protocol names it).
-    init(configuration: ServerConfiguration, makeHandler: () -> any HTTPHandler, logger: Logger, thread: Int32? = nil) {
+    /// - Parameters:
+    ///   - thread: the serving thread's id, in the thread models (the line protocol names it).
+    ///   - worker: a prefork worker's place in the scoreboard: it counts there and serves /metrics.
+    init(configuration: ServerConfiguration, makeHandler: () -> any HTTPHandler, logger: Logger,
+         thread: Int32? = nil, worker: WorkerContext? = nil) {
         dateCache = DateCache()
         switch configuration.wireProtocol {
         case .http:
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
-            service = ConnectionDriver(limits: configuration.limits, writer: writer, handler: OperationsRoutes(scoreboard: nil, next: makeHandler()), logger: logger)
+            let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
+            service = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler, logger: logger,
+                                       record: worker?.record ?? .detached)
         case .line:
             service = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: thread),
                                  maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)

@@ -14,9 +14,9 @@ enum Prefork {
         let supervisor = try Supervisor(configuration: configuration, logger: context.logger, describe: { workers in
             context.startupDetails("\(workers) workers, reuseport \(configuration.reusePort ? "on" : "off")")
         }) { worker throws(SystemError) in
-            let connection = context.blockingConnection(stop: try context.processStop())
+            let connection = context.blockingConnection(stop: try context.processStop(), worker: worker)
             try AcceptLoop(listener: worker.listener, connection: connection,
-                           sweepsQueue: { worker.scoreboard.server(.draining) == 1 }).run()
+                           sweepsQueue: { worker.scoreboard.server(.draining) == 1 }, record: worker.record).run()
         }
         return try supervisor.run(announce: context.announce)
     }

@@ -44,6 +44,21 @@ final class MetricsTests: XCTestCase {
         }
     }
 
+    func testPreforkWorkersCountIntoTheScoreboardToo() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--model", "prefork", "--workers", "2"])
+        // A prefork worker serves one connection until it closes: one request per connection.
+        for path in ["/", "/", "/missing"] {
+            XCTAssertNotNil(try TestClient(port: server.port).get(path, headers: "Connection: close\r\n").status)
+        }
+        let response = try TestClient(port: server.port).get("/metrics", headers: "Connection: close\r\n")
+        let metrics = try PrometheusText(response.body)
+        XCTAssertEqual(metrics.value("prefork_requests_total"), 3)
+        XCTAssertEqual(metrics.value("prefork_responses_total", ["class": "4xx"]), 1)
+        XCTAssertEqual(metrics.value("prefork_connections_accepted_total"), 4, "three clients and the scrape")
+        XCTAssertEqual(metrics.value("prefork_workers"), 2)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testTotalsKeepTheCountsOfAKilledWorker() throws {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--reuseport"])
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
