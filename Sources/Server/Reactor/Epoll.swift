@@ -23,9 +23,7 @@ final class Epoll {
     private var readyCount: Int32 = 0
 
     init(capacity: Int = 512) throws(SystemError) {
-        let fd = cep_epoll_create()
-        guard fd >= 0 else { throw SystemError(call: "epoll_create1", errno: errno) }
-        self.fd = fd
+        fd = try blockingSystemCall("epoll_create1", { cep_epoll_create() })
         self.capacity = Int32(capacity)
         events = .allocate(capacity: capacity)
     }
@@ -48,12 +46,13 @@ final class Epoll {
     }
 
     private func control(_ op: Int32, _ name: String, _ descriptor: Int32, _ bits: UInt32, _ token: UInt64) throws(SystemError) {
-        let result = cep_epoll_ctl(fd, op, descriptor, bits, token)
-        guard result == 0 else { throw SystemError(call: "epoll_ctl(\(name), \(descriptor))", errno: errno) }
+        _ = try blockingSystemCall("epoll_ctl(\(name), \(descriptor))", { cep_epoll_ctl(fd, op, descriptor, bits, token) })
     }
 
     /// Waits for readiness; returns how many events are ready (0 on timeout or EINTR,
     /// which the loop treats as "no events, re-check state"). Events are read with `event(at:)`.
+    /// The one call not made through `systemCall`: retrying EINTR here would restart
+    /// the whole timeout, while the loop recomputes it from its deadlines anyway.
     func wait(timeoutMilliseconds: Int32) throws(SystemError) -> Int {
         let count = cep_epoll_wait(fd, events, capacity, timeoutMilliseconds)
         if count >= 0 {
