@@ -11,58 +11,44 @@ import Logging
 enum ThreadPerConnection {
     static func run(_ context: ModelContext) throws -> Int32 {
         let bound = context.configuration.maxThreads
-        let listener = try context.start(details: "at most \(bound) threads")
-        defer { listener.close() }
-        let signals = try SignalDescriptor(ReactorServing.stopSignals)
-        defer { signals.close() }
-        let pipes = try StopPipes()
-        let finished = try FinishedThreads()
-        var live = 0
-        var signal = SIGTERM  // a failure below stops the threads at once
-        defer {
-            let stop = ThreadedStop(pipes: pipes, finished: finished, signals: signals,
-                                    gracefulMilliseconds: context.configuration.gracefulTimeout, logger: context.logger)
-            // A thread still running may yet touch the pipes: then they are left open for the exit.
-            if stop.stop(after: signal, live: live) == 0 {
-                pipes.close()
-                finished.close()
-            }
-        }
+        let server = try ThreadedServer(context, details: "at most \(bound) threads")
+        defer { server.end() }
         func accept() throws(SystemError) -> Socket? {
-            try BlockingAccept.next(from: listener, logger: context.logger) { () throws(SystemError) in
-                _ = try Waiting.readable([signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
+            try BlockingAccept.next(from: server.listener, logger: context.logger) { () throws(SystemError) in
+                _ = try Waiting.readable([server.signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
             }
         }
         func serveOnNewThread(_ socket: Socket) {
             do {
                 _ = try Threads.start {
-                    context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID).serve(socket)
-                    finished.post(pthread_self())
+                    context.blockingConnection(stop: context.threadStop(server.pipes), thread: Threads.currentID).serve(socket)
+                    server.finished.post(pthread_self())
                 }
-                live += 1
+                server.live += 1
             } catch {
                 context.logger.error("\(error)")
                 socket.close()
             }
         }
         while true {
-            let ready = try Waiting.readable([live < bound ? listener.fd : -1, signals.fd, finished.doorbell.readEnd])
-            if ready[1], let received = try signals.next() {
-                signal = received
+            let ready = try Waiting.readable([server.live < bound ? server.listener.fd : -1, server.signals.fd,
+                                              server.finished.doorbell.readEnd])
+            if ready[1], let received = try server.signals.next() {
+                server.stopSignal = received
                 break
             }
             if ready[2] {
-                for thread in finished.take() {
+                for thread in server.finished.take() {
                     Threads.join(thread, logger: context.logger)
-                    live -= 1
+                    server.live -= 1
                 }
             }
             if ready[0], let socket = try accept() { serveOnNewThread(socket) }
         }
-        if signal == SIGQUIT {
+        if server.stopSignal == SIGQUIT {
             // Raised before the sweep, so the threads it starts finish after one answer.
-            pipes.finish.raise()
-            while live < bound, let socket = try accept() { serveOnNewThread(socket) }
+            server.pipes.finish.raise()
+            while server.live < bound, let socket = try accept() { serveOnNewThread(socket) }
         }
         return 0
     }

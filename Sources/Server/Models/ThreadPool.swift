@@ -7,40 +7,25 @@ import Glibc
 
 enum ThreadPool {
     static func run(_ context: ModelContext) throws -> Int32 {
-        let listener = try context.start(details: "\(context.configuration.threads) threads")
-        defer { listener.close() }
-        let signals = try SignalDescriptor(ReactorServing.stopSignals)
-        defer { signals.close() }
-        let pipes = try StopPipes()
-        let finished = try FinishedThreads()
-        var live = 0
-        var signal = SIGTERM  // a failure below stops the threads at once
-        defer {
-            let stop = ThreadedStop(pipes: pipes, finished: finished, signals: signals,
-                                    gracefulMilliseconds: context.configuration.gracefulTimeout, logger: context.logger)
-            // A thread still running may yet touch the pipes: then they are left open for the exit.
-            if stop.stop(after: signal, live: live) == 0 {
-                pipes.close()
-                finished.close()
-            }
-        }
+        let server = try ThreadedServer(context, details: "\(context.configuration.threads) threads")
+        defer { server.end() }
         for _ in 0..<context.configuration.threads {
             _ = try Threads.start {
-                let connection = context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID)
+                let connection = context.blockingConnection(stop: context.threadStop(server.pipes), thread: Threads.currentID)
                 do {
                     // Every thread sweeps the shared queue on QUIT: the whole server is stopping.
-                    try AcceptLoop(listener: listener, connection: connection).run()
+                    try AcceptLoop(listener: server.listener, connection: connection).run()
                 } catch {
                     context.logger.critical("thread \(Threads.currentID) failed: \(error)")
                 }
-                finished.post(pthread_self())
+                server.finished.post(pthread_self())
             }
-            live += 1
+            server.live += 1
         }
         while true {
-            _ = try Waiting.readable([signals.fd])
-            if let received = try signals.next() {
-                signal = received
+            _ = try Waiting.readable([server.signals.fd])
+            if let received = try server.signals.next() {
+                server.stopSignal = received
                 return 0
             }
         }
