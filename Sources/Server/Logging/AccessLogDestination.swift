@@ -28,13 +28,31 @@ public enum AccessLogDestination: Equatable, Sendable {
     /// forks. With `--user`, the master (root) also hands the file to that user, or
     /// the workers, which open it after dropping privileges, could not: nginx's
     /// master does the same. Called again before each USR1 is passed on, so the
-    /// fresh file logrotate leaves behind a rename is created with the right owner.
+    /// fresh file logrotate leaves behind a rename gets the right owner.
     func checkOpens(owner: Credentials? = nil) throws(SystemError) {
         guard case .file(let path) = self else { return }
-        let fd = try Self.openFile(path)
-        defer { _ = Glibc.close(fd) }
-        if let owner {
-            _ = try blockingSystemCall("fchown(\(path), \(owner.name))", { fchown(fd, owner.uid, owner.gid) })
+        _ = Glibc.close(try Self.openFile(path))
+        if let owner, geteuid() == 0 { try Self.handOver(path, to: owner) }
+    }
+
+    /// Makes `owner` the owner of the log (its group stays), unless it is already. Only
+    /// a regular file with one link, reached without following a symbolic link: root
+    /// must never hand over whatever a link planted in a directory the user can write
+    /// points to (nginx's CVE-2016-1247), nor a device such as /dev/stdout's terminal.
+    /// Anything else is left as it is, for the workers to open if their user may.
+    private static func handOver(_ path: String, to owner: Credentials) throws(SystemError) {
+        let fd: Int32
+        do {
+            fd = try blockingSystemCall("open(\(path), O_NOFOLLOW)", {
+                Glibc.open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+            })
+        } catch where error.errno == ELOOP {
+            return  // a symbolic link
         }
+        defer { _ = Glibc.close(fd) }
+        var status = stat()
+        _ = try blockingSystemCall("fstat(\(path))", { fstat(fd, &status) })
+        guard status.st_mode & S_IFMT == S_IFREG, status.st_nlink == 1, status.st_uid != owner.uid else { return }
+        _ = try blockingSystemCall("fchown(\(path), \(owner.name))", { fchown(fd, owner.uid, gid_t.max) })
     }
 }

@@ -96,6 +96,23 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual(status.st_uid, 65534, "the new file belongs to nobody")
     }
 
+    func testTheMasterNeverHandsOverAFileASymbolicLinkPointsTo() throws {
+        try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
+        // As if the user had planted the link in a log directory it may write to.
+        let target = directory + "/root-only"
+        XCTAssertTrue(FileManager.default.createFile(atPath: target, contents: Data("secret\n".utf8),
+                                                    attributes: [.posixPermissions: 0o600]))
+        let path = directory + "/access.log"
+        try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--user", "nobody", "--access-log", path])
+        kill(server.pid, SIGUSR1)
+        usleep(200_000)
+        _ = server.stop()
+        var status = stat()
+        XCTAssertEqual(stat(target, &status), 0)
+        XCTAssertEqual(status.st_uid, 0, "the file behind the link still belongs to root")
+    }
+
     func testDashWritesTheLogToStandardOutput() throws {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--access-log", "-"])
         try sendRequests(9, to: server)
