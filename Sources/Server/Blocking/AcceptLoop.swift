@@ -23,6 +23,8 @@ struct AcceptLoop {
     private var stop: StopNotice { connection.stop }
 
     func run() throws(SystemError) {
+        // A blocking loop keeps no heartbeat (it may wait in poll for ever): 0 says so in /metrics.
+        record[.heartbeat] = 0
         while stop.state == .serving {
             let outcome = try Waiting.wait(for: listener.fd, Int16(POLLIN), orStop: stop, timeoutMilliseconds: nil)
             guard outcome == .ready, let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) else {
@@ -30,6 +32,7 @@ struct AcceptLoop {
             }
             serve(socket)
         }
+        if stop.isFinishing { record[.retiring] = 1 }
         guard stop.isFinishing, sweepsQueue() else { return }
         while let end = stop.deadline, Clock.monotonicMilliseconds() < end,
               let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) {

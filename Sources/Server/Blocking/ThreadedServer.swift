@@ -27,8 +27,15 @@ final class ThreadedServer {
         }
         do {
             pipes = try StopPipes()
+        } catch {
+            signals.close()
+            listener.close()
+            throw error
+        }
+        do {
             finished = try FinishedThreads()
         } catch {
+            pipes.close()
             signals.close()
             listener.close()
             throw error

@@ -55,7 +55,8 @@ extension MetricsExposition.Family {
             snapshot.workers.map { ($0.labels, .count($0.values[field]!)) }
         }
         // Milliseconds shown as seconds with three decimals: Prometheus wants base units.
-        let heartbeatAges = snapshot.workers.map { worker -> (labels: String, value: Sample) in
+        // A heartbeat of 0 means the worker keeps none (prefork's blocking workers): no series.
+        let heartbeatAges = snapshot.workers.filter { $0.values[.heartbeat]! != 0 }.map { worker -> (labels: String, value: Sample) in
             let milliseconds = max(0, now - Int(worker.values[.heartbeat]!))
             let fraction = String(milliseconds % 1000)
             return (worker.labels, .text("\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"))

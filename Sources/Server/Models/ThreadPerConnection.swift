@@ -13,6 +13,8 @@ enum ThreadPerConnection {
         let bound = context.configuration.maxThreads
         let server = try ThreadedServer(context, details: "at most \(bound) threads")
         defer { server.end() }
+        // What the threads use, taken out of the server so they share nothing mutable.
+        let (pipes, finished) = (server.pipes, server.finished)
         func accept() throws(SystemError) -> Socket? {
             try BlockingAccept.next(from: server.listener, logger: context.logger) { () throws(SystemError) in
                 _ = try Waiting.readable([server.signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
@@ -21,8 +23,8 @@ enum ThreadPerConnection {
         func serveOnNewThread(_ socket: Socket) {
             do {
                 _ = try Threads.start {
-                    context.blockingConnection(stop: context.threadStop(server.pipes), thread: Threads.currentID).serve(socket)
-                    server.finished.post(pthread_self())
+                    context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID).serve(socket)
+                    finished.post(pthread_self())
                 }
                 server.live += 1
             } catch {

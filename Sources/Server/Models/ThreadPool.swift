@@ -9,16 +9,18 @@ enum ThreadPool {
     static func run(_ context: ModelContext) throws -> Int32 {
         let server = try ThreadedServer(context, details: "\(context.configuration.threads) threads")
         defer { server.end() }
+        // What the threads use, taken out of the server so they share nothing mutable.
+        let (listener, pipes, finished) = (server.listener, server.pipes, server.finished)
         for _ in 0..<context.configuration.threads {
             _ = try Threads.start {
-                let connection = context.blockingConnection(stop: context.threadStop(server.pipes), thread: Threads.currentID)
+                let connection = context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID)
                 do {
                     // Every thread sweeps the shared queue on QUIT: the whole server is stopping.
-                    try AcceptLoop(listener: server.listener, connection: connection).run()
+                    try AcceptLoop(listener: listener, connection: connection).run()
                 } catch {
                     context.logger.critical("thread \(Threads.currentID) failed: \(error)")
                 }
-                server.finished.post(pthread_self())
+                finished.post(pthread_self())
             }
             server.live += 1
         }

@@ -117,11 +117,8 @@ package final class Scoreboard: @unchecked Sendable {
         return index
     }
 
-    /// Folds an exited worker's counts into the retired totals and frees its record.
-    ///
-    /// The record is cleared before the totals grow, so a reader that compares the
-    /// retired totals before and after reading the records (as /metrics does) sees
-    /// any retirement that could have made it count a worker twice or not at all.
+    /// Moves an exited worker's counts into the retired totals and frees its record,
+    /// under the sequence lock that `readConsistently` checks.
     package func retireRecord(_ index: Int) {
         let record = worker(index)
         let folds: [(WorkerField, ServerField)] = [
@@ -144,22 +141,27 @@ package final class Scoreboard: @unchecked Sendable {
     }
 
     /// Runs `read` (relaxed loads of any records) until no worker was retired while
-    /// it ran, so its totals are consistent. Retirements are rare, so a retry is too;
-    /// only a master that died halfway through one (the sequence stays odd) makes it
-    /// give up, after 100 ms, with a reading that may be off by that one worker.
+    /// it ran, so its totals are consistent. Retirements are rare, so a retry is too.
+    /// Only a sequence stuck odd for 100 ms (a master that died halfway through a
+    /// retirement) makes it give up, with a reading that may be off by that one worker.
     package func readConsistently<Result>(_ read: () -> Result) -> Result {
         let sequence = cells + ServerField.retireSequence.rawValue
-        let giveUpAt = Clock.monotonicMilliseconds() + 100
-        while Clock.monotonicMilliseconds() < giveUpAt {
+        var stuck = (value: sequence.pointee.load(ordering: .relaxed), since: Clock.monotonicMilliseconds())
+        while true {
             let before = sequence.pointee.load(ordering: .acquiring)
             if before & 1 == 0 {
                 let result = read()
                 atomicMemoryFence(ordering: .acquiring)
                 if sequence.pointee.load(ordering: .relaxed) == before { return result }
             }
+            let now = Clock.monotonicMilliseconds()
+            if before != stuck.value {
+                stuck = (before, now)
+            } else if before & 1 == 1 && now - stuck.since > 100 {
+                return read()
+            }
             sched_yield()  // the master is between the two stores: let it finish
         }
-        return read()
     }
 
     /// Connections open across the workers that still accept, and how many such workers there are.

@@ -45,7 +45,7 @@ struct AcceptGate {
 
     /// Whether another connection may be accepted now.
     func admits(openConnections: Int) -> Bool {
-        registered && reopensAt == nil && openConnections < min(maxConnections, shareLimit)
+        !stopped && registered && reopensAt == nil && openConnections < min(maxConnections, shareLimit)
     }
 
     mutating func acceptSucceeded() {

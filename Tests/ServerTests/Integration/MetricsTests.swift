@@ -56,6 +56,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(metrics.value("prefork_responses_total", ["class": "4xx"]), 1)
         XCTAssertEqual(metrics.value("prefork_connections_accepted_total"), 4, "three clients and the scrape")
         XCTAssertEqual(metrics.value("prefork_workers"), 2)
+        XCTAssertTrue(metrics.all("prefork_worker_heartbeat_age_seconds").isEmpty, "blocking workers keep no heartbeat")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
