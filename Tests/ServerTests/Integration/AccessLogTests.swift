@@ -56,17 +56,22 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual(written.filter { $0.hasSuffix("\"-\" \"test-agent/1.0\"") }.count, 22)
     }
 
-    func testNoLineIsLostWhenTheLogIsRenamedAndReopenedOnUSR1() throws {
-        let path = directory + "/access.log"
-        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--access-log", path])
-        try sendRequests(30, to: server)
+    /// What logrotate does: rename the log to `path.1`, then USR1 to the master; waits until every worker has reopened.
+    private func rotate(_ path: String, of server: ServerProcess, workers: Int) throws {
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
         kill(server.pid, SIGUSR1)
         var errors = ""
         XCTAssertTrue(ServerProcess.eventually {
             errors += server.standardError()
-            return errors.components(separatedBy: "reopened the access log").count - 1 == 2
-        }, "both workers reopen the log: \(errors)")
+            return errors.components(separatedBy: "reopened the access log").count - 1 == workers
+        }, "every worker reopens the log: \(errors)")
+    }
+
+    func testNoLineIsLostWhenTheLogIsRenamedAndReopenedOnUSR1() throws {
+        let path = directory + "/access.log"
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--access-log", path])
+        try sendRequests(30, to: server)
+        try rotate(path, of: server, workers: 2)
         try sendRequests(21, to: server)
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         XCTAssertEqual(lines(path + ".1").count, 30, "lines from before the signal end up in the renamed file")
@@ -80,13 +85,7 @@ final class AccessLogTests: XCTestCase {
         let path = directory + "/access.log"
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--user", "nobody", "--access-log", path])
         try sendRequests(9, to: server)
-        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
-        kill(server.pid, SIGUSR1)
-        var errors = ""
-        XCTAssertTrue(ServerProcess.eventually {
-            errors += server.standardError()
-            return errors.components(separatedBy: "reopened the access log").count - 1 == 2
-        }, "both workers reopen the log: \(errors)")
+        try rotate(path, of: server, workers: 2)
         try sendRequests(6, to: server)
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         XCTAssertEqual(lines(path + ".1").count, 9, "the workers, running as nobody, wrote the first file")
