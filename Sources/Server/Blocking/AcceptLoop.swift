@@ -23,8 +23,6 @@ struct AcceptLoop {
     private var stop: StopNotice { connection.stop }
 
     func run() throws(SystemError) {
-        // A blocking loop keeps no heartbeat (it may wait in poll for ever): 0 says so in /metrics.
-        record[.heartbeat] = 0
         while stop.state == .serving {
             let outcome = try Waiting.wait(for: listener.fd, Int16(POLLIN), orStop: stop, timeoutMilliseconds: nil)
             guard outcome == .ready, let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) else {

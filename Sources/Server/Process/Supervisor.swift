@@ -163,6 +163,9 @@ final class Supervisor {
         guard let recordIndex = scoreboard.claimRecord(slot: index) else {
             throw SystemError(call: "claim a scoreboard record for slot \(index)", errno: ENOSPC)
         }
+        // Only an event loop keeps a heartbeat; a prefork worker blocks in accept.
+        // A heartbeat of 0 says so (no watchdog, no heartbeat age in /metrics).
+        if configuration.model != .hybrid { scoreboard.worker(recordIndex)[.heartbeat] = 0 }
         let pid: Int32
         do {
             pid = try ChildProcess.fork()
