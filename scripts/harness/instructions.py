@@ -32,22 +32,23 @@ BROWSER_REQUEST = (
 # bridge-object retain calling swift_retain) are not counted twice.
 REFERENCE_COUNTING = re.compile(r"^swift_(?:bridgeObject|unknownObject|nonatomic_)?(?:retain|release)(?:_n)?$")
 
-# Only the parser's own instructions: callgrind's toggle-collect on RequestParser.parse (mangled name).
-PARSER_SYMBOL = "$s6Server13RequestParserC5parse*"
+# Only the parser's own instructions: callgrind's toggle-collect on RequestParser.parse (mangled name;
+# the leading wildcard stands for the module, which differs between revisions).
+PARSER_SYMBOL = "$s*13RequestParserC5parse*"
 
 
-def _binary_without_debug_info(directory):
+def _binary_without_debug_info(directory, binary):
     """Valgrind 3.19 cannot read the DWARF 5 that Swift 6 emits; the symbol table is enough."""
     path = os.path.join(directory, "server")
-    subprocess.run(["objcopy", "--strip-debug", SERVER_BINARY, path], check=True)
+    subprocess.run(["objcopy", "--strip-debug", binary, path], check=True)
     return path
 
 
-def _serve(requests, extra_valgrind_flags):
+def _serve(requests, extra_valgrind_flags, binary):
     directory = tempfile.mkdtemp(prefix="bench-callgrind-")
     port = free_port()
     command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/callgrind.%p",
-               *extra_valgrind_flags, _binary_without_debug_info(directory),
+               *extra_valgrind_flags, _binary_without_debug_info(directory, binary),
                "--host", "127.0.0.1", "--port", str(port),
                "--workers", "1", "--log-level", "error"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -116,12 +117,12 @@ def _read_response(connection):
         body += connection.recv(4096)
 
 
-def per_request(small=200, large=2200):
+def per_request(small=200, large=2200, binary=SERVER_BINARY):
     """(instructions per request through a worker, instructions per request in the parser,
     retains and releases per request through a worker)."""
-    (large_total, large_arc), (small_total, small_arc) = _serve(large, []), _serve(small, [])
+    (large_total, large_arc), (small_total, small_arc) = _serve(large, [], binary), _serve(small, [], binary)
     whole = (large_total - small_total) / (large - small)
     arc = (large_arc - small_arc) / (large - small)
     toggle = [f"--toggle-collect={PARSER_SYMBOL}"]
-    parser = (_serve(large, toggle)[0] - _serve(small, toggle)[0]) / (large - small)
+    parser = (_serve(large, toggle, binary)[0] - _serve(small, toggle, binary)[0]) / (large - small)
     return whole, parser, arc

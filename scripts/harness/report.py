@@ -96,6 +96,13 @@ def write_markdown(path, context):
                   "Calls into the Swift runtime's reference counting (`swift_retain`, `swift_release` and their "
                   "bridge-object, unknown-object and `_n` forms) counted in the same profile: "
                   f"**{arc:,.2f} per request** through a worker.", ""]
+        if context.get("baseline_instructions"):
+            commit, (base_whole, base_parser, base_arc) = context["baseline_instructions"]
+            parts += [f"The same three figures for the baseline {commit}, built from that revision in the same run:", "",
+                      "| what | baseline | now |", "| --- | ---: | ---: |",
+                      f"| one request through a worker | {base_whole:,.0f} | {whole:,.0f} |",
+                      f"| the parser alone | {base_parser:,.0f} | {parser:,.0f} |",
+                      f"| retains and releases | {base_arc:,.2f} | {arc:,.2f} |", ""]
     parts += ["## Commands", "", "Every wrk command, exactly as run (ports differ per run; `$SCRIPTS` is the temporary directory where the harness writes the Lua scripts of `scripts/harness/load.py`):", "", "```"]
     parts += sorted(set(context["commands"]))
     parts += ["```", "", "Servers:", "", "```"]

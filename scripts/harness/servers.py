@@ -132,11 +132,12 @@ def http_get_ok(port):
         return False
 
 
-def ours(flags, workers, label=None):
-    """This project's server; `workers` None leaves --workers out (the models that have none refuse it)."""
+def ours(flags, workers, label=None, binary=SERVER_BINARY):
+    """This project's server; `workers` None leaves --workers out (the models that have none refuse it).
+    `binary` is another build of it, for a before-and-after comparison in one run."""
     label = label or "server " + (" ".join(flags) if flags else "(default)")
     worker_flags = [] if workers is None else ["--workers", str(workers)]
-    return Server(label, lambda port: [SERVER_BINARY, "--host", "127.0.0.1", "--port", str(port),
+    return Server(label, lambda port: [binary, "--host", "127.0.0.1", "--port", str(port),
                                        *worker_flags, "--log-level", "error", *flags], "ours")
 
 
@@ -153,6 +154,24 @@ def nginx(workers, nofile):
 
 def hummingbird():
     return Server("hummingbird", lambda port: [HUMMINGBIRD_BINARY, str(port)], "hummingbird")
+
+
+def build_baseline(revision):
+    """Builds the server of an earlier git revision, so one run can compare before and after.
+    Its sources are exported with `git archive` into .build-baseline/REVISION (ignored by git)
+    and built there in release mode; returns the binary's path."""
+    commit = subprocess.run(["git", "rev-parse", "--short", revision], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.strip()
+    directory = os.path.join(ROOT, ".build-baseline", commit)
+    if not os.path.exists(os.path.join(directory, "Package.swift")):
+        os.makedirs(directory, exist_ok=True)
+        archive = subprocess.Popen(["git", "archive", commit], cwd=ROOT, stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", directory], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            raise RuntimeError(f"git archive {commit} failed")
+    subprocess.run(["swift", "build", "-c", "release", "--product", "server"], cwd=directory, check=True,
+                   stdout=subprocess.DEVNULL)
+    return commit, os.path.join(directory, ".build", "release", "server")
 
 
 def build(with_hummingbird):
