@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/filter.h>
 #include <sys/prctl.h>
@@ -41,6 +42,10 @@ int cep_pipe(int fds[2]) {
 
 int cep_thread_id(void) {
     return (int)gettid();
+}
+
+int cep_create_temporary(char *template) {
+    return mkostemp(template, O_CLOEXEC);
 }
 
 int cep_accept_peer(int listen_fd, char *peer, size_t capacity) {

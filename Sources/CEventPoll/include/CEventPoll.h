@@ -73,6 +73,10 @@ int cep_pipe(int fds[2]);
 // gettid is declared only under _GNU_SOURCE: the thread models name the serving thread.
 int cep_thread_id(void);
 
+// mkostemp is declared only under _GNU_SOURCE: creates a new file from `template`
+// (ending in XXXXXX, replaced in place) exclusively, close-on-exec (mkostemp(3)).
+int cep_create_temporary(char *template);
+
 // signalfd with SFD_NONBLOCK | SFD_CLOEXEC for the given set (already blocked by the caller).
 int cep_signalfd(const sigset_t *mask);
 

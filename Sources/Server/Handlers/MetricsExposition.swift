@@ -1,7 +1,10 @@
 // MetricsExposition: the scoreboard as Prometheus text (exposition format
 // 0.0.4): per-worker series labelled by slot and pid, server totals that
 // include the workers that have exited, and the master's own counters.
-// It runs only for a scrape, so it may build Strings freely.
+// It runs only for a scrape, so it may build Strings freely. Every number comes
+// from memory any worker can write: the scoreboard bounds what it hands out
+// (records, sequence), and numbers are summed with wrapping and converted with
+// clamping, so garbage a worker writes garbles numbers, never the scrape itself.
 
 enum MetricsExposition {
     static let contentType: StaticString = "text/plain; version=0.0.4; charset=utf-8"

@@ -56,8 +56,9 @@ extension MetricsExposition.Family {
         }
         // Milliseconds shown as seconds with three decimals: Prometheus wants base units.
         // A heartbeat of 0 means the worker keeps none (prefork's blocking workers): no series.
+        // Clamped, since the cell is the worker's to write: garbage shows as an age of 0.
         let heartbeatAges = snapshot.workers.filter { $0.values[.heartbeat]! != 0 }.map { worker -> (labels: String, value: Sample) in
-            let milliseconds = max(0, now - Int(worker.values[.heartbeat]!))
+            let milliseconds = max(0, now - Int(clamping: worker.values[.heartbeat]!))
             let fraction = String(milliseconds % 1000)
             return (worker.labels, .text("\(milliseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"))
         }

@@ -46,6 +46,7 @@ extension Supervisor {
             reapWorkers()
             checkHeartbeats()
             progressRetirements()
+            scoreboard.republish()
         }
     }
 

@@ -8,6 +8,12 @@
 // record), so a counter is bumped with a relaxed load and store, a plain `add`
 // on x86-64, not a locked read-modify-write. Readers may see a count a moment
 // old, never a torn one.
+//
+// Yet every worker can write every byte of the region (it runs as the --user
+// the master is not, and may be compromised or buggy), so nothing read from it
+// is trusted: readers convert with clamping and bound every index and count by
+// the region's own size, and the master decides only from its own copy
+// (ScoreboardLedger.swift), which it publishes here for the readers.
 import Glibc
 import Synchronization
 
@@ -65,6 +71,10 @@ package final class Scoreboard: @unchecked Sendable {
 
     private let cells: UnsafeMutablePointer<Atomic<UInt64>>
     private let byteCount: Int
+    /// What the master decides by, in its own memory (ScoreboardLedger.swift): a worker's
+    /// copy of it after fork is its own too, so no other process can change it.
+    /// Only the master's thread touches it.
+    var ledger = ScoreboardLedger()
 
     /// Maps the region; call it in the master before forking.
     package init() throws(SystemError) {
@@ -82,16 +92,19 @@ package final class Scoreboard: @unchecked Sendable {
 
     // MARK: The server's record
 
+    /// The shared copy of a server field, as published by the master.
     package func server(_ field: ServerField) -> UInt64 {
         cells[field.rawValue].load(ordering: .relaxed)
     }
 
-    package func setServer(_ field: ServerField, _ value: UInt64) {
+    /// Writes the shared copy of a server field; the master alone calls this (ScoreboardLedger.swift).
+    func publish(_ field: ServerField, _ value: UInt64) {
         cells[field.rawValue].store(value, ordering: .relaxed)
     }
 
-    package func addServer(_ field: ServerField, _ amount: UInt64) {
-        setServer(field, server(field) &+ amount)
+    /// `publish` ordered after every store before it (the end of a seqlock's write).
+    func publishReleasing(_ field: ServerField, _ value: UInt64) {
+        cells[field.rawValue].store(value, ordering: .releasing)
     }
 
     // MARK: Worker records (0..<workerCapacity)
@@ -102,51 +115,21 @@ package final class Scoreboard: @unchecked Sendable {
         return WorkerRecord(cells: cells + Self.serverCells + index * Self.cellsPerRecord)
     }
 
-    /// Indexes of records that have ever been used; free ones read pid 0.
-    package var usedRecords: Range<Int> { 0..<Int(server(.recordsInUse)) }
-
-    /// Claims a free record for a new worker (the master does this before forking it).
-    package func claimRecord(slot: Int) -> Int? {
-        guard let index = (0..<Self.workerCapacity).first(where: { !worker($0).inUse }) else { return nil }
-        let record = worker(index)
-        record.reset()
-        record[.slot] = UInt64(slot)
-        record[.heartbeat] = UInt64(Clock.monotonicMilliseconds())
-        record.markInUse()
-        if index >= usedRecords.upperBound { setServer(.recordsInUse, UInt64(index + 1)) }
-        return index
-    }
-
-    /// Moves an exited worker's counts into the retired totals and frees its record,
-    /// under the sequence lock that `readConsistently` checks.
-    package func retireRecord(_ index: Int) {
-        let record = worker(index)
-        let folds: [(WorkerField, ServerField)] = [
-            (.accepted, .retiredAccepted), (.requests, .retiredRequests),
-            (.bytesIn, .retiredBytesIn), (.bytesOut, .retiredBytesOut),
-            (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
-            (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
-        ]
-        // A seqlock around the move: the sequence is odd while the counts are on
-        // their way from the record to the totals, so a reader never sees them in
-        // neither place (a counter going back) or in both (counted twice).
-        let sequence = cells + ServerField.retireSequence.rawValue
-        let start = sequence.pointee.load(ordering: .relaxed)
-        sequence.pointee.store(start &+ 1, ordering: .relaxed)
-        atomicMemoryFence(ordering: .releasing)
-        let counts = folds.map { record[$0.0] }
-        record.reset()
-        for ((_, total), count) in zip(folds, counts) { addServer(total, count) }
-        sequence.pointee.store(start &+ 2, ordering: .releasing)
+    /// Indexes of records that have ever been used; free ones read pid 0. The shared
+    /// count is bounded by the region's size, whatever a worker wrote there.
+    package var usedRecords: Range<Int> {
+        0..<Int(min(server(.recordsInUse), UInt64(Self.workerCapacity)))
     }
 
     /// Runs `read` (relaxed loads of any records) until no worker was retired while
-    /// it ran, so its totals are consistent. Retirements are rare, so a retry is too.
-    /// Only a sequence stuck odd for 100 ms (a master that died halfway through a
-    /// retirement) makes it give up, with a reading that may be off by that one worker.
+    /// it ran, so its totals are consistent. Retirements are rare and take the master
+    /// microseconds, so a retry is rare too. After `consistentReadMilliseconds` without
+    /// a quiet moment it gives up, with a reading that may be off by a worker: the
+    /// sequence is then stuck odd (a master that died halfway through a retirement) or
+    /// kept moving by a worker writing it, and a reader must not hang on either.
     package func readConsistently<Result>(_ read: () -> Result) -> Result {
         let sequence = cells + ServerField.retireSequence.rawValue
-        var stuck = (value: sequence.pointee.load(ordering: .relaxed), since: Clock.monotonicMilliseconds())
+        let giveUpAt = Clock.monotonicMilliseconds() + Self.consistentReadMilliseconds
         while true {
             let before = sequence.pointee.load(ordering: .acquiring)
             if before & 1 == 0 {
@@ -154,27 +137,31 @@ package final class Scoreboard: @unchecked Sendable {
                 atomicMemoryFence(ordering: .acquiring)
                 if sequence.pointee.load(ordering: .relaxed) == before { return result }
             }
-            let now = Clock.monotonicMilliseconds()
-            if before != stuck.value {
-                stuck = (before, now)
-            } else if before & 1 == 1 && now - stuck.since > 100 {
-                return read()
-            }
+            if Clock.monotonicMilliseconds() > giveUpAt { return read() }
             sched_yield()  // the master is between the two stores: let it finish
         }
     }
 
+    static let consistentReadMilliseconds = 100
+
     /// Connections open across the workers that still accept, and how many such workers there are.
+    /// Each record's count is clamped to what a process can hold (a descriptor is an Int32),
+    /// so the sum of every record cannot overflow, whatever the records say.
     package func acceptingLoad() -> (connections: Int, workers: Int) {
         var connections = 0
         var workers = 0
         for index in usedRecords {
             let record = worker(index)
             guard record.inUse, record[.retiring] == 0 else { continue }
-            connections += Int(record[.active])
+            connections += Int(min(record[.active], UInt64(Int32.max)))
             workers += 1
         }
         return (connections, workers)
+    }
+
+    /// The whole region, as any worker can write it (tests write garbage here).
+    package func withUnsafeRegion<Result>(_ body: (UnsafeMutableRawBufferPointer) throws -> Result) rethrows -> Result {
+        try body(UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(cells), count: byteCount))
     }
 }
 
@@ -214,7 +201,7 @@ package struct WorkerRecord: @unchecked Sendable {
         let value = self[.pid]
         return value == 0 || value == .max ? nil : Int32(truncatingIfNeeded: value)
     }
-    fileprivate func markInUse() { self[.pid] = .max }
+    func markInUse() { self[.pid] = .max }
     package func setPID(_ pid: Int32) { self[.pid] = UInt64(pid) }
 
     package func reset() {

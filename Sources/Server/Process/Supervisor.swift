@@ -10,6 +10,8 @@
 //   SIGUSR2          upgrade the binary in place        (BinaryUpgrade.swift)
 //   SIGUSR1          passed on to every worker: reopen the log files
 //   every tick       watchdog, retirements in progress  (Watchdog.swift, WorkerCount.swift)
+//                    the master's scoreboard numbers    (ScoreboardLedger.swift)
+//                    written over their shared copies
 //
 // It never serves a request and never runs a signal handler.
 import Glibc
@@ -180,7 +182,7 @@ final class Supervisor {
             Worker(context: context, body: workerBody, credentials: credentials, logger: logger)
                 .run(masterPID: masterPID)
         }
-        scoreboard.worker(recordIndex).setPID(pid)
+        scoreboard.setPID(pid, ofRecord: recordIndex)
         scoreboard.addServer(.workersSpawned, 1)
         slots[index].started(pid: pid, recordIndex: recordIndex, at: Clock.monotonicMilliseconds())
     }
@@ -210,6 +212,7 @@ final class Supervisor {
             checkHeartbeats()
             progressRetirements()
             releaseSteeringOnceOldMasterIsGone()
+            scoreboard.republish()
         }
     }
 

@@ -1,5 +1,6 @@
 // Files: the few small files the master reads and writes (its pid file, the
 // cgroup's memory events, /proc), each through open/read/write wrapped once.
+import CEventPoll
 import Glibc
 
 enum Files {
@@ -28,28 +29,48 @@ enum Files {
     }
 
     /// Replaces `path` with `contents` atomically: a reader sees the old file or the
-    /// new one, never a partial write (a temporary file in the same directory, then rename(2)).
+    /// new one, never a partial write (a temporary file in the same directory, then
+    /// rename(2), which replaces `path` itself even when it is a symbolic link). The
+    /// temporary file is removed if anything fails.
     static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
-        let temporary = "\(path).tmp.\(getpid())"
-        let fd = try blockingSystemCall("open(\(temporary))", {
-            open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        })
+        let (fd, temporary) = try createTemporary(beside: path)
+        let written = Result { () throws(SystemError) in
+            try writeAll(contents, to: fd, naming: temporary)
+            // mkostemp(3) creates the file 0600; a pid file is for everyone to read.
+            _ = try blockingSystemCall("fchmod(\(temporary), 0644)", { fchmod(fd, 0o644) })
+        }
+        _ = close(fd)
         do throws(SystemError) {
-            let bytes = Array(contents.utf8)
-            var offset = 0
-            while offset < bytes.count {
-                offset += try bytes.withUnsafeBytes { raw in
-                    Result { () throws(SystemError) in
-                        try blockingSystemCall("write(\(temporary))", { Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) })
-                    }
-                }.get()
-            }
-            _ = close(fd)
+            try written.get()
             try rename(temporary, to: path)
         } catch {
-            _ = close(fd)
             _ = unlink(temporary)
             throw error
+        }
+    }
+
+    /// A new file `PATH.tmp.XXXXXX` beside `path`, open for writing, close-on-exec. The
+    /// directory may be writable by others (/run, /tmp) while the master is root: so the
+    /// name is not predictable, and mkostemp(3) creates it with O_CREAT|O_EXCL, which
+    /// fails on any existing name, a planted symbolic link included (open(2)).
+    private static func createTemporary(beside path: String) throws(SystemError) -> (fd: Int32, path: String) {
+        var template = Array("\(path).tmp.XXXXXX".utf8CString)
+        let fd = try blockingSystemCall("mkostemp(\(path).tmp.XXXXXX, O_CLOEXEC)", {
+            template.withUnsafeMutableBufferPointer { cep_create_temporary($0.baseAddress!) }
+        })
+        return (fd, String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
+    private static func writeAll(_ contents: String, to fd: Int32, naming path: String) throws(SystemError) {
+        let bytes = Array(contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            // withUnsafeBytes rethrows untyped errors: carry the typed one out in a Result.
+            offset += try bytes.withUnsafeBytes { raw in
+                Result { () throws(SystemError) in
+                    try blockingSystemCall("write(\(path))", { Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset) })
+                }
+            }.get()
         }
     }
 

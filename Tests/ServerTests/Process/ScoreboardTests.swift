@@ -1,4 +1,5 @@
-// The scoreboard: records shared across fork, retired totals, and the accept balance it feeds.
+// The scoreboard: records shared across fork, retired totals, the accept balance it
+// feeds, and garbage written by a worker, which may write anywhere in the region.
 import Glibc
 @testable import Server
 import XCTest
@@ -99,5 +100,82 @@ final class ScoreboardTests: XCTestCase {
         busy[.active] = 10
         quiet[.active] = 12
         XCTAssertEqual(balance.limit(), 11 + AcceptBalance.minimumSlack, "light load keeps a fixed slack")
+    }
+
+    /// What a worker could leave in every cell: above `Int.max`, odd (a seqlock held), all ones, tiny.
+    private static let garbage: [UInt64] = [1 << 63, 0x8000_0000_0000_0001, .max, 1]
+
+    private func fill(_ scoreboard: Scoreboard, with value: UInt64) {
+        scoreboard.withUnsafeRegion { region in
+            for offset in stride(from: 0, to: region.count, by: 8) {
+                region.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
+            }
+        }
+    }
+
+    func testGarbageInEveryCellNeitherTrapsTheReadersNorChangesTheMastersDecisions() throws {
+        for value in Self.garbage {
+            let label = String(value, radix: 16)
+            let scoreboard = try Scoreboard()
+            // The master's state: workers 100 and 102 hold records 0 and 2; record 1 was freed.
+            for slot in 0..<3 { scoreboard.setPID(pid_t(100 + slot), ofRecord: try XCTUnwrap(scoreboard.claimRecord(slot: slot))) }
+            scoreboard.retireRecord(1)
+            scoreboard.addServer(.workersSpawned, 3)
+            scoreboard.setServer(.workersWanted, 2)
+            fill(scoreboard, with: value)
+
+            // The readers (workers: the accept balance, /metrics) stay within the region and do not trap.
+            XCTAssertLessThanOrEqual(scoreboard.usedRecords.upperBound, Scoreboard.workerCapacity, label)
+            XCTAssertGreaterThan(AcceptBalance(scoreboard: scoreboard).limit(), 0, label)
+            XCTAssertNoThrow(try PrometheusText(MetricsExposition.render(scoreboard, now: 1000)), label)
+
+            // The master decides from its own memory.
+            XCTAssertEqual(scoreboard.claimRecord(slot: 5), 1, "\(label): the freed record is handed out again")
+            XCTAssertEqual(scoreboard.claimRecord(slot: 6), 3, "\(label): then one never used")
+            scoreboard.retireRecord(0)
+            XCTAssertEqual(scoreboard.claimRecord(slot: 7), 0, "\(label): a retired record is free whatever its cells say")
+            for (record, pid) in [(0, 107), (1, 105), (3, 106)] { scoreboard.setPID(pid_t(pid), ofRecord: record) }
+
+            // Its next tick writes its own numbers over the garbage.
+            scoreboard.republish()
+            XCTAssertEqual(scoreboard.usedRecords, 0..<4, label)
+            XCTAssertEqual(scoreboard.server(.retireSequence) & 1, 0, "\(label): readers are not held off")
+            let metrics = try PrometheusText(MetricsExposition.render(scoreboard, now: 1000))
+            XCTAssertEqual(metrics.value("prefork_workers"), 4, label)
+            XCTAssertEqual(metrics.value("prefork_workers_spawned_total"), 3, label)
+            XCTAssertEqual(metrics.value("prefork_workers_wanted"), 2, label)
+            XCTAssertEqual(metrics.value("prefork_draining"), 0, label)
+            let series = metrics.all("prefork_worker_requests_total").map { [$0.labels["slot"], $0.labels["pid"]] }
+            XCTAssertEqual(series, [["2", "102"], ["5", "105"], ["6", "106"], ["7", "107"]], "\(label): the master's slots and pids")
+        }
+    }
+
+    func testReadersGiveUpOnARetireSequenceAWorkerKeepsOddAndMoving() throws {
+        let scoreboard = try Scoreboard()
+        let pid = fork()
+        if pid == 0 {
+            // The worker: odd values, each new, for at most 20 s (should the parent be gone).
+            let deadline = Clock.monotonicMilliseconds() + 20_000
+            let offset = ServerField.retireSequence.rawValue * MemoryLayout<UInt64>.stride
+            scoreboard.withUnsafeRegion { region in
+                var value: UInt64 = 1
+                repeat {
+                    for _ in 0..<100_000 {
+                        value &+= 2
+                        region.storeBytes(of: value, toByteOffset: offset, as: UInt64.self)
+                    }
+                } while Clock.monotonicMilliseconds() < deadline
+            }
+            _exit(0)
+        }
+        defer {
+            kill(pid, SIGKILL)
+            waitpid(pid, nil, 0)
+        }
+        let started = Clock.monotonicMilliseconds()
+        while scoreboard.server(.retireSequence) & 1 == 0 && Clock.monotonicMilliseconds() - started < 10_000 { sched_yield() }
+        XCTAssertEqual(scoreboard.server(.retireSequence) & 1, 1, "the worker writes the sequence")
+        XCTAssertEqual(scoreboard.readConsistently { 42 }, 42)
+        XCTAssertEqual(waitpid(pid, nil, WNOHANG), 0, "the read gave up while the sequence still moved")
     }
 }
