@@ -79,6 +79,19 @@ public struct RequestLimits: Sendable, Equatable {
     /// Largest Content-Length accepted; larger gets 413.
     public var maxBodyBytes: Int
 
+    // The largest value each limit may take, from the types that hold offsets into a request's bytes
+    // (ServerConfiguration.validate refuses more; RequestParser traps on a header limit beyond it).
+
+    /// Header spans (`Span`) keep offsets and lengths as Int32, and every span lies inside the head.
+    public static let maximumHeaderBytes = Int(Int32.max)
+    /// The request line is part of the head and its method and target are spans too: the same Int32 bound.
+    public static let maximumRequestLineBytes = Int(Int32.max)
+    /// 2^60 bytes. While a chunked body arrives the buffer holds the head (under 2^31), the data,
+    /// framing of no more than the data or 64 KiB, and trailers no larger than a head: under 2^62,
+    /// so every offset into it is an Int with room to spare and the buffer's doubling cannot overflow.
+    /// (A chunk size has at most 15 significant hex digits, so it is below 2^60 too.)
+    public static let maximumBodyBytes = 1 << 60
+
     public init(maxRequestLineBytes: Int = 8 * 1024, maxHeaderBytes: Int = 16 * 1024,
                 maxHeaderCount: Int = 100, maxBodyBytes: Int = 1024 * 1024) {
         self.maxRequestLineBytes = maxRequestLineBytes

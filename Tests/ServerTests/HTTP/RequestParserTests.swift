@@ -174,6 +174,9 @@ final class RequestParserTests: XCTestCase {
     private static let small = RequestLimits(maxRequestLineBytes: 32, maxHeaderBytes: 64,
                                              maxHeaderCount: 3, maxBodyBytes: 10)
 
+    /// No bound on the body at all, as no configuration allows: the parser alone must keep lengths from overflowing.
+    private static let unbounded = RequestLimits(maxBodyBytes: Int.max)
+
     private static let rules: [Rule] = [
         // Request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
         rule("empty method (RFC 9112 §3: method = token)", " / HTTP/1.1\r\nHost: h\r\n\r\n", .rejected(400)),
@@ -242,6 +245,8 @@ final class RequestParserTests: XCTestCase {
         rule("empty lines before the request line count towards the limit (RFC 6585 §5)", pad(40, "\r\n") + "GET / HTTP/1.0\r\n\r\n", .rejected(431), limits: small),
         rule("too many header fields (RFC 6585 §5)", request("A: 1\r\nB: 2\r\nC: 3\r\n"), .rejected(431), limits: small),
         rule("header fields at the limit", request("A: 1\r\nB: 2\r\n"), .accepted, limits: small),
+        rule("Content-Length whose end no offset can hold (RFC 9110 §15.5.14)", request("Content-Length: 9223372036854775807\r\n"),
+             .rejected(413), limits: unbounded),
     ]
 
     // MARK: The Request view
