@@ -29,7 +29,12 @@ public enum HTTPVersion: Equatable, Sendable {
 /// A parsed request line and header block.
 package struct RequestHead {
     var method: Span
+    /// The request-target as sent.
     var target: Span
+    /// Which of the four forms the target takes (RFC 9112 §3.2).
+    var targetForm = TargetForm.origin
+    /// The target's path and query, as `RequestTarget` finds them.
+    var origin = Span(start: 0, count: 0)
     var version: HTTPVersion
     /// How many entries of the parser's header storage belong to this request.
     var headerCount: Int

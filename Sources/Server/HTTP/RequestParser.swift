@@ -155,6 +155,10 @@ package final class RequestParser {
         case .parsed(let parsed): line = parsed
         case .rejected(let status): return .invalid(status)
         }
+        // RFC 9112 §3.2: a target in none of the four forms, or in one its method may not use, gets 400.
+        guard let target = RequestTarget(classifying: line.target, method: line.method, base) else {
+            return .invalid(.badRequest)
+        }
         var fields = FieldSummary()
         var headerCount = 0
         while !cursor.atEmptyLine {
@@ -174,7 +178,7 @@ package final class RequestParser {
         let (totalLength, overflow) = headEnd.addingReportingOverflow(bodyLength)
         if overflow { return .invalid(.contentTooLarge) }
         return .complete(RequestHead(
-            method: line.method, target: line.target, version: line.version,
+            method: line.method, target: line.target, targetForm: target.form, origin: target.origin, version: line.version,
             headerCount: headerCount, headLength: headEnd, bodyLength: bodyLength, totalLength: totalLength,
             isChunked: fields.isChunked, expectsContinue: fields.expectsContinue(version: line.version),
             keepAlive: fields.keepAlive(version: line.version), isHead: isHead))

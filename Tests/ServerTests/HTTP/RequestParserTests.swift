@@ -265,6 +265,45 @@ final class RequestParserTests: XCTestCase {
         }
     }
 
+    func testRequestViewRoutesAnAbsoluteFormTargetByItsPathWithItsAuthorityAsHost() {
+        withRequest("GET http://example.com:8080/search?q=1 HTTP/1.1\r\nHost: other\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .absolute)
+            XCTAssertEqual(request.target.string, "http://example.com:8080/search?q=1", "the target as sent")
+            XCTAssertEqual(request.path.string, "/search")
+            XCTAssertEqual(request.query?.string, "q=1")
+            XCTAssertEqual(request.host?.string, "example.com:8080", "RFC 9112 §3.2.2: the authority, not the Host field")
+        }
+        withRequest("GET HTTPS://h?x HTTP/1.1\r\nHost: h\r\n\r\n") { request in
+            XCTAssertEqual(request.path.string, "/", "an empty path is / (RFC 9110 §4.2.3)")
+            XCTAssertTrue(request.path == "/")
+            XCTAssertEqual(request.query?.string, "x")
+            XCTAssertEqual(request.host?.string, "h")
+        }
+        withRequest("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n") { request in
+            XCTAssertEqual(request.path.string, "/")
+            XCTAssertNil(request.query)
+        }
+    }
+
+    func testRequestViewOfTheOtherTargetForms() {
+        withRequest("GET /a?b HTTP/1.1\r\nHost: example.com\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .origin)
+            XCTAssertEqual(request.query?.string, "b")
+            XCTAssertEqual(request.host?.string, "example.com", "origin-form takes the Host field")
+        }
+        withRequest("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .asterisk)
+            XCTAssertEqual(request.path.string, "*")
+            XCTAssertEqual(request.host?.string, "h")
+        }
+        withRequest("CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .authority)
+            XCTAssertTrue(request.path.isEmpty)
+            XCTAssertNil(request.query)
+            XCTAssertEqual(request.host?.string, "example.com:443")
+        }
+    }
+
     func testRequestViewBodyIsContentLengthBytes() {
         withRequest("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello") { request in
             XCTAssertEqual(request.body.string, "hello")
