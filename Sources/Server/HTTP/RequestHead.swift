@@ -31,11 +31,12 @@ package struct RequestHead {
     var method: Span
     /// The request-target as sent.
     var target: Span
+    var version: HTTPVersion
     /// Which of the four forms the target takes (RFC 9112 §3.2).
     var targetForm = TargetForm.origin
-    /// The target's path and query, as `RequestTarget` finds them.
-    var origin = Span(start: 0, count: 0)
-    var version: HTTPVersion
+    /// Where the target's path and query start (they run to its end), as `RequestTarget` finds them.
+    /// With the form, it fills padding after `version`: the head, copied on every return, keeps its size.
+    var originStart: Int32 = 0
     /// How many entries of the parser's header storage belong to this request.
     var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
@@ -52,6 +53,9 @@ package struct RequestHead {
     var keepAlive: Bool
     /// A HEAD request: the response carries headers only (RFC 9110 §9.3.2).
     var isHead: Bool
+
+    /// The target's path and query (see `RequestTarget.origin`).
+    var origin: Span { Span(start: Int(originStart), count: target.end - Int(originStart)) }
 }
 
 /// How far the parser got with a request that has not fully arrived.

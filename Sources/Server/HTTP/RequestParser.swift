@@ -155,10 +155,6 @@ package final class RequestParser {
         case .parsed(let parsed): line = parsed
         case .rejected(let status): return .invalid(status)
         }
-        // RFC 9112 §3.2: a target in none of the four forms, or in one its method may not use, gets 400.
-        guard let target = RequestTarget(classifying: line.target, method: line.method, base) else {
-            return .invalid(.badRequest)
-        }
         var fields = FieldSummary()
         var headerCount = 0
         while !cursor.atEmptyLine {
@@ -171,6 +167,11 @@ package final class RequestParser {
         if let status = fields.verdict(version: line.version, maxBodyBytes: limits.maxBodyBytes) {
             return .invalid(status)
         }
+        // RFC 9112 §3.2: a target in none of the four forms, or in one its method may not use, gets 400.
+        // (Classified after the fields, so that nothing more stays live across their loop.)
+        guard let target = RequestTarget(classifying: line.target, method: line.method, base) else {
+            return .invalid(.badRequest)
+        }
         let isHead = line.method.count == 4 && Bytes.equal(base, line.method, "HEAD")
         let bodyLength = fields.contentLength ?? 0
         // Content-Length is the client's number, bounded so far only by maxBodyBytes: the sum is
@@ -178,7 +179,8 @@ package final class RequestParser {
         let (totalLength, overflow) = headEnd.addingReportingOverflow(bodyLength)
         if overflow { return .invalid(.contentTooLarge) }
         return .complete(RequestHead(
-            method: line.method, target: line.target, targetForm: target.form, origin: target.origin, version: line.version,
+            method: line.method, target: line.target, version: line.version,
+            targetForm: target.form, originStart: target.origin.start,
             headerCount: headerCount, headLength: headEnd, bodyLength: bodyLength, totalLength: totalLength,
             isChunked: fields.isChunked, expectsContinue: fields.expectsContinue(version: line.version),
             keepAlive: fields.keepAlive(version: line.version), isHead: isHead))
