@@ -72,6 +72,7 @@ private func fuzzCheck(_ result: ParseResult, parser: RequestParser, bytes: Unsa
         // The handler's view: building it checks totalLength again, reading it touches every span.
         let request = Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(parser.headers))
         var touched = request.method.count + request.target.count + request.path.count + request.body.count
+            + (request.query?.count ?? 0) + (request.host?.count ?? 0)
         for index in 0..<request.headerCount {
             let field = request.header(at: index)
             touched += field.name.count + field.value.count
@@ -93,6 +94,7 @@ private func fuzzCheckHead(_ head: RequestHead, parser: RequestParser, bytes: Un
     fuzzRequire(head.headerCount >= 0 && head.headerCount <= limits.maxHeaderCount, "header count")
     fuzzCheckSpan(head.method, inside: head.headLength, nonEmpty: true)
     fuzzCheckSpan(head.target, inside: head.headLength, nonEmpty: true)
+    fuzzRequire(head.origin.start >= head.target.start && head.origin.end <= head.target.end, "path outside the target")
     for field in parser.headers[0..<head.headerCount] {
         fuzzCheckSpan(field.name, inside: head.headLength, nonEmpty: true)
         fuzzCheckSpan(field.value, inside: head.headLength, nonEmpty: false)

@@ -82,6 +82,8 @@ public struct ServerConfiguration: Sendable {
         guard limits.maxRequestLineBytes >= 64 else {
             throw ConfigurationError("--max-request-line must be at least 64 bytes (got \(limits.maxRequestLineBytes))")
         }
+        try Self.checkMaximum("--max-header-size", limits.maxHeaderBytes, RequestLimits.maximumHeaderBytes)
+        try Self.checkMaximum("--max-request-line", limits.maxRequestLineBytes, RequestLimits.maximumRequestLineBytes)
         guard maxConnections >= 1 else { throw ConfigurationError("--max-connections must be at least 1 (got \(maxConnections))") }
         for (flag, milliseconds) in [("--header-timeout", timeouts.header), ("--keepalive-timeout", timeouts.keepAlive),
                                      ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write)] {
@@ -100,6 +102,12 @@ public struct ServerConfiguration: Sendable {
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }
+        try Self.checkMaximum("--max-body-size", limits.maxBodyBytes, RequestLimits.maximumBodyBytes)
+    }
+
+    /// A request limit beyond what the parser's offsets can hold (RequestLimits says which type bounds which).
+    private static func checkMaximum(_ flag: String, _ value: Int, _ maximum: Int) throws(ConfigurationError) {
+        guard value <= maximum else { throw ConfigurationError("\(flag) must be at most \(maximum) bytes (got \(value))") }
     }
 
     /// How often an idle worker's loop turns, to keep its heartbeat well inside --worker-timeout.

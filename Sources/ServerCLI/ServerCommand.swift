@@ -43,13 +43,13 @@ struct ServerCommand: ParsableCommand {
     @Flag(help: "Register sockets edge-triggered (EPOLLET) and drain them; default is level-triggered (reactor, hybrid).")
     var edgeTriggered = false
 
-    @Option(help: "Largest request header block in bytes; larger gets 431.")
+    @Option(help: "Largest request header block in bytes (at most \(RequestLimits.maximumHeaderBytes)); larger gets 431.")
     var maxHeaderSize = RequestLimits().maxHeaderBytes
 
-    @Option(help: "Largest request body in bytes; larger gets 413.")
+    @Option(help: "Largest request body in bytes (at most \(RequestLimits.maximumBodyBytes)); larger gets 413.")
     var maxBodySize = RequestLimits().maxBodyBytes
 
-    @Option(help: "Longest request line in bytes; longer gets 414.")
+    @Option(help: "Longest request line in bytes (at most \(RequestLimits.maximumRequestLineBytes)); longer gets 414.")
     var maxRequestLine = RequestLimits().maxRequestLineBytes
 
     @Option(help: "Connections one event loop holds at most; past it, it stops accepting until one closes (reactor, hybrid; default \(ServerConfiguration().maxConnections)).")

@@ -5,8 +5,8 @@
 //
 // Strict choices, because framing read differently by a proxy in front is how
 // requests are smuggled: chunk lines end in CRLF only (no bare LF), sizes are
-// hex digits only with no sign or whitespace, extensions may hold no control
-// bytes, and chunk data must be followed by exactly CRLF.
+// hex digits only with no sign or whitespace, extensions must match their
+// grammar (ChunkExtensions), and chunk data must be followed by exactly CRLF.
 
 /// How far a chunked body has been checked: the start of the next chunk line
 /// and the body bytes before it.
@@ -49,6 +49,7 @@ enum ChunkedBody {
             guard line.dataStart - bodyStart - progress.bodyLength <= maxFramingBytes(limits) else {
                 return .invalid(.contentTooLarge)
             }
+            // No overflow: the size is below 2^60 (15 significant digits) and dataStart is an offset into bytes in memory.
             let dataEnd = line.dataStart + line.size
             guard dataEnd + 2 <= count else { return .incomplete }
             guard base[dataEnd] == .cr && base[dataEnd + 1] == .lf else { return .invalid(.badRequest) }
@@ -89,24 +90,22 @@ enum ChunkedBody {
     static func chunkLine(_ base: UnsafePointer<UInt8>, count: Int, at start: Int) -> LineScan {
         var index = start
         var size = 0
+        var significantDigits = 0
         while index < count, let digit = hexValue(base[index]) {
-            // 15 hex digits already exceed any body limit; more would overflow.
-            guard index - start < 15 else { return .invalid(.contentTooLarge) }
+            // chunk-size = 1*HEXDIG allows leading zeros (RFC 9112 §7.1), so only the digits after
+            // them count: 15 already exceed the largest body limit (2^60), and 16 could overflow.
+            if size != 0 || digit != 0 { significantDigits += 1 }
+            guard significantDigits <= 15 else { return .invalid(.contentTooLarge) }
             size = size << 4 | digit
             index += 1
         }
         guard index > start || index == count else { return .invalid(.badRequest) }
-        // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): after the size only whitespace
-        // then ";" may follow, so "0x5" or "1 0" can never pass for a size plus an extension.
-        while index < count && (base[index] == .space || base[index] == .tab) { index += 1 }
-        guard index < count else { return lineIncomplete(start, count) }
-        if base[index] == UInt8(ascii: ";") {
-            while index < count && base[index] != .cr {
-                guard Bytes.isFieldValueChar(base[index]) else { return .invalid(.badRequest) }
-                index += 1
-            }
-        } else if base[index] != .cr || base[index - 1] == .space || base[index - 1] == .tab {
-            return .invalid(.badRequest)
+        // After the size only BWS then ";" may follow, so "0x5" or "1 0" can never pass for a size
+        // plus an extension; the extensions themselves must match their grammar.
+        switch extensions(base, count: count, at: index) {
+        case .incomplete: return lineIncomplete(start, count)
+        case .invalid: return .invalid(.badRequest)
+        case .end(let lineEnd): index = lineEnd
         }
         guard index + 1 < count else { return lineIncomplete(start, count) }
         guard base[index + 1] == .lf else { return .invalid(.badRequest) }

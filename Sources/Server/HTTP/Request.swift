@@ -29,6 +29,13 @@ public struct ByteSlice: CustomStringConvertible {
     public static func != (slice: ByteSlice, text: StaticString) -> Bool { !(slice == text) }
 }
 
+extension ByteSlice {
+    /// The bytes of a string literal, which live as long as the program.
+    init(_ text: StaticString) {
+        self.init(bytes: UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}
+
 /// One request as the handler sees it.
 public struct Request {
     private let base: UnsafePointer<UInt8>
@@ -45,16 +52,47 @@ public struct Request {
     /// The method token, case-sensitive as sent ("GET").
     public var method: ByteSlice { slice(head.method) }
 
-    /// The request-target exactly as sent ("/search?q=1").
+    /// The request-target exactly as sent ("/search?q=1", "http://example.com/search?q=1").
     public var target: ByteSlice { slice(head.target) }
 
-    /// The target up to its query ("/search").
+    /// Which of the four forms of RFC 9112 §3.2 the target takes. Only origin-form and
+    /// absolute-form requests reach a handler behind the operations layer.
+    public var targetForm: TargetForm { head.targetForm }
+
+    /// The path routes match, up to the query ("/search"), whatever the target's form: of an
+    /// absolute-form target the path after its authority, and "/" when it has none (RFC 9110
+    /// §4.2.3); "*" for asterisk-form; empty for authority-form.
     public var path: ByteSlice {
-        let target = head.target
-        let start = base + Int(target.start)
-        let length = memchr(start, Int32(UInt8(ascii: "?")), Int(target.count))
-            .map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - start } ?? Int(target.count)
+        let origin = head.origin
+        let start = base + Int(origin.start)
+        let length = queryMark(in: origin).map { $0 - start } ?? Int(origin.count)
+        if length == 0 && head.targetForm == .absolute { return ByteSlice(Self.rootPath) }
         return ByteSlice(bytes: UnsafeRawBufferPointer(start: start, count: length))
+    }
+
+    /// The query after "?" ("q=1"), nil when the target has none.
+    public var query: ByteSlice? {
+        let origin = head.origin
+        guard let mark = queryMark(in: origin) else { return nil }
+        let end = base + origin.end
+        return ByteSlice(bytes: UnsafeRawBufferPointer(start: mark + 1, count: end - mark - 1))
+    }
+
+    /// The host (and port) the request is for. RFC 9112 §3.2.2: an absolute-form target's
+    /// authority, in place of the Host field; the target itself in authority-form; else the
+    /// Host field (which HTTP/1.0 may leave out).
+    public var host: ByteSlice? {
+        switch head.targetForm {
+        case .absolute:
+            // scheme "://" authority path: "http" or "https", told apart by the byte after "http".
+            let target = head.target
+            let authorityStart = Int(target.start) + (base[Int(target.start) + 4] == .colon ? 7 : 8)
+            return slice(Span(start: authorityStart, count: Int(head.origin.start) - authorityStart))
+        case .authority:
+            return target
+        case .origin, .asterisk:
+            return header("host")
+        }
     }
 
     public var version: HTTPVersion { head.version }
@@ -82,6 +120,14 @@ public struct Request {
         }
         return nil
     }
+
+    /// The "?" that starts the query inside `origin`, if there is one.
+    private func queryMark(in origin: Span) -> UnsafePointer<UInt8>? {
+        memchr(base + Int(origin.start), Int32(UInt8(ascii: "?")), Int(origin.count))
+            .map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) }
+    }
+
+    private static let rootPath: StaticString = "/"
 
     private func slice(_ span: Span) -> ByteSlice {
         ByteSlice(bytes: UnsafeRawBufferPointer(start: base + Int(span.start), count: Int(span.count)))

@@ -29,8 +29,14 @@ public enum HTTPVersion: Equatable, Sendable {
 /// A parsed request line and header block.
 package struct RequestHead {
     var method: Span
+    /// The request-target as sent.
     var target: Span
     var version: HTTPVersion
+    /// Which of the four forms the target takes (RFC 9112 §3.2).
+    var targetForm = TargetForm.origin
+    /// Where the target's path and query start (they run to its end), as `RequestTarget` finds them.
+    /// With the form, it fills padding after `version`: the head, copied on every return, keeps its size.
+    var originStart: Int32 = 0
     /// How many entries of the parser's header storage belong to this request.
     var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
@@ -47,6 +53,9 @@ package struct RequestHead {
     var keepAlive: Bool
     /// A HEAD request: the response carries headers only (RFC 9110 §9.3.2).
     var isHead: Bool
+
+    /// The target's path and query (see `RequestTarget.origin`).
+    var origin: Span { Span(start: Int(originStart), count: target.end - Int(originStart)) }
 }
 
 /// How far the parser got with a request that has not fully arrived.
@@ -78,6 +87,19 @@ public struct RequestLimits: Sendable, Equatable {
     public var maxHeaderCount: Int
     /// Largest Content-Length accepted; larger gets 413.
     public var maxBodyBytes: Int
+
+    // The largest value each limit may take, from the types that hold offsets into a request's bytes
+    // (ServerConfiguration.validate refuses more; RequestParser traps on a header limit beyond it).
+
+    /// Header spans (`Span`) keep offsets and lengths as Int32, and every span lies inside the head.
+    public static let maximumHeaderBytes = Int(Int32.max)
+    /// The request line is part of the head and its method and target are spans too: the same Int32 bound.
+    public static let maximumRequestLineBytes = Int(Int32.max)
+    /// 2^60 bytes. While a chunked body arrives the buffer holds the head (under 2^31), the data,
+    /// framing of no more than the data or 64 KiB, and trailers no larger than a head: under 2^62,
+    /// so every offset into it is an Int with room to spare and the buffer's doubling cannot overflow.
+    /// (A chunk size has at most 15 significant hex digits, so it is below 2^60 too.)
+    public static let maximumBodyBytes = 1 << 60
 
     public init(maxRequestLineBytes: Int = 8 * 1024, maxHeaderBytes: Int = 16 * 1024,
                 maxHeaderCount: Int = 100, maxBodyBytes: Int = 1024 * 1024) {

@@ -21,6 +21,8 @@ package final class RequestParser {
     let headers: UnsafeMutableBufferPointer<HeaderField>
 
     package init(limits: RequestLimits) {
+        // Spans are Int32: a larger head would truncate offsets that the Request view then reads at.
+        precondition(limits.maxHeaderBytes <= RequestLimits.maximumHeaderBytes, "header spans are 32-bit")
         self.limits = limits
         headers = .allocate(capacity: limits.maxHeaderCount)
     }
@@ -165,11 +167,21 @@ package final class RequestParser {
         if let status = fields.verdict(version: line.version, maxBodyBytes: limits.maxBodyBytes) {
             return .invalid(status)
         }
+        // RFC 9112 §3.2: a target in none of the four forms, or in one its method may not use, gets 400.
+        // (Classified after the fields, so that nothing more stays live across their loop.)
+        guard let target = RequestTarget(classifying: line.target, method: line.method, base) else {
+            return .invalid(.badRequest)
+        }
         let isHead = line.method.count == 4 && Bytes.equal(base, line.method, "HEAD")
         let bodyLength = fields.contentLength ?? 0
+        // Content-Length is the client's number, bounded so far only by maxBodyBytes: the sum is
+        // checked, so that no limit, however large, lets a declared length overflow the message's end.
+        let (totalLength, overflow) = headEnd.addingReportingOverflow(bodyLength)
+        if overflow { return .invalid(.contentTooLarge) }
         return .complete(RequestHead(
             method: line.method, target: line.target, version: line.version,
-            headerCount: headerCount, headLength: headEnd, bodyLength: bodyLength, totalLength: headEnd + bodyLength,
+            targetForm: target.form, originStart: target.origin.start,
+            headerCount: headerCount, headLength: headEnd, bodyLength: bodyLength, totalLength: totalLength,
             isChunked: fields.isChunked, expectsContinue: fields.expectsContinue(version: line.version),
             keepAlive: fields.keepAlive(version: line.version), isHead: isHead))
     }

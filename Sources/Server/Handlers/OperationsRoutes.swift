@@ -4,6 +4,8 @@
 // Every model puts this layer in front of the embedder's handler, so they get
 // both routes without knowing the scoreboard exists. Models without a master
 // have no scoreboard: there /health answers ok and /metrics does not exist.
+// Targets that name no resource (`*`, CONNECT's host:port) are answered here
+// too (ServerWideRequests); absolute-form targets are routed by their path.
 import Glibc
 
 package struct OperationsRoutes: HTTPHandler {
@@ -17,6 +19,7 @@ package struct OperationsRoutes: HTTPHandler {
     }
 
     package func respond(to request: Request, with response: inout Response) {
+        if Self.answerWithoutResource(request, &response) { return }
         // A target shorter than "/health" names neither route: `/` is handed on with
         // one comparison, before the path is even split from its query.
         guard request.target.count >= 7 else { return next.respond(to: request, with: &response) }

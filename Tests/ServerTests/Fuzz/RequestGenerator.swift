@@ -1,7 +1,8 @@
 // RequestGenerator: seeded random inputs for the property tests: byte soup,
-// well-formed requests (Content-Length, chunked with extensions and trailers,
-// pipelined, HTTP/1.0, Expect), and mutations of them that aim at the bytes
-// parsers disagree about (CR, LF, NUL, space, ':', ';', digits, line order).
+// well-formed requests (the four target forms, Content-Length, chunked with
+// extensions and trailers, pipelined, HTTP/1.0, Expect), and mutations of them
+// that aim at the bytes parsers disagree about (CR, LF, NUL, space, ':', ';',
+// digits, line order).
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): a tiny generator whose whole state
 /// is one integer, so a failing case reproduces from its seed alone.
@@ -37,9 +38,11 @@ struct RequestGenerator {
     /// Half random bytes, half a soup of HTTP fragments that often lands near valid syntax.
     mutating func randomBytes() -> [UInt8] {
         if chance(50) { return (0..<int(0...200)).map { _ in UInt8.random(in: 0...255, using: &rng) } }
-        let fragments = ["GET", "POST", " ", "/", "/x?y=z", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "\r\n", "\n", "\r",
+        let fragments = ["GET", "POST", "OPTIONS", "CONNECT", " ", "/", "/x?y=z", "*", "http://h", "h:443",
+                         "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "\r\n", "\n", "\r",
                          "\r\n\r\n", "Host: h", "Host:", "Content-Length: ", "Transfer-Encoding: chunked",
-                         "Expect: 100-continue", "Connection: close", ":", ";", "0", "5", "ff", "\0", "\t", "abc"]
+                         "Expect: 100-continue", "Connection: close", ":", ";", "=", "\"", "\\", "0", "5", "ff", "\0",
+                         "\t", "abc"]
         return Array((0..<int(1...30)).map { _ in pick(fragments) }.joined().utf8)
     }
 
@@ -55,9 +58,7 @@ struct RequestGenerator {
     mutating func validRequest() -> [UInt8] {
         let http10 = chance(20)
         let eol = chance(10) ? "\n" : "\r\n"  // RFC 9112 §2.2 lets a bare LF end a head line
-        let method = pick(["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH"])
-        let longPath = "/" + String(repeating: "p", count: int(0...80))
-        let target = pick(["/", "/a/b?c=d", "http://example.com/x", "*", "/%20", longPath])
+        let (method, target) = methodAndTarget()
         var head = "\(method) \(target) HTTP/1.\(http10 ? 0 : 1)\(eol)"
         var fields: [String] = []
         if !http10 || chance(50) { fields.append(pick(["Host: example.com", "Host: h:8080", "host: [::1]"])) }
@@ -81,16 +82,32 @@ struct RequestGenerator {
         return Array((head + eol).utf8) + body
     }
 
+    /// A method and a target in a form that method may use (RFC 9112 §3.2): origin-form and
+    /// absolute-form with any method but CONNECT, asterisk-form with OPTIONS, authority-form with CONNECT.
+    mutating func methodAndTarget() -> (method: String, target: String) {
+        switch int(0...9) {
+        case 0:
+            return ("OPTIONS", "*")
+        case 1:
+            return ("CONNECT", pick(["example.com:443", "[::1]:8080", "h:80"]))
+        default:
+            let longPath = "/" + String(repeating: "p", count: int(0...80))
+            let targets = ["/", "/a/b?c=d", "http://example.com/x", "HTTPS://h:8443?q=1", "http://h", "/%20", longPath]
+            return (pick(["GET", "POST", "PUT", "HEAD", "DELETE", "OPTIONS", "PATCH"]), pick(targets))
+        }
+    }
+
     /// chunk *( chunk ) last-chunk trailer-section CRLF (RFC 9112 §7.1), random sizes and extensions.
     mutating func chunkedBody() -> [UInt8] {
         var text = ""
         for _ in 0..<int(0...4) {
             let size = int(1...40)
             let hex = String(size, radix: 16, uppercase: chance(50))
-            let ext = pick(["", ";a", ";name=value", " ; q=\"x y\"", ";a=1;b=2"])
-            text += "\(chance(10) ? "0" : "")\(hex)\(ext)\r\n\(String(repeating: "c", count: size))\r\n"
+            let ext = pick(["", ";a", ";name=value", " ; q=\"x y\"", ";a=1;b=2", ";e=\"\\\";\"", "\t;\tt = v"])
+            let zeros = String(repeating: "0", count: pick([0, 0, 0, 1, 16]))
+            text += "\(zeros)\(hex)\(ext)\r\n\(String(repeating: "c", count: size))\r\n"
         }
-        text += "0\(chance(20) ? ";last" : "")\r\n"
+        text += "\(pick(["0", "0", "0000000000000000"]))\(chance(20) ? ";last" : "")\r\n"
         if chance(25) { text += "X-Trailer: t\r\n" }
         return Array((text + "\r\n").utf8)
     }

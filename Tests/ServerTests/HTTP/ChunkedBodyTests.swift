@@ -19,6 +19,7 @@ final class ChunkedBodyTests: XCTestCase {
         (chunked("2\r\n\r\n\r\n1\r\n0\r\n0\r\n\r\n"), "\r\n0"),
         ("\r\nPOST / HTTP/1.1\nHost: h\nTransfer-Encoding: chunked\n\n4\r\nwiki\r\n0\r\n\r\n", "wiki"),
         (chunked("5\r\nhello\r\n0\r\n\r\n", fields: "Expect: 100-continue\r\n"), "hello"),
+        (chunked("00000000000000005 ; q = \"a\\\"b;c\"\r\nhello\r\n0000000000000000\r\n\r\n"), "hello"),
     ]
 
     func testFeedingOneByteAtATimeMatchesSingleShot() throws {
@@ -124,6 +125,9 @@ final class ChunkedBodyTests: XCTestCase {
             Self.chunked("5\nhello\r\n0\r\n\r\n"),
             Self.chunked("3\r\nabc\r\nzz\r\n0\r\n\r\n"),
             Self.chunked("4\r\nabcd\r\n0\r\nBad Trailer\r\n\r\n"),
+            Self.chunked("4;a=\"open\r\nabcd\r\n0\r\n\r\n"),
+            Self.chunked("4;a=b;\r\nabcd\r\n0\r\n\r\n"),
+            Self.chunked("4\r\nabcd\r\n0;x=\"\\\r\n\r\n"),
         ]
         for request in requests {
             let single = parse(Array(request.utf8), progress: nil)

@@ -174,6 +174,9 @@ final class RequestParserTests: XCTestCase {
     private static let small = RequestLimits(maxRequestLineBytes: 32, maxHeaderBytes: 64,
                                              maxHeaderCount: 3, maxBodyBytes: 10)
 
+    /// No bound on the body at all, as no configuration allows: the parser alone must keep lengths from overflowing.
+    private static let unbounded = RequestLimits(maxBodyBytes: Int.max)
+
     private static let rules: [Rule] = [
         // Request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
         rule("empty method (RFC 9112 §3: method = token)", " / HTTP/1.1\r\nHost: h\r\n\r\n", .rejected(400)),
@@ -242,6 +245,8 @@ final class RequestParserTests: XCTestCase {
         rule("empty lines before the request line count towards the limit (RFC 6585 §5)", pad(40, "\r\n") + "GET / HTTP/1.0\r\n\r\n", .rejected(431), limits: small),
         rule("too many header fields (RFC 6585 §5)", request("A: 1\r\nB: 2\r\nC: 3\r\n"), .rejected(431), limits: small),
         rule("header fields at the limit", request("A: 1\r\nB: 2\r\n"), .accepted, limits: small),
+        rule("Content-Length whose end no offset can hold (RFC 9110 §15.5.14)", request("Content-Length: 9223372036854775807\r\n"),
+             .rejected(413), limits: unbounded),
     ]
 
     // MARK: The Request view
@@ -257,6 +262,45 @@ final class RequestParserTests: XCTestCase {
         }
         withRequest("GET /plain HTTP/1.1\r\nHost: h\r\n\r\n") { request in
             XCTAssertEqual(request.path.string, "/plain", "a target without a query is all path")
+        }
+    }
+
+    func testRequestViewRoutesAnAbsoluteFormTargetByItsPathWithItsAuthorityAsHost() {
+        withRequest("GET http://example.com:8080/search?q=1 HTTP/1.1\r\nHost: other\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .absolute)
+            XCTAssertEqual(request.target.string, "http://example.com:8080/search?q=1", "the target as sent")
+            XCTAssertEqual(request.path.string, "/search")
+            XCTAssertEqual(request.query?.string, "q=1")
+            XCTAssertEqual(request.host?.string, "example.com:8080", "RFC 9112 §3.2.2: the authority, not the Host field")
+        }
+        withRequest("GET HTTPS://h?x HTTP/1.1\r\nHost: h\r\n\r\n") { request in
+            XCTAssertEqual(request.path.string, "/", "an empty path is / (RFC 9110 §4.2.3)")
+            XCTAssertTrue(request.path == "/")
+            XCTAssertEqual(request.query?.string, "x")
+            XCTAssertEqual(request.host?.string, "h")
+        }
+        withRequest("GET http://h HTTP/1.1\r\nHost: h\r\n\r\n") { request in
+            XCTAssertEqual(request.path.string, "/")
+            XCTAssertNil(request.query)
+        }
+    }
+
+    func testRequestViewOfTheOtherTargetForms() {
+        withRequest("GET /a?b HTTP/1.1\r\nHost: example.com\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .origin)
+            XCTAssertEqual(request.query?.string, "b")
+            XCTAssertEqual(request.host?.string, "example.com", "origin-form takes the Host field")
+        }
+        withRequest("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .asterisk)
+            XCTAssertEqual(request.path.string, "*")
+            XCTAssertEqual(request.host?.string, "h")
+        }
+        withRequest("CONNECT example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n") { request in
+            XCTAssertEqual(request.targetForm, .authority)
+            XCTAssertTrue(request.path.isEmpty)
+            XCTAssertNil(request.query)
+            XCTAssertEqual(request.host?.string, "example.com:443")
         }
     }
 

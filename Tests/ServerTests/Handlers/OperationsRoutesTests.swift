@@ -36,6 +36,27 @@ final class OperationsRoutesTests: XCTestCase {
         XCTAssertTrue(draining.hasSuffix("\r\n\r\ndraining\n"), draining)
     }
 
+    func testAbsoluteFormTargetIsRoutedByItsPath() throws {
+        let response = try exchange("GET http://t/health HTTP/1.1\r\nHost: t\r\n\r\n", scoreboard: try Scoreboard())
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 200 OK\r\n"), response)
+        XCTAssertTrue(response.hasSuffix("\r\n\r\nok\n"), response)
+    }
+
+    func testOptionsAsteriskIsAnsweredForTheServerWithoutReachingTheHandler() throws {
+        // RFC 9110 §9.3.7: a response without content carries Content-Length: 0.
+        let response = try exchange("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", scoreboard: try Scoreboard())
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 200 OK\r\n"), response)
+        XCTAssertTrue(response.contains("\r\nContent-Length: 0\r\n"), response)
+        XCTAssertTrue(response.hasSuffix("\r\n\r\n"), response)
+    }
+
+    func testConnectIsNotImplementedAndClosesTheConnection() throws {
+        // RFC 9110 §9.1: an origin server answers a method it does not implement with 501.
+        let response = try exchange("CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\n", scoreboard: try Scoreboard())
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 501 Not Implemented\r\n"), response)
+        XCTAssertTrue(response.contains("\r\nConnection: close\r\n"), response)
+    }
+
     func testOtherPathsReachTheEmbeddersHandler() throws {
         let response = try exchange("GET /health/deep HTTP/1.1\r\nHost: t\r\n\r\n", scoreboard: try Scoreboard())
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 418 I'm a teapot\r\n"), response)

@@ -49,6 +49,15 @@ final class CommandLineTests: XCTestCase {
         try assertRefused(["--max-connections", "0", "--port", "0"], mentioning: "--max-connections")
     }
 
+    func testRequestLimitsBeyondWhatTheParsersOffsetsHoldAreRefused() throws {
+        try assertRefused(["--max-body-size", "9223372036854775807", "--port", "0"],
+                          mentioning: "--max-body-size must be at most 1152921504606846976 bytes")
+        try assertRefused(["--max-header-size", "2147483648", "--port", "0"],
+                          mentioning: "--max-header-size must be at most 2147483647 bytes")
+        try assertRefused(["--max-request-line", "9223372036854775807", "--port", "0"],
+                          mentioning: "--max-request-line must be at most 2147483647 bytes")
+    }
+
     func testPortOutOfRangeIsRefused() throws {
         try assertRefused(["--port", "70000"], mentioning: "--port")
     }

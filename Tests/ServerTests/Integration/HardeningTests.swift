@@ -1,6 +1,7 @@
 // Clients that are slow, silent, greedy or hostile: timeouts, limits, running
 // out of descriptors, backpressure and fairness, against the real binary.
 import Glibc
+import Server
 import TestSupport
 import XCTest
 
@@ -63,6 +64,18 @@ final class HardeningTests: XCTestCase {
             try client.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
             XCTAssertEqual(try client.readResponse().status, 413, "\(mode)")
         }
+    }
+
+    func testLargestContentLengthGets413UnderTheLargestBodyLimitAndNoWorkerDies() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1",
+                                        "--max-body-size", "\(RequestLimits.maximumBodyBytes)"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 })
+        let before = server.workerPIDs()
+        let client = try TestClient(port: server.port)
+        try client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: \(Int.max)\r\n\r\n")
+        XCTAssertEqual(try client.readResponse().status, 413)
+        XCTAssertEqual(try TestClient(port: server.port).get("/health").status, 200, "a new connection is served")
+        XCTAssertEqual(server.workerPIDs(), before, "by the same worker")
     }
 
     func testChunkedBodyIsDecodedAndTheNextRequestFramedAfterIt() throws {

@@ -143,6 +143,34 @@ final class RequestHandlingTests: XCTestCase {
         }
     }
 
+    func testAbsoluteFormTargetIsAnsweredLikeItsPath() throws {
+        try inEveryMode { server, mode in
+            let client = try TestClient(port: server.port)
+            try client.send("GET http://test/health HTTP/1.1\r\nHost: test\r\n\r\nGET HTTP://test HTTP/1.1\r\nHost: test\r\n\r\n")
+            let health = try client.readResponse()
+            XCTAssertEqual(health.status, 200, "\(mode)")
+            XCTAssertEqual(health.body, "ok\n", "\(mode)")
+            XCTAssertNotNil(try client.readResponse().servedBy, "\(mode): an empty path is /")
+        }
+    }
+
+    func testTargetsInNoFormTheirMethodMayUseGet400() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"])
+        for target in ["*", "a:443", "foo/bar"] {
+            let client = try TestClient(port: server.port)
+            try client.send("GET \(target) HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try client.readResponse()
+            XCTAssertEqual(response.status, 400, "GET \(target)")
+            XCTAssertEqual(response.header("Connection"), "close", "GET \(target)")
+        }
+        let options = try TestClient(port: server.port)
+        try options.send("OPTIONS * HTTP/1.1\r\nHost: test\r\n\r\n")
+        XCTAssertEqual(try options.readResponse().status, 200, "OPTIONS * is the one use of *")
+        let connect = try TestClient(port: server.port)
+        try connect.send("CONNECT test:443 HTTP/1.1\r\nHost: test:443\r\n\r\n")
+        XCTAssertEqual(try connect.readResponse().status, 501, "no tunnels from an origin server")
+    }
+
     func testOversizedOrHostileRequestsGetTheirStatusAndNoWorkerIsLost() throws {
         let cases: [RefusalCase] = [
             RefusalCase("endless empty lines", Array(repeating: UInt8(ascii: "\n"), count: 20_000), 431),

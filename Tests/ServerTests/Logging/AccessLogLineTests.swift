@@ -36,6 +36,11 @@ final class AccessLogLineTests: XCTestCase {
         XCTAssertTrue(refused.hasSuffix("] \"-\" 400 12 \"-\" \"-\"\n"), refused)
     }
 
+    func testAbsoluteFormTargetIsLoggedAsSent() throws {
+        let line = try logLine(for: "GET http://t/?q HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertTrue(line.contains("\"GET http://t/?q HTTP/1.1\" 200 "), line)
+    }
+
     func testLocalTimeHasNginxsShape() {
         let cache = LocalTimeCache()
         let text = withExtendedLifetime(cache) { String(decoding: cache.value(now: 0), as: UTF8.self) }
