@@ -86,7 +86,7 @@ public final class LoadClient: @unchecked Sendable {
                 connection = nil
                 if !classify("\(error)", reused: reused) { return }
             }
-            usleep(1_000)
+            usleep(1_000)  // pacing, not synchronisation: a request per client per millisecond at most
         }
     }
 

@@ -145,9 +145,25 @@ public final class TestClient {
         var sent = 0
         while Launch.now() < deadline && sent < limit {
             let count = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
-            if count > 0 { sent += count } else { usleep(10_000) }
+            if count > 0 {
+                sent += count
+                continue
+            }
+            guard errno == EAGAIN || errno == EWOULDBLOCK else { break }  // the connection is gone: it takes no more
+            _ = waitFor(Int16(POLLOUT), withinMilliseconds: deadline - Launch.now())
         }
         return sent
+    }
+
+    /// Whether the server has sent something (or closed) within `milliseconds`, by poll(2).
+    public func isReadable(withinMilliseconds milliseconds: Int) -> Bool {
+        !buffered.isEmpty || waitFor(Int16(POLLIN), withinMilliseconds: milliseconds)
+    }
+
+    /// poll(2) for `events` on the socket, at most `milliseconds`.
+    private func waitFor(_ events: Int16, withinMilliseconds milliseconds: Int) -> Bool {
+        var poller = pollfd(fd: fd, events: events, revents: 0)
+        return poll(&poller, 1, Int32(max(0, milliseconds))) > 0
     }
 
     /// True if the server closed the connection (EOF) within the receive timeout, with no more bytes.

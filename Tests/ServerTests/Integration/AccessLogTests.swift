@@ -105,7 +105,7 @@ final class AccessLogTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--user", "nobody", "--access-log", path])
         kill(server.pid, SIGUSR1)
-        usleep(200_000)
+        XCTAssertTrue(ServerProcess.eventually { server.isAtRest() }, "the master and its worker have acted on USR1")
         _ = server.stop()
         var status = stat()
         XCTAssertEqual(stat(target, &status), 0)
@@ -125,10 +125,14 @@ final class AccessLogTests: XCTestCase {
         try XCTSkipUnless(access("/dev/full", W_OK) == 0, "no /dev/full here")
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--access-log", "/dev/full"])
         try sendRequests(9, to: server)
-        usleep(1_200_000)  // past the once-a-second write; the exit's write fails again, silently
-        try sendRequests(9, to: server)
+        var errors = ""
+        XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 3000) {
+            errors += server.standardError()
+            return errors.contains("access log lines lost")
+        }, "the once-a-second write failed and said so: \(errors)")
+        try sendRequests(9, to: server)  // their write fails again, at the next flush or the exit, silently
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
-        let errors = server.standardError()
+        errors += server.standardError()
         XCTAssertEqual(errors.components(separatedBy: "access log lines lost").count - 1, 1,
                        "one error until a write succeeds: \(errors)")
         XCTAssertTrue(errors.contains("No space left on device"), errors)

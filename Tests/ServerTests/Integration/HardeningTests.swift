@@ -13,8 +13,14 @@ final class HardeningTests: XCTestCase {
         try inEveryMode(extraFlags: Self.shortTimeouts) { server, mode in
             let client = try TestClient(port: server.port)
             try client.send("GET / HTTP/1.1\r\nHost: test\r\n")
-            usleep(200_000)
-            try? client.send("X-Slow: 1\r\n")  // trickling bytes does not extend the deadline
+            // Trickling bytes does not extend the deadline: a header line every 200 ms (half the
+            // header timeout), the slowloris's pace, would keep a restarted deadline from ever passing.
+            var trickled = 0
+            while trickled < 10 && !client.isReadable(withinMilliseconds: 200) {
+                try? client.send("X-Slow: 1\r\n")
+                trickled += 1
+            }
+            XCTAssertLessThan(trickled, 10, "\(mode): answered while the client was still trickling")
             let response = try client.readResponse()
             XCTAssertEqual(response.status, 408, "\(mode)")
             XCTAssertEqual(response.header("Connection"), "close", "\(mode)")
@@ -35,7 +41,7 @@ final class HardeningTests: XCTestCase {
             let client = try TestClient(port: server.port)
             for index in 0..<10 {  // one second of traffic, with a 0.4 s idle timeout
                 XCTAssertEqual(try client.get("/health").status, 200, "\(mode): request \(index)")
-                usleep(100_000)
+                usleep(100_000)  // the client's pace, part of the scenario: idle, but never 0.4 s at once
             }
         }
     }
@@ -112,17 +118,24 @@ final class HardeningTests: XCTestCase {
             try client.send("GET / HTTP/1.1\r\n")  // a first byte, or the kernel defers the accept
             clients.append(client)
         }
-        usleep(300_000)
-        let before = Self.cpuMilliseconds(of: worker)
-        usleep(1_000_000)
-        let spent = Self.cpuMilliseconds(of: worker) - before
-        XCTAssertLessThan(spent, 500, "the worker waits instead of retrying accept in a loop")
+        var errors = ""
+        XCTAssertTrue(ServerProcess.eventually {
+            errors += server.standardError()
+            return errors.contains("Too many open files")
+        }, "the worker has run out of descriptors")
+        let meter = try SpinMeter(worker)
+        usleep(1_000_000)  // the measuring window
+        let (runnable, wall, share) = try meter.reading()
+        // Retrying accept in a loop keeps the worker runnable all along, however loaded the
+        // machine; pausing 100 ms between tries keeps it asleep nearly all the time.
+        XCTAssertLessThan(share, 0.3, "the worker waits instead of retrying accept in a loop: runnable \(runnable) ms of \(wall) ms")
         clients.removeAll()
         XCTAssertTrue(ServerProcess.eventually {
             (try? TestClient(port: server.port).get("/health").status) == 200
         }, "it serves again once descriptors are free")
         XCTAssertEqual(server.workerPIDs(), [worker], "the worker survived")
-        let warnings = server.standardError().components(separatedBy: "Too many open files").count - 1
+        errors += server.standardError()
+        let warnings = errors.components(separatedBy: "Too many open files").count - 1
         XCTAssertGreaterThan(warnings, 0, "the condition is logged")
         XCTAssertLessThan(warnings, 5, "once per burst, not once per attempt")
     }
@@ -158,10 +171,11 @@ final class HardeningTests: XCTestCase {
             let flooder = try TestClient(port: server.port)
             let batch = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 256).utf8)
             let stop = Flag()
+            let flowing = Flag()
             let socket = flooder.fd
             let reader = Thread {  // keeps reading, so backpressure never pauses the flood
                 var sink = [UInt8](repeating: 0, count: 1 << 16)
-                while !stop.isSet && recv(socket, &sink, sink.count, 0) > 0 {}
+                while !stop.isSet && recv(socket, &sink, sink.count, 0) > 0 { flowing.set() }
             }
             reader.start()
             let writer = Thread {
@@ -172,7 +186,7 @@ final class HardeningTests: XCTestCase {
             }
             writer.start()
             defer { stop.set() }
-            usleep(200_000)
+            XCTAssertTrue(ServerProcess.eventually { flowing.isSet }, "\(mode): the flood is being answered")
             let polite = try TestClient(port: server.port, timeoutSeconds: 3)
             for index in 0..<20 {
                 XCTAssertEqual(try polite.get("/health").body, "ok\n", "\(mode): polite request \(index) answered during the flood")
@@ -181,17 +195,32 @@ final class HardeningTests: XCTestCase {
     }
 
     func testHalfClosedClientThatDoesNotReadNeitherSpinsTheWorkerNorStaysForever() throws {
-        try inEveryMode(workers: 1, extraFlags: Self.shortTimeouts) { server, mode in
+        // A write timeout long enough to watch the worker while the hung-up connection is still open.
+        let timeouts = ["--header-timeout", "0.4", "--keepalive-timeout", "0.4", "--body-timeout", "0.4", "--write-timeout", "2"]
+        try inEveryMode(workers: 1, extraFlags: timeouts) { server, mode in
             XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
             let worker = try XCTUnwrap(server.workerPIDs().first)
             let idleDescriptors = try Self.idleDescriptors(of: worker, port: server.port)
             let client = try TestClient(port: server.port, timeoutSeconds: 3, smallReceiveBuffer: true)
-            let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
-            _ = client.sendWithoutBlocking(request, forMilliseconds: 300, atMost: 1024 * 1024)
+            // Answers (4 KiB of /metrics each, 4.6 MB in all) that back up far past the socket
+            // buffers, asked for in 40 KB the server's receive window takes whole, so the FIN
+            // after them reaches it: otherwise the FIN waits behind unsent requests and the
+            // server never sees the hang-up this is about.
+            try client.send(String(repeating: "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n", count: 1_140))
             client.shutdownWrite()
-            let before = Self.cpuMilliseconds(of: worker)
-            usleep(800_000)
-            XCTAssertLessThan(Self.cpuMilliseconds(of: worker) - before, 400, "\(mode): no busy loop on the hung-up peer")
+            XCTAssertTrue(ServerProcess.eventually {
+                client.serverEnd().map { $0.state == TCPSocketRow.closeWait && $0.sendQueue > 0 } ?? false
+            }, "\(mode): the hang-up reached the server while its answers back up: \(String(describing: client.serverEnd()))")
+            // A worker woken again and again by the hung-up peer never sleeps; one that waits
+            // sleeps once it has written what the socket takes (bounded well inside the write
+            // timeout, so that a spinning worker is still spinning in the window below).
+            XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 1200) { ProcessActivity.isAtRest(worker) }, "\(mode): the worker sleeps")
+            XCTAssertGreaterThan(Self.openDescriptors(of: worker), idleDescriptors,
+                                 "\(mode): no busy loop on the hung-up peer: asleep while its connection is still open")
+            let meter = try SpinMeter(worker)
+            usleep(500_000)  // the measuring window, still inside the write timeout
+            let (runnable, wall, share) = try meter.reading()
+            XCTAssertLessThan(share, 0.3, "\(mode): no busy loop on the hung-up peer: runnable \(runnable) ms of \(wall) ms")
             XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 3000) { Self.openDescriptors(of: worker) == idleDescriptors },
                           "\(mode): closed after the write timeout, though the client never read "
                           + "(\(Self.openDescriptors(of: worker)) descriptors open, \(idleDescriptors) when idle)")
@@ -209,7 +238,7 @@ final class HardeningTests: XCTestCase {
             var closed = false
             for _ in 0..<20 where !closed {  // up to 3 s of one byte every 150 ms, far past the write timeout
                 _ = client.sendWithoutBlocking([UInt8(ascii: "G")], forMilliseconds: 1, atMost: 1)
-                usleep(150_000)
+                usleep(150_000)  // the trickle's pace, part of the scenario; `closed` must come within it
                 closed = Self.openDescriptors(of: worker) == idleDescriptors
             }
             XCTAssertTrue(closed, "\(mode): closed although the client kept sending")
@@ -221,7 +250,7 @@ final class HardeningTests: XCTestCase {
             let client = try TestClient(port: server.port)
             try client.send("GET /health HTTP/1.1\r\n")
             for index in 0..<5 {  // each send ends one request and starts the next: 1.25 s in all
-                usleep(250_000)
+                usleep(250_000)  // half the header timeout, part of the scenario: only a per-request deadline survives five
                 try client.send("Host: t\r\n\r\nGET /health HTTP/1.1\r\n")
                 XCTAssertEqual(try client.readResponse().status, 200, "\(mode): request \(index)")
             }
@@ -230,23 +259,13 @@ final class HardeningTests: XCTestCase {
 
     // MARK: /proc readings
 
-    private static func cpuMilliseconds(of pid: pid_t) -> Int {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        let ticks = (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0)  // utime + stime
-        return ticks * 1000 / sysconf(Int32(_SC_CLK_TCK))
-    }
-
     /// The worker's descriptors once it is serving (its epoll set and signalfd exist) and idle.
     private static func idleDescriptors(of worker: pid_t, port: Int) throws -> Int {
-        XCTAssertEqual(try TestClient(port: port).get("/health", headers: "Connection: close\r\n").status, 200)
-        var fewest = Int.max
-        for _ in 0..<15 {  // the fewest seen over 300 ms: the health check's connection has closed by then
-            fewest = min(fewest, openDescriptors(of: worker))
-            usleep(20_000)
-        }
-        return fewest
+        let check = try TestClient(port: port)
+        XCTAssertEqual(try check.get("/health", headers: "Connection: close\r\n").status, 200)
+        check.shutdownWrite()  // ends the server's lingering close
+        XCTAssertTrue(ServerProcess.eventually { !check.serverHoldsItsEnd() }, "the health check's connection is closed")
+        return openDescriptors(of: worker)
     }
 
     private static func openDescriptors(of pid: pid_t) -> Int {

@@ -84,23 +84,17 @@ final class MetricsTests: XCTestCase {
     }
 
     /// A request that was half sent when SIGQUIT arrived is finished during the drain,
-    /// and /health tells the balancer to go away. Skipped while QUIT still stops at once
-    /// (graceful drain comes from the `ops` branch); it runs by itself once that is merged.
+    /// and /health tells the balancer to go away.
     func testHealthAnswers503WhileTheServerDrains() throws {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"])
         let client = try TestClient(port: server.port)
         XCTAssertEqual(try client.get("/health").status, 200)
         try client.send("GET /health HTTP/1.1\r\nHost: t\r\n")
-        usleep(100_000)
+        XCTAssertTrue(ServerProcess.eventually { client.serverHasReadEverythingSent() }, "the worker has the half request")
         kill(server.pid, SIGQUIT)
-        usleep(300_000)
-        let response: TestResponse
-        do {
-            try client.send("\r\n")
-            response = try client.readResponse()
-        } catch {
-            throw XCTSkip("SIGQUIT stops the server at once here: no graceful drain to observe (\(error))")
-        }
+        XCTAssertTrue(ServerProcess.eventually { server.isAtRest() }, "the master and its worker have acted on QUIT")
+        try client.send("\r\n")
+        let response = try client.readResponse()
         XCTAssertEqual(response.status, 503)
         XCTAssertEqual(response.body, "draining\n")
         XCTAssertEqual(server.waitForExit(timeoutMilliseconds: 10_000).flatMap(exitCode(ofWaitStatus:)), 0)

@@ -53,7 +53,7 @@ final class RequestHandlingTests: XCTestCase {
             let client = try TestClient(port: server.port)
             for byte in Array("GET /health HTTP/1.1\r\nHost: test\r\nUser-Agent: slow\r\n\r\n".utf8) {
                 try client.send([byte])
-                usleep(200)
+                usleep(200)  // pacing, not synchronisation: each byte leaves as a segment of its own (TCP_NODELAY)
             }
             let response = try client.readResponse()
             XCTAssertEqual(response.status, 200, "\(mode)")

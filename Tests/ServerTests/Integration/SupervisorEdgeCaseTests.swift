@@ -24,19 +24,25 @@ final class SupervisorEdgeCaseTests: XCTestCase {
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
         let survivor = try XCTUnwrap(server.workerPIDs().min())
         try Self.crashLoop(server, sparing: survivor)
+        // The backoff the master announced for the slot's last death, which it logged before
+        // this read: the slot's respawn time is at most that long from now.
+        let backoff = try Self.lastRespawnBackoff(in: server.standardError())
+        let respawnPassed = Launch.now() + backoff
         // A request still arriving keeps the survivor (and so the master) in the drain.
         let slow = try TestClient(port: server.port)
         try slow.send("GET / HTTP/1.1\r\nHost: test\r\n")
-        usleep(50_000)
+        XCTAssertTrue(ServerProcess.eventually { slow.serverHasReadEverythingSent() }, "the survivor has the request in hand")
         kill(server.pid, SIGQUIT)
-        // Past the slot's backoff (at most 1.6 s after six quick deaths): a respawn time
-        // left in the past is what made the master's wait return at once, forever.
-        usleep(1_700_000)
-        let before = try Self.cpuTicks(of: server.pid)
-        usleep(1_000_000)
-        let used = try Self.cpuTicks(of: server.pid) - before
-        // A master that spins on a respawn it will never do burns the whole second (100 ticks).
-        XCTAssertLessThan(used, 10, "the master's CPU time over 1 s of draining, in 1/100 s")
+        // Not synchronisation but the scenario's clock: a respawn time left in the past is what
+        // made the master's wait return at once, forever, so the window opens once it has passed.
+        usleep(UInt32(max(0, respawnPassed - Launch.now()) * 1000))
+        let meter = try SpinMeter(server.pid)
+        usleep(1_000_000)  // the measuring window
+        let (runnable, wall, share) = try meter.reading()
+        // A master that spins on a respawn it will never do is runnable all along, however
+        // loaded the machine; one that waits is runnable for a few wake-ups.
+        XCTAssertLessThan(share, 0.3, "the master was runnable \(runnable) ms of \(wall) ms of draining")
+        XCTAssertFalse(server.standardError().contains("worker started"), "the slot still waited to respawn when QUIT came")
         try slow.send("\r\n")
         XCTAssertEqual(try slow.readResponse().header("Connection"), "close")
         XCTAssertEqual(server.waitForExit(timeoutMilliseconds: 5000).flatMap(exitCode(ofWaitStatus:)), 0)
@@ -51,7 +57,10 @@ final class SupervisorEdgeCaseTests: XCTestCase {
         // The kernel hashes about half of these to the empty slot's socket, where they wait.
         let clients = try (0..<16).map { _ in try TestClient(port: server.port) }
         for client in clients { try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n") }
-        usleep(100_000)
+        XCTAssertTrue(ServerProcess.eventually {
+            let rows = TCPSocketRow.all()
+            return clients.allSatisfy { $0.serverEndIsEstablished(in: rows) }
+        }, "every connection is queued on a socket or served (the deferred accept has its data)")
         kill(server.pid, SIGTTOU)
         var servedBy = Set<pid_t>()
         var failures: [String] = []
@@ -107,16 +116,15 @@ final class SupervisorEdgeCaseTests: XCTestCase {
                       "the other slot is empty, waiting to respawn")
     }
 
-    /// utime + stime from /proc/PID/stat, in clock ticks (1/100 s).
-    private static func cpuTicks(of pid: pid_t) throws -> Int {
-        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
-        guard let close = stat.lastIndex(of: ")") else { throw LaunchError("unreadable stat: \(stat)") }
-        // Fields after the command: state is field 3, utime 14, stime 15.
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else {
-            throw LaunchError("unreadable stat: \(stat)")
+    /// The delay of the last "starting a replacement in slot N in D ms" the master logged.
+    private static func lastRespawnBackoff(in log: String) throws -> Int {
+        let delays = log.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "starting a replacement in slot ") else { return nil }
+            let words = line[range.upperBound...].split(separator: " ")
+            return words.count > 2 && words[1] == "in" ? Int(words[2]) : nil
         }
-        return user + system
+        guard let last = delays.last else { throw LaunchError("no respawn backoff in the master's log: \(log)") }
+        return last
     }
 
     /// Alive and not a zombie waiting for some reaper.

@@ -40,7 +40,8 @@ final class ModelCoreTests: XCTestCase {
     private func checkCleanStop(_ server: ServerProcess, partialRequest: String, label: String) throws {
         let held = try TestClient(port: server.port)
         try held.send(partialRequest)
-        usleep(100_000)  // let the server take the connection
+        XCTAssertTrue(ServerProcess.eventually { held.serverHasReadEverythingSent() },
+                      "\(label): the server has accepted the connection and read the partial request")
         let descendants = server.descendantPIDs()
         let status = server.stop(timeoutMilliseconds: 10_000)
         XCTAssertEqual(status.flatMap(exitCode(ofWaitStatus:)), 0, "\(label): exits 0 on SIGTERM")

@@ -11,7 +11,7 @@ final class ModelSignalTests: XCTestCase {
         for model in ServerModel.allCases {
             let server = try ServerProcess(["--host", "127.0.0.1", "--port", "0", "--model", model.rawValue])
             for signal in [SIGUSR1, SIGHUP, SIGTTIN, SIGTTOU] { kill(server.pid, signal) }
-            usleep(300_000)
+            XCTAssertTrue(ServerProcess.eventually { server.isAtRest() }, "\(model.rawValue): the signals are acted on or left blocked")
             XCTAssertTrue(processExists(server.pid), "\(model.rawValue): the server is still running")
             XCTAssertEqual(try TestClient(port: server.port).get("/").status, 200, "\(model.rawValue): and answering")
             XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0, model.rawValue)

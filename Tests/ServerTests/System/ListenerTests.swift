@@ -2,6 +2,7 @@
 // conflicts, SO_REUSEPORT sharing, and accept4 with and without a pending client.
 import CEventPoll
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import Server
@@ -88,7 +89,8 @@ final class ListenerTests: XCTestCase {
             clients.append(client)
             XCTAssertEqual(write(client, "x", 1), 1)
         }
-        usleep(50_000)
+        XCTAssertTrue(ServerProcess.eventually { group.map { ReuseportGroup.queuedConnections($0) ?? 0 }.reduce(0, +) == 40 },
+                      "every connection has its byte and waits in an accept queue")
         let queued = group.map { ReuseportGroup.queuedConnections($0) ?? -1 }
         XCTAssertEqual(queued[2], 0, "the steered-away socket receives nothing: \(queued)")
         XCTAssertEqual(queued[0] + queued[1], 40, "\(queued)")
