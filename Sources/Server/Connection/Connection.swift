@@ -15,6 +15,9 @@ package final class Connection {
     /// How far the parser got with the request at the front of `input`.
     /// Passed `inout` to the parser for every request: unchecked, as the timer state below.
     @exclusivity(unchecked) var progress = ParseProgress()
+    /// Parsing stopped at the queued-output bound with bytes left in `input`: they are
+    /// answered once the output is sent, before the socket is read again.
+    var requestsDeferred = false
     /// `100 Continue` was sent for the request at the front of `input`.
     var sentContinue = false
     /// Close once `output` is flushed: the last response said `Connection: close`.
