@@ -61,6 +61,8 @@ struct BlockingConnection {
                     if parts.service.closeIdle(connection) == .closed { return }
                     continue
                 }
+                // The client stopped reading: what the kernel still holds for it is dropped at once.
+                if timeout == .write { connection.socket.resetOnClose() }
                 guard timeout == .header || timeout == .body,
                       parts.service.timedOut(connection, answering: .requestTimeout) != .closed else { return }
             case .ready, .timedOut:

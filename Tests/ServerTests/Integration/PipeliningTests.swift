@@ -30,7 +30,7 @@ final class PipeliningTests: XCTestCase {
             XCTAssertTrue(settled, "\(mode): the count of rendered responses settles")
             // What the worker rendered and the kernel has not taken is still the worker's to hold.
             // (The kernel's own share is its send buffer, up to tcp_wmem's maximum.)
-            let taken = try Self.sendQueueBytes(serverPort: server.port, client: client) + Self.unreadBytes(client.fd)
+            let taken = try client.serverSideQueues(serverPort: server.port).send + client.unreadBytes
             let held = rendered * responseBytes - taken
             XCTAssertLessThan(held, 64 * 1024, "\(mode): \(rendered) responses of \(responseBytes) bytes rendered, "
                               + "\(taken) bytes taken by the kernel: the worker holds \(held) bytes")
@@ -76,47 +76,5 @@ final class PipeliningTests: XCTestCase {
         }
         let head = response.statusLine.utf8.count + 2 + response.headers.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         return (Int(value), head + response.body.utf8.count)
-    }
-
-    /// Bytes the kernel holds for the server's end of `client`'s connection, sent but not
-    /// acknowledged or not yet sent: tx_queue in /proc/net/tcp (proc(5)).
-    private static func sendQueueBytes(serverPort: Int, client: TestClient) throws -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(client.fd, $0, &length) }
-        }
-        let clientPort = Int(UInt16(bigEndian: address.sin_port))
-        let table = try wholeFile("/proc/net/tcp")
-        for line in table.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ")
-            guard fields.count > 4, Int(fields[1].split(separator: ":")[1], radix: 16) == serverPort,
-                  Int(fields[2].split(separator: ":")[1], radix: 16) == clientPort,
-                  let queue = Int(fields[4].split(separator: ":")[0], radix: 16) else { continue }
-            return queue
-        }
-        throw LaunchError("no /proc/net/tcp entry for 127.0.0.1:\(serverPort) to port \(clientPort)")
-    }
-
-    /// A /proc file read to its end (its size reads as 0, so it is read until read(2) returns 0).
-    private static func wholeFile(_ path: String) throws -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw LaunchError("open(\(path)): errno \(errno)") }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = read(fd, &chunk, chunk.count)
-            guard count > 0 else { break }
-            bytes += chunk[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Bytes waiting in a socket's receive queue (FIONREAD, tcp(7)).
-    private static func unreadBytes(_ fd: Int32) -> Int {
-        var count: Int32 = 0
-        _ = ioctl(fd, UInt(FIONREAD), &count)
-        return Int(count)
     }
 }
