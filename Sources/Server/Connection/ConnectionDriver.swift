@@ -23,6 +23,7 @@ package enum ConnectionStatus: Equatable {
 
 package final class ConnectionDriver {
     private let parser: RequestParser
+    private let bodyRate: MinimumBodyRate
     private let writer: ResponseWriter
     private let handler: any HTTPHandler
     /// Set once, when the worker starts draining; unchecked because only the
@@ -50,8 +51,9 @@ package final class ConnectionDriver {
     static let readsPerTurn = 16
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
-                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil) {
+                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate()) {
         parser = RequestParser(limits: limits)
+        self.bodyRate = bodyRate
         self.record = record
         self.accessLog = accessLog
         self.writer = writer
@@ -135,6 +137,8 @@ package final class ConnectionDriver {
     package func writable(_ connection: Connection) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
         let status = flush(connection)
+        // While responses waited for the client, no body was read: that time is not the body's.
+        connection.bodyClockRequest = -1
         // In edge-triggered mode the input that arrived while output was blocked raised
         // no new edge, so it must be read now; in level-triggered mode this read is cheap.
         return status == .idle ? readable(connection) : status
@@ -180,12 +184,13 @@ package final class ConnectionDriver {
             switch parser.parse(input.readableBytes, progress: &connection.progress) {
             case .incomplete:
                 sendContinueIfExpected(connection)
+                let bodyBytes = input.readableCount - connection.progress.bodyStart
+                if connection.progress.awaitingBody && bodyRate.isViolated(on: connection, bodyBytes: bodyBytes) {
+                    refuse(.requestTimeout, input, connection)
+                }
                 return
             case .invalid(let status):
-                writer.writeError(status, into: scratchOutput)
-                record.countResponse(status: status.code)
-                accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
-                refuseFurtherInput(input, connection, linger: true)
+                refuse(status, input, connection)
             case .complete(var head):
                 if head.isChunked { head.bodyLength = ChunkedBody.decode(input.mutableReadableBytes, from: head.headLength) }
                 var response = Response()
@@ -218,6 +223,14 @@ package final class ConnectionDriver {
         scratchOutput.append("HTTP/1.1 100 Continue\r\n\r\n")
         record.countResponse(status: 100)
         connection.sentContinue = true
+    }
+
+    /// Answers `status` (an error) instead of the request at the front of `input`, then closes.
+    private func refuse(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection) {
+        writer.writeError(status, into: scratchOutput)
+        record.countResponse(status: status.code)
+        accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
+        refuseFurtherInput(input, connection, linger: true)
     }
 
     /// After a response that closes the connection nothing else is answered.
