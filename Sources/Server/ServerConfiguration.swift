@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var limits = RequestLimits()
     /// Per-connection timeouts.
     public var timeouts = TimeoutDurations()
+    /// The slowest a request body may arrive after a grace period; slower gets 408.
+    public var minBodyRate = MinimumBodyRate()
     /// Connections one worker holds at most; past it the worker stops accepting until one closes.
     public var maxConnections = 10_000
     /// How long a graceful stop (QUIT, a worker retired by HUP or TTOU, the old
@@ -89,6 +91,10 @@ public struct ServerConfiguration: Sendable {
                                      ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write)] {
             guard milliseconds >= 1 else { throw ConfigurationError("\(flag) must be positive") }
         }
+        guard minBodyRate.bytesPerSecond >= 0 else {
+            throw ConfigurationError("--min-body-rate must not be negative (got \(minBodyRate.bytesPerSecond))")
+        }
+        guard minBodyRate.graceMilliseconds >= 1 else { throw ConfigurationError("--min-body-rate-grace must be positive") }
         guard gracefulTimeout >= 1 else { throw ConfigurationError("--graceful-timeout must be positive") }
         guard workerTimeout >= 100 else {
             throw ConfigurationError("--worker-timeout must be at least 0.1 seconds (got \(Double(workerTimeout) / 1000))")

@@ -64,8 +64,15 @@ struct ServerCommand: ParsableCommand {
     @Option(help: "Seconds a client may pause while sending a body; then 408 and close.")
     var bodyTimeout = Seconds(milliseconds: TimeoutDurations().body)
 
-    @Option(help: "Seconds a client may leave responses unread before it is closed.")
+    @Option(help: "Seconds a client may leave responses unread before it is closed (with a reset).")
     var writeTimeout = Seconds(milliseconds: TimeoutDurations().write)
+
+    @Option(help: ArgumentHelp("Bytes per second a request body must average once --min-body-rate-grace has passed; slower gets 408 and close. 0 turns it off.",
+                               valueName: "bytes-per-second"))
+    var minBodyRate = MinimumBodyRate().bytesPerSecond
+
+    @Option(help: "Seconds from a request's head before --min-body-rate applies.")
+    var minBodyRateGrace = Seconds(milliseconds: MinimumBodyRate().graceMilliseconds)
 
     @Option(help: "Seconds a graceful stop (QUIT, HUP, TTOU, USR2) lets requests finish before closing connections (reactor, hybrid; default \(Seconds(milliseconds: ServerConfiguration().gracefulTimeout))).")
     var gracefulTimeout: Seconds?
@@ -107,6 +114,7 @@ struct ServerCommand: ParsableCommand {
         configuration.timeouts.keepAlive = keepaliveTimeout.milliseconds
         configuration.timeouts.body = bodyTimeout.milliseconds
         configuration.timeouts.write = writeTimeout.milliseconds
+        configuration.minBodyRate = MinimumBodyRate(bytesPerSecond: minBodyRate, graceMilliseconds: minBodyRateGrace.milliseconds)
         if let gracefulTimeout { configuration.gracefulTimeout = gracefulTimeout.milliseconds }
         if let workerTimeout { configuration.workerTimeout = workerTimeout.milliseconds }
         configuration.pidFile = pidFile

@@ -33,6 +33,10 @@ struct BlockingConnection {
     private func run(_ connection: Connection) throws(SystemError) {
         var deadline = Deadline()
         var draining = false
+        // The service stopped with work in hand (its share of a turn, or requests held
+        // back at the output bound, already read): serve again without waiting for the
+        // socket, which may have nothing more to say. The poll still looks, for a stop.
+        var yielded = false
         while true {
             if !draining, stop.isFinishing {
                 // Once per process or thread would do; the flag only ever goes up.
@@ -47,22 +51,26 @@ struct BlockingConnection {
             let idle = draining && connection.input == nil && connection.output == nil && !connection.lingering
             if let end = stop.deadline { expiry = idle ? now : min(expiry, end) }
             let events = connection.output == nil ? POLLIN : POLLOUT
-            switch try Waiting.wait(for: connection.socket.fd, Int16(events), orStop: stop, timeoutMilliseconds: expiry - now) {
+            let wait = yielded ? 0 : expiry - now
+            switch try Waiting.wait(for: connection.socket.fd, Int16(events), orStop: stop, timeoutMilliseconds: wait) {
             case .stop:
                 if stop.state == .aborting { return }
-            case .timedOut:
+            case .timedOut where !yielded:
                 if let end = stop.deadline, Clock.monotonicMilliseconds() >= end { return }
                 if idle {
                     if parts.service.closeIdle(connection) == .closed { return }
                     continue
                 }
+                // The client stopped reading: what the kernel still holds for it is dropped at once.
+                if timeout == .write { connection.socket.resetOnClose() }
                 guard timeout == .header || timeout == .body,
                       parts.service.timedOut(connection, answering: .requestTimeout) != .closed else { return }
-            case .ready:
+            case .ready, .timedOut:
                 parts.dateCache.refresh(now: Clock.wallClockSeconds())
                 let service = parts.service
                 let status = connection.output == nil ? service.readable(connection) : service.writable(connection)
                 if status == .closed { return }
+                yielded = status == .yielded
             }
         }
     }

@@ -53,9 +53,10 @@ package final class ByteBuffer {
 
     /// Free space after the written bytes, at least `minimum` bytes, made by
     /// moving unread bytes to the front or growing. Fill it, then `commitWrite`.
-    func writableSpace(minimum: Int) -> UnsafeMutableRawBufferPointer {
+    /// - Parameter limit: offer at most this many bytes, however much room a grown buffer has.
+    func writableSpace(minimum: Int, atMost limit: Int = .max) -> UnsafeMutableRawBufferPointer {
         reserve(minimum)
-        return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: capacity - writerIndex)
+        return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: min(capacity - writerIndex, limit))
     }
 
     /// Records that `count` bytes were written into the space from `writableSpace`.
@@ -95,6 +96,14 @@ package final class ByteBuffer {
         writerIndex += digits
     }
 
+    /// Gives memory back after a spike: moves the unread bytes into storage of
+    /// `target` bytes (never fewer than are unread), if that is smaller than now.
+    func shrink(toCapacity target: Int) {
+        let newCapacity = max(target, readableCount, 16)
+        guard newCapacity < capacity else { return }
+        reallocate(to: newCapacity)
+    }
+
     /// Makes room for `count` more bytes after `writerIndex`.
     private func reserve(_ count: Int) {
         if capacity - writerIndex >= count { return }
@@ -115,6 +124,11 @@ package final class ByteBuffer {
     private func grow(to needed: Int) {
         var newCapacity = capacity
         while newCapacity < needed { newCapacity *= 2 }
+        reallocate(to: newCapacity)
+    }
+
+    /// Moves the unread bytes to the front of new storage of `newCapacity` bytes.
+    private func reallocate(to newCapacity: Int) {
         let newStorage = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
         newStorage.copyMemory(from: storage + readerIndex, byteCount: readableCount)
         storage.deallocate()

@@ -15,6 +15,9 @@ package final class Connection {
     /// How far the parser got with the request at the front of `input`.
     /// Passed `inout` to the parser for every request: unchecked, as the timer state below.
     @exclusivity(unchecked) var progress = ParseProgress()
+    /// Parsing stopped at the queued-output bound with bytes left in `input`: they are
+    /// answered once the output is sent, before the socket is read again.
+    var requestsDeferred = false
     /// `100 Continue` was sent for the request at the front of `input`.
     var sentContinue = false
     /// Close once `output` is flushed: the last response said `Connection: close`.
@@ -32,6 +35,10 @@ package final class Connection {
     /// Bytes were read or written since the event loop last looked: body, write and
     /// keep-alive timeouts restart only on progress, never on an event that moved nothing.
     var madeProgress = false
+    /// `requestsServed` when the body rate clock of the request awaiting its body started
+    /// (-1: not started), and when (monotonic ms). See MinimumBodyRate.
+    var bodyClockRequest = -1
+    var bodyClockStart = 0
     /// `requestsServed` when the header timeout was armed: a new request gets a new deadline.
     var headerDeadlineRequest = -1
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).

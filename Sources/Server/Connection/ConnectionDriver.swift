@@ -3,7 +3,10 @@
 // serialise the responses back to back, and send them with one write. The
 // worker's shared scratch buffers carry the common case (whole requests in
 // one read, responses sent at once) with no allocation and no copy; only
-// leftovers move into the connection's own buffers.
+// leftovers move into the connection's own buffers. What one connection can
+// make the worker hold is bounded: a read takes at most `readSize` bytes, and
+// pipelined requests are answered only while less than `queuedOutputBound` of
+// responses wait to be sent; the rest wait in the input until those are gone.
 import Logging
 
 /// What the event loop must do with a connection after servicing it.
@@ -20,28 +23,37 @@ package enum ConnectionStatus: Equatable {
 
 package final class ConnectionDriver {
     private let parser: RequestParser
+    private let bodyRate: MinimumBodyRate
     private let writer: ResponseWriter
     private let handler: any HTTPHandler
     /// Set once, when the worker starts draining; unchecked because only the
     /// single-threaded loop touches it, and a dynamic check per request would cost.
     @exclusivity(unchecked) private var draining = false
     private let scratchInput: ByteBuffer
-    private let scratchOutput: ByteBuffer
+    /// Internal, not private, so tests can see it shrink back after a spike.
+    let scratchOutput: ByteBuffer
     private let logger: Logger
     /// Where this worker's traffic is counted for /metrics.
     private let record: WorkerRecord
     /// The access log, nil when it is off: then a request costs one untaken branch.
     private let accessLog: AccessLog?
 
-    /// Bytes asked of the kernel per read into the shared buffer.
+    /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
+    /// (however large a body has made that grow); also the shared output buffer's normal size.
     static let readSize = 64 * 1024
+    /// Responses queued for one connection past which no further pipelined request is
+    /// parsed until they are sent (Apache flushes at 64 KiB; nginx answers one at a time).
+    /// Half the shared output buffer, so the response that crosses the bound usually
+    /// still fits it; 16 pipelined small responses (about 2.5 KiB) never come near it.
+    static let queuedOutputBound = 32 * 1024
     /// Reads one connection may do per loop turn, so a client flooding pipelined
     /// requests cannot starve the others (edge-triggered mode would otherwise drain it forever).
     static let readsPerTurn = 16
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
-                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil) {
+                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate()) {
         parser = RequestParser(limits: limits)
+        self.bodyRate = bodyRate
         self.record = record
         self.accessLog = accessLog
         self.writer = writer
@@ -67,7 +79,9 @@ package final class ConnectionDriver {
         for _ in 0..<Self.readsPerTurn {
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
-            let status = if let own = connection.input {
+            let status = if connection.requestsDeferred {
+                answerDeferredRequests(on: connection)
+            } else if let own = connection.input {
                 readAndRespond(into: own, minimumSpace: 4096, on: connection)
             } else {
                 readAndRespond(into: scratchInput, minimumSpace: Self.readSize, on: connection)
@@ -80,7 +94,7 @@ package final class ConnectionDriver {
     /// One read into `input` and the responses it completes. Returns the
     /// connection's status when this turn is over for it, nil to read again.
     private func readAndRespond(into input: ByteBuffer, minimumSpace: Int, on connection: Connection) -> ConnectionStatus? {
-        let space = input.writableSpace(minimum: minimumSpace)
+        let space = input.writableSpace(minimum: minimumSpace, atMost: Self.readSize)
         let outcome: ReadOutcome
         do {
             outcome = try connection.socket.read(into: space)
@@ -94,19 +108,37 @@ package final class ConnectionDriver {
         input.commitWrite(count)
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
+        return respondAndFlush(input, on: connection, socketEmptied: count < space.count && !connection.peerHungUp)
+    }
+
+    /// Answers the requests held back at the output bound, now that their predecessors'
+    /// responses are sent. They were read already, so in edge-triggered mode no event
+    /// would ever come for them: they are served here, before the socket is read again.
+    private func answerDeferredRequests(on connection: Connection) -> ConnectionStatus? {
+        connection.requestsDeferred = false
+        guard let input = connection.input else { return nil }
+        // Whatever arrived while the output was blocked raised no new edge: read it next.
+        return respondAndFlush(input, on: connection, socketEmptied: false)
+    }
+
+    /// Answers the requests in `input`, keeps the leftover and sends the responses.
+    /// Returns the connection's status when this turn is over for it, nil to go on:
+    /// to answer requests held back at the output bound, or to read again.
+    private func respondAndFlush(_ input: ByteBuffer, on connection: Connection, socketEmptied: Bool) -> ConnectionStatus? {
         respond(to: input, on: connection)
         keepLeftover(of: input, in: connection)
         let status = flush(connection)
-        if status != .idle || connection.lingering || (count < space.count && !connection.peerHungUp) {
-            return status
-        }
-        return nil
+        if status != .idle || connection.lingering { return status }
+        if connection.requestsDeferred || !socketEmptied { return nil }
+        return status
     }
 
     /// The socket is writable: send pending output, then go back to reading.
     package func writable(_ connection: Connection) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
         let status = flush(connection)
+        // While responses waited for the client, no body was read: that time is not the body's.
+        connection.bodyClockRequest = -1
         // In edge-triggered mode the input that arrived while output was blocked raised
         // no new edge, so it must be read now; in level-triggered mode this read is cheap.
         return status == .idle ? readable(connection) : status
@@ -137,19 +169,28 @@ package final class ConnectionDriver {
         return drain(connection)
     }
 
-    /// Answers every complete request at the front of `input`, appending the
-    /// responses to the shared output buffer, in request order.
+    /// Answers the complete requests at the front of `input`, appending the
+    /// responses to the shared output buffer, in request order, until the queued
+    /// output reaches its bound. It is called only while the connection has no output
+    /// of its own pending (see `readable`), so the shared buffer holds all of it.
     private func respond(to input: ByteBuffer, on connection: Connection) {
         while !connection.closeAfterFlush && !input.isEmpty {
+            // A client pipelining requests for large responses and not reading them
+            // would otherwise make the worker render (and hold) all of them at once.
+            guard scratchOutput.readableCount < Self.queuedOutputBound else {
+                connection.requestsDeferred = true
+                return
+            }
             switch parser.parse(input.readableBytes, progress: &connection.progress) {
             case .incomplete:
                 sendContinueIfExpected(connection)
+                let bodyBytes = input.readableCount - connection.progress.bodyStart
+                if connection.progress.awaitingBody && bodyRate.isViolated(on: connection, bodyBytes: bodyBytes) {
+                    refuse(.requestTimeout, input, connection)
+                }
                 return
             case .invalid(let status):
-                writer.writeError(status, into: scratchOutput)
-                record.countResponse(status: status.code)
-                accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
-                refuseFurtherInput(input, connection, linger: true)
+                refuse(status, input, connection)
             case .complete(var head):
                 if head.isChunked { head.bodyLength = ChunkedBody.decode(input.mutableReadableBytes, from: head.headLength) }
                 var response = Response()
@@ -184,6 +225,14 @@ package final class ConnectionDriver {
         connection.sentContinue = true
     }
 
+    /// Answers `status` (an error) instead of the request at the front of `input`, then closes.
+    private func refuse(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection) {
+        writer.writeError(status, into: scratchOutput)
+        record.countResponse(status: status.code)
+        accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
+        refuseFurtherInput(input, connection, linger: true)
+    }
+
     /// After a response that closes the connection nothing else is answered.
     private func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
         connection.closeAfterFlush = true
@@ -191,8 +240,9 @@ package final class ConnectionDriver {
         input.clear()
     }
 
-    /// Moves a partial request out of the shared buffer into the connection's
-    /// own, and drops the connection's buffer once it is empty.
+    /// Moves a partial request (or requests held back at the output bound) out of the
+    /// shared buffer into the connection's own, drops the connection's buffer once it is
+    /// empty, and shrinks it once a large body that made it grow has been consumed.
     private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
         if input === scratchInput {
             guard !input.isEmpty else { return }
@@ -200,16 +250,26 @@ package final class ConnectionDriver {
             input.clear()
         } else if input.isEmpty {
             connection.input = nil
+        } else if input.capacity > Self.readSize && input.readableCount <= Self.readSize / 2 {
+            // At most half full after shrinking, so the next reads do not grow it straight back.
+            input.shrink(toCapacity: Self.readSize)
         }
     }
 
     /// Writes pending responses until they are sent or the socket is full; what
     /// the socket did not take moves into the connection's own output buffer.
     private func flush(_ connection: Connection) -> ConnectionStatus {
-        defer { scratchOutput.clear() }
+        defer { resetScratchOutput() }
         // As in `readable`: the shared buffer is passed as it is, without a retain.
         if let own = connection.output { return flush(own, on: connection) }
         return flush(scratchOutput, on: connection)
+    }
+
+    /// Empties the shared output buffer for the next connection, and gives back what
+    /// a large response made it grow by (it is the worker's, and lives as long).
+    private func resetScratchOutput() {
+        scratchOutput.clear()
+        if scratchOutput.capacity > Self.readSize { scratchOutput.shrink(toCapacity: Self.readSize) }
     }
 
     private func flush(_ output: ByteBuffer, on connection: Connection) -> ConnectionStatus {

@@ -11,12 +11,16 @@ package final class LineDriver: ConnectionService {
     private let maxLineBytes: Int
     private let logger: Logger
     /// One read's worth of space; a connection keeps its own buffer only for a partial line.
-    private let scratchInput = ByteBuffer(capacity: 16 * 1024)
-    private let scratchOutput = ByteBuffer(capacity: 16 * 1024)
+    private let scratchInput = ByteBuffer(capacity: LineDriver.bufferSize)
+    /// Internal, not private, so tests can see it shrink back after a spike.
+    let scratchOutput = ByteBuffer(capacity: LineDriver.bufferSize)
     /// Set by a graceful drain.
     private var draining = false
 
     static let refusal: StaticString = "error 400 line too long\n"
+    /// The shared buffers' normal size. One read of short lines makes several times as
+    /// much output, which grows the output buffer until it is sent; then it shrinks back.
+    static let bufferSize = 16 * 1024
 
     /// - Parameter answer: the line sent for every request line, newline included.
     package init(answer: String, maxLineBytes: Int, logger: Logger) {
@@ -48,7 +52,11 @@ package final class LineDriver: ConnectionService {
     }
 
     package func writable(_ connection: Connection) -> ConnectionStatus {
-        connection.output == nil ? .idle : flush(connection)
+        guard connection.output != nil else { return .idle }
+        let status = flush(connection)
+        // As in the HTTP driver: in edge-triggered mode the lines that arrived while the
+        // answers were blocked raised no new edge, so they must be read now.
+        return status == .idle ? readable(connection) : status
     }
 
     /// During a drain, each connection closes after the answers to what it has sent.
@@ -95,7 +103,10 @@ package final class LineDriver: ConnectionService {
 
     private func flush(_ connection: Connection) -> ConnectionStatus {
         let output = connection.output ?? scratchOutput
-        defer { scratchOutput.clear() }
+        defer {
+            scratchOutput.clear()
+            if scratchOutput.capacity > Self.bufferSize { scratchOutput.shrink(toCapacity: Self.bufferSize) }
+        }
         while !output.isEmpty {
             let outcome = (try? connection.socket.write(output.readableBytes)) ?? .closed
             switch outcome {

@@ -215,6 +215,10 @@ final class EventLoop<Service: ConnectionService> {
             switch timeout {
             case .header?, .body?:
                 apply(driver.timedOut(connection, answering: .requestTimeout), to: connection)
+            case .write?:
+                // The client stopped reading: what the kernel still holds for it is dropped at once.
+                connection.socket.resetOnClose()
+                close(connection)
             default:
                 close(connection)
             }

@@ -34,7 +34,8 @@ enum ReactorServing {
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
             let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
-                                          logger: logger, record: record, accessLog: accessLog)
+                                          logger: logger, record: record, accessLog: accessLog,
+                                          bodyRate: configuration.minBodyRate)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
                           record: record, scoreboard: worker?.scoreboard, accessLog: accessLog).run()

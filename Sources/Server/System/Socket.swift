@@ -63,6 +63,16 @@ package struct Socket {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
+    /// Makes the coming close(2) reset the connection: SO_LINGER on with a zero timeout
+    /// (socket(7)) discards unsent data and sends RST, instead of a FIN queued behind
+    /// it that the kernel keeps retrying to a client that does not read. nginx does the
+    /// same for timed-out connections (`reset_timedout_connection`).
+    func resetOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        // It fails only for a descriptor that is not a socket; the close that follows still frees it.
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
     /// Closes the descriptor. On Linux the descriptor is released even if close
     /// fails, so the error is not retried (close(2), "Dealing with error returns").
     func close() {

@@ -127,6 +127,38 @@ final class ByteBufferTests: XCTestCase {
         XCTAssertEqual(contents(buffer), "AB")
     }
 
+    func testWritableSpaceOffersNoMoreThanItsLimitInAGrownBuffer() {
+        let buffer = ByteBuffer(capacity: 16)
+        buffer.append([UInt8](repeating: 1, count: 1000))
+        buffer.consume(1000)
+        XCTAssertEqual(buffer.capacity, 1024, "grown for the spike")
+        XCTAssertEqual(buffer.writableSpace(minimum: 4, atMost: 64).count, 64)
+        XCTAssertEqual(buffer.writableSpace(minimum: 4).count, 1024, "without a limit, all the free space")
+    }
+
+    func testShrinkGivesBackAGrownBufferAndKeepsTheUnreadBytes() {
+        let buffer = ByteBuffer(capacity: 16)
+        buffer.append([UInt8](repeating: 1, count: 1000))
+        buffer.consume(995)
+        buffer.append("abc")
+        buffer.shrink(toCapacity: 64)
+        XCTAssertEqual(buffer.capacity, 64)
+        XCTAssertEqual(buffer.readerIndex, 0)
+        XCTAssertEqual(bytes(buffer), [1, 1, 1, 1, 1] + Array("abc".utf8))
+        buffer.append("more")
+        XCTAssertEqual(contents(buffer).suffix(7), "abcmore", "still usable after shrinking")
+    }
+
+    func testShrinkNeverDropsUnreadBytesNorGrows() {
+        let buffer = ByteBuffer(capacity: 16)
+        buffer.append([UInt8](repeating: 2, count: 100))  // capacity 128
+        buffer.shrink(toCapacity: 32)
+        XCTAssertEqual(buffer.capacity, 100, "as small as the unread bytes allow")
+        XCTAssertEqual(bytes(buffer), [UInt8](repeating: 2, count: 100))
+        buffer.shrink(toCapacity: 4096)
+        XCTAssertEqual(buffer.capacity, 100, "a larger target is no reason to reallocate")
+    }
+
     func testCopyingInitHoldsItsOwnCopy() {
         var source = Array("request bytes".utf8)
         let buffer = source.withUnsafeBytes { ByteBuffer(copying: $0, minimumCapacity: 100) }

@@ -45,6 +45,11 @@ final class CommandLineTests: XCTestCase {
         try assertRefused(["--keepalive-timeout", "-1", "--port", "0"], mentioning: "--keepalive-timeout")
     }
 
+    func testNegativeMinimumBodyRateIsRefused() throws {
+        try assertRefused(["--min-body-rate=-1", "--port", "0"], mentioning: "--min-body-rate must not be negative")
+        try assertRefused(["--min-body-rate-grace", "0", "--port", "0"], mentioning: "--min-body-rate-grace")
+    }
+
     func testZeroMaxConnectionsIsRefused() throws {
         try assertRefused(["--max-connections", "0", "--port", "0"], mentioning: "--max-connections")
     }
