@@ -30,7 +30,7 @@ final class PipeliningTests: XCTestCase {
             XCTAssertTrue(settled, "\(mode): the count of rendered responses settles")
             // What the worker rendered and the kernel has not taken is still the worker's to hold.
             // (The kernel's own share is its send buffer, up to tcp_wmem's maximum.)
-            let taken = try client.serverSideQueues(serverPort: server.port).send + client.unreadBytes
+            let taken = try XCTUnwrap(client.serverEnd(), "\(mode): the server's end of the connection").sendQueue + client.unreadBytes
             let held = rendered * responseBytes - taken
             XCTAssertLessThan(held, 64 * 1024, "\(mode): \(rendered) responses of \(responseBytes) bytes rendered, "
                               + "\(taken) bytes taken by the kernel: the worker holds \(held) bytes")
