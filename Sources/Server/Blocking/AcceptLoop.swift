@@ -11,6 +11,7 @@
 // queue is empty or --graceful-timeout has passed.
 import Glibc
 import Logging
+import ServerSystem
 
 struct AcceptLoop {
     let listener: Listener

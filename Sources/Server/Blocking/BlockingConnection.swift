@@ -13,6 +13,7 @@
 // keep-alive connection is closed cleanly, and --graceful-timeout bounds it all.
 import Glibc
 import Logging
+import ServerSystem
 
 struct BlockingConnection {
     let parts: ServingParts

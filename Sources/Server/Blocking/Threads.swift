@@ -4,6 +4,7 @@
 import CEventPoll
 import Glibc
 import Logging
+import ServerSystem
 
 enum Threads {
     /// A connection loop needs little stack: buffers live on the heap. A small

@@ -4,6 +4,7 @@
 // the ringing was about (FinishedThreads).
 import CEventPoll
 import Glibc
+import ServerSystem
 
 final class WakePipe: Sendable {
     let readEnd: Int32

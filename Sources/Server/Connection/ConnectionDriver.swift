@@ -4,7 +4,9 @@
 // worker's shared scratch buffers carry the common case (whole requests in
 // one read, responses sent at once) with no allocation and no copy; only
 // leftovers move into the connection's own buffers.
+import HTTP1
 import Logging
+import ServerSystem
 
 /// What the event loop must do with a connection after servicing it.
 package enum ConnectionStatus: Equatable {

@@ -2,6 +2,7 @@
 // slot has a generation, packed with the fd into the epoll token, so an event
 // that was queued for a connection closed earlier in the same batch (whose fd
 // may already belong to a new connection) is recognised and dropped.
+import ServerSystem
 
 /// Tokens that are not connections: the listener and the signalfd.
 enum ReservedToken {

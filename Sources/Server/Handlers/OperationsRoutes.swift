@@ -5,6 +5,8 @@
 // both routes without knowing the scoreboard exists. Models without a master
 // have no scoreboard: there /health answers ok and /metrics does not exist.
 import Glibc
+import HTTP1
+import ServerSystem
 
 package struct OperationsRoutes: HTTPHandler {
     private let scoreboard: Scoreboard?

@@ -4,7 +4,9 @@
 // worker opens the file itself with O_APPEND, so whole-buffer writes from
 // several workers never overwrite each other.
 import Glibc
+import HTTP1
 import Logging
+import ServerSystem
 
 package final class AccessLog {
     /// A full buffer is written at once; below this, writes wait for the next second.

@@ -1,5 +1,6 @@
 // Where the access log goes: nowhere, stdout, or a file every worker appends to.
 import Glibc
+import ServerSystem
 
 /// The `--access-log` setting.
 public enum AccessLogDestination: Equatable, Sendable {

@@ -9,6 +9,7 @@
 // --graceful-timeout; TERM or INT, first or meanwhile, stop them at once.
 import CEventPoll
 import Glibc
+import ServerSystem
 
 enum ProcessPerConnection {
     /// USR1 (reopen the logs) has no log to reopen here, but blocked and read it cannot

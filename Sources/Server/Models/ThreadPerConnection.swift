@@ -7,6 +7,7 @@
 // that finish at once, and waits for every thread to complete its request.
 import Glibc
 import Logging
+import ServerSystem
 
 enum ThreadPerConnection {
     static func run(_ context: ModelContext) throws -> Int32 {

@@ -4,6 +4,7 @@
 // or first letting them finish (SIGQUIT) for a graceful stop.
 import Glibc
 import Logging
+import ServerSystem
 
 struct ChildGroup {
     private(set) var pids = Set<pid_t>()

@@ -7,6 +7,7 @@
 // that, stop at once: TERM to every worker, KILL to any left after a deadline.
 import Glibc
 import Logging
+import ServerSystem
 
 extension Supervisor {
     func shutDownGracefully(requestedBy sender: pid_t) {

@@ -9,6 +9,7 @@
 // on x86-64, not a locked read-modify-write. Readers may see a count a moment
 // old, never a torn one.
 import Glibc
+import ServerSystem
 import Synchronization
 
 /// The fields of a worker's record. Raw values are cell offsets within the record:

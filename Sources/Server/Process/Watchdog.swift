@@ -4,6 +4,7 @@
 // is stuck (a handler in an endless loop, a stopped process), so the master
 // kills it and the slot is refilled as after any death.
 import Glibc
+import ServerSystem
 
 struct Watchdog {
     let timeoutMilliseconds: Int

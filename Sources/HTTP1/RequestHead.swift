@@ -2,22 +2,22 @@
 // caller's bytes (no Strings, no copies), and the limits it parses under.
 
 /// A run of bytes inside the request buffer, by offset and length.
-struct Span: Equatable {
-    var start: Int32
-    var count: Int32
+package struct Span: Equatable {
+    package var start: Int32
+    package var count: Int32
 
-    init(start: Int, count: Int) {
+    package init(start: Int, count: Int) {
         self.start = Int32(truncatingIfNeeded: start)
         self.count = Int32(truncatingIfNeeded: count)
     }
 
-    var end: Int { Int(start) + Int(count) }
+    package var end: Int { Int(start) + Int(count) }
 }
 
 /// One header field line: its name and its value with surrounding whitespace trimmed.
-struct HeaderField {
-    var name: Span
-    var value: Span
+package struct HeaderField {
+    package var name: Span
+    package var value: Span
 }
 
 /// The protocol versions this server speaks.
@@ -28,42 +28,42 @@ public enum HTTPVersion: Equatable, Sendable {
 
 /// A parsed request line and header block.
 package struct RequestHead {
-    var method: Span
-    var target: Span
-    var version: HTTPVersion
+    package var method: Span
+    package var target: Span
+    package var version: HTTPVersion
     /// How many entries of the parser's header storage belong to this request.
-    var headerCount: Int
+    package var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
-    var headLength: Int
+    package var headLength: Int
     /// The body's length: Content-Length, or the decoded size of a chunked body (0 when there is none).
-    var bodyLength: Int
+    package var bodyLength: Int
     /// The whole message's length in the buffer: head plus body as sent (chunk framing included).
     package var totalLength: Int
     /// The body is sent with the chunked transfer coding (RFC 9112 §7.1).
-    var isChunked: Bool
+    package var isChunked: Bool
     /// The client sent `Expect: 100-continue` and waits for 100 before sending the body (RFC 9110 §10.1.1).
-    var expectsContinue: Bool
+    package var expectsContinue: Bool
     /// Whether the connection stays open after the response (RFC 9112 §9.3).
-    var keepAlive: Bool
+    package var keepAlive: Bool
     /// A HEAD request: the response carries headers only (RFC 9110 §9.3.2).
-    var isHead: Bool
+    package var isHead: Bool
 }
 
 /// How far the parser got with a request that has not fully arrived.
 package struct ParseProgress {
     /// Where the search for the end of the header block resumes.
-    var headScanned = 0
+    package var headScanned = 0
     /// The head is complete and valid; only (part of) the body is missing.
-    var awaitingBody = false
+    package var awaitingBody = false
     /// Of a request awaiting its body: where the body starts, and where the message
     /// ends if Content-Length says so (nil for a chunked body). The head is not parsed
     /// again until the body is there.
     var bodyStart = 0
     var messageEnd: Int?
     /// Of a request awaiting its body: the client waits for `100 Continue` first.
-    var expectsContinue = false
+    package var expectsContinue = false
     /// Of a chunked body: how far its chunks have been checked.
-    var chunks = ChunkProgress()
+    package var chunks = ChunkProgress()
 
     package init() {}
 }

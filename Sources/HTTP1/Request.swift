@@ -35,7 +35,7 @@ public struct Request {
     private let head: RequestHead
     private let fields: UnsafeBufferPointer<HeaderField>
 
-    init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {
+    package init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {
         precondition(bytes.count >= head.totalLength, "a request view needs the whole request")
         base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         self.head = head

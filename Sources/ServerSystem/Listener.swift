@@ -63,7 +63,7 @@ public final class Listener {
     }
 
     /// Lets the descriptor survive execve, to hand it to a new master (binary upgrade).
-    func keepAcrossExec() throws(SystemError) {
+    package func keepAcrossExec() throws(SystemError) {
         _ = try blockingSystemCall("fcntl(fd \(fd), F_SETFD, 0)", { fcntl(fd, F_SETFD, 0) })
     }
 
@@ -83,14 +83,16 @@ public final class Listener {
     /// A connection that was reset while queued (ECONNABORTED) or failed with a
     /// network error the man page says to treat like EAGAIN is skipped by retrying.
     ///
-    /// - Parameter peers: where to note the peer's address, only when the access log wants it.
-    func accept(notingPeerIn peers: PeerAddresses? = nil) throws(SystemError) -> Socket? {
+    /// - Parameter peerText: where to write the peer's numeric address as C text
+    ///   (the caller's buffer, so accepting stays allocation-free), or nil when nobody wants it.
+    package func accept(peerText: UnsafeMutableBufferPointer<CChar>? = nil) throws(SystemError) -> Socket? {
         while true {
             do {
                 let accepted: Int32?
-                if let peers {
-                    accepted = try systemCall("accept4(fd \(self.fd))", { cep_accept_peer(self.fd, peers.scratch, PeerAddresses.textCapacity) })
-                    if let accepted { peers.keepScratch(for: accepted) }
+                if let peerText {
+                    accepted = try systemCall("accept4(fd \(self.fd))", {
+                        cep_accept_peer(self.fd, peerText.baseAddress, peerText.count)
+                    })
                 } else {
                     accepted = try systemCall("accept4(fd \(self.fd))", { cep_accept(self.fd) })
                 }
@@ -121,8 +123,8 @@ public final class Listener {
 }
 
 /// How the server prints an address: IPv6 literals in brackets, as in URLs.
-enum Address {
-    static func display(host: String, port: Int) -> String {
+package enum Address {
+    package static func display(host: String, port: Int) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

@@ -31,7 +31,7 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
 /// - `EBADF` and `EFAULT` trap: they mean the server passed a closed descriptor or a bad pointer.
 /// - Anything else throws a `SystemError` whose call text is only built on failure.
 @inline(__always)
-func systemCall<Result: BinaryInteger>(
+package func systemCall<Result: BinaryInteger>(
     _ call: @autoclosure () -> String,
     _ body: () -> Result
 ) throws(SystemError) -> Result? {
@@ -54,7 +54,7 @@ func systemCall<Result: BinaryInteger>(
 
 /// `systemCall` for calls on blocking descriptors, where EAGAIN is a failure like any other.
 @inline(__always)
-func blockingSystemCall<Result: BinaryInteger>(
+package func blockingSystemCall<Result: BinaryInteger>(
     _ call: @autoclosure () -> String,
     _ body: () -> Result
 ) throws(SystemError) -> Result {

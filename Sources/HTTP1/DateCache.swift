@@ -1,9 +1,10 @@
 // DateCache: the Date header's value (RFC 9110 §5.6.7, IMF-fixdate), formatted
 // at most once a second instead of once per response.
 import Glibc
+import ServerSystem
 
 package final class DateCache {
-    static let length = 29  // "Sun, 06 Nov 1994 08:49:37 GMT"
+    package static let length = 29  // "Sun, 06 Nov 1994 08:49:37 GMT"
     private let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: DateCache.length)
     private var second = Int.min
 
@@ -16,10 +17,10 @@ package final class DateCache {
     }
 
     /// The current value, valid until the next refresh.
-    var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: DateCache.length) }
+    package var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: DateCache.length) }
 
     /// Reformats the date if the second has changed since the last call.
-    func refresh(now: Int) {
+    package func refresh(now: Int) {
         guard now != second else { return }
         second = now
         var seconds = time_t(now)

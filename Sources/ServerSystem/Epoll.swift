@@ -4,25 +4,25 @@ import CEventPoll
 import Glibc
 
 /// One ready descriptor from `epoll_wait`.
-struct ReadyEvent {
+package struct ReadyEvent {
     /// The 64-bit token given when the descriptor was registered.
-    let token: UInt64
+    package let token: UInt64
     /// EPOLLIN, EPOLLOUT, EPOLLHUP, ... as reported.
-    let events: UInt32
+    package let events: UInt32
 
-    var isReadable: Bool { events & (CEP_EPOLLIN | CEP_EPOLLRDHUP | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
-    var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
+    package var isReadable: Bool { events & (CEP_EPOLLIN | CEP_EPOLLRDHUP | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
+    package var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
     /// The peer has finished sending (EPOLLRDHUP) or the connection is gone (EPOLLHUP).
-    var peerHungUp: Bool { events & (CEP_EPOLLRDHUP | CEP_EPOLLHUP) != 0 }
+    package var peerHungUp: Bool { events & (CEP_EPOLLRDHUP | CEP_EPOLLHUP) != 0 }
 }
 
-final class Epoll {
+package final class Epoll {
     let fd: Int32
     private let events: UnsafeMutablePointer<epoll_event>
     private let capacity: Int32
     private var readyCount: Int32 = 0
 
-    init(capacity: Int = 512) throws(SystemError) {
+    package init(capacity: Int = 512) throws(SystemError) {
         fd = try blockingSystemCall("epoll_create1", { cep_epoll_create() })
         self.capacity = Int32(capacity)
         events = .allocate(capacity: capacity)
@@ -33,15 +33,15 @@ final class Epoll {
         _ = Glibc.close(fd)
     }
 
-    func add(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
+    package func add(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
         try control(EPOLL_CTL_ADD, "EPOLL_CTL_ADD", descriptor, bits, token)
     }
 
-    func modify(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
+    package func modify(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
         try control(EPOLL_CTL_MOD, "EPOLL_CTL_MOD", descriptor, bits, token)
     }
 
-    func remove(_ descriptor: Int32) throws(SystemError) {
+    package func remove(_ descriptor: Int32) throws(SystemError) {
         try control(EPOLL_CTL_DEL, "EPOLL_CTL_DEL", descriptor, 0, 0)
     }
 
@@ -53,7 +53,7 @@ final class Epoll {
     /// which the loop treats as "no events, re-check state"). Events are read with `event(at:)`.
     /// The one call not made through `systemCall`: retrying EINTR here would restart
     /// the whole timeout, while the loop recomputes it from its deadlines anyway.
-    func wait(timeoutMilliseconds: Int32) throws(SystemError) -> Int {
+    package func wait(timeoutMilliseconds: Int32) throws(SystemError) -> Int {
         let count = cep_epoll_wait(fd, events, capacity, timeoutMilliseconds)
         if count >= 0 {
             readyCount = count
@@ -65,7 +65,7 @@ final class Epoll {
         throw SystemError(call: "epoll_wait(fd \(fd))", errno: code)
     }
 
-    func event(at index: Int) -> ReadyEvent {
+    package func event(at index: Int) -> ReadyEvent {
         precondition(index < readyCount, "epoll event index out of range")
         let i = Int32(index)
         return ReadyEvent(token: cep_event_token(events, i), events: cep_event_bits(events, i))

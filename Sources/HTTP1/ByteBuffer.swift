@@ -7,9 +7,9 @@ package final class ByteBuffer {
     // Every response touches these a dozen times; dynamic exclusivity checks on them
     // cost more than the copying itself. All access is from this file, never overlapping.
     @exclusivity(unchecked) private var storage: UnsafeMutableRawPointer
-    @exclusivity(unchecked) private(set) var capacity: Int
-    @exclusivity(unchecked) private(set) var readerIndex = 0
-    @exclusivity(unchecked) private(set) var writerIndex = 0
+    @exclusivity(unchecked) package private(set) var capacity: Int
+    @exclusivity(unchecked) package private(set) var readerIndex = 0
+    @exclusivity(unchecked) package private(set) var writerIndex = 0
 
     package init(capacity: Int) {
         self.capacity = max(capacity, 16)
@@ -17,7 +17,7 @@ package final class ByteBuffer {
     }
 
     /// A buffer holding a copy of `bytes`, with room to grow.
-    convenience init(copying bytes: UnsafeRawBufferPointer, minimumCapacity: Int = 0) {
+    package convenience init(copying bytes: UnsafeRawBufferPointer, minimumCapacity: Int = 0) {
         self.init(capacity: max(bytes.count, minimumCapacity))
         append(bytes)
     }
@@ -27,20 +27,20 @@ package final class ByteBuffer {
     }
 
     package var readableCount: Int { writerIndex - readerIndex }
-    var isEmpty: Bool { readerIndex == writerIndex }
+    package var isEmpty: Bool { readerIndex == writerIndex }
 
     /// The unread bytes. Valid until the buffer is next mutated.
-    var readableBytes: UnsafeRawBufferPointer {
+    package var readableBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
     /// The unread bytes, writable in place (to decode a chunked body). Valid until the buffer is next mutated.
-    var mutableReadableBytes: UnsafeMutableRawBufferPointer {
+    package var mutableReadableBytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
     /// Marks `count` bytes as consumed; an emptied buffer rewinds to its start.
-    func consume(_ count: Int) {
+    package func consume(_ count: Int) {
         precondition(count <= readableCount, "consumed more bytes than are readable")
         readerIndex += count
         if readerIndex == writerIndex { clear() }
@@ -53,34 +53,34 @@ package final class ByteBuffer {
 
     /// Free space after the written bytes, at least `minimum` bytes, made by
     /// moving unread bytes to the front or growing. Fill it, then `commitWrite`.
-    func writableSpace(minimum: Int) -> UnsafeMutableRawBufferPointer {
+    package func writableSpace(minimum: Int) -> UnsafeMutableRawBufferPointer {
         reserve(minimum)
         return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: capacity - writerIndex)
     }
 
     /// Records that `count` bytes were written into the space from `writableSpace`.
-    func commitWrite(_ count: Int) {
+    package func commitWrite(_ count: Int) {
         precondition(writerIndex + count <= capacity, "wrote past the buffer's end")
         writerIndex += count
     }
 
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    package func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
         (storage + writerIndex).copyMemory(from: source, byteCount: bytes.count)
         writerIndex += bytes.count
     }
 
-    func append(_ text: StaticString) {
+    package func append(_ text: StaticString) {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    func append(_ bytes: [UInt8]) {
+    package func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
     /// Appends a non-negative integer in decimal, without building a String.
-    func appendDecimal(_ value: Int) {
+    package func appendDecimal(_ value: Int) {
         precondition(value >= 0, "only non-negative numbers are written")
         var digits = 1
         var rest = value / 10

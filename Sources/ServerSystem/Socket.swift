@@ -3,7 +3,7 @@
 import Glibc
 
 /// The outcome of one `read` on a non-blocking socket.
-enum ReadOutcome: Equatable {
+package enum ReadOutcome: Equatable {
     /// This many bytes arrived (never zero).
     case bytes(Int)
     /// Nothing to read now: EAGAIN.
@@ -13,7 +13,7 @@ enum ReadOutcome: Equatable {
 }
 
 /// The outcome of one `write` on a non-blocking socket.
-enum WriteOutcome: Equatable {
+package enum WriteOutcome: Equatable {
     /// This many bytes were accepted by the kernel (may be fewer than offered).
     case wrote(Int)
     /// The send buffer is full: EAGAIN.
@@ -31,7 +31,7 @@ package struct Socket {
         self.fd = fd
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         do {
             guard let count = try systemCall("read(fd \(fd))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
                 return .wouldBlock
@@ -42,7 +42,7 @@ package struct Socket {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
         do {
             // send with MSG_NOSIGNAL rather than write: a vanished peer must give EPIPE, never
             // SIGPIPE, whatever signal disposition the embedding process has chosen.
@@ -58,14 +58,14 @@ package struct Socket {
     }
 
     /// Half-closes the connection: the peer reads EOF after the bytes already sent.
-    func shutdownWrite() {
+    package func shutdownWrite() {
         // ENOTCONN only means the peer is already gone, which is the goal anyway.
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
     /// Closes the descriptor. On Linux the descriptor is released even if close
     /// fails, so the error is not retried (close(2), "Dealing with error returns").
-    func close() {
+    package func close() {
         _ = Glibc.close(fd)
     }
 }

@@ -5,16 +5,16 @@ import CEventPoll
 import Glibc
 
 /// A set of signal numbers (sigset_t).
-struct SignalSet {
+package struct SignalSet {
     private(set) var raw = sigset_t()
 
-    init(_ signals: [Int32]) {
+    package init(_ signals: [Int32]) {
         sigemptyset(&raw)
         for signal in signals { sigaddset(&raw, signal) }
     }
 
     /// Blocks these signals for the calling thread; forked children inherit the mask.
-    func block() throws(SystemError) {
+    package func block() throws(SystemError) {
         var set = raw
         let result = sigprocmask(SIG_BLOCK, &set, nil)
         guard result == 0 else { throw SystemError(call: "sigprocmask(SIG_BLOCK)", errno: errno) }
@@ -22,13 +22,13 @@ struct SignalSet {
 
     /// Waits up to `timeoutMilliseconds` (nil: forever) for one of these (blocked) signals.
     /// Returns its number, or nil when the time ran out or a signal outside the set interrupted the wait.
-    func wait(timeoutMilliseconds: Int?) -> Int32? {
+    package func wait(timeoutMilliseconds: Int?) -> Int32? {
         waitWithSender(timeoutMilliseconds: timeoutMilliseconds)?.signal
     }
 
     /// `wait`, also telling which process sent the signal (0 when the kernel did):
     /// the master tells a QUIT from the new master of a binary upgrade from an operator's.
-    func waitWithSender(timeoutMilliseconds: Int?) -> (signal: Int32, sender: Int32)? {
+    package func waitWithSender(timeoutMilliseconds: Int?) -> (signal: Int32, sender: Int32)? {
         var set = raw
         var info = siginfo_t()
         let signal: Int32
@@ -45,9 +45,9 @@ struct SignalSet {
 }
 
 /// Signal dispositions the whole process tree shares.
-enum SignalDisposition {
+package enum SignalDisposition {
     /// Writing to a socket whose peer has gone must return EPIPE, not kill the worker.
-    static func ignoreBrokenPipe() {
+    package static func ignoreBrokenPipe() {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
@@ -56,16 +56,16 @@ enum SignalDisposition {
     /// master still receives the ones it blocks: the kernel never discards a blocked
     /// signal as ignored (signal(7)), so sigtimedwait sees them. (SIGUSR1 reopens
     /// the logs: workers read it too, so it is blocked and waited for, never ignored.)
-    static func ignoreUnusedControlSignals() {
+    package static func ignoreUnusedControlSignals() {
         for signal in [SIGHUP, SIGUSR2, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
     }
 }
 
 /// A non-blocking signalfd: pending signals become readable records in an epoll set.
-struct SignalDescriptor {
-    let fd: Int32
+package struct SignalDescriptor {
+    package let fd: Int32
 
-    init(_ signals: SignalSet) throws(SystemError) {
+    package init(_ signals: SignalSet) throws(SystemError) {
         var set = signals.raw
         let fd = cep_signalfd(&set)
         guard fd >= 0 else { throw SystemError(call: "signalfd", errno: errno) }
@@ -73,20 +73,20 @@ struct SignalDescriptor {
     }
 
     /// The next pending signal, or nil if none is pending.
-    func next() throws(SystemError) -> Int32? {
+    package func next() throws(SystemError) -> Int32? {
         guard let signal = try systemCall("read(signalfd \(fd))", { cep_signalfd_read(fd) }), signal > 0 else {
             return nil
         }
         return signal
     }
 
-    func close() {
+    package func close() {
         _ = Glibc.close(fd)
     }
 }
 
 /// The conventional name of a signal, for log lines ("SIGKILL").
-func signalName(_ signal: Int32) -> String {
+package func signalName(_ signal: Int32) -> String {
     switch signal {
     case SIGHUP: return "SIGHUP"
     case SIGINT: return "SIGINT"

@@ -2,9 +2,9 @@
 // cgroup's memory events, /proc), each through open/read/write wrapped once.
 import Glibc
 
-enum Files {
+package enum Files {
     /// The whole contents of a small file, or nil when it does not exist.
-    static func read(_ path: String) throws(SystemError) -> String? {
+    package static func read(_ path: String) throws(SystemError) -> String? {
         let fd: Int32
         do {
             fd = try blockingSystemCall("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) })
@@ -29,7 +29,7 @@ enum Files {
 
     /// Replaces `path` with `contents` atomically: a reader sees the old file or the
     /// new one, never a partial write (a temporary file in the same directory, then rename(2)).
-    static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
+    package static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
         let temporary = "\(path).tmp.\(getpid())"
         let fd = try blockingSystemCall("open(\(temporary))", {
             open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -53,17 +53,17 @@ enum Files {
         }
     }
 
-    static func rename(_ from: String, to: String) throws(SystemError) {
+    package static func rename(_ from: String, to: String) throws(SystemError) {
         _ = try blockingSystemCall("rename(\(from), \(to))", { Glibc.rename(from, to) })
     }
 
     /// Removes a file; one that is already gone is not an error.
-    static func remove(_ path: String) {
+    package static func remove(_ path: String) {
         _ = unlink(path)
     }
 
     /// Where a symbolic link points (for /proc/self/exe), or nil.
-    static func readLink(_ path: String) -> String? {
+    package static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(path, &buffer, buffer.count - 1)
         guard length > 0 else { return nil }
