@@ -47,23 +47,20 @@ package enum ChildProcess {
     /// Reaps one child that has exited, without blocking. Nil when none has.
     package static func reapAny() -> (pid: pid_t, status: ExitStatus)? {
         var status: Int32 = 0
-        while true {
-            let pid = waitpid(-1, &status, WNOHANG)
-            if pid > 0 { return (pid, ExitStatus(waitStatus: status)) }
-            if pid == -1 && errno == EINTR { continue }
-            return nil  // 0: children remain but none has exited; ECHILD: no children at all.
+        // 0: children remain but none has exited; ECHILD (thrown): no children at all.
+        guard let pid = try? blockingSystemCall("waitpid(-1, WNOHANG)", { waitpid(-1, &status, WNOHANG) }), pid > 0 else {
+            return nil
         }
+        return (pid, ExitStatus(waitStatus: status))
     }
 
     /// Blocks until `pid` has exited and reaps it.
     package static func reap(_ pid: pid_t) -> ExitStatus? {
         var status: Int32 = 0
-        while true {
-            let result = waitpid(pid, &status, 0)
-            if result == pid { return ExitStatus(waitStatus: status) }
-            if result == -1 && errno == EINTR { continue }
-            return nil
+        guard let result = try? blockingSystemCall("waitpid(\(pid))", { waitpid(pid, &status, 0) }), result == pid else {
+            return nil  // ECHILD: not a child of this process, or already reaped.
         }
+        return ExitStatus(waitStatus: status)
     }
 
     /// Replaces this (forked, single-threaded) process with `path`, with `environment`

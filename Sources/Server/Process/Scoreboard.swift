@@ -71,10 +71,7 @@ package final class Scoreboard: @unchecked Sendable {
     package init() throws(SystemError) {
         assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.allSatisfy { $0.rawValue < Self.cellsPerRecord })
         byteCount = (Self.serverCells + Self.workerCapacity * Self.cellsPerRecord) * MemoryLayout<UInt64>.stride
-        let region = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
-        guard let region, region != MAP_FAILED else {
-            throw SystemError(call: "mmap(\(byteCount) bytes, shared anonymous)", errno: errno)
-        }
+        let region = try SharedMemory.mapAnonymous(byteCount: byteCount)
         // Fresh anonymous pages are zero, which is every counter's starting value.
         cells = region.bindMemory(to: Atomic<UInt64>.self, capacity: byteCount / MemoryLayout<UInt64>.stride)
     }
