@@ -17,21 +17,24 @@ package struct ReadyEvent {
 }
 
 package final class Epoll {
-    let fd: Int32
+    private let descriptor: FileDescriptor
     private let events: UnsafeMutablePointer<epoll_event>
     private let capacity: Int32
     private var readyCount: Int32 = 0
 
     package init(capacity: Int = 512) throws(SystemError) {
-        fd = try blockingSystemCall("epoll_create1", { cep_epoll_create() })
+        descriptor = FileDescriptor(try blockingSystemCall("epoll_create1", { cep_epoll_create() }))
         self.capacity = Int32(capacity)
         events = .allocate(capacity: capacity)
     }
 
     deinit {
         events.deallocate()
-        _ = Glibc.close(fd)
+        descriptor.close()
     }
+
+    /// The epoll instance's own descriptor.
+    var fd: Int32 { descriptor.raw }
 
     package func add(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
         try control(EPOLL_CTL_ADD, "EPOLL_CTL_ADD", descriptor, bits, token)
@@ -51,18 +54,15 @@ package final class Epoll {
 
     /// Waits for readiness; returns how many events are ready (0 on timeout or EINTR,
     /// which the loop treats as "no events, re-check state"). Events are read with `event(at:)`.
-    /// The one call not made through `systemCall`: retrying EINTR here would restart
-    /// the whole timeout, while the loop recomputes it from its deadlines anyway.
+    /// EINTR is not retried: that would restart the whole timeout, while the loop
+    /// recomputes it from its deadlines anyway.
     package func wait(timeoutMilliseconds: Int32) throws(SystemError) -> Int {
-        let count = cep_epoll_wait(fd, events, capacity, timeoutMilliseconds)
-        if count >= 0 {
-            readyCount = count
-            return Int(count)
-        }
-        let code = errno
         readyCount = 0
-        if code == EINTR { return 0 }
-        throw SystemError(call: "epoll_wait(fd \(fd))", errno: code)
+        let count = try systemCall("epoll_wait(fd \(fd))", retryOnInterrupt: false, {
+            cep_epoll_wait(fd, events, capacity, timeoutMilliseconds)
+        }) ?? 0
+        readyCount = count
+        return Int(count)
     }
 
     package func event(at index: Int) -> ReadyEvent {

@@ -5,13 +5,14 @@ import Glibc
 package enum Files {
     /// The whole contents of a small file, or nil when it does not exist.
     package static func read(_ path: String) throws(SystemError) -> String? {
-        let fd: Int32
+        let file: FileDescriptor
         do {
-            fd = try blockingSystemCall("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) })
+            file = FileDescriptor(try blockingSystemCall("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) }))
         } catch where error.errno == ENOENT || error.errno == ENOTDIR {
             return nil
         }
-        defer { _ = close(fd) }
+        defer { file.close() }
+        let fd = file.raw
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -31,9 +32,10 @@ package enum Files {
     /// new one, never a partial write (a temporary file in the same directory, then rename(2)).
     package static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
         let temporary = "\(path).tmp.\(getpid())"
-        let fd = try blockingSystemCall("open(\(temporary))", {
+        let file = FileDescriptor(try blockingSystemCall("open(\(temporary))", {
             open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        })
+        }))
+        let fd = file.raw
         do throws(SystemError) {
             let bytes = Array(contents.utf8)
             var offset = 0
@@ -44,10 +46,10 @@ package enum Files {
                     }
                 }.get()
             }
-            _ = close(fd)
+            file.close()
             try rename(temporary, to: path)
         } catch {
-            _ = close(fd)
+            file.close()
             _ = unlink(temporary)
             throw error
         }

@@ -16,8 +16,7 @@ package struct SignalSet {
     /// Blocks these signals for the calling thread; forked children inherit the mask.
     package func block() throws(SystemError) {
         var set = raw
-        let result = sigprocmask(SIG_BLOCK, &set, nil)
-        guard result == 0 else { throw SystemError(call: "sigprocmask(SIG_BLOCK)", errno: errno) }
+        _ = try blockingSystemCall("sigprocmask(SIG_BLOCK)", { sigprocmask(SIG_BLOCK, &set, nil) })
     }
 
     /// Waits up to `timeoutMilliseconds` (nil: forever) for one of these (blocked) signals.
@@ -31,15 +30,16 @@ package struct SignalSet {
     package func waitWithSender(timeoutMilliseconds: Int?) -> (signal: Int32, sender: Int32)? {
         var set = raw
         var info = siginfo_t()
-        let signal: Int32
+        // EAGAIN (timeout) and EINTR both mean "nothing to act on": the caller re-checks its
+        // state, and recomputes what is left of its timeout, so EINTR is not retried here.
+        let received: Int32?
         if let timeoutMilliseconds {
             var timeout = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
-            signal = sigtimedwait(&set, &info, &timeout)
+            received = (try? systemCall("sigtimedwait", retryOnInterrupt: false, { sigtimedwait(&set, &info, &timeout) })) ?? nil
         } else {
-            signal = sigwaitinfo(&set, &info)
+            received = (try? systemCall("sigwaitinfo", retryOnInterrupt: false, { sigwaitinfo(&set, &info) })) ?? nil
         }
-        // EAGAIN (timeout) and EINTR both mean "nothing to act on": the caller re-checks its state.
-        guard signal > 0 else { return nil }
+        guard let signal = received, signal > 0 else { return nil }
         return (signal, cep_siginfo_sender(&info))
     }
 }
@@ -62,15 +62,16 @@ package enum SignalDisposition {
 }
 
 /// A non-blocking signalfd: pending signals become readable records in an epoll set.
-package struct SignalDescriptor {
-    package let fd: Int32
+/// A class, because a process's stop notice, its loop and its models share the one descriptor.
+package final class SignalDescriptor {
+    private let descriptor: FileDescriptor
 
     package init(_ signals: SignalSet) throws(SystemError) {
         var set = signals.raw
-        let fd = cep_signalfd(&set)
-        guard fd >= 0 else { throw SystemError(call: "signalfd", errno: errno) }
-        self.fd = fd
+        descriptor = FileDescriptor(try blockingSystemCall("signalfd", { cep_signalfd(&set) }))
     }
+
+    package var fd: Int32 { descriptor.raw }
 
     /// The next pending signal, or nil if none is pending.
     package func next() throws(SystemError) -> Int32? {
@@ -80,8 +81,9 @@ package struct SignalDescriptor {
         return signal
     }
 
+    /// Closes the signalfd (once: later calls do nothing).
     package func close() {
-        _ = Glibc.close(fd)
+        descriptor.close()
     }
 }
 

@@ -22,14 +22,18 @@ package enum WriteOutcome: Equatable {
     case closed
 }
 
-/// A connected socket's descriptor. It does not own the descriptor: the
-/// connection table does, and closes it exactly once.
-package struct Socket {
-    package let fd: Int32
+/// A connected socket: it owns its descriptor (a connection holds it inline, and
+/// a worker's connection table holds the connections), and closes it once.
+package struct Socket: ~Copyable {
+    private let descriptor: FileDescriptor
 
+    /// Takes ownership of the connected socket `fd`.
     package init(fd: Int32) {
-        self.fd = fd
+        descriptor = FileDescriptor(fd)
     }
+
+    /// The descriptor's number, for epoll registration and the access log's peer table.
+    package var fd: Int32 { descriptor.raw }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         do {
@@ -63,9 +67,8 @@ package struct Socket {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
-    /// Closes the descriptor. On Linux the descriptor is released even if close
-    /// fails, so the error is not retried (close(2), "Dealing with error returns").
+    /// Closes the descriptor (once: later calls do nothing).
     package func close() {
-        _ = Glibc.close(fd)
+        descriptor.close()
     }
 }

@@ -39,7 +39,7 @@ struct AcceptLoop {
         }
     }
 
-    private func serve(_ socket: Socket) {
+    private func serve(_ socket: consuming Socket) {
         record.add(.accepted)
         record[.active] = 1
         connection.serve(socket)

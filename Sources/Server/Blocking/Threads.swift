@@ -50,3 +50,20 @@ enum Threads {
         init(_ run: @escaping () -> Void) { self.run = run }
     }
 }
+
+/// Carries a value that cannot be copied (a connection's socket) into the closure
+/// a new thread runs: a closure cannot capture one, so it rides in this box, and
+/// whoever takes it out owns it.
+final class Handoff<Value: ~Copyable> {
+    private var value: Value?
+
+    init(_ value: consuming Value) {
+        self.value = .some(value)
+    }
+
+    /// The value; taking it twice is a programming error.
+    func take() -> Value {
+        guard let value = value.take() else { preconditionFailure("a handed-off value was taken twice") }
+        return value
+    }
+}

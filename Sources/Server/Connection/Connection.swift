@@ -49,7 +49,7 @@ package final class Connection {
     @exclusivity(unchecked) var timerPrevious: Unmanaged<Connection>?
     @exclusivity(unchecked) var timerNext: Unmanaged<Connection>?
 
-    package init(socket: Socket, token: UInt64) {
+    package init(socket: consuming Socket, token: UInt64) {
         self.socket = socket
         self.token = token
     }

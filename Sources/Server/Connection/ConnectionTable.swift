@@ -16,7 +16,7 @@ struct ConnectionTable {
     private(set) var count = 0
 
     /// Registers a new connection for `socket` and returns it.
-    mutating func insert(_ socket: Socket) -> Connection {
+    mutating func insert(_ socket: consuming Socket) -> Connection {
         let index = Int(socket.fd)
         if index >= slots.count {
             let newCount = max(index + 1, slots.count * 2, 64)
