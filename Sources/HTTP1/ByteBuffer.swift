@@ -3,13 +3,17 @@
 // for buffers stays in this file.
 import Glibc
 
+@usableFromInline
 package final class ByteBuffer {
     // Every response touches these a dozen times; dynamic exclusivity checks on them
     // cost more than the copying itself. All access is from this file, never overlapping.
-    @exclusivity(unchecked) private var storage: UnsafeMutableRawPointer
-    @exclusivity(unchecked) package private(set) var capacity: Int
-    @exclusivity(unchecked) package private(set) var readerIndex = 0
-    @exclusivity(unchecked) package private(set) var writerIndex = 0
+    // `@usableFromInline` (and the type's own), so the `@inlinable` accessors below are
+    // inlined into the server's request cycle in the Server target, as they were when
+    // it was one module; without it a package body is not visible to another module.
+    @exclusivity(unchecked) @usableFromInline var storage: UnsafeMutableRawPointer
+    @exclusivity(unchecked) @usableFromInline package internal(set) var capacity: Int
+    @exclusivity(unchecked) @usableFromInline package internal(set) var readerIndex = 0
+    @exclusivity(unchecked) @usableFromInline package internal(set) var writerIndex = 0
 
     package init(capacity: Int) {
         self.capacity = max(capacity, 16)
@@ -26,26 +30,28 @@ package final class ByteBuffer {
         storage.deallocate()
     }
 
-    package var readableCount: Int { writerIndex - readerIndex }
-    package var isEmpty: Bool { readerIndex == writerIndex }
+    @inlinable package var readableCount: Int { writerIndex - readerIndex }
+    @inlinable package var isEmpty: Bool { readerIndex == writerIndex }
 
     /// The unread bytes. Valid until the buffer is next mutated.
-    package var readableBytes: UnsafeRawBufferPointer {
+    @inlinable package var readableBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
     /// The unread bytes, writable in place (to decode a chunked body). Valid until the buffer is next mutated.
-    package var mutableReadableBytes: UnsafeMutableRawBufferPointer {
+    @inlinable package var mutableReadableBytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
     /// Marks `count` bytes as consumed; an emptied buffer rewinds to its start.
+    @inlinable
     package func consume(_ count: Int) {
         precondition(count <= readableCount, "consumed more bytes than are readable")
         readerIndex += count
         if readerIndex == writerIndex { clear() }
     }
 
+    @inlinable
     package func clear() {
         readerIndex = 0
         writerIndex = 0
@@ -53,12 +59,14 @@ package final class ByteBuffer {
 
     /// Free space after the written bytes, at least `minimum` bytes, made by
     /// moving unread bytes to the front or growing. Fill it, then `commitWrite`.
+    @inlinable
     package func writableSpace(minimum: Int) -> UnsafeMutableRawBufferPointer {
         reserve(minimum)
         return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: capacity - writerIndex)
     }
 
     /// Records that `count` bytes were written into the space from `writableSpace`.
+    @inlinable
     package func commitWrite(_ count: Int) {
         precondition(writerIndex + count <= capacity, "wrote past the buffer's end")
         writerIndex += count
@@ -96,7 +104,8 @@ package final class ByteBuffer {
     }
 
     /// Makes room for `count` more bytes after `writerIndex`.
-    private func reserve(_ count: Int) {
+    @usableFromInline
+    func reserve(_ count: Int) {
         if capacity - writerIndex >= count { return }
         if readerIndex > 0 && capacity - readableCount >= count {
             compact()

@@ -10,6 +10,7 @@
 
 /// How far a chunked body has been checked: the start of the next chunk line
 /// and the body bytes before it.
+@usableFromInline
 package struct ChunkProgress {
     package var offset = 0
     package var bodyLength = 0

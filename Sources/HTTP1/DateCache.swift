@@ -3,10 +3,12 @@
 import Glibc
 import ServerSystem
 
+@usableFromInline
 package final class DateCache {
     package static let length = 29  // "Sun, 06 Nov 1994 08:49:37 GMT"
-    private let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: DateCache.length)
-    private var second = Int.min
+    @usableFromInline let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: DateCache.length)
+    /// Only the owning loop or thread touches it: unchecked, as the other per-request state.
+    @exclusivity(unchecked) @usableFromInline var second = Int.min
 
     package init() {
         refresh(now: Clock.wallClockSeconds())
@@ -20,6 +22,7 @@ package final class DateCache {
     package var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: DateCache.length) }
 
     /// Reformats the date if the second has changed since the last call.
+    @inlinable
     package func refresh(now: Int) {
         guard now != second else { return }
         second = now
@@ -29,7 +32,8 @@ package final class DateCache {
         format(parts)
     }
 
-    private func format(_ parts: tm) {
+    @usableFromInline
+    func format(_ parts: tm) {
         let days: StaticString = "SunMonTueWedThuFriSat"
         let months: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
         var cursor = 0

@@ -12,6 +12,11 @@ public struct ByteSlice: CustomStringConvertible {
     /// The bytes themselves.
     public let bytes: UnsafeRawBufferPointer
 
+    @usableFromInline
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
     public var count: Int { bytes.count }
     public var isEmpty: Bool { bytes.isEmpty }
 
@@ -20,21 +25,24 @@ public struct ByteSlice: CustomStringConvertible {
 
     public var description: String { string }
 
+    @inlinable
     public static func == (slice: ByteSlice, text: StaticString) -> Bool {
         guard slice.count == text.utf8CodeUnitCount else { return false }
         guard let base = slice.bytes.baseAddress else { return true }
         return memcmp(base, text.utf8Start, slice.count) == 0
     }
 
+    @inlinable
     public static func != (slice: ByteSlice, text: StaticString) -> Bool { !(slice == text) }
 }
 
 /// One request as the handler sees it.
 public struct Request {
-    private let base: UnsafePointer<UInt8>
-    private let head: RequestHead
-    private let fields: UnsafeBufferPointer<HeaderField>
+    @usableFromInline let base: UnsafePointer<UInt8>
+    @usableFromInline let head: RequestHead
+    @usableFromInline let fields: UnsafeBufferPointer<HeaderField>
 
+    @inlinable
     package init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {
         precondition(bytes.count >= head.totalLength, "a request view needs the whole request")
         base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -49,6 +57,7 @@ public struct Request {
     public var target: ByteSlice { slice(head.target) }
 
     /// The target up to its query ("/search").
+    @inlinable
     public var path: ByteSlice {
         let target = head.target
         let start = base + Int(target.start)

@@ -2,9 +2,10 @@
 // caller's bytes (no Strings, no copies), and the limits it parses under.
 
 /// A run of bytes inside the request buffer, by offset and length.
+@usableFromInline
 package struct Span: Equatable {
-    package var start: Int32
-    package var count: Int32
+    @usableFromInline package var start: Int32
+    @usableFromInline package var count: Int32
 
     package init(start: Int, count: Int) {
         self.start = Int32(truncatingIfNeeded: start)
@@ -15,6 +16,7 @@ package struct Span: Equatable {
 }
 
 /// One header field line: its name and its value with surrounding whitespace trimmed.
+@usableFromInline
 package struct HeaderField {
     package var name: Span
     package var value: Span
@@ -27,18 +29,19 @@ public enum HTTPVersion: Equatable, Sendable {
 }
 
 /// A parsed request line and header block.
+@usableFromInline
 package struct RequestHead {
     package var method: Span
-    package var target: Span
+    @usableFromInline package var target: Span
     package var version: HTTPVersion
     /// How many entries of the parser's header storage belong to this request.
-    package var headerCount: Int
+    @usableFromInline package var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
-    package var headLength: Int
+    @usableFromInline package var headLength: Int
     /// The body's length: Content-Length, or the decoded size of a chunked body (0 when there is none).
-    package var bodyLength: Int
+    @usableFromInline package var bodyLength: Int
     /// The whole message's length in the buffer: head plus body as sent (chunk framing included).
-    package var totalLength: Int
+    @usableFromInline package var totalLength: Int
     /// The body is sent with the chunked transfer coding (RFC 9112 §7.1).
     package var isChunked: Bool
     /// The client sent `Expect: 100-continue` and waits for 100 before sending the body (RFC 9110 §10.1.1).
@@ -50,6 +53,7 @@ package struct RequestHead {
 }
 
 /// How far the parser got with a request that has not fully arrived.
+@usableFromInline
 package struct ParseProgress {
     /// Where the search for the end of the header block resumes.
     package var headScanned = 0
@@ -58,13 +62,14 @@ package struct ParseProgress {
     /// Of a request awaiting its body: where the body starts, and where the message
     /// ends if Content-Length says so (nil for a chunked body). The head is not parsed
     /// again until the body is there.
-    var bodyStart = 0
-    var messageEnd: Int?
+    package var bodyStart = 0
+    package var messageEnd: Int?
     /// Of a request awaiting its body: the client waits for `100 Continue` first.
     package var expectsContinue = false
     /// Of a chunked body: how far its chunks have been checked.
     package var chunks = ChunkProgress()
 
+    @inlinable
     package init() {}
 }
 

@@ -4,23 +4,32 @@ import CEventPoll
 import Glibc
 
 /// One ready descriptor from `epoll_wait`.
+@usableFromInline
 package struct ReadyEvent {
     /// The 64-bit token given when the descriptor was registered.
-    package let token: UInt64
+    @usableFromInline package let token: UInt64
     /// EPOLLIN, EPOLLOUT, EPOLLHUP, ... as reported.
-    package let events: UInt32
+    @usableFromInline package let events: UInt32
 
-    package var isReadable: Bool { events & (CEP_EPOLLIN | CEP_EPOLLRDHUP | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
-    package var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
+    @inlinable
+    init(token: UInt64, events: UInt32) {
+        self.token = token
+        self.events = events
+    }
+
+    @inlinable package var isReadable: Bool { events & (CEP_EPOLLIN | CEP_EPOLLRDHUP | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
+    @inlinable package var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
     /// The peer has finished sending (EPOLLRDHUP) or the connection is gone (EPOLLHUP).
-    package var peerHungUp: Bool { events & (CEP_EPOLLRDHUP | CEP_EPOLLHUP) != 0 }
+    @inlinable package var peerHungUp: Bool { events & (CEP_EPOLLRDHUP | CEP_EPOLLHUP) != 0 }
 }
 
+@usableFromInline
 package final class Epoll {
-    private let descriptor: FileDescriptor
-    private let events: UnsafeMutablePointer<epoll_event>
-    private let capacity: Int32
-    private var readyCount: Int32 = 0
+    @usableFromInline let descriptor: FileDescriptor
+    @usableFromInline let events: UnsafeMutablePointer<epoll_event>
+    @usableFromInline let capacity: Int32
+    /// Only the loop's thread touches it, one access at a time: unchecked, like the loop's own state.
+    @exclusivity(unchecked) @usableFromInline var readyCount: Int32 = 0
 
     package init(capacity: Int = 512) throws(SystemError) {
         descriptor = FileDescriptor(try blockingSystemCall("epoll_create1", { cep_epoll_create() }))
@@ -34,7 +43,7 @@ package final class Epoll {
     }
 
     /// The epoll instance's own descriptor.
-    var fd: Int32 { descriptor.raw }
+    @inlinable var fd: Int32 { descriptor.raw }
 
     package func add(_ descriptor: Int32, events bits: UInt32, token: UInt64) throws(SystemError) {
         try control(EPOLL_CTL_ADD, "EPOLL_CTL_ADD", descriptor, bits, token)
@@ -56,6 +65,7 @@ package final class Epoll {
     /// which the loop treats as "no events, re-check state"). Events are read with `event(at:)`.
     /// EINTR is not retried: that would restart the whole timeout, while the loop
     /// recomputes it from its deadlines anyway.
+    @inlinable
     package func wait(timeoutMilliseconds: Int32) throws(SystemError) -> Int {
         readyCount = 0
         let count = try systemCall("epoll_wait(fd \(fd))", retryOnInterrupt: false, {
@@ -65,6 +75,7 @@ package final class Epoll {
         return Int(count)
     }
 
+    @inlinable
     package func event(at index: Int) -> ReadyEvent {
         precondition(index < readyCount, "epoll event index out of range")
         let i = Int32(index)

@@ -13,10 +13,11 @@ import Synchronization
 /// the value does not close it: closing is always a step its owner takes, at the
 /// moment it chooses (a parent closes its copy right after fork; a test may wrap
 /// a descriptor it closes itself).
+@usableFromInline
 package struct FileDescriptor: ~Copyable, Sendable {
     /// The descriptor's number, for the calls that take one. It stays readable
     /// after `close`, for log lines; it must not be passed to the kernel then.
-    package let raw: Int32
+    @usableFromInline package let raw: Int32
     /// Cleared by the first `close`. Atomic because a listener may be shared by
     /// threads (the thread pool's); the cost is paid once per descriptor.
     private let open = Atomic<Bool>(true)

@@ -3,6 +3,7 @@
 import Glibc
 
 /// The outcome of one `read` on a non-blocking socket.
+@usableFromInline
 package enum ReadOutcome: Equatable {
     /// This many bytes arrived (never zero).
     case bytes(Int)
@@ -13,6 +14,7 @@ package enum ReadOutcome: Equatable {
 }
 
 /// The outcome of one `write` on a non-blocking socket.
+@usableFromInline
 package enum WriteOutcome: Equatable {
     /// This many bytes were accepted by the kernel (may be fewer than offered).
     case wrote(Int)
@@ -24,8 +26,9 @@ package enum WriteOutcome: Equatable {
 
 /// A connected socket: it owns its descriptor (a connection holds it inline, and
 /// a worker's connection table holds the connections), and closes it once.
+@usableFromInline
 package struct Socket: ~Copyable {
-    private let descriptor: FileDescriptor
+    @usableFromInline let descriptor: FileDescriptor
 
     /// Takes ownership of the connected socket `fd`.
     package init(fd: Int32) {
@@ -33,8 +36,9 @@ package struct Socket: ~Copyable {
     }
 
     /// The descriptor's number, for epoll registration and the access log's peer table.
-    package var fd: Int32 { descriptor.raw }
+    @inlinable package var fd: Int32 { descriptor.raw }
 
+    @inlinable
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         do {
             guard let count = try systemCall("read(fd \(fd))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
@@ -46,6 +50,7 @@ package struct Socket: ~Copyable {
         }
     }
 
+    @inlinable
     package func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
         do {
             // send with MSG_NOSIGNAL rather than write: a vanished peer must give EPIPE, never

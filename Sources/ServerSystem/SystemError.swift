@@ -32,7 +32,10 @@ public struct SystemError: Error, CustomStringConvertible, Equatable, Sendable {
 /// - `EAGAIN`/`EWOULDBLOCK` returns `nil`: on a non-blocking descriptor it is an expected state.
 /// - `EBADF` and `EFAULT` trap: they mean the server passed a closed descriptor or a bad pointer.
 /// - Anything else throws a `SystemError` whose call text is only built on failure.
-@inline(__always)
+///
+/// Inlinable, like the socket reads and writes built on it: they run for every request,
+/// from the Server target, and a call through a generic function would cost more than the syscall's wrapper.
+@inlinable @inline(__always)
 package func systemCall<Result: BinaryInteger>(
     _ call: @autoclosure () -> String,
     retryOnInterrupt: Bool = true,
@@ -43,7 +46,7 @@ package func systemCall<Result: BinaryInteger>(
 
 /// `systemCall` for a call whose failure value is not -1 (mmap's MAP_FAILED).
 /// This is the one function in the server that reads errno.
-@inline(__always)
+@inlinable @inline(__always)
 package func systemCall<Result>(
     _ call: @autoclosure () -> String,
     retryOnInterrupt: Bool = true,
@@ -69,7 +72,7 @@ package func systemCall<Result>(
 }
 
 /// `systemCall` for calls on blocking descriptors, where EAGAIN is a failure like any other.
-@inline(__always)
+@inlinable @inline(__always)
 package func blockingSystemCall<Result: BinaryInteger>(
     _ call: @autoclosure () -> String,
     _ body: () -> Result

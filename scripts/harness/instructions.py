@@ -33,7 +33,7 @@ BROWSER_REQUEST = (
 REFERENCE_COUNTING = re.compile(r"^swift_(?:bridgeObject|unknownObject|nonatomic_)?(?:retain|release)(?:_n)?$")
 
 # Only the parser's own instructions: callgrind's toggle-collect on RequestParser.parse (mangled name).
-PARSER_SYMBOL = "$s6Server13RequestParserC5parse*"
+PARSER_SYMBOL = "$s5HTTP113RequestParserC5parse*"
 
 
 def _binary_without_debug_info(directory):
