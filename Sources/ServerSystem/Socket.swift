@@ -1,5 +1,6 @@
-// Socket: non-blocking reads and writes on a connected stream socket, with the
-// states a reactor expects (would block, peer gone) returned as values.
+// Socket: a connected stream socket, owner of its descriptor: non-blocking
+// reads and writes, with the states a reactor expects (would block, peer gone)
+// returned as values.
 import Glibc
 
 /// The outcome of one `read` on a non-blocking socket.
