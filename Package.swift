@@ -1,7 +1,12 @@
 // swift-tools-version:6.0
 //
-// A prefork + epoll HTTP/1.1 server: the `Server` library (supervisor, reactor,
-// HTTP, handlers) over the `CEventPoll` kernel shim, and the `server` executable.
+// A prefork + epoll HTTP/1.1 server, in targets along the data flow; each
+// imports only those below it, so the build keeps the arrows pointing one way:
+//   ServerCLI -> Server (supervisor, reactor, connections, handlers, logging)
+//             -> HTTP1 (buffers, parser, request/response, writer)
+//             -> ServerSystem (syscalls, descriptors, sockets, epoll, signals)
+//             -> CEventPoll (the C shim)
+// The `Server` library product re-exports what an embedder needs.
 import PackageDescription
 
 let package = Package(
@@ -16,10 +21,14 @@ let package = Package(
     ],
     targets: [
         .target(name: "CEventPoll"),
+        .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
+        .target(name: "HTTP1", dependencies: ["ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
                 "CEventPoll",
+                "ServerSystem",
+                "HTTP1",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -38,7 +47,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             // ServerCLI is listed so that `swift test` always builds the `server` binary first.
-            dependencies: ["Server", "CEventPoll", "ServerCLI", "TestSupport"]
+            dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "TestSupport"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

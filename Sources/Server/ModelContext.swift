@@ -3,6 +3,7 @@
 // share before they serve: signals, listener, startup line.
 import Glibc
 import Logging
+import ServerSystem
 
 struct ModelContext {
     let configuration: ServerConfiguration

@@ -1,6 +1,7 @@
 // ServerConfiguration: every setting of a server, with its default, validated
 // once before anything is opened or forked.
 import Glibc
+import HTTP1
 
 /// A setting that cannot work, with a message fit for one line on stderr.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {

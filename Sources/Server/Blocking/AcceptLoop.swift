@@ -11,6 +11,7 @@
 // queue is empty or --graceful-timeout has passed.
 import Glibc
 import Logging
+import ServerSystem
 
 struct AcceptLoop {
     let listener: Listener
@@ -38,7 +39,7 @@ struct AcceptLoop {
         }
     }
 
-    private func serve(_ socket: Socket) {
+    private func serve(_ socket: consuming Socket) {
         record.add(.accepted)
         record[.active] = 1
         connection.serve(socket)

@@ -13,6 +13,7 @@
 // keep-alive connection is closed cleanly, and --graceful-timeout bounds it all.
 import Glibc
 import Logging
+import ServerSystem
 
 struct BlockingConnection {
     let parts: ServingParts
@@ -21,10 +22,11 @@ struct BlockingConnection {
     let logger: Logger
 
     /// Serves `socket` until the client leaves, a timeout ends it, or a stop says so; then closes it.
-    func serve(_ socket: Socket) {
-        defer { socket.close() }
+    func serve(_ socket: consuming Socket) {
+        let connection = Connection(socket: socket, token: 0)
+        defer { connection.socket.close() }
         do {
-            try run(Connection(socket: socket, token: 0))
+            try run(connection)
         } catch {
             logger.debug("\(error)")
         }

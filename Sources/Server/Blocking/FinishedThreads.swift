@@ -9,6 +9,7 @@
 // that lands between the drain and the take is taken now and leaves at most a
 // spurious ring behind.
 import Glibc
+import ServerSystem
 import Synchronization
 
 final class FinishedThreads: Sendable {

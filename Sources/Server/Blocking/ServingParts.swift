@@ -2,6 +2,7 @@
 // a date cache and the wire protocol's service (parser, handler and response
 // writer for HTTP). Made after fork or inside the thread, so nothing mutable is shared.
 import Glibc
+import HTTP1
 import Logging
 
 struct ServingParts {

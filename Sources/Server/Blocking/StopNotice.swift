@@ -7,6 +7,7 @@
 // thread reads the signals and raises one of two shared pipes, which nobody
 // reads, so every thread sees them.
 import Glibc
+import ServerSystem
 
 final class StopNotice {
     enum State: Equatable {

@@ -3,6 +3,7 @@
 // threads watch, the list of threads that have ended) and how they end: raise
 // the pipe the stop signal means and join every thread (ThreadedStop).
 import Glibc
+import ServerSystem
 
 final class ThreadedServer {
     let listener: Listener

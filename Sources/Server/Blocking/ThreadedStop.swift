@@ -5,6 +5,7 @@
 // and still reads its signals while it waits, so a TERM cuts a graceful stop short.
 import Glibc
 import Logging
+import ServerSystem
 
 struct ThreadedStop {
     let pipes: StopPipes

@@ -4,6 +4,7 @@
 import CEventPoll
 import Glibc
 import Logging
+import ServerSystem
 
 enum Threads {
     /// A connection loop needs little stack: buffers live on the heap. A small
@@ -47,5 +48,22 @@ enum Threads {
     private final class Body {
         let run: () -> Void
         init(_ run: @escaping () -> Void) { self.run = run }
+    }
+}
+
+/// Carries a value that cannot be copied (a connection's socket) into the closure
+/// a new thread runs: a closure cannot capture one, so it rides in this box, and
+/// whoever takes it out owns it.
+final class Handoff<Value: ~Copyable> {
+    private var value: Value?
+
+    init(_ value: consuming Value) {
+        self.value = .some(value)
+    }
+
+    /// The value; taking it twice is a programming error.
+    func take() -> Value {
+        guard let value = value.take() else { preconditionFailure("a handed-off value was taken twice") }
+        return value
     }
 }

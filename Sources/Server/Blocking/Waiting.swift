@@ -4,6 +4,7 @@
 // signal handler. Sockets are non-blocking: a read or write never waits in the
 // kernel, so these polls, with their deadlines, are the only places that wait.
 import Glibc
+import ServerSystem
 
 /// How a wait ended.
 enum WaitOutcome: Equatable {

@@ -4,19 +4,24 @@
 // the ringing was about (FinishedThreads).
 import CEventPoll
 import Glibc
+import ServerSystem
 
 final class WakePipe: Sendable {
-    let readEnd: Int32
-    private let writeEnd: Int32
+    private let reader: FileDescriptor
+    private let writer: FileDescriptor
 
     init() throws(SystemError) {
         var ends: [Int32] = [0, 0]
         _ = try ends.withUnsafeMutableBufferPointer { (pointer) throws(SystemError) -> Int32 in
             try blockingSystemCall("pipe2", { cep_pipe(pointer.baseAddress) })
         }
-        readEnd = ends[0]
-        writeEnd = ends[1]
+        reader = FileDescriptor(ends[0])
+        writer = FileDescriptor(ends[1])
     }
+
+    /// The end threads poll.
+    var readEnd: Int32 { reader.raw }
+    private var writeEnd: Int32 { writer.raw }
 
     /// Makes the read end readable. A full pipe (EAGAIN) is already readable, so
     /// nothing is lost when the byte does not fit.
@@ -31,10 +36,9 @@ final class WakePipe: Sendable {
         while let count = (try? systemCall("read(pipe \(readEnd))", { Glibc.read(readEnd, &bytes, 8) })) ?? nil, count > 0 {}
     }
 
-    /// Closes both ends. close(2) releases the descriptor even when it reports an
-    /// error, so there is nothing to retry and nothing useful to report.
+    /// Closes both ends (once: later calls do nothing).
     func close() {
-        _ = Glibc.close(readEnd)
-        _ = Glibc.close(writeEnd)
+        reader.close()
+        writer.close()
     }
 }

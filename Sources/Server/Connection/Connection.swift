@@ -3,6 +3,8 @@
 // shared buffers and are copied here only when a request is split across
 // reads or a response could not be sent in full (as nginx hands its buffers
 // back when a connection goes idle).
+import ServerSystem
+import HTTP1
 
 package final class Connection {
     let socket: Socket
@@ -54,7 +56,7 @@ package final class Connection {
     @exclusivity(unchecked) var timerPrevious: Unmanaged<Connection>?
     @exclusivity(unchecked) var timerNext: Unmanaged<Connection>?
 
-    package init(socket: Socket, token: UInt64) {
+    package init(socket: consuming Socket, token: UInt64) {
         self.socket = socket
         self.token = token
     }

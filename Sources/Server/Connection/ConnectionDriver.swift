@@ -7,7 +7,9 @@
 // make the worker hold is bounded: a read takes at most `readSize` bytes, and
 // pipelined requests are answered only while less than `queuedOutputBound` of
 // responses wait to be sent; the rest wait in the input until those are gone.
+import HTTP1
 import Logging
+import ServerSystem
 
 /// What the event loop must do with a connection after servicing it.
 package enum ConnectionStatus: Equatable {

@@ -2,6 +2,7 @@
 // slot has a generation, packed with the fd into the epoll token, so an event
 // that was queued for a connection closed earlier in the same batch (whose fd
 // may already belong to a new connection) is recognised and dropped.
+import ServerSystem
 
 /// Tokens that are not connections: the listener and the signalfd.
 enum ReservedToken {
@@ -15,7 +16,7 @@ struct ConnectionTable {
     private(set) var count = 0
 
     /// Registers a new connection for `socket` and returns it.
-    mutating func insert(_ socket: Socket) -> Connection {
+    mutating func insert(_ socket: consuming Socket) -> Connection {
         let index = Int(socket.fd)
         if index >= slots.count {
             let newCount = max(index + 1, slots.count * 2, 64)

@@ -1,6 +1,7 @@
 // The route `server` answers out of the box: which worker served you.
 // (/health and /metrics come from OperationsRoutes, in front of every handler.)
 import Glibc
+import HTTP1
 
 /// `GET /` answers `pid N` (the serving worker's process id); other methods
 /// on it get 405, other paths 404.

@@ -1,4 +1,5 @@
 // The one protocol an embedder implements to serve its own content.
+import HTTP1
 
 /// Answers requests. Called on the worker's event loop for every complete
 /// request, in the order requests arrive on a connection.

@@ -1,5 +1,6 @@
 // The metric families /metrics exposes, by name, type and help text: what an
 // operator reads in the output. MetricsExposition turns them into text.
+import HTTP1
 
 extension MetricsExposition.Family {
     typealias Family = MetricsExposition.Family

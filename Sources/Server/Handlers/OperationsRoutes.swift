@@ -7,6 +7,8 @@
 // Targets that name no resource (`*`, CONNECT's host:port) are answered here
 // too (ServerWideRequests); absolute-form targets are routed by their path.
 import Glibc
+import HTTP1
+import ServerSystem
 
 package struct OperationsRoutes: HTTPHandler {
     private let scoreboard: Scoreboard?

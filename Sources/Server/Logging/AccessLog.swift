@@ -4,7 +4,9 @@
 // worker opens the file itself with O_APPEND, so whole-buffer writes from
 // several workers never overwrite each other.
 import Glibc
+import HTTP1
 import Logging
+import ServerSystem
 
 package final class AccessLog {
     /// A full buffer is written at once; below this, writes wait for the next second.
@@ -13,7 +15,7 @@ package final class AccessLog {
     static let flushInterval = 1000
 
     private let destination: AccessLogDestination
-    private var fd: Int32
+    private var file: FileDescriptor
     private let buffer = ByteBuffer(capacity: 64 * 1024)
     private let time = LocalTimeCache()
     private let logger: Logger
@@ -28,14 +30,14 @@ package final class AccessLog {
     package static func open(_ destination: AccessLogDestination, logger: Logger) throws(SystemError) -> AccessLog? {
         switch destination {
         case .off: return nil
-        case .standardOutput: return AccessLog(destination, fd: STDOUT_FILENO, logger: logger)
-        case .file(let path): return AccessLog(destination, fd: try AccessLogDestination.openFile(path), logger: logger)
+        case .standardOutput: return AccessLog(destination, file: FileDescriptor(STDOUT_FILENO), logger: logger)
+        case .file(let path): return AccessLog(destination, file: try AccessLogDestination.openFile(path), logger: logger)
         }
     }
 
-    private init(_ destination: AccessLogDestination, fd: Int32, logger: Logger) {
+    private init(_ destination: AccessLogDestination, file: consuming FileDescriptor, logger: Logger) {
         self.destination = destination
-        self.fd = fd
+        self.file = file
         self.logger = logger
     }
 
@@ -83,6 +85,7 @@ package final class AccessLog {
         defer { buffer.clear() }
         while buffer.readableCount > 0 {
             let bytes = buffer.readableBytes
+            let fd = file.raw
             do {
                 let written = try blockingSystemCall("write(access log, fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) })
                 // A write that takes nothing would loop forever: count it as a failure (no space).
@@ -106,8 +109,8 @@ package final class AccessLog {
         guard case .file(let path) = destination else { return }
         do {
             let reopened = try AccessLogDestination.openFile(path)
-            _ = Glibc.close(fd)
-            fd = reopened
+            file.close()
+            file = reopened
             logger.info("reopened the access log \(path)")
         } catch {
             logger.error("cannot reopen the access log, still writing to the old file: \(error)")
@@ -117,6 +120,6 @@ package final class AccessLog {
     /// Writes what is buffered and closes the file (standard output stays open).
     package func close() {
         flush()
-        if case .file = destination { _ = Glibc.close(fd) }
+        if case .file = destination { file.close() }
     }
 }

@@ -1,5 +1,6 @@
 // Where the access log goes: nowhere, stdout, or a file every worker appends to.
 import Glibc
+import ServerSystem
 
 /// The `--access-log` setting.
 public enum AccessLogDestination: Equatable, Sendable {
@@ -19,9 +20,9 @@ public enum AccessLogDestination: Equatable, Sendable {
         }
     }
 
-    /// Opens the file for appending (creating it 0644 if absent); the caller owns the descriptor.
-    static func openFile(_ path: String) throws(SystemError) -> Int32 {
-        try blockingSystemCall("open(\(path))", { Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) })
+    /// Opens the file for appending (creating it 0644 if absent).
+    static func openFile(_ path: String) throws(SystemError) -> FileDescriptor {
+        FileDescriptor(try blockingSystemCall("open(\(path))", { Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) }))
     }
 
     /// Throws if the log cannot be opened, so a bad path stops the server before it
@@ -31,7 +32,7 @@ public enum AccessLogDestination: Equatable, Sendable {
     /// fresh file logrotate leaves behind a rename gets the right owner.
     func checkOpens(owner: Credentials? = nil) throws(SystemError) {
         guard case .file(let path) = self else { return }
-        _ = Glibc.close(try Self.openFile(path))
+        try Self.openFile(path).close()
         if let owner, geteuid() == 0 { try Self.handOver(path, to: owner) }
     }
 
@@ -41,15 +42,16 @@ public enum AccessLogDestination: Equatable, Sendable {
     /// points to (nginx's CVE-2016-1247), nor a device such as /dev/stdout's terminal.
     /// Anything else is left as it is, for the workers to open if their user may.
     private static func handOver(_ path: String, to owner: Credentials) throws(SystemError) {
-        let fd: Int32
+        let file: FileDescriptor
         do {
-            fd = try blockingSystemCall("open(\(path), O_NOFOLLOW)", {
+            file = FileDescriptor(try blockingSystemCall("open(\(path), O_NOFOLLOW)", {
                 Glibc.open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-            })
+            }))
         } catch where error.errno == ELOOP {
             return  // a symbolic link
         }
-        defer { _ = Glibc.close(fd) }
+        defer { file.close() }
+        let fd = file.raw
         var status = stat()
         _ = try blockingSystemCall("fstat(\(path))", { fstat(fd, &status) })
         guard status.st_mode & S_IFMT == S_IFREG, status.st_nlink == 1, status.st_uid != owner.uid else { return }

@@ -5,6 +5,7 @@
 //
 // Values taken from the request are escaped as nginx does: `"`, `\`, control
 // bytes and bytes above 0x7E become \xHH, so a client cannot forge a line.
+import HTTP1
 
 enum AccessLogLine {
     /// A line for a request the handler answered.

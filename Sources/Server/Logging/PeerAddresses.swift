@@ -3,6 +3,7 @@
 // from accept4's own result, so a connection object grows by nothing and the
 // server makes no getpeername call; it exists only while the access log is on.
 import Glibc
+import ServerSystem
 
 final class PeerAddresses {
     /// Room for the longest numeric IPv6 address and its NUL (INET6_ADDRSTRLEN is 46).
@@ -58,5 +59,17 @@ final class PeerAddresses {
         entries.deallocate()
         entries = grown
         capacity = newCapacity
+    }
+}
+
+extension Listener {
+    /// Accepts one pending connection (see `accept(peerText:)`), noting its peer's
+    /// address in `peers` when the access log wants it.
+    func accept(notingPeerIn peers: PeerAddresses?) throws(SystemError) -> Socket? {
+        guard let peers else { return try accept() }
+        let text = UnsafeMutableBufferPointer(start: peers.scratch, count: PeerAddresses.textCapacity)
+        guard let socket = try accept(peerText: text) else { return nil }
+        peers.keepScratch(for: socket.fd)
+        return socket
     }
 }

@@ -2,6 +2,7 @@
 // replaces any that die; each worker runs an epoll reactor serving thousands
 // of connections at once. Processes for isolation and to use every core,
 // events for concurrency inside each.
+import ServerSystem
 
 enum Hybrid {
     static func run(_ context: ModelContext) throws -> Int32 {

@@ -7,6 +7,7 @@
 // finishes the request in hand and exits; only when the whole server is
 // stopping (the scoreboard's `draining` flag) does it also serve what waits in
 // the queue, since otherwise other workers, or the new master's, serve it.
+import ServerSystem
 
 enum Prefork {
     static func run(_ context: ModelContext) throws -> Int32 {

@@ -9,6 +9,7 @@
 // --graceful-timeout; TERM or INT, first or meanwhile, stop them at once.
 import CEventPoll
 import Glibc
+import ServerSystem
 
 enum ProcessPerConnection {
     /// USR1 (reopen the logs) has no log to reopen here, but blocked and read it cannot
@@ -28,7 +29,7 @@ enum ProcessPerConnection {
                 _ = try Waiting.readable([signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
             }
             guard let socket = try BlockingAccept.next(from: listener, logger: context.logger, pause: pause) else { return false }
-            if let pid = serveInChild(socket, closing: [listener.fd, signals.fd], context) { children.insert(pid) }
+            if let pid = serveInChild(socket, closing: listener, signals, context) { children.insert(pid) }
             return true
         }
         while true {
@@ -62,7 +63,8 @@ enum ProcessPerConnection {
 
     /// Forks; the child serves `socket` and exits, the parent closes its copy. A failed
     /// fork (EAGAIN, ENOMEM) costs that one connection, not the server.
-    private static func serveInChild(_ socket: Socket, closing inherited: [Int32], _ context: ModelContext) -> pid_t? {
+    private static func serveInChild(_ socket: consuming Socket, closing listener: Listener, _ signals: SignalDescriptor,
+                                     _ context: ModelContext) -> pid_t? {
         let masterPID = getpid()
         let pid: pid_t
         do {
@@ -78,7 +80,8 @@ enum ProcessPerConnection {
         }
         _ = cep_set_parent_death_signal(SIGTERM)
         if getppid() != masterPID { ChildProcess.exitImmediately(0) }
-        inherited.forEach { _ = close($0) }
+        listener.close()
+        signals.close()
         guard let stop = try? context.processStop() else { ChildProcess.exitImmediately(1) }
         context.blockingConnection(stop: stop).serve(socket)
         ChildProcess.exitImmediately(0)

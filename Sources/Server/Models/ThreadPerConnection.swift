@@ -7,6 +7,7 @@
 // that finish at once, and waits for every thread to complete its request.
 import Glibc
 import Logging
+import ServerSystem
 
 enum ThreadPerConnection {
     static func run(_ context: ModelContext) throws -> Int32 {
@@ -20,16 +21,17 @@ enum ThreadPerConnection {
                 _ = try Waiting.readable([server.signals.fd], timeoutMilliseconds: BlockingAccept.pauseMilliseconds)
             }
         }
-        func serveOnNewThread(_ socket: Socket) {
+        func serveOnNewThread(_ socket: consuming Socket) {
+            let handoff = Handoff(socket)
             do {
                 _ = try Threads.start {
-                    context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID).serve(socket)
+                    context.blockingConnection(stop: context.threadStop(pipes), thread: Threads.currentID).serve(handoff.take())
                     finished.post(pthread_self())
                 }
                 server.live += 1
             } catch {
                 context.logger.error("\(error)")
-                socket.close()
+                handoff.take().close()
             }
         }
         while true {

@@ -20,6 +20,7 @@
 // program the old binary attached) until the old master has exited, and only
 // then hands selection back to the kernel.
 import Glibc
+import ServerSystem
 
 extension Supervisor {
     func beginUpgrade() {

@@ -1,12 +1,19 @@
-// ChildGroup: the children of a master that forks on demand (process per
-// connection): how many are alive, reaping the ones that exited, and stopping
-// all of them (SIGTERM, then SIGKILL after a deadline) with none left unreaped,
-// or first letting them finish (SIGQUIT) for a graceful stop.
+// ChildGroup: a master's children: how many are alive, reaping the ones that
+// exited, and stopping all of them (SIGTERM, then SIGKILL after a deadline)
+// with none left unreaped, or first letting them finish (SIGQUIT) for a
+// graceful stop. The process-per-connection master keeps one for its children;
+// the supervisor builds one from its workers to stop them, so the TERM -> wait
+// -> KILL escalation is written once, here.
 import Glibc
 import Logging
+import ServerSystem
 
 struct ChildGroup {
     private(set) var pids = Set<pid_t>()
+
+    init(_ pids: [pid_t] = []) {
+        self.pids = Set(pids)
+    }
 
     var count: Int { pids.count }
 
@@ -43,18 +50,25 @@ struct ChildGroup {
 
     /// SIGTERM to all; waits for SIGCHLD (blocked in `signals`) until all are reaped
     /// or the deadline passes, then SIGKILLs and reaps whoever is left.
-    mutating func stopAll(waitingOn signals: SignalSet, deadlineMilliseconds: Int, logger: Logger) {
+    ///
+    /// - Parameters:
+    ///   - noun: what the log line calls a child ("worker").
+    ///   - secondStopKills: a TERM or INT received during the wait (the operator
+    ///     insisting) ends it at once, and whoever is left is killed.
+    mutating func stopAll(waitingOn signals: SignalSet, deadlineMilliseconds: Int, noun: String = "child",
+                          secondStopKills: Bool = false, logger: Logger) {
         for pid in pids { ChildProcess.kill(pid, SIGTERM, logger: logger) }
         let deadline = Clock.monotonicMilliseconds() + deadlineMilliseconds
         reapExited()
         while !pids.isEmpty {
             let remaining = deadline - Clock.monotonicMilliseconds()
             if remaining <= 0 { break }
-            _ = signals.wait(timeoutMilliseconds: remaining)
+            let signal = signals.wait(timeoutMilliseconds: remaining)
+            if secondStopKills && (signal == SIGTERM || signal == SIGINT) { break }
             reapExited()
         }
         for pid in pids {
-            logger.warning("child \(pid) did not stop within \(deadlineMilliseconds) ms; killing it")
+            logger.warning("\(noun) \(pid) did not stop within \(deadlineMilliseconds) ms; killing it")
             ChildProcess.kill(pid, SIGKILL, logger: logger)
             _ = ChildProcess.reap(pid)
         }

@@ -7,6 +7,7 @@
 // that, stop at once: TERM to every worker, KILL to any left after a deadline.
 import Glibc
 import Logging
+import ServerSystem
 
 extension Supervisor {
     func shutDownGracefully(requestedBy sender: pid_t) {
@@ -53,28 +54,10 @@ extension Supervisor {
     /// SIGTERM to every worker; whoever has not exited by the deadline (or when a
     /// second stop signal arrives) gets SIGKILL. Every worker is reaped before return.
     func stopWorkers() {
-        for pid in allWorkerPIDs { ChildProcess.kill(pid, SIGTERM, logger: logger) }
-        let deadline = Clock.monotonicMilliseconds() + Self.stopDeadlineMilliseconds
-        while liveWorkerCount > 0 {
-            let remaining = deadline - Clock.monotonicMilliseconds()
-            if remaining <= 0 { break }
-            let signal = Self.signals.wait(timeoutMilliseconds: remaining)
-            if signal == SIGTERM || signal == SIGINT { break }
-            forgetExitedWorkers()
-        }
-        for pid in allWorkerPIDs {
-            logger.warning("worker \(pid) did not stop within \(Self.stopDeadlineMilliseconds) ms; killing it")
-            ChildProcess.kill(pid, SIGKILL, logger: logger)
-            _ = ChildProcess.reap(pid)
-        }
+        var workers = ChildGroup(allWorkerPIDs)
+        workers.stopAll(waitingOn: Self.signals, deadlineMilliseconds: Self.stopDeadlineMilliseconds, noun: "worker",
+                        secondStopKills: true, logger: logger)
         for index in slots.indices { slots[index].pid = nil }
         retiring.removeAll()
-    }
-
-    private func forgetExitedWorkers() {
-        while let (pid, _) = ChildProcess.reapAny() {
-            if let index = slots.firstIndex(where: { $0.pid == pid }) { slots[index].pid = nil }
-            retiring.removeAll { $0.pid == pid }
-        }
     }
 }

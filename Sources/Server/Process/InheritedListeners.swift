@@ -8,6 +8,7 @@
 // The variables are removed once read, so they are never passed on to a worker
 // or to a later new master by mistake.
 import Glibc
+import ServerSystem
 
 struct InheritedListeners {
     enum Source: Equatable {

@@ -5,6 +5,7 @@
 // `PATH`, and each removes only its own, so the old one's exit leaves the new
 // one's file alone; a failed upgrade renames `PATH.oldbin` back.
 import Glibc
+import ServerSystem
 
 struct PIDFile {
     let path: String

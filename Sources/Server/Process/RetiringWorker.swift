@@ -3,6 +3,7 @@
 // connections. The master keeps its record until it is reaped, and kills it if
 // it outlives its drain deadline.
 import Glibc
+import ServerSystem
 
 struct RetiringWorker {
     enum Phase: Equatable {

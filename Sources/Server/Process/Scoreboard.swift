@@ -15,6 +15,7 @@
 // the region's own size, and the master decides only from its own copy
 // (ScoreboardLedger.swift), which it publishes here for the readers.
 import Glibc
+import ServerSystem
 import Synchronization
 
 /// The fields of a worker's record. Raw values are cell offsets within the record:
@@ -80,10 +81,7 @@ package final class Scoreboard: @unchecked Sendable {
     package init() throws(SystemError) {
         assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.allSatisfy { $0.rawValue < Self.cellsPerRecord })
         byteCount = (Self.serverCells + Self.workerCapacity * Self.cellsPerRecord) * MemoryLayout<UInt64>.stride
-        let region = mmap(nil, byteCount, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0)
-        guard let region, region != MAP_FAILED else {
-            throw SystemError(call: "mmap(\(byteCount) bytes, shared anonymous)", errno: errno)
-        }
+        let region = try SharedMemory.mapAnonymous(byteCount: byteCount)
         // Fresh anonymous pages are zero, which is every counter's starting value.
         cells = region.bindMemory(to: Atomic<UInt64>.self, capacity: byteCount / MemoryLayout<UInt64>.stride)
     }

@@ -16,6 +16,7 @@
 // It never serves a request and never runs a signal handler.
 import Glibc
 import Logging
+import ServerSystem
 
 final class Supervisor {
     let configuration: ServerConfiguration

@@ -9,6 +9,7 @@
 // it last saw the value change. Garbage there can neither trap the master nor
 // make it wait forever; at worst the worker that wrote it is judged by it.
 import Glibc
+import ServerSystem
 
 struct Watchdog {
     let timeoutMilliseconds: Int

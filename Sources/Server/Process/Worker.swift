@@ -4,6 +4,7 @@
 import CEventPoll
 import Glibc
 import Logging
+import ServerSystem
 
 /// What a worker process is handed: its listener and its place in the scoreboard.
 struct WorkerContext {

@@ -9,6 +9,7 @@
 // socket once that worker is gone. The group's active sockets are always its
 // first `slots.count` members, which is what the steering program selects from.
 import Glibc
+import ServerSystem
 
 extension Supervisor {
     func addWorker() {

@@ -3,6 +3,7 @@
 // did, and the kernel's OOM killer leaves a trace in the cgroup's memory events.
 
 import Glibc
+import ServerSystem
 
 enum WorkerExit: Equatable, CustomStringConvertible {
     case clean

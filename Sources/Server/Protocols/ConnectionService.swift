@@ -3,6 +3,7 @@
 // blocking wait. HTTP (ConnectionDriver) and the line protocol (LineDriver)
 // are its two implementations; the event loop is generic over it, so the
 // HTTP path is specialised and pays nothing for the choice.
+import HTTP1
 
 package protocol ConnectionService: AnyObject {
     /// The socket is readable (or a blocking wait says bytes arrived): serve what came.

@@ -4,6 +4,7 @@
 // limit is the protocol's malformed request: it gets "error 400 line too long"
 // and the connection closes, lingering like HTTP's error close so the answer
 // is read rather than lost to a reset.
+import HTTP1
 import Logging
 
 package final class LineDriver: ConnectionService {

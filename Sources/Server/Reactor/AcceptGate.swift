@@ -8,6 +8,7 @@
 import CEventPoll
 import Glibc
 import Logging
+import ServerSystem
 
 struct AcceptGate {
     let listener: Listener

@@ -7,7 +7,9 @@
 // HTTP loop is specialised for ConnectionDriver.
 import CEventPoll
 import Glibc
+import HTTP1
 import Logging
+import ServerSystem
 
 /// Its mutable state is only ever touched by the loop's own thread, one access at
 /// a time, so it is marked `@exclusivity(unchecked)`: the dynamic checks cost

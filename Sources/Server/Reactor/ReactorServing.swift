@@ -3,7 +3,9 @@
 // The loop is built for the configured protocol's concrete service type, so
 // the HTTP loop is compiled for ConnectionDriver alone.
 import Glibc
+import HTTP1
 import Logging
+import ServerSystem
 
 enum ReactorServing {
     /// The signals that stop a loop (TERM and INT at once, QUIT after a graceful

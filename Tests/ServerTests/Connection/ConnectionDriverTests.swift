@@ -5,6 +5,8 @@ import Logging
 import TestSupport
 import XCTest
 
+@testable import HTTP1
+@testable import ServerSystem
 @testable import Server
 
 /// Records what it was given and answers with a body of the requested size.

@@ -7,6 +7,8 @@ import Glibc
 import Logging
 import TestSupport
 
+@testable import HTTP1
+@testable import ServerSystem
 @testable import Server
 
 /// What one handler call saw (the same record is made for the model's requests).

@@ -6,6 +6,7 @@
 // Fuzz/ParserFuzzer.swift checks the parser's half of this under libFuzzer (scripts/fuzz).
 import XCTest
 
+@testable import HTTP1
 @testable import Server
 
 final class ParserPropertyTests: XCTestCase {

@@ -4,6 +4,7 @@
 // progress it reports (awaiting the body, expecting 100-continue) must be right
 // at every step.
 import XCTest
+@testable import HTTP1
 @testable import Server
 
 final class ChunkedBodyTests: XCTestCase {

@@ -2,6 +2,7 @@
 // incomplete ones, pipelining, the RFC 9112/9110 rules that make a request
 // invalid, and the Request view a handler sees.
 import XCTest
+@testable import HTTP1
 @testable import Server
 
 final class RequestParserTests: XCTestCase {

@@ -4,6 +4,7 @@
 // also check the decoded body and that the message ends exactly where the row's
 // request does, so bytes after it (a pipelined request) are never taken as body.
 import XCTest
+@testable import HTTP1
 @testable import Server
 
 final class RequestSmugglingTests: XCTestCase {

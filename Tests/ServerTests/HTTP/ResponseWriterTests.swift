@@ -1,6 +1,7 @@
 // ResponseWriter and DateCache: the bytes of a serialised response, read back
 // field by field, and the IMF-fixdate the Date field carries.
 import XCTest
+@testable import HTTP1
 @testable import Server
 
 final class ResponseWriterTests: XCTestCase {

@@ -1,4 +1,5 @@
 // What the parser tables compare: a ParseResult reduced to its outcome.
+@testable import HTTP1
 @testable import Server
 
 /// A ParseResult reduced to what the table compares.

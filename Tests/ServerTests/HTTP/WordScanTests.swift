@@ -1,6 +1,7 @@
 // The parser skips header values and targets eight bytes at a time; a forbidden
 // byte must be caught at every position within such a word, and allowed ones
 // (tab, obs-text) must not end the value early.
+@testable import HTTP1
 @testable import Server
 import XCTest
 

@@ -6,6 +6,8 @@ import Logging
 import TestSupport
 import XCTest
 
+@testable import HTTP1
+@testable import ServerSystem
 @testable import Server
 
 final class AccessLogLineTests: XCTestCase {

@@ -5,6 +5,7 @@ import Glibc
 import TestSupport
 import XCTest
 
+@testable import ServerSystem
 @testable import Server
 
 final class ListenerTests: XCTestCase {
@@ -202,9 +203,12 @@ final class ListenerTests: XCTestCase {
         return try listener.accept()
     }
 
-    private func pollThenRead(_ socket: Socket, into storage: inout [UInt8]) throws -> ReadOutcome {
+    private func pollThenRead(_ socket: borrowing Socket, into storage: inout [UInt8]) throws -> ReadOutcome {
         XCTAssertTrue(waitReadable(socket.fd), "no bytes arrived")
-        return try storage.withUnsafeMutableBytes { buffer throws(SystemError) in try socket.read(into: buffer) }
+        // A closure cannot capture a borrowed socket: it reads through a second handle on
+        // the same descriptor, which closes nothing (the caller closes `socket`).
+        let fd = socket.fd
+        return try storage.withUnsafeMutableBytes { buffer throws(SystemError) in try Socket(fd: fd).read(into: buffer) }
     }
 
     /// poll(2) for POLLIN, up to 20 rounds of 100 ms.

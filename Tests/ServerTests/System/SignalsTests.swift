@@ -6,6 +6,7 @@ import CEventPoll
 import Glibc
 import XCTest
 
+@testable import ServerSystem
 @testable import Server
 
 final class SignalsTests: XCTestCase {

@@ -4,6 +4,7 @@ import CEventPoll
 import Glibc
 import XCTest
 
+@testable import ServerSystem
 @testable import Server
 
 final class SocketTests: XCTestCase {

@@ -4,6 +4,7 @@ import CEventPoll
 import Glibc
 import XCTest
 
+@testable import ServerSystem
 @testable import Server
 
 final class SystemErrorTests: XCTestCase {
@@ -111,6 +112,30 @@ final class SystemErrorTests: XCTestCase {
         } catch {
             XCTAssertEqual(error.errno, ENOENT)
             XCTAssertEqual(error.description, "open(missing): No such file or directory (errno 2)")
+        }
+    }
+
+    func testInterruptedCallIsReturnedAsNilWhenTheCallerRechecksItself() throws {
+        var attempts = 0
+        let result = try systemCall("interrupted wait", retryOnInterrupt: false, { () -> Int32 in
+            attempts += 1
+            Glibc.errno = EINTR
+            return -1
+        })
+        XCTAssertNil(result, "EINTR comes back like EAGAIN: nothing happened, look again")
+        XCTAssertEqual(attempts, 1, "not retried")
+    }
+
+    func testFailureValueOtherThanMinusOneReadsErrnoToo() {
+        let failed = UnsafeMutableRawPointer(bitPattern: -1)
+        do {
+            _ = try systemCall("mmap(test)", failedIf: { $0 == failed }, { () -> UnsafeMutableRawPointer? in
+                Glibc.errno = ENOMEM
+                return failed
+            })
+            XCTFail("a MAP_FAILED-like result did not throw")
+        } catch {
+            XCTAssertEqual(error, SystemError(call: "mmap(test)", errno: ENOMEM))
         }
     }
 }

@@ -8,23 +8,23 @@
 import CEventPoll
 import Glibc
 
-enum ReuseportGroup {
+package enum ReuseportGroup {
     /// New connections go only to the group's first `active` sockets (in the order
     /// they started listening); those after them receive nothing new.
-    static func steer(_ member: Listener, toFirst active: Int) throws(SystemError) {
+    package static func steer(_ member: Listener, toFirst active: Int) throws(SystemError) {
         _ = try blockingSystemCall("setsockopt(fd \(member.fd), SO_ATTACH_REUSEPORT_CBPF, \(active) sockets)", {
             cep_reuseport_steer(member.fd, UInt32(active))
         })
     }
 
     /// Hands selection back to the kernel's hash over every socket of the group.
-    static func stopSteering(_ member: Listener) {
+    package static func stopSteering(_ member: Listener) {
         // ENOENT: no program was attached, which is the state wanted.
         _ = cep_reuseport_unsteer(member.fd)
     }
 
     /// Connections waiting in the listener's accept queue now; nil if the kernel does not say.
-    static func queuedConnections(_ listener: Listener) -> Int? {
+    package static func queuedConnections(_ listener: Listener) -> Int? {
         let count = cep_listen_queue_length(listener.fd)
         return count >= 0 ? Int(count) : nil
     }

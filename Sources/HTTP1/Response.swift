@@ -25,15 +25,15 @@ public struct Response: Sendable {
     /// Close the connection after this response, even if the client asked to keep it.
     public var closeConnection: Bool
     /// Extra header fields, in order. Empty (and allocation-free) unless a handler adds one.
-    public private(set) var headers: [(name: StaticString, value: String)]
+    public private(set) var headers: [(name: StaticString, value: String)] = []
 
+    @inlinable
     public init(status: HTTPStatus = .ok, contentType: StaticString = "text/plain; charset=utf-8",
                 body: ResponseBody = .empty) {
         self.status = status
         self.contentType = contentType
         self.body = body
         closeConnection = false
-        headers = []
     }
 
     /// Adds a header field. The value must not contain CR or LF; such a value is dropped

@@ -12,6 +12,11 @@ public struct ByteSlice: CustomStringConvertible {
     /// The bytes themselves.
     public let bytes: UnsafeRawBufferPointer
 
+    @usableFromInline
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
     public var count: Int { bytes.count }
     public var isEmpty: Bool { bytes.isEmpty }
 
@@ -20,12 +25,14 @@ public struct ByteSlice: CustomStringConvertible {
 
     public var description: String { string }
 
+    @inlinable
     public static func == (slice: ByteSlice, text: StaticString) -> Bool {
         guard slice.count == text.utf8CodeUnitCount else { return false }
         guard let base = slice.bytes.baseAddress else { return true }
         return memcmp(base, text.utf8Start, slice.count) == 0
     }
 
+    @inlinable
     public static func != (slice: ByteSlice, text: StaticString) -> Bool { !(slice == text) }
 }
 
@@ -38,11 +45,12 @@ extension ByteSlice {
 
 /// One request as the handler sees it.
 public struct Request {
-    private let base: UnsafePointer<UInt8>
-    private let head: RequestHead
-    private let fields: UnsafeBufferPointer<HeaderField>
+    @usableFromInline let base: UnsafePointer<UInt8>
+    @usableFromInline let head: RequestHead
+    @usableFromInline let fields: UnsafeBufferPointer<HeaderField>
 
-    init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {
+    @inlinable
+    package init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {
         precondition(bytes.count >= head.totalLength, "a request view needs the whole request")
         base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         self.head = head

@@ -3,16 +3,17 @@
 import CEventPoll
 import Glibc
 
-enum Files {
+package enum Files {
     /// The whole contents of a small file, or nil when it does not exist.
-    static func read(_ path: String) throws(SystemError) -> String? {
-        let fd: Int32
+    package static func read(_ path: String) throws(SystemError) -> String? {
+        let file: FileDescriptor
         do {
-            fd = try blockingSystemCall("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) })
+            file = FileDescriptor(try blockingSystemCall("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) }))
         } catch where error.errno == ENOENT || error.errno == ENOTDIR {
             return nil
         }
-        defer { _ = close(fd) }
+        defer { file.close() }
+        let fd = file.raw
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -32,14 +33,14 @@ enum Files {
     /// new one, never a partial write (a temporary file in the same directory, then
     /// rename(2), which replaces `path` itself even when it is a symbolic link). The
     /// temporary file is removed if anything fails.
-    static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
-        let (fd, temporary) = try createTemporary(beside: path)
+    package static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
+        let (file, temporary) = try createTemporary(beside: path)
         let written = Result { () throws(SystemError) in
-            try writeAll(contents, to: fd, naming: temporary)
+            try writeAll(contents, to: file.raw, naming: temporary)
             // mkostemp(3) creates the file 0600; a pid file is for everyone to read.
-            _ = try blockingSystemCall("fchmod(\(temporary), 0644)", { fchmod(fd, 0o644) })
+            _ = try blockingSystemCall("fchmod(\(temporary), 0644)", { fchmod(file.raw, 0o644) })
         }
-        _ = close(fd)
+        file.close()
         do throws(SystemError) {
             try written.get()
             try rename(temporary, to: path)
@@ -53,12 +54,12 @@ enum Files {
     /// directory may be writable by others (/run, /tmp) while the master is root: so the
     /// name is not predictable, and mkostemp(3) creates it with O_CREAT|O_EXCL, which
     /// fails on any existing name, a planted symbolic link included (open(2)).
-    private static func createTemporary(beside path: String) throws(SystemError) -> (fd: Int32, path: String) {
+    private static func createTemporary(beside path: String) throws(SystemError) -> (file: FileDescriptor, path: String) {
         var template = Array("\(path).tmp.XXXXXX".utf8CString)
         let fd = try blockingSystemCall("mkostemp(\(path).tmp.XXXXXX, O_CLOEXEC)", {
             template.withUnsafeMutableBufferPointer { cep_create_temporary($0.baseAddress!) }
         })
-        return (fd, String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        return (FileDescriptor(fd), String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     private static func writeAll(_ contents: String, to fd: Int32, naming path: String) throws(SystemError) {
@@ -74,17 +75,17 @@ enum Files {
         }
     }
 
-    static func rename(_ from: String, to: String) throws(SystemError) {
+    package static func rename(_ from: String, to: String) throws(SystemError) {
         _ = try blockingSystemCall("rename(\(from), \(to))", { Glibc.rename(from, to) })
     }
 
     /// Removes a file; one that is already gone is not an error.
-    static func remove(_ path: String) {
+    package static func remove(_ path: String) {
         _ = unlink(path)
     }
 
     /// Where a symbolic link points (for /proc/self/exe), or nil.
-    static func readLink(_ path: String) -> String? {
+    package static func readLink(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(path, &buffer, buffer.count - 1)
         guard length > 0 else { return nil }

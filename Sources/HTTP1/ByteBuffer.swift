@@ -3,13 +3,17 @@
 // for buffers stays in this file.
 import Glibc
 
+@usableFromInline
 package final class ByteBuffer {
     // Every response touches these a dozen times; dynamic exclusivity checks on them
     // cost more than the copying itself. All access is from this file, never overlapping.
-    @exclusivity(unchecked) private var storage: UnsafeMutableRawPointer
-    @exclusivity(unchecked) private(set) var capacity: Int
-    @exclusivity(unchecked) private(set) var readerIndex = 0
-    @exclusivity(unchecked) private(set) var writerIndex = 0
+    // `@usableFromInline` (and the type's own), so the `@inlinable` accessors below are
+    // inlined into the server's request cycle in the Server target, as they were when
+    // it was one module; without it a package body is not visible to another module.
+    @exclusivity(unchecked) @usableFromInline var storage: UnsafeMutableRawPointer
+    @exclusivity(unchecked) @usableFromInline package internal(set) var capacity: Int
+    @exclusivity(unchecked) @usableFromInline package internal(set) var readerIndex = 0
+    @exclusivity(unchecked) @usableFromInline package internal(set) var writerIndex = 0
 
     package init(capacity: Int) {
         self.capacity = max(capacity, 16)
@@ -17,7 +21,7 @@ package final class ByteBuffer {
     }
 
     /// A buffer holding a copy of `bytes`, with room to grow.
-    convenience init(copying bytes: UnsafeRawBufferPointer, minimumCapacity: Int = 0) {
+    package convenience init(copying bytes: UnsafeRawBufferPointer, minimumCapacity: Int = 0) {
         self.init(capacity: max(bytes.count, minimumCapacity))
         append(bytes)
     }
@@ -26,26 +30,28 @@ package final class ByteBuffer {
         storage.deallocate()
     }
 
-    package var readableCount: Int { writerIndex - readerIndex }
-    var isEmpty: Bool { readerIndex == writerIndex }
+    @inlinable package var readableCount: Int { writerIndex - readerIndex }
+    @inlinable package var isEmpty: Bool { readerIndex == writerIndex }
 
     /// The unread bytes. Valid until the buffer is next mutated.
-    var readableBytes: UnsafeRawBufferPointer {
+    @inlinable package var readableBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
     /// The unread bytes, writable in place (to decode a chunked body). Valid until the buffer is next mutated.
-    var mutableReadableBytes: UnsafeMutableRawBufferPointer {
+    @inlinable package var mutableReadableBytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: storage + readerIndex, count: readableCount)
     }
 
     /// Marks `count` bytes as consumed; an emptied buffer rewinds to its start.
-    func consume(_ count: Int) {
+    @inlinable
+    package func consume(_ count: Int) {
         precondition(count <= readableCount, "consumed more bytes than are readable")
         readerIndex += count
         if readerIndex == writerIndex { clear() }
     }
 
+    @inlinable
     package func clear() {
         readerIndex = 0
         writerIndex = 0
@@ -54,34 +60,36 @@ package final class ByteBuffer {
     /// Free space after the written bytes, at least `minimum` bytes, made by
     /// moving unread bytes to the front or growing. Fill it, then `commitWrite`.
     /// - Parameter limit: offer at most this many bytes, however much room a grown buffer has.
-    func writableSpace(minimum: Int, atMost limit: Int = .max) -> UnsafeMutableRawBufferPointer {
+    @inlinable
+    package func writableSpace(minimum: Int, atMost limit: Int = .max) -> UnsafeMutableRawBufferPointer {
         reserve(minimum)
         return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: min(capacity - writerIndex, limit))
     }
 
     /// Records that `count` bytes were written into the space from `writableSpace`.
-    func commitWrite(_ count: Int) {
+    @inlinable
+    package func commitWrite(_ count: Int) {
         precondition(writerIndex + count <= capacity, "wrote past the buffer's end")
         writerIndex += count
     }
 
-    func append(_ bytes: UnsafeRawBufferPointer) {
+    package func append(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, bytes.count > 0 else { return }
         reserve(bytes.count)
         (storage + writerIndex).copyMemory(from: source, byteCount: bytes.count)
         writerIndex += bytes.count
     }
 
-    func append(_ text: StaticString) {
+    package func append(_ text: StaticString) {
         append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    func append(_ bytes: [UInt8]) {
+    package func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
     /// Appends a non-negative integer in decimal, without building a String.
-    func appendDecimal(_ value: Int) {
+    package func appendDecimal(_ value: Int) {
         precondition(value >= 0, "only non-negative numbers are written")
         var digits = 1
         var rest = value / 10
@@ -98,14 +106,15 @@ package final class ByteBuffer {
 
     /// Gives memory back after a spike: moves the unread bytes into storage of
     /// `target` bytes (never fewer than are unread), if that is smaller than now.
-    func shrink(toCapacity target: Int) {
+    package func shrink(toCapacity target: Int) {
         let newCapacity = max(target, readableCount, 16)
         guard newCapacity < capacity else { return }
         reallocate(to: newCapacity)
     }
 
     /// Makes room for `count` more bytes after `writerIndex`.
-    private func reserve(_ count: Int) {
+    @usableFromInline
+    func reserve(_ count: Int) {
         if capacity - writerIndex >= count { return }
         if readerIndex > 0 && capacity - readableCount >= count {
             compact()

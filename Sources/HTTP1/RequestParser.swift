@@ -18,7 +18,7 @@ package enum ParseResult {
 package final class RequestParser {
     package let limits: RequestLimits
     /// Header fields of the last complete request, in arrival order.
-    let headers: UnsafeMutableBufferPointer<HeaderField>
+    package let headers: UnsafeMutableBufferPointer<HeaderField>
 
     package init(limits: RequestLimits) {
         // Spans are Int32: a larger head would truncate offsets that the Request view then reads at.
@@ -190,7 +190,7 @@ package final class RequestParser {
 extension UInt8 {
     static let lf = UInt8(ascii: "\n")
     static let cr = UInt8(ascii: "\r")
-    static let space = UInt8(ascii: " ")
+    package static let space = UInt8(ascii: " ")
     static let tab = UInt8(ascii: "\t")
     static let colon = UInt8(ascii: ":")
 }

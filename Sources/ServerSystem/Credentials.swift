@@ -4,23 +4,28 @@
 // user, since once the uid is no longer root the other two can no longer change.
 import Glibc
 
-struct Credentials: Sendable {
-    let name: String
-    let uid: uid_t
-    let gid: gid_t
+package struct Credentials: Sendable {
+    package let name: String
+    package let uid: uid_t
+    package let gid: gid_t
+
+    /// Why a user cannot be adopted, in one line.
+    package struct LookUpError: Error, CustomStringConvertible, Equatable, Sendable {
+        package let description: String
+    }
 
     /// Looks the user up in the password database; throws a one-line reason.
-    static func lookUp(_ name: String) throws(ConfigurationError) -> Credentials {
-        guard let entry = getpwnam(name) else { throw ConfigurationError("--user: no user named '\(name)'") }
+    package static func lookUp(_ name: String) throws(LookUpError) -> Credentials {
+        guard let entry = getpwnam(name) else { throw LookUpError(description: "--user: no user named '\(name)'") }
         let credentials = Credentials(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
         guard geteuid() == 0 || geteuid() == credentials.uid else {
-            throw ConfigurationError("--user \(name) needs the server started as root (or as \(name))")
+            throw LookUpError(description: "--user \(name) needs the server started as root (or as \(name))")
         }
         return credentials
     }
 
     /// Becomes this user, for good. Nothing to do when the process already is it.
-    func adopt() throws(SystemError) {
+    package func adopt() throws(SystemError) {
         guard geteuid() != uid || getegid() != gid else { return }
         _ = try blockingSystemCall("initgroups(\(name))", { initgroups(name, gid) })
         _ = try blockingSystemCall("setgid(\(gid))", { setgid(gid) })

@@ -2,22 +2,24 @@
 // caller's bytes (no Strings, no copies), and the limits it parses under.
 
 /// A run of bytes inside the request buffer, by offset and length.
-struct Span: Equatable {
-    var start: Int32
-    var count: Int32
+@usableFromInline
+package struct Span: Equatable {
+    @usableFromInline package var start: Int32
+    @usableFromInline package var count: Int32
 
-    init(start: Int, count: Int) {
+    package init(start: Int, count: Int) {
         self.start = Int32(truncatingIfNeeded: start)
         self.count = Int32(truncatingIfNeeded: count)
     }
 
-    var end: Int { Int(start) + Int(count) }
+    package var end: Int { Int(start) + Int(count) }
 }
 
 /// One header field line: its name and its value with surrounding whitespace trimmed.
-struct HeaderField {
-    var name: Span
-    var value: Span
+@usableFromInline
+package struct HeaderField {
+    package var name: Span
+    package var value: Span
 }
 
 /// The protocol versions this server speaks.
@@ -27,53 +29,56 @@ public enum HTTPVersion: Equatable, Sendable {
 }
 
 /// A parsed request line and header block.
+@usableFromInline
 package struct RequestHead {
-    var method: Span
+    package var method: Span
     /// The request-target as sent.
-    var target: Span
-    var version: HTTPVersion
+    @usableFromInline package var target: Span
+    package var version: HTTPVersion
     /// Which of the four forms the target takes (RFC 9112 §3.2).
-    var targetForm = TargetForm.origin
+    package var targetForm = TargetForm.origin
     /// Where the target's path and query start (they run to its end), as `RequestTarget` finds them.
     /// With the form, it fills padding after `version`: the head, copied on every return, keeps its size.
-    var originStart: Int32 = 0
+    package var originStart: Int32 = 0
     /// How many entries of the parser's header storage belong to this request.
-    var headerCount: Int
+    @usableFromInline package var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
-    var headLength: Int
+    @usableFromInline package var headLength: Int
     /// The body's length: Content-Length, or the decoded size of a chunked body (0 when there is none).
-    var bodyLength: Int
+    @usableFromInline package var bodyLength: Int
     /// The whole message's length in the buffer: head plus body as sent (chunk framing included).
-    package var totalLength: Int
+    @usableFromInline package var totalLength: Int
     /// The body is sent with the chunked transfer coding (RFC 9112 §7.1).
-    var isChunked: Bool
+    package var isChunked: Bool
     /// The client sent `Expect: 100-continue` and waits for 100 before sending the body (RFC 9110 §10.1.1).
-    var expectsContinue: Bool
+    package var expectsContinue: Bool
     /// Whether the connection stays open after the response (RFC 9112 §9.3).
-    var keepAlive: Bool
+    package var keepAlive: Bool
     /// A HEAD request: the response carries headers only (RFC 9110 §9.3.2).
-    var isHead: Bool
+    package var isHead: Bool
 
     /// The target's path and query (see `RequestTarget.origin`).
-    var origin: Span { Span(start: Int(originStart), count: target.end - Int(originStart)) }
+    package var origin: Span { Span(start: Int(originStart), count: target.end - Int(originStart)) }
 }
 
 /// How far the parser got with a request that has not fully arrived.
+@usableFromInline
 package struct ParseProgress {
     /// Where the search for the end of the header block resumes.
-    var headScanned = 0
+    package var headScanned = 0
     /// The head is complete and valid; only (part of) the body is missing.
-    var awaitingBody = false
+    package var awaitingBody = false
     /// Of a request awaiting its body: where the body starts, and where the message
     /// ends if Content-Length says so (nil for a chunked body). The head is not parsed
     /// again until the body is there.
-    var bodyStart = 0
-    var messageEnd: Int?
+    package var bodyStart = 0
+    package var messageEnd: Int?
     /// Of a request awaiting its body: the client waits for `100 Continue` first.
-    var expectsContinue = false
+    package var expectsContinue = false
     /// Of a chunked body: how far its chunks have been checked.
-    var chunks = ChunkProgress()
+    package var chunks = ChunkProgress()
 
+    @inlinable
     package init() {}
 }
 

@@ -1,6 +1,7 @@
 // ByteBuffer: appending, consuming, making room by compacting or growing, and
 // writing through writableSpace + commitWrite as a read(2) into the buffer does.
 import XCTest
+@testable import HTTP1
 @testable import Server
 
 final class ByteBufferTests: XCTestCase {

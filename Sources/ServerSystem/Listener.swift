@@ -1,22 +1,20 @@
 // Listener: a listening TCP socket created through CEventPoll, and accept4.
 import CEventPoll
 import Glibc
-import Synchronization
 
 /// A listening TCP socket (non-blocking, close-on-exec, TCP_NODELAY inherited by accepted sockets).
 public final class Listener {
-    /// The listening descriptor.
-    public let fd: Int32
+    private let descriptor: FileDescriptor
     /// The port the socket is bound to (the kernel's choice when asked for port 0).
     public let port: Int
-    /// Set by the first `close`: the number may belong to another file by a second one
-    /// (a draining event loop and the model that opened the listener both close it).
-    private let closed = Atomic<Bool>(false)
 
-    private init(fd: Int32, port: Int) {
-        self.fd = fd
+    private init(_ descriptor: consuming FileDescriptor, port: Int) {
+        self.descriptor = descriptor
         self.port = port
     }
+
+    /// The listening descriptor.
+    public var fd: Int32 { descriptor.raw }
 
     /// Binds and listens on `host:port`.
     ///
@@ -25,19 +23,17 @@ public final class Listener {
     ///   - reusePort: set `SO_REUSEPORT`, so several sockets can share the port and the kernel spreads connections.
     public static func open(host: String, port: Int, backlog: Int32, reusePort: Bool) throws(SystemError) -> Listener {
         var failedCall: UnsafePointer<CChar>? = nil
-        let fd = cep_listen_tcp(host, UInt16(truncatingIfNeeded: port), backlog, reusePort ? 1 : 0, &failedCall)
-        guard fd >= 0 else {
-            let code = errno  // before building strings, which may change errno
-            let call = failedCall.map { String(cString: $0) } ?? "listen"
-            throw SystemError(call: "\(call)(\(Address.display(host: host, port: port)))", errno: code)
+        let descriptor = FileDescriptor(try blockingSystemCall(failedStep(failedCall, "listen", host, port), {
+            cep_listen_tcp(host, UInt16(truncatingIfNeeded: port), backlog, reusePort ? 1 : 0, &failedCall)
+        }))
+        let fd = descriptor.raw
+        do {
+            let bound = try blockingSystemCall("getsockname(fd \(fd))", { cep_local_port(fd) })
+            return Listener(descriptor, port: Int(bound))
+        } catch {
+            descriptor.close()
+            throw error
         }
-        let bound = cep_local_port(fd)
-        guard bound >= 0 else {
-            let code = errno
-            _ = Glibc.close(fd)
-            throw SystemError(call: "getsockname(fd \(fd))", errno: code)
-        }
-        return Listener(fd: fd, port: Int(bound))
     }
 
     /// Takes over a listening socket this process inherited (from systemd's socket
@@ -59,11 +55,11 @@ public final class Listener {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         })
         let port = try blockingSystemCall("getsockname(fd \(fd))", { cep_local_port(fd) })
-        return Listener(fd: fd, port: Int(port))
+        return Listener(FileDescriptor(fd), port: Int(port))
     }
 
     /// Lets the descriptor survive execve, to hand it to a new master (binary upgrade).
-    func keepAcrossExec() throws(SystemError) {
+    package func keepAcrossExec() throws(SystemError) {
         _ = try blockingSystemCall("fcntl(fd \(fd), F_SETFD, 0)", { fcntl(fd, F_SETFD, 0) })
     }
 
@@ -71,11 +67,14 @@ public final class Listener {
     /// SO_REUSEPORT under the same user (which a SO_REUSEPORT bind would silently join).
     public static func ensurePortIsFree(host: String, port: Int) throws(SystemError) {
         var failedCall: UnsafePointer<CChar>? = nil
-        guard cep_probe_port(host, UInt16(truncatingIfNeeded: port), &failedCall) == 0 else {
-            let code = errno
-            let call = failedCall.map { String(cString: $0) } ?? "bind"
-            throw SystemError(call: "\(call)(\(Address.display(host: host, port: port)))", errno: code)
-        }
+        _ = try blockingSystemCall(failedStep(failedCall, "bind", host, port), {
+            cep_probe_port(host, UInt16(truncatingIfNeeded: port), &failedCall)
+        })
+    }
+
+    /// The call text of a failed listener setup: the step the shim names, and the address.
+    private static func failedStep(_ step: UnsafePointer<CChar>?, _ fallback: String, _ host: String, _ port: Int) -> String {
+        "\(step.map { String(cString: $0) } ?? fallback)(\(Address.display(host: host, port: port)))"
     }
 
     /// Accepts one pending connection, or returns nil when the queue is empty (EAGAIN).
@@ -83,14 +82,16 @@ public final class Listener {
     /// A connection that was reset while queued (ECONNABORTED) or failed with a
     /// network error the man page says to treat like EAGAIN is skipped by retrying.
     ///
-    /// - Parameter peers: where to note the peer's address, only when the access log wants it.
-    func accept(notingPeerIn peers: PeerAddresses? = nil) throws(SystemError) -> Socket? {
+    /// - Parameter peerText: where to write the peer's numeric address as C text
+    ///   (the caller's buffer, so accepting stays allocation-free), or nil when nobody wants it.
+    package func accept(peerText: UnsafeMutableBufferPointer<CChar>? = nil) throws(SystemError) -> Socket? {
         while true {
             do {
                 let accepted: Int32?
-                if let peers {
-                    accepted = try systemCall("accept4(fd \(self.fd))", { cep_accept_peer(self.fd, peers.scratch, PeerAddresses.textCapacity) })
-                    if let accepted { peers.keepScratch(for: accepted) }
+                if let peerText {
+                    accepted = try systemCall("accept4(fd \(self.fd))", {
+                        cep_accept_peer(self.fd, peerText.baseAddress, peerText.count)
+                    })
                 } else {
                     accepted = try systemCall("accept4(fd \(self.fd))", { cep_accept(self.fd) })
                 }
@@ -115,14 +116,13 @@ public final class Listener {
     /// Closes the listening socket; later calls do nothing, so whoever holds the
     /// listener may close it without closing a descriptor reused since.
     public func close() {
-        guard !closed.exchange(true, ordering: .relaxed) else { return }
-        _ = Glibc.close(fd)
+        descriptor.close()
     }
 }
 
 /// How the server prints an address: IPv6 literals in brackets, as in URLs.
-enum Address {
-    static func display(host: String, port: Int) -> String {
+package enum Address {
+    package static func display(host: String, port: Int) -> String {
         host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }

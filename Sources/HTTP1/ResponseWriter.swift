@@ -32,13 +32,13 @@ package struct ResponseWriter {
     }
 
     /// The body bytes `write` sends for `response` (none for HEAD, 1xx, 204 and 304): the access log's $body_bytes_sent.
-    static func bodyLength(of response: Response, for head: RequestHead) -> Int {
+    package static func bodyLength(of response: Response, for head: RequestHead) -> Int {
         head.isHead || !response.status.allowsContent ? 0 : response.body.count
     }
 
     /// Writes a complete error response that closes the connection: the status
     /// line, the framing headers and the reason phrase as a short text body.
-    func writeError(_ status: HTTPStatus, into out: ByteBuffer) {
+    package func writeError(_ status: HTTPStatus, into out: ByteBuffer) {
         writeHead(status: status, contentType: "text/plain; charset=utf-8",
                   contentLength: status.errorBodyLength,
                   keepAlive: false, version: .http1_1, into: out)

@@ -1,11 +1,14 @@
 // DateCache: the Date header's value (RFC 9110 §5.6.7, IMF-fixdate), formatted
 // at most once a second instead of once per response.
 import Glibc
+import ServerSystem
 
+@usableFromInline
 package final class DateCache {
-    static let length = 29  // "Sun, 06 Nov 1994 08:49:37 GMT"
-    private let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: DateCache.length)
-    private var second = Int.min
+    package static let length = 29  // "Sun, 06 Nov 1994 08:49:37 GMT"
+    @usableFromInline let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: DateCache.length)
+    /// Only the owning loop or thread touches it: unchecked, as the other per-request state.
+    @exclusivity(unchecked) @usableFromInline var second = Int.min
 
     package init() {
         refresh(now: Clock.wallClockSeconds())
@@ -16,10 +19,11 @@ package final class DateCache {
     }
 
     /// The current value, valid until the next refresh.
-    var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: DateCache.length) }
+    package var value: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: bytes, count: DateCache.length) }
 
     /// Reformats the date if the second has changed since the last call.
-    func refresh(now: Int) {
+    @inlinable
+    package func refresh(now: Int) {
         guard now != second else { return }
         second = now
         var seconds = time_t(now)
@@ -28,7 +32,8 @@ package final class DateCache {
         format(parts)
     }
 
-    private func format(_ parts: tm) {
+    @usableFromInline
+    func format(_ parts: tm) {
         let days: StaticString = "SunMonTueWedThuFriSat"
         let months: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
         var cursor = 0

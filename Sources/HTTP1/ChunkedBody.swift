@@ -10,12 +10,13 @@
 
 /// How far a chunked body has been checked: the start of the next chunk line
 /// and the body bytes before it.
-struct ChunkProgress {
-    var offset = 0
-    var bodyLength = 0
+@usableFromInline
+package struct ChunkProgress {
+    package var offset = 0
+    package var bodyLength = 0
 }
 
-enum ChunkedBody {
+package enum ChunkedBody {
     enum Scan {
         case incomplete
         case invalid(HTTPStatus)
@@ -60,7 +61,7 @@ enum ChunkedBody {
 
     /// Moves the data of every chunk of a body that `scan` found complete to the
     /// front of the body, dropping the framing. Returns the decoded length.
-    static func decode(_ bytes: UnsafeMutableRawBufferPointer, from bodyStart: Int) -> Int {
+    package static func decode(_ bytes: UnsafeMutableRawBufferPointer, from bodyStart: Int) -> Int {
         let base = bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)
         var read = bodyStart
         var written = bodyStart

@@ -1,9 +1,11 @@
-// Socket: non-blocking reads and writes on a connected stream socket, with the
-// states a reactor expects (would block, peer gone) returned as values.
+// Socket: a connected stream socket, owner of its descriptor: non-blocking
+// reads and writes, with the states a reactor expects (would block, peer gone)
+// returned as values.
 import Glibc
 
 /// The outcome of one `read` on a non-blocking socket.
-enum ReadOutcome: Equatable {
+@usableFromInline
+package enum ReadOutcome: Equatable {
     /// This many bytes arrived (never zero).
     case bytes(Int)
     /// Nothing to read now: EAGAIN.
@@ -13,7 +15,8 @@ enum ReadOutcome: Equatable {
 }
 
 /// The outcome of one `write` on a non-blocking socket.
-enum WriteOutcome: Equatable {
+@usableFromInline
+package enum WriteOutcome: Equatable {
     /// This many bytes were accepted by the kernel (may be fewer than offered).
     case wrote(Int)
     /// The send buffer is full: EAGAIN.
@@ -22,16 +25,22 @@ enum WriteOutcome: Equatable {
     case closed
 }
 
-/// A connected socket's descriptor. It does not own the descriptor: the
-/// connection table does, and closes it exactly once.
-package struct Socket {
-    package let fd: Int32
+/// A connected socket: it owns its descriptor (a connection holds it inline, and
+/// a worker's connection table holds the connections), and closes it once.
+@usableFromInline
+package struct Socket: ~Copyable {
+    @usableFromInline let descriptor: FileDescriptor
 
+    /// Takes ownership of the connected socket `fd`.
     package init(fd: Int32) {
-        self.fd = fd
+        descriptor = FileDescriptor(fd)
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+    /// The descriptor's number, for epoll registration and the access log's peer table.
+    @inlinable package var fd: Int32 { descriptor.raw }
+
+    @inlinable
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         do {
             guard let count = try systemCall("read(fd \(fd))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
                 return .wouldBlock
@@ -42,7 +51,8 @@ package struct Socket {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
+    @inlinable
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
         do {
             // send with MSG_NOSIGNAL rather than write: a vanished peer must give EPIPE, never
             // SIGPIPE, whatever signal disposition the embedding process has chosen.
@@ -58,7 +68,7 @@ package struct Socket {
     }
 
     /// Half-closes the connection: the peer reads EOF after the bytes already sent.
-    func shutdownWrite() {
+    package func shutdownWrite() {
         // ENOTCONN only means the peer is already gone, which is the goal anyway.
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
@@ -67,15 +77,14 @@ package struct Socket {
     /// (socket(7)) discards unsent data and sends RST, instead of a FIN queued behind
     /// it that the kernel keeps retrying to a client that does not read. nginx does the
     /// same for timed-out connections (`reset_timedout_connection`).
-    func resetOnClose() {
+    package func resetOnClose() {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         // It fails only for a descriptor that is not a socket; the close that follows still frees it.
         _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
     }
 
-    /// Closes the descriptor. On Linux the descriptor is released even if close
-    /// fails, so the error is not retried (close(2), "Dealing with error returns").
-    func close() {
-        _ = Glibc.close(fd)
+    /// Closes the descriptor (once: later calls do nothing).
+    package func close() {
+        descriptor.close()
     }
 }

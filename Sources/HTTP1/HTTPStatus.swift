@@ -32,7 +32,7 @@ public struct HTTPStatus: Equatable, Sendable, CustomStringConvertible {
     public static let httpVersionNotSupported = HTTPStatus(code: 505, reason: "HTTP Version Not Supported")
 
     /// The length of the body the server writes with an error of its own: the reason and a newline.
-    var errorBodyLength: Int { reason.utf8CodeUnitCount + 1 }
+    package var errorBodyLength: Int { reason.utf8CodeUnitCount + 1 }
 
     /// RFC 9110 §15: 1xx, 204 and 304 responses never carry content.
     var allowsContent: Bool { code >= 200 && code != 204 && code != 304 }

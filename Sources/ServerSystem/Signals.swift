@@ -5,49 +5,49 @@ import CEventPoll
 import Glibc
 
 /// A set of signal numbers (sigset_t).
-struct SignalSet {
+package struct SignalSet {
     private(set) var raw = sigset_t()
 
-    init(_ signals: [Int32]) {
+    package init(_ signals: [Int32]) {
         sigemptyset(&raw)
         for signal in signals { sigaddset(&raw, signal) }
     }
 
     /// Blocks these signals for the calling thread; forked children inherit the mask.
-    func block() throws(SystemError) {
+    package func block() throws(SystemError) {
         var set = raw
-        let result = sigprocmask(SIG_BLOCK, &set, nil)
-        guard result == 0 else { throw SystemError(call: "sigprocmask(SIG_BLOCK)", errno: errno) }
+        _ = try blockingSystemCall("sigprocmask(SIG_BLOCK)", { sigprocmask(SIG_BLOCK, &set, nil) })
     }
 
     /// Waits up to `timeoutMilliseconds` (nil: forever) for one of these (blocked) signals.
     /// Returns its number, or nil when the time ran out or a signal outside the set interrupted the wait.
-    func wait(timeoutMilliseconds: Int?) -> Int32? {
+    package func wait(timeoutMilliseconds: Int?) -> Int32? {
         waitWithSender(timeoutMilliseconds: timeoutMilliseconds)?.signal
     }
 
     /// `wait`, also telling which process sent the signal (0 when the kernel did):
     /// the master tells a QUIT from the new master of a binary upgrade from an operator's.
-    func waitWithSender(timeoutMilliseconds: Int?) -> (signal: Int32, sender: Int32)? {
+    package func waitWithSender(timeoutMilliseconds: Int?) -> (signal: Int32, sender: Int32)? {
         var set = raw
         var info = siginfo_t()
-        let signal: Int32
+        // EAGAIN (timeout) and EINTR both mean "nothing to act on": the caller re-checks its
+        // state, and recomputes what is left of its timeout, so EINTR is not retried here.
+        let received: Int32?
         if let timeoutMilliseconds {
             var timeout = timespec(tv_sec: timeoutMilliseconds / 1000, tv_nsec: (timeoutMilliseconds % 1000) * 1_000_000)
-            signal = sigtimedwait(&set, &info, &timeout)
+            received = (try? systemCall("sigtimedwait", retryOnInterrupt: false, { sigtimedwait(&set, &info, &timeout) })) ?? nil
         } else {
-            signal = sigwaitinfo(&set, &info)
+            received = (try? systemCall("sigwaitinfo", retryOnInterrupt: false, { sigwaitinfo(&set, &info) })) ?? nil
         }
-        // EAGAIN (timeout) and EINTR both mean "nothing to act on": the caller re-checks its state.
-        guard signal > 0 else { return nil }
+        guard let signal = received, signal > 0 else { return nil }
         return (signal, cep_siginfo_sender(&info))
     }
 }
 
 /// Signal dispositions the whole process tree shares.
-enum SignalDisposition {
+package enum SignalDisposition {
     /// Writing to a socket whose peer has gone must return EPIPE, not kill the worker.
-    static func ignoreBrokenPipe() {
+    package static func ignoreBrokenPipe() {
         _ = Glibc.signal(SIGPIPE, SIG_IGN)
     }
 
@@ -56,37 +56,39 @@ enum SignalDisposition {
     /// master still receives the ones it blocks: the kernel never discards a blocked
     /// signal as ignored (signal(7)), so sigtimedwait sees them. (SIGUSR1 reopens
     /// the logs: workers read it too, so it is blocked and waited for, never ignored.)
-    static func ignoreUnusedControlSignals() {
+    package static func ignoreUnusedControlSignals() {
         for signal in [SIGHUP, SIGUSR2, SIGTTIN, SIGTTOU] { _ = Glibc.signal(signal, SIG_IGN) }
     }
 }
 
 /// A non-blocking signalfd: pending signals become readable records in an epoll set.
-struct SignalDescriptor {
-    let fd: Int32
+/// A class, because a process's stop notice, its loop and its models share the one descriptor.
+package final class SignalDescriptor {
+    private let descriptor: FileDescriptor
 
-    init(_ signals: SignalSet) throws(SystemError) {
+    package init(_ signals: SignalSet) throws(SystemError) {
         var set = signals.raw
-        let fd = cep_signalfd(&set)
-        guard fd >= 0 else { throw SystemError(call: "signalfd", errno: errno) }
-        self.fd = fd
+        descriptor = FileDescriptor(try blockingSystemCall("signalfd", { cep_signalfd(&set) }))
     }
 
+    package var fd: Int32 { descriptor.raw }
+
     /// The next pending signal, or nil if none is pending.
-    func next() throws(SystemError) -> Int32? {
+    package func next() throws(SystemError) -> Int32? {
         guard let signal = try systemCall("read(signalfd \(fd))", { cep_signalfd_read(fd) }), signal > 0 else {
             return nil
         }
         return signal
     }
 
-    func close() {
-        _ = Glibc.close(fd)
+    /// Closes the signalfd (once: later calls do nothing).
+    package func close() {
+        descriptor.close()
     }
 }
 
 /// The conventional name of a signal, for log lines ("SIGKILL").
-func signalName(_ signal: Int32) -> String {
+package func signalName(_ signal: Int32) -> String {
     switch signal {
     case SIGHUP: return "SIGHUP"
     case SIGINT: return "SIGINT"

@@ -5,6 +5,7 @@ import CEventPoll
 import Glibc
 import XCTest
 
+@testable import ServerSystem
 @testable import Server
 
 final class EpollTests: XCTestCase {

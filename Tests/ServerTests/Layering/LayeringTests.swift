@@ -1,0 +1,49 @@
+// LayeringTests: every target imports only targets below it (and the system and
+// package modules its layer may use). The compiler already refuses an import
+// that closes a cycle ("circular dependency between modules 'HTTP1' and
+// 'Server'"); this also catches an import of a module that merely happens to be
+// built already, which SwiftPM does not check, and a layer reaching for a
+// library that belongs higher up (HTTP1 logging through swift-log).
+import XCTest
+
+final class LayeringTests: XCTestCase {
+    /// The targets, lowest first: each may import only those before it.
+    static let layers = ["CEventPoll", "ServerSystem", "HTTP1", "Server", "ServerCLI"]
+
+    /// Modules outside the package, and the lowest layer allowed to import each.
+    static let external: [String: String] = [
+        "Glibc": "ServerSystem", "Synchronization": "ServerSystem",
+        "Logging": "Server", "ArgumentParser": "ServerCLI",
+    ]
+
+    func testEveryTargetImportsOnlyLayersBelowIt() throws {
+        for (level, target) in Self.layers.enumerated() where target != "CEventPoll" {
+            for file in try SourceTree.files(of: target) {
+                for module in SourceTree.imports(in: file.text) {
+                    XCTAssertTrue(Self.allows(level: level, module), "\(file.path) imports \(module), which \(target) may not")
+                }
+            }
+        }
+    }
+
+    func testTheCheckSeesAnUpwardImport() {
+        let level = Self.layers.firstIndex(of: "HTTP1")!
+        XCTAssertEqual(SourceTree.imports(in: "// HTTP1\nimport Glibc\n@testable import Server\nimport struct Logging.Logger\n"),
+                       ["Glibc", "Server", "Logging"])
+        XCTAssertFalse(Self.allows(level: level, "Server"))
+        XCTAssertFalse(Self.allows(level: level, "Logging"))
+        XCTAssertTrue(Self.allows(level: level, "ServerSystem"))
+    }
+
+    func testEveryTargetHasSources() throws {
+        for target in Self.layers where target != "CEventPoll" {
+            XCTAssertFalse(try SourceTree.files(of: target).isEmpty, "no Swift files found for \(target) under \(SourceTree.root)")
+        }
+    }
+
+    private static func allows(level: Int, _ module: String) -> Bool {
+        if let below = layers.firstIndex(of: module) { return below < level }
+        guard let lowest = external[module], let lowestLevel = layers.firstIndex(of: lowest) else { return false }
+        return lowestLevel <= level
+    }
+}
