@@ -34,7 +34,8 @@ package enum Files {
     /// rename(2), which replaces `path` itself even when it is a symbolic link). The
     /// temporary file is removed if anything fails.
     package static func writeAtomically(_ path: String, _ contents: String) throws(SystemError) {
-        let (file, temporary) = try createTemporary(beside: path)
+        var temporary = ""
+        let file = try createTemporary(beside: path, named: &temporary)
         let written = Result { () throws(SystemError) in
             try writeAll(contents, to: file.raw, naming: temporary)
             // mkostemp(3) creates the file 0600; a pid file is for everyone to read.
@@ -50,16 +51,17 @@ package enum Files {
         }
     }
 
-    /// A new file `PATH.tmp.XXXXXX` beside `path`, open for writing, close-on-exec. The
+    /// A new file `PATH.tmp.XXXXXX` beside `path` (its name stored in `name`), open for writing, close-on-exec. The
     /// directory may be writable by others (/run, /tmp) while the master is root: so the
     /// name is not predictable, and mkostemp(3) creates it with O_CREAT|O_EXCL, which
     /// fails on any existing name, a planted symbolic link included (open(2)).
-    private static func createTemporary(beside path: String) throws(SystemError) -> (file: FileDescriptor, path: String) {
+    private static func createTemporary(beside path: String, named name: inout String) throws(SystemError) -> FileDescriptor {
         var template = Array("\(path).tmp.XXXXXX".utf8CString)
         let fd = try blockingSystemCall("mkostemp(\(path).tmp.XXXXXX, O_CLOEXEC)", {
             template.withUnsafeMutableBufferPointer { cep_create_temporary($0.baseAddress!) }
         })
-        return (FileDescriptor(fd), String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+        name = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return FileDescriptor(fd)
     }
 
     private static func writeAll(_ contents: String, to fd: Int32, naming path: String) throws(SystemError) {
