@@ -180,7 +180,8 @@ final class Supervisor {
             for other in listeners where other.fd != listener.fd { other.close() }
             let context = WorkerContext(slot: index, listener: listener, sharedListener: !configuration.reusePort,
                                         scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
-            Worker(context: context, body: workerBody, credentials: credentials, logger: logger)
+            Worker(context: context, body: workerBody, credentials: credentials,
+                   accessLog: configuration.accessLog, logger: logger)
                 .run(masterPID: masterPID)
         }
         scoreboard.setPID(pid, ofRecord: recordIndex)

@@ -17,6 +17,8 @@ struct WorkerContext {
     let recordIndex: Int
     /// Says which process wrote each line (the worker's own pid and slot, once forked).
     var logger: Logger
+    /// The access log, opened by the worker before it drops privileges (nil when off).
+    var accessLog: AccessLog? = nil
 
     var record: WorkerRecord { scoreboard.worker(recordIndex) }
 }
@@ -29,6 +31,7 @@ struct Worker {
     let body: WorkerBody
     /// `--user`: who the worker becomes before serving.
     let credentials: Credentials?
+    let accessLog: AccessLogDestination
     let logger: Logger
 
     /// Runs in the forked child; never returns.
@@ -37,7 +40,11 @@ struct Worker {
         context.logger = Self.logger(logger, slot: context.slot)
         let logger = context.logger
         do {
-            // First: the kernel clears the parent-death signal when the uid or gid changes.
+            // Opened while still the master's user: logrotate may have renamed the log since
+            // the master checked it, and under --user the worker could not create it in a
+            // directory only root may write to. The next USR1 hands the new file over.
+            context.accessLog = try AccessLog.open(accessLog, logger: logger)
+            // Then: the kernel clears the parent-death signal when the uid or gid changes.
             try credentials?.adopt()
             // A worker must not outlive its master: ask for SIGTERM when it dies, then
             // check it has not already died before the request took effect.

@@ -22,7 +22,8 @@ enum ReactorServing {
         let signals = try SignalDescriptor(handledSignals)
         // The reactor model may run embedded (HTTPServer), where a leaked descriptor outlives the server.
         defer { signals.close() }
-        let accessLog = try AccessLog.open(configuration.accessLog, logger: logger)
+        // A hybrid worker opened it before dropping privileges.
+        let accessLog = if let worker { worker.accessLog } else { try AccessLog.open(configuration.accessLog, logger: logger) }
         // On every way out of the loop, so the last second's lines are not lost.
         defer { accessLog?.close() }
         let dateCache = DateCache()

@@ -95,6 +95,25 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual(status.st_uid, 65534, "the new file belongs to nobody")
     }
 
+    /// logrotate renames the log, and before its USR1 arrives a worker starts (here: a
+    /// replacement for a killed one). Under --user, in a directory only root may write to,
+    /// that worker could not create the log and failed until the master's next USR1.
+    func testAWorkerStartingAfterTheLogWasRenamedStillServesUnderAnotherUser() throws {
+        try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
+        chmod(directory, 0o755)
+        let path = directory + "/access.log"
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--user", "nobody", "--access-log", path])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker runs")
+        let first = try XCTUnwrap(server.workerPIDs().first)
+        try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
+        kill(first, SIGKILL)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().contains { $0 != first } }, "a replacement worker runs")
+        XCTAssertEqual(try TestClient(port: server.port).get("/").status, 200, "and serves")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        XCTAssertFalse(server.standardError().contains("worker failed"), "no worker failed to open the log")
+        XCTAssertEqual(lines(path).count, 1, "the replacement logged its request in a new file")
+    }
+
     func testTheMasterNeverHandsOverAFileASymbolicLinkPointsTo() throws {
         try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
         // As if the user had planted the link in a log directory it may write to.
