@@ -13,6 +13,7 @@ let package = Package(
     name: "swift-prefork-server",
     products: [
         .executable(name: "server", targets: ["ServerCLI"]),
+        .executable(name: "example-server", targets: ["ExampleServer"]),
         .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
@@ -32,13 +33,24 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "ServerCLI",
+        // The server's flags and the life of an executable: shared by `server` and the example.
+        .target(
+            name: "ServerCommandLine",
             dependencies: [
                 "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        .executableTarget(
+            name: "ServerCLI",
+            dependencies: ["ServerCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // An embedder's server: the library with routes of its own (used by the integration tests).
+        .executableTarget(
+            name: "ExampleServer",
+            dependencies: ["Server", "ServerCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/ExampleServer"
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
@@ -46,8 +58,9 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "ServerTests",
-            // ServerCLI is listed so that `swift test` always builds the `server` binary first.
-            dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "TestSupport"]
+            // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
+            dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
+                           "ServerCommandLine", "TestSupport"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

@@ -15,7 +15,10 @@ public final class ServerProcess {
     private var exitStatus: Int32?
 
     /// The `server` executable SwiftPM built next to this test bundle.
-    public static var executablePath: String {
+    public static var executablePath: String { executable(named: "server") }
+
+    /// An executable of the package (`server`, `example-server`) SwiftPM built next to this test bundle.
+    public static func executable(named name: String) -> String {
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         precondition(length > 0, "cannot read /proc/self/exe")
@@ -23,18 +26,20 @@ public final class ServerProcess {
         var directory = testBinary
         while let slash = directory.lastIndex(of: "/") {
             directory = String(directory[..<slash])
-            let candidate = directory + "/server"
+            let candidate = directory + "/" + name
             if access(candidate, X_OK) == 0 { return candidate }
         }
-        preconditionFailure("no server executable found above \(testBinary)")
+        preconditionFailure("no \(name) executable found above \(testBinary)")
     }
 
     /// Starts `server --port 0 <arguments>` and waits (up to 20 s) for its startup line.
+    /// - Parameter executable: another executable of the package taking the same flags (`example-server`).
     /// - Parameter openFileLimit: run it under `ulimit -n` of this many descriptors.
     /// - Parameter activatedSocket: a listening socket passed as descriptor 3 with LISTEN_FDS=1
     ///   and LISTEN_PID set to the server's pid, as systemd's socket activation does.
-    public init(_ arguments: [String], openFileLimit: Int? = nil, activatedSocket: Int32? = nil) throws {
-        let command = [Self.executablePath, "--port", "0"] + arguments
+    public init(_ arguments: [String], executable: String = "server", openFileLimit: Int? = nil,
+                activatedSocket: Int32? = nil) throws {
+        let command = [Self.executable(named: executable), "--port", "0"] + arguments
         let launched: Launch.Launched
         if let activatedSocket {
             // The shell learns its own pid ($$) and execs the server, which keeps it.

@@ -13,7 +13,7 @@ enum SourceTree {
 
     /// Every Swift file under Sources/`target`, by path relative to the root, with its text.
     static func files(of target: String) throws -> [(path: String, text: String)] {
-        try swiftFiles(under: "Sources/\(target)").map { path in (path, try Files.read("\(root)/\(path)") ?? "") }
+        try swiftFiles(under: target == "ExampleServer" ? "Examples/\(target)" : "Sources/\(target)").map { path in (path, try Files.read("\(root)/\(path)") ?? "") }
     }
 
     /// The modules a file imports (`import X`, `@_exported import X`, `@testable import X`, `import struct X.Y`).

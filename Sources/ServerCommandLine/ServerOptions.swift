@@ -1,14 +1,12 @@
-// The `server` executable: flags in, a ServerConfiguration out, then run.
-// Errors are one line on stderr and a non-zero exit.
+// ServerOptions: the server's flags, shared by every executable built on the
+// library (`server`, the example embedder): flags in, a ServerConfiguration out.
 import ArgumentParser
 import Glibc
 import Logging
 import Server
 
-struct ServerCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "server",
-        abstract: "An HTTP/1.1 server in seven architectures; by default a master process supervising event-loop workers.")
+public struct ServerOptions: ParsableArguments {
+    public init() {}
 
     @Option(help: "Architecture: \(ServerModel.allCases.map(\.rawValue).joined(separator: ", ")).")
     var model = ServerModel.hybrid
@@ -91,9 +89,9 @@ struct ServerCommand: ParsableCommand {
     var accessLog = "off"
 
     @Option(help: "Least severe log level written to stderr.")
-    var logLevel = Logger.Level.info
+    public var logLevel = Logger.Level.info
 
-    var serverConfiguration: ServerConfiguration {
+    public var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.model = model
         configuration.wireProtocol = wireProtocol
@@ -134,7 +132,7 @@ struct ServerCommand: ParsableCommand {
         return given.filter(\.1).map(\.0)
     }
 
-    func validate() throws {
+    public func validate() throws {
         if let refused = modelFlagsGiven.first(where: { !$0.models.contains(model) }) {
             throw ValidationError(refused.refusal)
         }
@@ -143,17 +141,6 @@ struct ServerCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
-    }
-
-    func run() throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let code = try HTTPServer(configuration: serverConfiguration).run()
-        throw ExitCode(code)
     }
 }
 
@@ -181,39 +168,3 @@ struct Seconds: ExpressibleByArgument, CustomStringConvertible {
     var defaultValueDescription: String { description }
 }
 
-@main
-enum Main {
-    static func main() {
-        do {
-            var command = try ServerCommand.parseAsRoot()
-            try command.run()
-        } catch let exit as ExitCode {
-            Glibc.exit(exit.rawValue)
-        } catch {
-            fail(with: error)
-        }
-    }
-
-    /// Help goes to stdout in full; every error is one line on stderr.
-    private static func fail(with error: Error) -> Never {
-        let code = ServerCommand.exitCode(for: error)
-        if code == .success {
-            print(ServerCommand.fullMessage(for: error))
-            Glibc.exit(0)
-        }
-        let message = error is SystemError ? "\(error)" : ServerCommand.message(for: error)
-        let firstLine = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
-        let text = firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine
-        StandardError.write("server: \(text)\n")
-        Glibc.exit(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
-    }
-}
-
-enum StandardError {
-    /// Writes straight to descriptor 2: stderr is unbuffered anyway, and this
-    /// needs no access to the C library's global FILE pointers.
-    static func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
-    }
-}

@@ -1,0 +1,65 @@
+// ServerCommandLine: the life of an executable built on the library: parse the
+// flags, set up logging, run the server with the executable's handler, exit
+// with its code. Help goes to stdout in full; every error is one line on
+// stderr ("NAME: reason") and a non-zero exit.
+import ArgumentParser
+import Glibc
+import Logging
+import Server
+
+/// An executable's command: its name and abstract in `configuration`, the server's
+/// flags in an `@OptionGroup var options: ServerOptions`.
+public protocol ServerExecutable: ParsableCommand {
+    var options: ServerOptions { get }
+}
+
+public enum ServerCommandLine {
+    /// Runs `Command` with `CommandLine.arguments`; never returns.
+    /// - Parameter handler: made once in each worker, after fork (see `HTTPServer`).
+    public static func main<Command: ServerExecutable>(
+        _: Command.Type, handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() }
+    ) -> Never {
+        let options: ServerOptions
+        do {
+            // parse, not parseAsRoot: --help and --version then arrive as errors, handled below.
+            options = try Command.parse(Array(CommandLine.arguments.dropFirst())).options
+        } catch {
+            fail(Command.self, with: error)
+        }
+        bootstrapLogging(level: options.logLevel)
+        do {
+            exit(try HTTPServer(configuration: options.serverConfiguration, handler: handler).run())
+        } catch {
+            fail(Command.self, with: error)
+        }
+    }
+
+    private static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    private static func fail<Command: ServerExecutable>(_: Command.Type, with error: Error) -> Never {
+        let code = Command.exitCode(for: error)
+        if code == .success {
+            print(Command.fullMessage(for: error))
+            exit(0)
+        }
+        let name = Command.configuration.commandName ?? "server"
+        let message = error is SystemError ? "\(error)" : Command.message(for: error)
+        let firstLine = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
+        let text = firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine
+        writeStandardError("\(name): \(text)\n")
+        exit(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
+    }
+
+    /// Straight to descriptor 2: stderr is unbuffered anyway, and this needs no
+    /// access to the C library's global FILE pointers.
+    private static func writeStandardError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+    }
+}
