@@ -39,13 +39,15 @@ enum FuzzVerdict {
             // A timeout answers 408; otherwise the refusal is the model's, or one decided before
             // all the bytes were in (414 or 431 for a head still growing; see ParserPropertyTests).
             let early = expectedError != nil && [414, 431].contains(error)
-            fuzzAssert(error == 408 || error == expectedError?.code || early, "answered \(error), the model says \(String(describing: expectedError))")
+            fuzzAssert(error == 408 || error == expectedError?.code || early,
+                       "answered \(error), the model says \(String(describing: expectedError))")
         }
         // A 408 from the body rate ends the exchange early too, as a timeout does.
         guard !outcome.interrupted && !errors.contains(408) && outcome.readToEnd else { return }
         fuzzAssert(outcome.calls.count == expectedCalls.count,
                    "the handler saw \(outcome.calls.count) of the \(expectedCalls.count) requests sent, uninterrupted")
-        fuzzAssert(finals.count - errors.count == outcome.calls.count, "\(finals.count - errors.count) responses to \(outcome.calls.count) calls")
+        fuzzAssert(finals.count - errors.count == outcome.calls.count,
+                   "\(finals.count - errors.count) responses to \(outcome.calls.count) calls")
         fuzzAssert((expectedError == nil) == errors.isEmpty, "errors \(errors), the model says \(String(describing: expectedError))")
     }
 
@@ -82,14 +84,12 @@ enum FuzzVerdict {
         return (calls, error)
     }
 
-    /// The status codes of the responses read, checking each: whole responses back to back,
-    /// the n-th 200 carrying the n-th call's number and size, at most one error, and
-    /// nothing after a response that says `Connection: close`.
+    /// The status codes of the responses read, checking each: whole responses back to
+    /// back, and nothing after a response that says `Connection: close`.
     private static func statusCodes(_ outcome: FuzzOutcome) -> [Int] {
         let bytes = outcome.received
         var codes: [Int] = []
         var index = 0
-        var answered = 0
         while index < bytes.count {
             if !outcome.readToEnd && "HTTP/1.1 ".utf8.starts(with: bytes[index...]) { break }  // cut short
             fuzzAssert(bytes[index...].starts(with: "HTTP/1.1 ".utf8),
@@ -98,33 +98,54 @@ enum FuzzVerdict {
                 fuzzAssert(!outcome.readToEnd, "the stream ends inside a response head")
                 break
             }
-            let head = String(decoding: bytes[index..<headEnd], as: UTF8.self)
-            let code = Int(head.dropFirst(9).prefix(3)) ?? -1
-            let length = head.firstRange(of: "\r\nContent-Length: ").flatMap { Int(head[$0.upperBound...].prefix { $0.isNumber }) }
-            let closes = head.contains("\r\nConnection: close\r\n")
-            var bodyLength = length ?? 0
-            switch code {
-            case 100:
-                fuzzAssert(length == nil && !closes, "a 100 Continue with framing: \(head.debugDescription)")
-            case 200:
-                fuzzAssert(answered < outcome.calls.count, "a 200 with no handler call behind it")
-                let call = outcome.calls[answered]
-                fuzzAssert(length == call.responseBytes, "Content-Length \(String(describing: length)) for a \(call.responseBytes)-byte body")
-                if call.isHead { bodyLength = 0 }
-                let number = Array("\(answered)\n".utf8)
-                let shown = bytes[headEnd..<min(bytes.count, headEnd + min(bodyLength, number.count))]
-                fuzzAssert(call.isHead || number.starts(with: shown), "response \(answered) out of order")
-                answered += 1
-            default:
-                fuzzAssert((400...599).contains(code) && closes && length != nil, "a malformed error: \(head.debugDescription)")
-                fuzzAssert(!codes.contains { $0 != 100 && $0 != 200 }, "a second error response")
-            }
-            codes.append(code)
-            index = headEnd + bodyLength
-            fuzzAssert(!closes || index >= bytes.count, "bytes after a response that closes the connection")
+            let head = ResponseHead(String(decoding: bytes[index..<headEnd], as: UTF8.self))
+            index = headEnd + bodyLength(of: head, before: bytes[headEnd...], after: codes, outcome)
+            codes.append(head.code)
+            fuzzAssert(!head.closes || index >= bytes.count, "bytes after a response that closes the connection")
         }
         fuzzAssert(!outcome.readToEnd || index == bytes.count, "the stream ends inside a response body")
         return codes
+    }
+
+    /// Checks one response by its status: the n-th 200 carries the n-th call's number and
+    /// size, an error closes and is the only one. Returns the length of its body.
+    private static func bodyLength(of head: ResponseHead, before rest: ArraySlice<UInt8>, after codes: [Int],
+                                   _ outcome: FuzzOutcome) -> Int {
+        switch head.code {
+        case 100:
+            fuzzAssert(head.contentLength == nil && !head.closes, "a 100 Continue with framing: \(head.text.debugDescription)")
+            return 0
+        case 200:
+            let answered = codes.count { $0 == 200 }
+            fuzzAssert(answered < outcome.calls.count, "a 200 with no handler call behind it")
+            let call = outcome.calls[answered]
+            fuzzAssert(head.contentLength == call.responseBytes,
+                       "Content-Length \(String(describing: head.contentLength)) for a \(call.responseBytes)-byte body")
+            if call.isHead { return 0 }
+            let number = Array("\(answered)\n".utf8)
+            fuzzAssert(number.starts(with: rest.prefix(number.count)), "response \(answered) out of order")
+            return call.responseBytes
+        default:
+            fuzzAssert((400...599).contains(head.code) && head.closes && head.contentLength != nil,
+                       "a malformed error: \(head.text.debugDescription)")
+            fuzzAssert(!codes.contains { $0 != 100 && $0 != 200 }, "a second error response")
+            return head.contentLength!
+        }
+    }
+
+    /// What the checks read from a response head.
+    private struct ResponseHead {
+        let text: String
+        let code: Int
+        let contentLength: Int?
+        let closes: Bool
+
+        init(_ text: String) {
+            self.text = text
+            code = Int(text.dropFirst(9).prefix(3)) ?? -1
+            contentLength = text.firstRange(of: "\r\nContent-Length: ").flatMap { Int(text[$0.upperBound...].prefix { $0.isNumber }) }
+            closes = text.contains("\r\nConnection: close\r\n")
+        }
     }
 
     /// One past the CRLFCRLF that ends the response head starting at `start`.
