@@ -31,14 +31,18 @@ package final class ConnectionDriver {
     /// Set once, when the worker starts draining; unchecked because only the
     /// single-threaded loop touches it, and a dynamic check per request would cost.
     @exclusivity(unchecked) private var draining = false
-    private let scratchInput: ByteBuffer
-    /// Internal, not private, so tests can see it shrink back after a spike.
+    /// The shared buffers are internal, not private, so tests can see them shrink back after
+    /// a spike and the connection fuzzer can check they hold nothing between connections.
+    let scratchInput: ByteBuffer
     let scratchOutput: ByteBuffer
     private let logger: Logger
     /// Where this worker's traffic is counted for /metrics.
     private let record: WorkerRecord
     /// The access log, nil when it is off: then a request costs one untaken branch.
     private let accessLog: AccessLog?
+    /// Monotonic milliseconds, for the body rate: read only while a body arrives in pieces.
+    /// A parameter so that a test or the fuzzer can run the connection on a clock of its own.
+    private let clock: () -> Int
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -53,9 +57,11 @@ package final class ConnectionDriver {
     static let readsPerTurn = 16
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
-                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate()) {
+                 record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
+                 clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
         parser = RequestParser(limits: limits)
         self.bodyRate = bodyRate
+        self.clock = clock
         self.record = record
         self.accessLog = accessLog
         self.writer = writer
@@ -187,7 +193,7 @@ package final class ConnectionDriver {
             case .incomplete:
                 sendContinueIfExpected(connection)
                 let bodyBytes = input.readableCount - connection.progress.bodyStart
-                if connection.progress.awaitingBody && bodyRate.isViolated(on: connection, bodyBytes: bodyBytes) {
+                if connection.progress.awaitingBody && bodyRate.isViolated(on: connection, bodyBytes: bodyBytes, now: clock()) {
                     refuse(.requestTimeout, input, connection)
                 }
                 return

@@ -28,12 +28,12 @@ public struct MinimumBodyRate: Sendable, Equatable {
 }
 
 extension MinimumBodyRate {
-    /// Whether the body of `connection`'s request, `bodyBytes` of it in so far, falls short.
-    /// Called as its bytes come in (only then does anything change): the first call starts
-    /// the clock. A client that sends nothing at all meets the body timeout instead.
-    func isViolated(on connection: Connection, bodyBytes: Int) -> Bool {
+    /// Whether the body of `connection`'s request, `bodyBytes` of it in so far, falls short
+    /// at `now` (monotonic ms). Called as its bytes come in (only then does anything change):
+    /// the first call starts the clock. A client that sends nothing at all meets the body timeout instead.
+    func isViolated(on connection: Connection, bodyBytes: Int, now: @autoclosure () -> Int) -> Bool {
         guard isOn else { return false }
-        let now = Clock.monotonicMilliseconds()
+        let now = now()
         guard connection.bodyClockRequest == connection.requestsServed else {
             connection.bodyClockRequest = connection.requestsServed
             connection.bodyClockStart = now

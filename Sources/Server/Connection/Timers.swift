@@ -102,6 +102,31 @@ final class ConnectionTimers {
         if connection.timeout != timeout { arm(connection, timeout, now: now) }
     }
 
+    /// Sets the timeout that fits what the connection waits for now, after it was served.
+    /// A header deadline runs from its request's first byte (a slowloris cannot
+    /// extend it by trickling) and linger from its start; the others restart on
+    /// progress only (an idle period starts after each response, and a body or
+    /// write timeout measures a pause, not a total).
+    func rearm(_ connection: Connection, now: Int) {
+        let timeout = connection.pendingTimeout
+        let restart: Bool
+        switch timeout {
+        case .header:
+            restart = connection.headerDeadlineRequest != connection.requestsServed
+            connection.headerDeadlineRequest = connection.requestsServed
+        case .keepAlive, .body, .write:
+            restart = connection.madeProgress
+        case .linger:
+            restart = false
+        }
+        if restart {
+            arm(connection, timeout, now: now)
+        } else {
+            keep(connection, timeout, now: now)
+        }
+        connection.madeProgress = false
+    }
+
     func disarm(_ connection: Connection) {
         guard let timeout = connection.timeout else { return }
         lists[timeout.rawValue].remove(connection)

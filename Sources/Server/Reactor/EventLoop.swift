@@ -151,7 +151,7 @@ final class EventLoop<Service: ConnectionService> {
             return
         }
         if status == .yielded { servedAgainNextTurn.append(connection) }
-        rearmTimer(connection)
+        timers.rearm(connection, now: now)
     }
 
     private var listener: Listener { gate.listener }
@@ -164,7 +164,7 @@ final class EventLoop<Service: ConnectionService> {
             return
         }
         if status == .yielded { servedAgainNextTurn.append(connection) }
-        rearmTimer(connection)
+        timers.rearm(connection, now: now)
         let wantsWritable = status == .outputPending
         guard wantsWritable != connection.watchingWritable else { return }
         connection.watchingWritable = wantsWritable
@@ -175,30 +175,6 @@ final class EventLoop<Service: ConnectionService> {
             logger.error("\(error)")
             close(connection)
         }
-    }
-
-    /// A header deadline runs from its request's first byte (a slowloris cannot
-    /// extend it by trickling) and linger from its start; the others restart on
-    /// progress only (an idle period starts after each response, and a body or
-    /// write timeout measures a pause, not a total).
-    private func rearmTimer(_ connection: Connection) {
-        let timeout = connection.pendingTimeout
-        let restart: Bool
-        switch timeout {
-        case .header:
-            restart = connection.headerDeadlineRequest != connection.requestsServed
-            connection.headerDeadlineRequest = connection.requestsServed
-        case .keepAlive, .body, .write:
-            restart = connection.madeProgress
-        case .linger:
-            restart = false
-        }
-        if restart {
-            timers.arm(connection, timeout, now: now)
-        } else {
-            timers.keep(connection, timeout, now: now)
-        }
-        connection.madeProgress = false
     }
 
     private func serveYieldedConnections() {

@@ -1,4 +1,7 @@
-// MinimumBodyRate: when a body's average rate falls short, and Kestrel's default.
+// MinimumBodyRate: when a body's average rate falls short, and Kestrel's default;
+// and the driver measuring it on the clock it was given.
+import Logging
+import TestSupport
 import XCTest
 
 @testable import Server
@@ -29,5 +32,34 @@ final class MinimumBodyRateTests: XCTestCase {
     func testHugeRatesAndDurationsDoNotOverflow() {
         let rate = MinimumBodyRate(bytesPerSecond: .max, graceMilliseconds: 1)
         XCTAssertTrue(rate.isViolated(bytes: .max / 2, elapsedMilliseconds: .max))
+    }
+
+    // MARK: On the driver's clock
+
+    func testBodyTrickledBelowTheRateOnTheDriversClockGets408() throws {
+        let (pair, driver, connection, clock) = try Self.driverOnFakeClock()
+        defer { pair.close() }
+        pair.clientSends("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123")
+        XCTAssertEqual(driver.readable(connection), .idle, "the body's clock starts")
+        clock.now += 6000  // past the 5 s grace with 5 bytes: far below 240 bytes/s
+        pair.clientSends("4")
+        _ = driver.readable(connection)
+        XCTAssertTrue(pair.clientReceives().hasPrefix("HTTP/1.1 408 "))
+    }
+
+    private final class FakeClock {
+        var now = 1_000_000
+    }
+
+    private final class OKHandler: HTTPHandler {
+        func respond(to request: Request, with response: inout Response) {}
+    }
+
+    private static func driverOnFakeClock() throws -> (SocketPair, ConnectionDriver, Connection, FakeClock) {
+        let pair = try SocketPair()
+        let clock = FakeClock()
+        let driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: DateCache(), serverName: "t"),
+                                      handler: OKHandler(), logger: Logger(label: "test"), clock: { clock.now })
+        return (pair, driver, Connection(socket: Socket(fd: pair.server), token: 1), clock)
     }
 }

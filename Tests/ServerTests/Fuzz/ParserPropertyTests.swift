@@ -3,7 +3,8 @@
 // nothing crashes or reads past the bytes it was given, a request reads the same
 // however its bytes are split into reads, and a connection answers each complete
 // request once, or errors once and then answers nothing more.
-// Fuzz/ParserFuzzer.swift checks the parser's half of this under libFuzzer (scripts/fuzz).
+// Fuzz/ParserFuzzer.swift checks the parser's half of this under libFuzzer (scripts/fuzz),
+// Fuzz/Connection/ the connection's, with timeouts and backpressure (scripts/fuzz --target connection).
 import XCTest
 
 @testable import HTTP1
