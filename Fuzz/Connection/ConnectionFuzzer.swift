@@ -11,6 +11,8 @@
 // handler saw are checked (FuzzVerdict). A broken invariant traps, which
 // libFuzzer reports as a crash with the input that caused it.
 import Glibc
+import HTTP1
+import ServerSystem
 import Logging
 
 /// Shared by every run, as a worker shares them between its connections.

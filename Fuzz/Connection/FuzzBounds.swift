@@ -4,6 +4,9 @@
 // chunk-line bounds). Memory a client can make the worker keep must not grow
 // with what it sends, only with what the limits allow.
 
+import HTTP1
+import ServerSystem
+
 struct FuzzBounds {
     /// The most bytes of one unfinished request the parser lets the input hold before it
     /// refuses the request: a head, the body, its chunk framing, a chunk line, trailers.

@@ -4,6 +4,8 @@
 // answers every request with a body that starts with the call's number, so
 // the client can tell whether responses come back in the order they were made.
 import Glibc
+import HTTP1
+import ServerSystem
 
 final class FuzzClient {
     let fd: Int32

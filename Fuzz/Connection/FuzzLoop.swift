@@ -7,6 +7,9 @@
 // drain as EventLoop.continueDrain does. After every call into the driver it
 // checks what the driver and the connection hold against their bounds.
 
+import HTTP1
+import ServerSystem
+
 final class FuzzClock {
     /// Monotonic milliseconds; far from zero, as a real clock is.
     var now = 1_000_000_000

@@ -6,6 +6,9 @@
 // script longer than what is left simply has no payload.
 
 /// How the server and the sockets are set up for one run.
+import HTTP1
+import ServerSystem
+
 struct FuzzSetup {
     let limits: RequestLimits
     /// The handler's response body sizes, used in turn (call n gets `responseSizes[n % count]`).

@@ -6,6 +6,8 @@
 // request): always a prefix of it, and all of it when nothing but the client ended
 // the exchange. Tests/ServerTests/Fuzz/ConnectionRun.swift checks the same in XCTest.
 import Glibc
+import HTTP1
+import ServerSystem
 
 struct FuzzOutcome {
     let sent: [UInt8]

@@ -25,12 +25,12 @@ package enum ChunkedBody {
     }
 
     /// Longest chunk-size line accepted, extensions included.
-    static let maxChunkLineBytes = 4096
+    package static let maxChunkLineBytes = 4096
 
     /// Bytes of framing (sizes, extensions, CRLFs, trailers) a body may carry besides its
     /// data: as much as the data limit allows, and at least 64 KiB. Without a bound, tiny
     /// chunks with long extensions would hold megabytes per decoded byte.
-    static func maxFramingBytes(_ limits: RequestLimits) -> Int { max(limits.maxBodyBytes, 64 * 1024) }
+    package static func maxFramingBytes(_ limits: RequestLimits) -> Int { max(limits.maxBodyBytes, 64 * 1024) }
 
     static func scan(_ base: UnsafePointer<UInt8>, count: Int, from bodyStart: Int, limits: RequestLimits,
                      progress: inout ChunkProgress) -> Scan {
