@@ -101,17 +101,19 @@ final class SupervisorEdgeCaseTests: XCTestCase {
 
     /// Kills whatever worker replaces the one in the other slot as soon as it appears,
     /// six times, so that slot waits out a respawn backoff (800 ms or more) when this returns.
+    /// Seven quick deaths: the slot's backoff reaches 3.2 s (100 ms doubled from the second),
+    /// room for a loaded machine to set up the rest of the scenario before it respawns.
     private static func crashLoop(_ server: ServerProcess, sparing survivor: pid_t) throws {
         var killed = Set<pid_t>()
-        let deadline = Launch.now() + 8000
-        while killed.count < 6 && Launch.now() < deadline {
+        let deadline = Launch.now() + 12_000
+        while killed.count < 7 && Launch.now() < deadline {
             for pid in server.workerPIDs() where pid != survivor && !killed.contains(pid) {
                 kill(pid, SIGKILL)
                 killed.insert(pid)
             }
             usleep(2_000)
         }
-        guard killed.count == 6 else { throw LaunchError("the crash loop killed only \(killed.count) workers") }
+        guard killed.count == 7 else { throw LaunchError("the crash loop killed only \(killed.count) workers") }
         XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 500) { server.workerPIDs() == [survivor] },
                       "the other slot is empty, waiting to respawn")
     }
