@@ -201,6 +201,24 @@ int cep_reuseport_unsteer(int fd) {
     return setsockopt(fd, SOL_SOCKET, SO_DETACH_REUSEPORT_BPF, &unused, sizeof(unused));
 }
 
+int cep_listen_drop_syns(int fd) {
+    // tcp_v4_rcv and tcp_v6_rcv run a listener's filter (tcp_filter) before it handles
+    // a SYN, with the packet starting at the TCP header: byte 13 holds the flags. A
+    // dropped SYN gets no answer, so the client retransmits it (the first time after
+    // 1 s) and meets a refusal once the socket is closed, instead of a handshake that
+    // the close would then reset. The final ACK and the first data of handshakes
+    // already answered carry no SYN and pass. Accepted sockets inherit the filter,
+    // which is harmless: an established connection receives no SYN.
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x02, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+    };
+    struct sock_fprog program = { .len = sizeof(code) / sizeof(code[0]), .filter = code };
+    return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program));
+}
+
 int cep_wait_exit_code(int status) { return WEXITSTATUS(status); }
 int cep_wait_signaled(int status) { return WIFSIGNALED(status); }
 int cep_wait_term_signal(int status) { return WTERMSIG(status); }

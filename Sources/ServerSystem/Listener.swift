@@ -7,10 +7,15 @@ public final class Listener {
     private let descriptor: FileDescriptor
     /// The port the socket is bound to (the kernel's choice when asked for port 0).
     public let port: Int
+    /// Whether another process keeps a descriptor for the socket beyond this server's
+    /// life (systemd, which passed it by socket activation): closing ours then resets
+    /// nothing queued on it, and whatever is set on the socket outlives us.
+    public let outlivesServer: Bool
 
-    private init(_ descriptor: consuming FileDescriptor, port: Int) {
+    private init(_ descriptor: consuming FileDescriptor, port: Int, outlivesServer: Bool = false) {
         self.descriptor = descriptor
         self.port = port
+        self.outlivesServer = outlivesServer
     }
 
     /// The listening descriptor.
@@ -40,7 +45,8 @@ public final class Listener {
     /// activation, or from the old master of a binary upgrade): it must already
     /// listen; it is made non-blocking and close-on-exec like one opened here, and
     /// gets TCP_NODELAY, which accepted sockets inherit.
-    public static func adopt(fd: Int32) throws(SystemError) -> Listener {
+    /// - Parameter outlivesServer: the passing process keeps the socket (systemd does; an old master exits).
+    public static func adopt(fd: Int32, outlivesServer: Bool = false) throws(SystemError) -> Listener {
         var accepting: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         _ = try blockingSystemCall("getsockopt(fd \(fd), SO_ACCEPTCONN)", {
@@ -55,7 +61,7 @@ public final class Listener {
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         })
         let port = try blockingSystemCall("getsockname(fd \(fd))", { cep_local_port(fd) })
-        return Listener(FileDescriptor(fd), port: Int(port))
+        return Listener(FileDescriptor(fd), port: Int(port), outlivesServer: outlivesServer)
     }
 
     /// Lets the descriptor survive execve, to hand it to a new master (binary upgrade).

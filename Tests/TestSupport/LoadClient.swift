@@ -16,6 +16,8 @@ public final class LoadClient: @unchecked Sendable {
         public var requests = 0
         public var failures: [String] = []
         public var resets = 0
+        /// For each failure, the client's port of the connection it happened on (nil if it never connected).
+        public var failedOn: [Int?] = []
         /// Connections refused after the test allowed it (the server has stopped listening).
         public var refused = 0
         public var servedBy: Set<pid_t> = []
@@ -80,30 +82,35 @@ public final class LoadClient: @unchecked Sendable {
                     reused = false
                 }
                 let response = try connection!.get("/", headers: keepAlive ? "" : "Connection: close\r\n")
-                record(response)
+                record(response, on: connection!)
                 if !keepAlive || response.header("Connection")?.lowercased() == "close" { connection = nil } else { reused = true }
             } catch {
+                let port = connection?.clientPort
                 connection = nil
-                if !classify("\(error)", reused: reused) { return }
+                if !classify("\(error)", on: port, reused: reused) { return }
             }
             usleep(1_000)  // pacing, not synchronisation: a request per client per millisecond at most
         }
     }
 
-    private func record(_ response: TestResponse) {
+    private func record(_ response: TestResponse, on connection: TestClient) {
         lock.withLock {
             report.requests += 1
-            if response.status != 200 { report.failures.append("status \(response.status)") }
+            if response.status != 200 {
+                report.failures.append("status \(response.status)")
+                report.failedOn.append(connection.clientPort)
+            }
             if let pid = response.servedBy { report.servedBy.insert(pid) }
         }
     }
 
     /// Tallies one error; false when the client should stop (refused after shutdown).
-    private func classify(_ error: String, reused: Bool) -> Bool {
+    private func classify(_ error: String, on port: Int?, reused: Bool) -> Bool {
         lock.withLock {
             if error.contains("errno 104") {
                 report.resets += 1
                 report.failures.append(error)
+                report.failedOn.append(port)
             } else if error.contains("errno 111") && refusalAllowed {
                 report.refused += 1
                 return false
@@ -111,6 +118,7 @@ public final class LoadClient: @unchecked Sendable {
                 return true  // the server ended an idle keep-alive connection: retry on a new one
             } else {
                 report.failures.append(error)
+                report.failedOn.append(port)
             }
             return true
         }

@@ -28,6 +28,18 @@ public struct TCPSocketRow {
         }
     }
 
+    /// The connections (not listeners) process `pid` holds a descriptor for, matched by
+    /// inode with the sockets named in /proc/PID/fd ("socket:[INODE]").
+    public static func connections(heldBy pid: pid_t) -> [TCPSocketRow] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        let inodes = Set(names.compactMap { name -> Int? in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(name)"),
+                  target.hasPrefix("socket:[") else { return nil }
+            return Int(target.dropFirst(8).dropLast())
+        })
+        return all().filter { $0.inode != 0 && inodes.contains($0.inode) && $0.state != listening }
+    }
+
     /// The whole file. The kernel hands these tables out a page per read(2), and
     /// String(contentsOfFile:) stops after the first: a file of size 0 is read until EOF here.
     private static func readToEnd(_ path: String) -> String {
@@ -91,6 +103,9 @@ extension TestClient {
     public func serverHoldsItsEnd(in rows: [TCPSocketRow] = TCPSocketRow.all()) -> Bool {
         (serverEnd(in: rows)?.inode ?? 0) != 0
     }
+
+    /// This client's own port (getsockname(2)); it stays readable after a reset.
+    public var clientPort: Int? { Self.port(of: fd, getsockname) }
 
     /// This client's port and the server's, from getsockname(2) and getpeername(2).
     private func connectionPorts() -> (client: Int, server: Int)? {

@@ -54,9 +54,9 @@ public final class TestClient {
             result = Self.connect(fd, to: &address)
         }
         guard result == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw LaunchError("connect to \(host):\(port): errno \(code)")
+            // Not closed here: every property is set, so throwing runs deinit, which closes
+            // it. Closing twice would close whatever socket another thread got the number for.
+            throw LaunchError("connect to \(host):\(port): errno \(errno)")
         }
     }
 

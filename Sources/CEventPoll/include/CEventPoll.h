@@ -99,6 +99,11 @@ int cep_reuseport_steer(int fd, uint32_t active);
 // Removes that program (SO_DETACH_REUSEPORT_BPF): the kernel's own hash spreads again.
 int cep_reuseport_unsteer(int fd);
 
+// Attaches a classic BPF socket filter (SO_ATTACH_FILTER) to the listener `fd` that
+// drops every TCP segment with SYN set: the kernel answers no new connection on it,
+// while handshakes it already answered still complete into its accept queue.
+int cep_listen_drop_syns(int fd);
+
 // The wait-status macros (WEXITSTATUS, WIFSIGNALED, ...) are not functions Swift can see.
 int cep_wait_exit_code(int status);
 int cep_wait_signaled(int status);

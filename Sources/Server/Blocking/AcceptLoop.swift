@@ -8,7 +8,9 @@
 // On a graceful stop the loop accepts nothing new; if `sweepsQueue` says nobody
 // else will serve the listener's queue (the whole server is stopping), it serves
 // what already waits there, each connection closed after its answer, until the
-// queue is empty or --graceful-timeout has passed.
+// queue has settled (the listener answers no new SYN by then, and no connection
+// has arrived for a quiet period: see ListenerShutdown) or --graceful-timeout
+// has passed.
 import Glibc
 import Logging
 import ServerSystem
@@ -33,9 +35,33 @@ struct AcceptLoop {
         }
         if stop.isFinishing { record[.retiring] = 1 }
         guard stop.isFinishing, sweepsQueue() else { return }
-        while let end = stop.deadline, Clock.monotonicMilliseconds() < end,
-              let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) {
-            serve(socket)
+        try sweepQueue()
+    }
+
+    /// Serves what waits in the queue. A listener that stopped answering SYNs is swept
+    /// until nothing has arrived for the quiet period; one that outlives the server (or
+    /// whose filter cannot be attached) until its queue is first found empty.
+    private func sweepQueue() throws(SystemError) {
+        let settles = stopHandshakes()
+        var quietUntil = Clock.monotonicMilliseconds() + (settles ? ListenerShutdown.quietMilliseconds : 0)
+        while let end = stop.deadline, Clock.monotonicMilliseconds() < end {
+            if let socket = try BlockingAccept.next(from: listener, orStop: stop, logger: connection.logger) {
+                serve(socket)
+                if settles { quietUntil = Clock.monotonicMilliseconds() + ListenerShutdown.quietMilliseconds }
+                continue
+            }
+            let now = Clock.monotonicMilliseconds()
+            guard now < quietUntil else { return }
+            _ = try Waiting.readable([listener.fd], timeoutMilliseconds: min(quietUntil, end) - now)
+        }
+    }
+
+    private func stopHandshakes() -> Bool {
+        do {
+            return try ListenerShutdown.stopHandshakes(listener)
+        } catch {
+            connection.logger.error("\(error)")
+            return false
         }
     }
 

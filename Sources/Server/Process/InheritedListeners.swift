@@ -37,12 +37,13 @@ struct InheritedListeners {
            oldMaster == getppid() {
             let descriptors = list.split(separator: ",").compactMap { Int32($0) }
             let workers = environment(workersVariable).flatMap { Int($0) }
-            return InheritedListeners(listeners: try adopt(descriptors), source: .upgrade(oldMaster: oldMaster, workers: workers))
+            return InheritedListeners(listeners: try adopt(descriptors, keptByParent: false),
+                                      source: .upgrade(oldMaster: oldMaster, workers: workers))
         }
         if let pid = environment("LISTEN_PID").flatMap({ pid_t($0) }), pid == getpid(),
            let count = environment("LISTEN_FDS").flatMap({ Int32($0) }), count > 0 {
             let descriptors = (0..<count).map { firstActivatedDescriptor + $0 }
-            return InheritedListeners(listeners: try adopt(descriptors), source: .socketActivation)
+            return InheritedListeners(listeners: try adopt(descriptors, keptByParent: true), source: .socketActivation)
         }
         return nil
     }
@@ -54,9 +55,10 @@ struct InheritedListeners {
          (workersVariable, String(workers))]
     }
 
-    private static func adopt(_ descriptors: [Int32]) throws(SystemError) -> [Listener] {
+    /// - Parameter keptByParent: systemd keeps its sockets for the next activation; an old master exits.
+    private static func adopt(_ descriptors: [Int32], keptByParent: Bool) throws(SystemError) -> [Listener] {
         var adopted: [Listener] = []
-        for fd in descriptors { adopted.append(try Listener.adopt(fd: fd)) }
+        for fd in descriptors { adopted.append(try Listener.adopt(fd: fd, outlivesServer: keptByParent)) }
         return adopted
     }
 

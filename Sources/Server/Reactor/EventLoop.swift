@@ -95,6 +95,7 @@ final class EventLoop<Service: ConnectionService> {
         switch event.token {
         case ReservedToken.listener:
             acceptConnections()
+            drain?.connectionsArrived(now: now)
         case ReservedToken.signals:
             receiveSignals()
         default:
@@ -231,27 +232,51 @@ final class EventLoop<Service: ConnectionService> {
     /// must still show the watchdog it is alive); not at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
         if !servedAgainNextTurn.isEmpty { return 0 }
-        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max, drain?.deadline ?? .max,
-                       accessLog?.flushDeadline ?? .max)
+        let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max,
+                       drain?.nextDeadline(openConnections: connections.count) ?? .max, accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
         return Int32(clamping: max(0, wait))
     }
 
     // MARK: Graceful drain
 
-    /// Stops accepting for good: the listener leaves the epoll set, the scoreboard marks
-    /// this worker retiring (so the accept balance of the others ignores it), the queue
-    /// is swept once if the whole server is stopping, and its descriptor is closed. The
+    /// Stops accepting for good: the scoreboard marks this worker retiring (so the accept
+    /// balance of the others ignores it), and its descriptor of the listener is closed. The
     /// master and the other workers keep their own, so the socket and its queue live on.
+    /// Only when the whole server is stopping does nobody else take what is queued: then
+    /// the listener stops answering SYNs and this worker keeps accepting from it to the end
+    /// of its drain and until the queue has settled (see ListenerShutdown), or, for a socket
+    /// that outlives the server, sweeps the queue once.
     private func beginDrain() {
         guard drain == nil else { return }
         drain = GracefulDrain(now: now, timeoutMilliseconds: drainMilliseconds)
         record[.retiring] = 1
-        gate.stop(epoll: epoll, logger: logger)
         driver.beginDrain()
-        if serverIsStopping { acceptRemaining() }
-        listener.close()
+        if serverIsStopping && stopHandshakes() {
+            drain!.keepListener(now: now)
+        } else {
+            closeListener(sweepingFirst: serverIsStopping)
+        }
         logger.debug("worker \(getpid()) draining \(connections.count) connections")
+    }
+
+    /// Takes the listener out of the epoll set and closes this worker's descriptor, first
+    /// serving what waits in the queue if nobody else will (each closed after its response).
+    private func closeListener(sweepingFirst sweep: Bool) {
+        gate.stop(epoll: epoll, logger: logger)
+        if sweep { acceptRemaining() }
+        listener.close()
+        drain?.listenerClosed()
+    }
+
+    /// False, with the reason logged, if the filter cannot be attached: then the queue is swept once and the listener closed.
+    private func stopHandshakes() -> Bool {
+        do {
+            return try ListenerShutdown.stopHandshakes(listener)
+        } catch {
+            logger.error("\(error)")
+            return false
+        }
     }
 
     /// Whether this drain is part of the server's own graceful stop (the master raised
@@ -275,11 +300,14 @@ final class EventLoop<Service: ConnectionService> {
     }
 
     /// Once per loop turn while draining: a connection that has become idle (its last
-    /// keep-alive response was sent) is ended; when none is left, or at the deadline, the loop stops.
+    /// keep-alive response was sent) is ended, and a listener kept for the queue is closed
+    /// once nothing else is left and the queue has settled (after a last sweep, which may
+    /// find more to serve); when neither is left, or at the deadline, the loop stops.
     private func continueDrain() {
         for connection in connections.all where connection.input == nil && connection.output == nil && !connection.lingering {
             apply(driver.closeIdle(connection), to: connection)
         }
+        if drain!.closesListener(openConnections: connections.count, now: now) { closeListener(sweepingFirst: true) }
         if drain!.isOver(openConnections: connections.count, now: now) { running = false }
     }
 

@@ -93,6 +93,10 @@ final class LifecycleTests: XCTestCase {
             kill(server.pid, SIGQUIT)
             // The drain has begun once the idle connection is closed; the master must still be there.
             XCTAssertTrue(idle.readsEndOfStream(), "\(mode.name): an idle keep-alive connection is closed")
+            // That was one worker's drain: the other may not have taken its QUIT yet, and a
+            // request it completes before then is answered as any other. Once the master and
+            // the workers are all asleep again, each has acted on its signal.
+            XCTAssertTrue(ServerProcess.eventually { ProcessActivity.isAtRest(server.pid) }, "\(mode.name): every worker drains")
             XCTAssertTrue(processExists(server.pid) && !Self.isZombie(server.pid), "\(mode.name): the master waits for the requests in flight")
             try slowHead.send("\r\n")
             let head = try slowHead.readResponse()
@@ -164,18 +168,58 @@ final class LifecycleTests: XCTestCase {
             load.waitForRequests(20)
             let victim = try XCTUnwrap(server.workerPIDs().first)
             kill(victim, SIGSTOP)
+            let held = try connectionsHeld(byStopped: victim)
             XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 5000) {
                 let workers = server.workerPIDs()
                 return !workers.contains(victim) && workers.count == 2
             }, "\(mode.name): the stopped worker is replaced")
             load.waitForRequests(50)
-            assertClean(load.stop(), mode.name)
+            assertOnlyHeldConnectionsFailed(load.stop(), held: held, mode.name)
             let log = server.standardError()
             XCTAssertTrue(log.contains("worker \(victim) in slot"), "\(mode.name): \(log)")
             XCTAssertTrue(log.contains("has not turned its event loop"), mode.name)
             XCTAssertTrue(log.contains("worker \(victim) exited (killed by SIGKILL: the watchdog"), "\(mode.name): \(log)")
             XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         }
+    }
+
+    func testTheWatchdogsKillEndsOnlyTheConnectionsTheStuckWorkerHeld() throws {
+        for mode in Self.modes {
+            let server = try start(mode.flags + ["--worker-timeout", "0.6"])
+            let stranded = try TestClient(port: server.port)
+            try stranded.send("GET / HTTP/1.1\r\nHost: test\r\n")
+            XCTAssertTrue(ServerProcess.eventually { stranded.serverHasReadEverythingSent() }, mode.name)
+            let inode = try XCTUnwrap(stranded.serverEnd()?.inode)
+            let victim = try XCTUnwrap(server.workerPIDs().first { TCPSocketRow.connections(heldBy: $0).contains { $0.inode == inode } },
+                                       "\(mode.name): a worker holds the request")
+            let load = LoadClient(port: server.port, keepAliveClients: 0, freshConnectionClients: 2)
+            load.waitForRequests(20)
+            kill(victim, SIGSTOP)
+            let held = try connectionsHeld(byStopped: victim)
+            XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 5000) { !server.workerPIDs().contains(victim) },
+                          "\(mode.name): the stopped worker is killed")
+            // Whatever a stuck worker holds is lost with it; nothing it does not hold is.
+            XCTAssertTrue(stranded.serverClosesWhileDraining(), "\(mode.name): the request it held ends with it")
+            load.waitForRequests(50)
+            assertOnlyHeldConnectionsFailed(load.stop(), held: held, mode.name)
+            XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        }
+    }
+
+    /// The client ports of the connections `victim` holds once SIGSTOP has stopped it.
+    private func connectionsHeld(byStopped victim: pid_t) throws -> Set<Int> {
+        // A process that will act on a signal is runnable when kill(2) returns; a stopped one is at rest.
+        XCTAssertTrue(ServerProcess.eventually { ProcessActivity.isAtRest(victim) }, "worker \(victim) stopped")
+        return Set(TCPSocketRow.connections(heldBy: victim).map(\.remotePort))
+    }
+
+    /// Requests kept flowing, and every one that failed was on a connection the stuck worker held
+    /// when it stopped: those are lost with it (the watchdog's SIGKILL closes them), and only those.
+    private func assertOnlyHeldConnectionsFailed(_ report: LoadClient.Report, held: Set<Int>, _ mode: String,
+                                                 file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertGreaterThan(report.requests, 20, "\(mode): requests kept flowing: \(report)", file: file, line: line)
+        XCTAssertTrue(report.failedOn.allSatisfy { $0.map(held.contains) ?? false },
+                      "\(mode): \(report) on \(report.failedOn), the stuck worker held \(held)", file: file, line: line)
     }
 
     func testServesASocketPassedBySocketActivation() throws {

@@ -31,6 +31,26 @@ final class BlockingStopTests: XCTestCase {
         }
     }
 
+    /// While one process or thread finishes its request, the idle one sweeps the queue;
+    /// the listener answers no new SYN meanwhile, so a client that connects then is
+    /// refused once the server is gone, rather than connected to a socket about to close.
+    func testBlockingModelsLeaveAClientThatConnectsDuringTheDrainRefusedNeverReset() throws {
+        for flags in [["--model", "prefork", "--workers", "2"], ["--model", "thread-pool", "--threads", "2"]] {
+            let server = try ServerProcess(["--host", "127.0.0.1", "--graceful-timeout", "5"] + flags)
+            let inFlight = try TestClient(port: server.port)
+            try inFlight.send("GET / HTTP/1.1\r\nHost: te")
+            XCTAssertTrue(ServerProcess.eventually { inFlight.serverHasReadEverythingSent() }, "\(flags): the half request is read")
+            kill(server.pid, SIGQUIT)
+            XCTAssertTrue(ServerProcess.eventually { server.isAtRest() }, "\(flags): the server has acted on QUIT")
+            let knocking = try PendingConnection(port: server.port)
+            try inFlight.send("st\r\n\r\n")
+            XCTAssertEqual(try inFlight.readResponse().status, 200, "\(flags)")
+            XCTAssertEqual(server.waitForExit(timeoutMilliseconds: 5000).flatMap(exitCode(ofWaitStatus:)), 0, "\(flags)")
+            // Its SYN went unanswered; a retransmission (the first after 1 s) meets the closed port.
+            XCTAssertEqual(knocking.outcome(withinMilliseconds: 8000), ECONNREFUSED, "\(flags): refused, never connected")
+        }
+    }
+
     /// An idle keep-alive connection is closed cleanly on QUIT, and the server exits
     /// at once rather than at the keep-alive or graceful timeout.
     func testPreforkClosesAnIdleKeepAliveConnectionWhenToldToStopGracefully() throws {
