@@ -45,6 +45,10 @@ final class CommandLineTests: XCTestCase {
         try assertRefused(["--keepalive-timeout", "-1", "--port", "0"], mentioning: "--keepalive-timeout")
     }
 
+    func testNonPositiveHandlerTimeoutIsRefused() throws {
+        try assertRefused(["--handler-timeout", "0", "--port", "0"], mentioning: "--handler-timeout")
+    }
+
     func testNegativeMinimumBodyRateIsRefused() throws {
         try assertRefused(["--min-body-rate=-1", "--port", "0"], mentioning: "--min-body-rate must not be negative")
         try assertRefused(["--min-body-rate-grace", "0", "--port", "0"], mentioning: "--min-body-rate-grace")
