@@ -55,18 +55,24 @@ enum Interest: Equatable {
 }
 
 extension Connection {
-    /// The phase that the buffers show once the driver has flushed: output left → writing;
-    /// nothing buffered → idle; otherwise reading the head or the body of the request at
-    /// the front of `input`. Lingering and handling are left only by the driver itself.
+    /// Once the driver has flushed: the phase its buffers show. Lingering and handling
+    /// are left only by the driver itself (lingering never; handling by `endHandling`).
     func settlePhase() {
         if phase == .lingering || phase == .handling { return }
-        if output != nil {
-            phase = .writing
-        } else if input == nil {
-            phase = .idle(firstRequest: requestsServed == 0)
-        } else {
-            phase = progress.awaitingBody ? .readingBody : .readingHead
-        }
+        phase = bufferedPhase
+    }
+
+    /// A deferred handler has answered: from now on the phase follows the buffers again.
+    func endHandling() {
+        if phase == .handling { phase = bufferedPhase }
+    }
+
+    /// Output left → writing; nothing buffered → idle; otherwise reading the head or
+    /// the body of the request at the front of `input`.
+    private var bufferedPhase: ConnectionPhase {
+        if output != nil { return .writing }
+        if input == nil { return .idle(firstRequest: requestsServed == 0) }
+        return progress.awaitingBody ? .readingBody : .readingHead
     }
 }
 

@@ -119,6 +119,22 @@ final class ConnectionPhaseTests: XCTestCase {
         XCTAssertTrue(connection.lingering)
     }
 
+    /// A deferred handler's phase is not overwritten by flushes of earlier responses;
+    /// once it answers, the phase follows the buffers again.
+    func testHandlingLastsUntilTheHandlerAnswers() {
+        let connection = makeConnection()
+        connection.requestsServed = 1
+        connection.phase = .handling
+        connection.settlePhase()
+        XCTAssertEqual(connection.phase, .handling)
+        connection.endHandling()
+        XCTAssertEqual(connection.phase, .idle(firstRequest: false))
+        connection.phase = .lingering
+        connection.endHandling()
+        connection.settlePhase()
+        XCTAssertEqual(connection.phase, .lingering, "lingering is never left")
+    }
+
     // MARK: Restart rules (TimerRules), one table per rule
 
     /// One step: the phase the connection is in, whether bytes moved since the last
