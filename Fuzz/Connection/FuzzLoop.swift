@@ -49,8 +49,8 @@ final class FuzzLoop {
         self.connection = connection
         let status = serve(connection, driver.readable(connection))
         guard status != .closed else { return close(connection) }
-        connection.watchingWritable = status == .outputPending && mode.eventsWhileOutputPending != nil
-        let events = connection.watchingWritable ? mode.eventsWhileOutputPending! : mode.connectionEvents
+        connection.interest = connection.phase.interest
+        let events = mode.registration(for: connection.interest)
         do { try epoll.add(connection.socket.fd, events: events, token: connection.token) } catch { fatalError("\(error)") }
         if status == .yielded { yielded = true }
         timers.rearm(connection, now: clock.now)
@@ -109,10 +109,10 @@ final class FuzzLoop {
         guard serve(connection, status) != .closed else { return close(connection) }
         if status == .yielded { yielded = true }
         timers.rearm(connection, now: clock.now)
-        let wantsWritable = status == .outputPending
-        guard wantsWritable != connection.watchingWritable else { return }
-        connection.watchingWritable = wantsWritable
-        guard let events = wantsWritable ? mode.eventsWhileOutputPending : mode.eventsAfterOutputDrained else { return }
+        let interest = connection.phase.interest
+        guard interest != connection.interest else { return }
+        connection.interest = interest
+        guard let events = mode.events(for: interest) else { return }
         do { try epoll.modify(connection.socket.fd, events: events, token: connection.token) } catch { fatalError("\(error)") }
     }
 
@@ -130,9 +130,11 @@ final class FuzzLoop {
             interrupted = true
             let timeout = connection.timeout
             timers.disarm(connection)
+            if let answer = timeout?.answer {
+                apply(driver.timedOut(connection, answering: answer), to: connection)
+                continue
+            }
             switch timeout {
-            case .header?, .body?:
-                apply(driver.timedOut(connection, answering: .requestTimeout), to: connection)
             case .write?:
                 droppedOutput = connection.output != nil
                 connection.socket.resetOnClose()
@@ -144,7 +146,7 @@ final class FuzzLoop {
     }
 
     private func continueDrain() {
-        if let connection, connection.input == nil && connection.output == nil && !connection.lingering {
+        if let connection, connection.phase.isIdle {
             apply(driver.closeIdle(connection), to: connection)
         }
         // At the deadline the loop stops and closes whatever is left (EventLoop.closeAllConnections).

@@ -89,7 +89,8 @@ public struct ServerConfiguration: Sendable {
         try Self.checkMaximum("--max-request-line", limits.maxRequestLineBytes, RequestLimits.maximumRequestLineBytes)
         guard maxConnections >= 1 else { throw ConfigurationError("--max-connections must be at least 1 (got \(maxConnections))") }
         for (flag, milliseconds) in [("--header-timeout", timeouts.header), ("--keepalive-timeout", timeouts.keepAlive),
-                                     ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write)] {
+                                     ("--body-timeout", timeouts.body), ("--write-timeout", timeouts.write),
+                                     ("--handler-timeout", timeouts.handling)] {
             guard milliseconds >= 1 else { throw ConfigurationError("\(flag) must be positive") }
         }
         guard minBodyRate.bytesPerSecond >= 0 else {

@@ -65,6 +65,9 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds a client may leave responses unread before it is closed (with a reset).")
     var writeTimeout = Seconds(milliseconds: TimeoutDurations().write)
 
+    @Option(help: "Seconds a deferred handler may take to answer; then 503 (or, when nothing can be sent, close).")
+    var handlerTimeout = Seconds(milliseconds: TimeoutDurations().handling)
+
     @Option(help: ArgumentHelp("Bytes per second a request body must average once --min-body-rate-grace has passed; slower gets 408 and close. 0 turns it off.",
                                valueName: "bytes-per-second"))
     var minBodyRate = MinimumBodyRate().bytesPerSecond
@@ -112,6 +115,7 @@ public struct ServerOptions: ParsableArguments {
         configuration.timeouts.keepAlive = keepaliveTimeout.milliseconds
         configuration.timeouts.body = bodyTimeout.milliseconds
         configuration.timeouts.write = writeTimeout.milliseconds
+        configuration.timeouts.handling = handlerTimeout.milliseconds
         configuration.minBodyRate = MinimumBodyRate(bytesPerSecond: minBodyRate, graceMilliseconds: minBodyRateGrace.milliseconds)
         if let gracefulTimeout { configuration.gracefulTimeout = gracefulTimeout.milliseconds }
         if let workerTimeout { configuration.workerTimeout = workerTimeout.milliseconds }

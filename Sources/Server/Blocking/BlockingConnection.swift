@@ -3,8 +3,8 @@
 // ConnectionService as the reactor (same parser, limits, handler and writer);
 // the difference is only in how it waits. The socket is non-blocking, and
 // before every read or write a poll waits for it, the stop notice, or the
-// pending timeout (header, keep-alive, body, write, linger), with the same
-// deadline rules as the event loop: so no client, silent or slow, holds the
+// timeout of the connection's phase, with the event loop's deadline rules
+// (TimerRules, the same code): so no client, silent or slow, holds the
 // process or thread longer than the timeout that applies, and a stop signal is
 // seen at once.
 //
@@ -33,7 +33,6 @@ struct BlockingConnection {
     }
 
     private func run(_ connection: Connection) throws(SystemError) {
-        var deadline = Deadline()
         var draining = false
         // The service stopped with work in hand (its share of a turn, or requests held
         // back at the output bound, already read): serve again without waiting for the
@@ -46,13 +45,13 @@ struct BlockingConnection {
                 draining = true
             }
             let now = Clock.monotonicMilliseconds()
-            let timeout = connection.pendingTimeout
-            var expiry = deadline.update(for: connection, timeout, now: now, durations: timeouts)
+            let timeout = connection.phase.timeout
+            var expiry = TimerRules.deadline(of: connection, now: now, durations: timeouts)
             // Draining, a connection between requests only gets a look for bytes already
             // there (a request queued in the socket is still answered); otherwise it is closed.
-            let idle = draining && connection.input == nil && connection.output == nil && !connection.lingering
+            let idle = draining && connection.phase.isIdle
             if let end = stop.deadline { expiry = idle ? now : min(expiry, end) }
-            let events = connection.output == nil ? POLLIN : POLLOUT
+            let events = Self.pollEvents(for: connection.phase.interest)
             let wait = yielded ? 0 : expiry - now
             switch try Waiting.wait(for: connection.socket.fd, Int16(events), orStop: stop, timeoutMilliseconds: wait) {
             case .stop:
@@ -65,8 +64,7 @@ struct BlockingConnection {
                 }
                 // The client stopped reading: what the kernel still holds for it is dropped at once.
                 if timeout == .write { connection.socket.resetOnClose() }
-                guard timeout == .header || timeout == .body,
-                      parts.service.timedOut(connection, answering: .requestTimeout) != .closed else { return }
+                guard let answer = timeout.answer, parts.service.timedOut(connection, answering: answer) != .closed else { return }
             case .ready, .timedOut:
                 parts.dateCache.refresh(now: Clock.wallClockSeconds())
                 let service = parts.service
@@ -76,27 +74,14 @@ struct BlockingConnection {
             }
         }
     }
-}
 
-/// The current timeout's expiry, restarted by the event loop's rules: a header
-/// deadline once per request (a trickling client cannot extend it), linger once,
-/// keep-alive, body and write on progress only.
-private struct Deadline {
-    private var timeout: Timeout?
-    private var request = -1
-    private var expiry = 0
-
-    mutating func update(for connection: Connection, _ current: Timeout, now: Int, durations: TimeoutDurations) -> Int {
-        let restart: Bool
-        switch current {
-        case .header: restart = request != connection.requestsServed || timeout != .header
-        case .linger: restart = timeout != .linger
-        case .keepAlive, .body, .write: restart = connection.madeProgress || timeout != current
+    /// poll(2) events for an interest. With none the wait is for the stop notice and the
+    /// deadline only (POLLHUP and POLLERR are reported regardless).
+    private static func pollEvents(for interest: Interest) -> Int32 {
+        switch interest {
+        case .read: return Int32(POLLIN)
+        case .write: return Int32(POLLOUT)
+        case .none: return 0
         }
-        if restart { expiry = now + durations.milliseconds(current) }
-        timeout = current
-        request = connection.requestsServed
-        connection.madeProgress = false
-        return expiry
     }
 }

@@ -27,8 +27,10 @@ package final class Connection {
     /// After the final response, shut the write side and drain what the client
     /// still sends before closing, so it reads the response instead of a reset.
     var lingerAfterFlush = false
+    /// What the connection is doing: the loop derives its interest and timeout from it (see ConnectionPhase).
+    @exclusivity(unchecked) var phase = ConnectionPhase.idle(firstRequest: true)
     /// The write side is shut; input is read only to be discarded.
-    var lingering = false
+    var lingering: Bool { phase == .lingering }
     /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
     var peerHungUp = false
     /// Requests answered so far: before the first, a silent connection is waiting
@@ -41,10 +43,11 @@ package final class Connection {
     /// (-1: not started), and when (monotonic ms). See MinimumBodyRate.
     var bodyClockRequest = -1
     var bodyClockStart = 0
-    /// `requestsServed` when the header timeout was armed: a new request gets a new deadline.
-    var headerDeadlineRequest = -1
-    /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
-    var watchingWritable = false
+    /// `requestsServed` when the timer rules last looked (see TimerRules): a header or
+    /// handling deadline is set once per request.
+    @exclusivity(unchecked) var timeoutRequest = -1
+    /// The interest the epoll registration currently asks for.
+    @exclusivity(unchecked) var interest = Interest.read
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after
@@ -62,10 +65,5 @@ package final class Connection {
     }
 
     /// The timeout that fits what the connection is waiting for now.
-    var pendingTimeout: Timeout {
-        if lingering { return .linger }
-        if output != nil { return .write }
-        guard input != nil else { return requestsServed == 0 ? .header : .keepAlive }
-        return progress.awaitingBody ? .body : .header
-    }
+    var pendingTimeout: Timeout { phase.timeout }
 }

@@ -267,7 +267,10 @@ package final class ConnectionDriver {
     /// Writes pending responses until they are sent or the socket is full; what
     /// the socket did not take moves into the connection's own output buffer.
     private func flush(_ connection: Connection) -> ConnectionStatus {
-        defer { resetScratchOutput() }
+        defer {
+            resetScratchOutput()
+            connection.settlePhase()
+        }
         // As in `readable`: the shared buffer is passed as it is, without a retain.
         if let own = connection.output { return flush(own, on: connection) }
         return flush(scratchOutput, on: connection)
@@ -313,7 +316,7 @@ package final class ConnectionDriver {
     /// unread bytes would make the kernel send a reset that can destroy the
     /// response before the client has read it.
     private func startLingering(_ connection: Connection) {
-        connection.lingering = true
+        connection.phase = .lingering
         connection.input = nil
         connection.socket.shutdownWrite()
     }

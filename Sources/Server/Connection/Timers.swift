@@ -16,6 +16,8 @@ enum Timeout: Int, CaseIterable {
     case write
     /// Closing: the write side is shut and what the client still sends is drained.
     case linger
+    /// A deferred handler has the request and has not answered yet.
+    case handling
 }
 
 /// How long, in milliseconds, a connection may wait for each thing.
@@ -31,6 +33,9 @@ public struct TimeoutDurations: Equatable, Sendable {
     public var write = 10_000
     /// To drain a client after the final response, before closing (lingering close).
     public var linger = 2_000
+    /// For a deferred handler to answer, from when it takes the request. Past it the
+    /// client gets 503 (or, when nothing can be sent any more, the connection closes).
+    public var handling = 60_000
 
     public init() {}
 
@@ -41,6 +46,7 @@ public struct TimeoutDurations: Equatable, Sendable {
         case .keepAlive: return keepAlive
         case .write: return write
         case .linger: return linger
+        case .handling: return handling
         }
     }
 }
@@ -97,34 +103,11 @@ final class ConnectionTimers {
         lists[timeout.rawValue].append(connection, now: now)
     }
 
-    /// Arms `timeout` unless the connection already waits on it (keeps the original deadline).
-    func keep(_ connection: Connection, _ timeout: Timeout, now: Int) {
-        if connection.timeout != timeout { arm(connection, timeout, now: now) }
-    }
-
-    /// Sets the timeout that fits what the connection waits for now, after it was served.
-    /// A header deadline runs from its request's first byte (a slowloris cannot
-    /// extend it by trickling) and linger from its start; the others restart on
-    /// progress only (an idle period starts after each response, and a body or
-    /// write timeout measures a pause, not a total).
+    /// Sets the timeout that the connection's phase calls for, after it was served,
+    /// starting its deadline afresh only as TimerRules say.
     func rearm(_ connection: Connection, now: Int) {
-        let timeout = connection.pendingTimeout
-        let restart: Bool
-        switch timeout {
-        case .header:
-            restart = connection.headerDeadlineRequest != connection.requestsServed
-            connection.headerDeadlineRequest = connection.requestsServed
-        case .keepAlive, .body, .write:
-            restart = connection.madeProgress
-        case .linger:
-            restart = false
-        }
-        if restart {
-            arm(connection, timeout, now: now)
-        } else {
-            keep(connection, timeout, now: now)
-        }
-        connection.madeProgress = false
+        let timeout = connection.phase.timeout
+        if TimerRules.restarts(timeout, on: connection) { arm(connection, timeout, now: now) }
     }
 
     func disarm(_ connection: Connection) {

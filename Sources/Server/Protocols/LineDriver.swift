@@ -107,6 +107,7 @@ package final class LineDriver: ConnectionService {
         defer {
             scratchOutput.clear()
             if scratchOutput.capacity > Self.bufferSize { scratchOutput.shrink(toCapacity: Self.bufferSize) }
+            connection.settlePhase()
         }
         while !output.isEmpty {
             let outcome = (try? connection.socket.write(output.readableBytes)) ?? .closed
@@ -123,7 +124,7 @@ package final class LineDriver: ConnectionService {
         }
         connection.output = nil
         guard connection.closeAfterFlush, !connection.lingering else { return .idle }
-        connection.lingering = true
+        connection.phase = .lingering
         connection.input = nil
         connection.socket.shutdownWrite()
         return .idle

@@ -142,10 +142,9 @@ final class EventLoop<Service: ConnectionService> {
             close(connection)
             return
         }
-        connection.watchingWritable = status == .outputPending && mode.eventsWhileOutputPending != nil
-        let events = connection.watchingWritable ? mode.eventsWhileOutputPending! : mode.connectionEvents
+        connection.interest = connection.phase.interest
         do {
-            try epoll.add(connection.socket.fd, events: events, token: connection.token)
+            try epoll.add(connection.socket.fd, events: mode.registration(for: connection.interest), token: connection.token)
         } catch {
             logger.error("\(error)")
             close(connection)
@@ -157,7 +156,7 @@ final class EventLoop<Service: ConnectionService> {
 
     private var listener: Listener { gate.listener }
 
-    /// Updates registration and timer for the connection's new state. Level-triggered
+    /// Updates registration and timer for the connection's new phase. Level-triggered
     /// mode asks for EPOLLOUT only while output is pending; edge mode registered it once.
     private func apply(_ status: ConnectionStatus, to connection: Connection) {
         if status == .closed {
@@ -166,10 +165,10 @@ final class EventLoop<Service: ConnectionService> {
         }
         if status == .yielded { servedAgainNextTurn.append(connection) }
         timers.rearm(connection, now: now)
-        let wantsWritable = status == .outputPending
-        guard wantsWritable != connection.watchingWritable else { return }
-        connection.watchingWritable = wantsWritable
-        guard let events = wantsWritable ? mode.eventsWhileOutputPending : mode.eventsAfterOutputDrained else { return }
+        let interest = connection.phase.interest
+        guard interest != connection.interest else { return }
+        connection.interest = interest
+        guard let events = mode.events(for: interest) else { return }
         do {
             try epoll.modify(connection.socket.fd, events: events, token: connection.token)
         } catch {
@@ -191,9 +190,12 @@ final class EventLoop<Service: ConnectionService> {
         while let connection = timers.firstExpired(now: now) {
             let timeout = connection.timeout
             timers.disarm(connection)
+            if let answer = timeout?.answer {
+                // A request in hand (408) or a handler too slow (503): answered, then closed.
+                apply(driver.timedOut(connection, answering: answer), to: connection)
+                continue
+            }
             switch timeout {
-            case .header?, .body?:
-                apply(driver.timedOut(connection, answering: .requestTimeout), to: connection)
             case .write?:
                 // The client stopped reading: what the kernel still holds for it is dropped at once.
                 connection.socket.resetOnClose()
@@ -304,7 +306,7 @@ final class EventLoop<Service: ConnectionService> {
     /// once nothing else is left and the queue has settled (after a last sweep, which may
     /// find more to serve); when neither is left, or at the deadline, the loop stops.
     private func continueDrain() {
-        for connection in connections.all where connection.input == nil && connection.output == nil && !connection.lingering {
+        for connection in connections.all where connection.phase.isIdle {
             apply(driver.closeIdle(connection), to: connection)
         }
         if drain!.closesListener(openConnections: connections.count, now: now) { closeListener(sweepingFirst: true) }

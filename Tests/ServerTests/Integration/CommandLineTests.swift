@@ -1,5 +1,6 @@
 // Bad configuration: one clear line on stderr and a non-zero exit, before anything is forked.
 import Glibc
+import ServerCommandLine
 import TestSupport
 import XCTest
 
@@ -43,6 +44,15 @@ final class CommandLineTests: XCTestCase {
     func testNonPositiveTimeoutIsRefused() throws {
         try assertRefused(["--header-timeout", "0", "--port", "0"], mentioning: "--header-timeout")
         try assertRefused(["--keepalive-timeout", "-1", "--port", "0"], mentioning: "--keepalive-timeout")
+    }
+
+    func testNonPositiveHandlerTimeoutIsRefused() throws {
+        try assertRefused(["--handler-timeout", "0", "--port", "0"], mentioning: "invalid for '--handler-timeout")
+    }
+
+    func testHandlerTimeoutSetsTheHandlingDuration() throws {
+        XCTAssertEqual(try ServerOptions.parse([]).serverConfiguration.timeouts.handling, 60_000)
+        XCTAssertEqual(try ServerOptions.parse(["--handler-timeout", "2.5"]).serverConfiguration.timeouts.handling, 2_500)
     }
 
     func testNegativeMinimumBodyRateIsRefused() throws {

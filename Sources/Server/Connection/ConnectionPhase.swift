@@ -1,0 +1,160 @@
+// ConnectionPhase: what a connection is doing between events, stored on the
+// connection. Everything the event loop and the blocking models decide about a
+// connection follows from it in this one file: the readiness to wait for
+// (interest), the timeout that guards it, and when that timeout's deadline
+// starts afresh (TimerRules). The driver moves the phase as it serves.
+import HTTP1
+
+/// What a connection is doing, and so what it waits for.
+enum ConnectionPhase: Equatable {
+    /// Nothing buffered, nothing to send: waiting for a request. The first one is
+    /// under the header timeout from the accept (a silent client is a slowloris too);
+    /// later ones under the keep-alive timeout.
+    case idle(firstRequest: Bool)
+    /// Part of a request head has arrived.
+    case readingHead
+    /// The head has arrived and the body is still coming.
+    case readingBody
+    /// A request is with a handler that answers later (a deferred handler): the
+    /// connection is neither read (pipelined requests wait their turn) nor written.
+    case handling
+    /// Responses are waiting for the client to read them.
+    case writing
+    /// Closing: the write side is shut and what the client still sends is drained.
+    case lingering
+
+    /// The readiness the connection waits for in this phase.
+    var interest: Interest {
+        switch self {
+        case .idle, .readingHead, .readingBody, .lingering: return .read
+        case .writing: return .write
+        case .handling: return .none
+        }
+    }
+
+    /// The timeout that guards this phase.
+    var timeout: Timeout {
+        switch self {
+        case .idle(let firstRequest): return firstRequest ? .header : .keepAlive
+        case .readingHead: return .header
+        case .readingBody: return .body
+        case .handling: return .handling
+        case .writing: return .write
+        case .lingering: return .linger
+        }
+    }
+}
+
+/// The readiness a connection waits for.
+enum Interest: Equatable {
+    case read
+    /// Not read while responses wait: a client that does not read its responses is not read from either.
+    case write
+    /// Neither: the connection waits for something else (a deferred handler's answer).
+    case none
+}
+
+extension Connection {
+    /// Once the driver has flushed: the phase its buffers show. Lingering and handling
+    /// are left only by the driver itself (lingering never; handling by `endHandling`).
+    func settlePhase() {
+        if phase == .lingering || phase == .handling { return }
+        phase = bufferedPhase
+    }
+
+    /// A deferred handler has answered: from now on the phase follows the buffers again.
+    func endHandling() {
+        if phase == .handling { phase = bufferedPhase }
+    }
+
+    /// Output left → writing; nothing buffered → idle; otherwise reading the head or
+    /// the body of the request at the front of `input`.
+    private var bufferedPhase: ConnectionPhase {
+        if output != nil { return .writing }
+        if input == nil { return .idle(firstRequest: requestsServed == 0) }
+        return progress.awaitingBody ? .readingBody : .readingHead
+    }
+}
+
+/// When a timeout's deadline starts afresh, for the event loop (ConnectionTimers) and
+/// the blocking models (BlockingConnection) alike, so a client meets the same limits
+/// whichever model serves it.
+enum TimerRules {
+    /// Whether the deadline of `timeout` (the one the connection's phase calls for) starts
+    /// now, rather than keeping the one already running. A change of timeout always
+    /// starts one. Otherwise:
+    /// - header, handling: once per request. A header deadline runs from the request's
+    ///   first byte (or the accept), so a slowloris cannot extend it by trickling bytes;
+    ///   a handling deadline from when the handler took the request.
+    /// - keep-alive, body, write: on progress only. They measure a pause, not a total:
+    ///   an idle period starts after each response, and an event that moved no byte
+    ///   (a spurious wakeup, a hangup notice) does not restart it.
+    /// - linger: once. A client that keeps sending cannot keep a closing connection.
+    /// Records what it decided on: the request it was for, and that progress is accounted.
+    static func restarts(_ timeout: Timeout, on connection: Connection) -> Bool {
+        let request = connection.requestsServed
+        let progress = connection.madeProgress
+        defer {
+            connection.timeoutRequest = request
+            connection.madeProgress = false
+        }
+        guard connection.timeout == timeout else { return true }
+        switch timeout {
+        case .header, .handling: return connection.timeoutRequest != request
+        case .keepAlive, .body, .write: return progress
+        case .linger: return false
+        }
+    }
+
+    /// The blocking models' deadline: one connection, no list. Applies the rules to the
+    /// timeout of the connection's phase and returns the expiry (monotonic milliseconds).
+    static func deadline(of connection: Connection, now: Int, durations: TimeoutDurations) -> Int {
+        let timeout = connection.phase.timeout
+        if restarts(timeout, on: connection) {
+            connection.timeout = timeout
+            connection.deadline = now + durations.milliseconds(timeout)
+        }
+        return connection.deadline
+    }
+}
+
+extension Timeout {
+    /// The answer a connection gets when this timeout expires, if it gets one before
+    /// closing: 408 when the client was too slow to send a request (RFC 9110 §15.5.9),
+    /// 503 when a handler took too long to answer (RFC 9110 §15.6.4). An idle, unread or
+    /// lingering connection just closes.
+    var answer: HTTPStatus? {
+        switch self {
+        case .header, .body: return .requestTimeout
+        case .handling: return .serviceUnavailable
+        case .keepAlive, .write, .linger: return nil
+        }
+    }
+}
+
+extension TriggerMode {
+    /// Events to register a new connection with, given its interest.
+    func registration(for interest: Interest) -> UInt32 {
+        events(for: interest) ?? connectionEvents
+    }
+
+    /// Events for a connection whose interest changed, or nil when the registration already
+    /// covers it (edge mode registers for both reading and writing once and never changes it).
+    func events(for interest: Interest) -> UInt32? {
+        switch interest {
+        case .read: return eventsAfterOutputDrained
+        case .write: return eventsWhileOutputPending
+        // No EPOLLIN or EPOLLRDHUP (level-triggered, they would be reported on every wait
+        // while nothing can be done); EPOLLHUP and EPOLLERR are reported regardless (epoll_ctl(2)).
+        case .none: return self == .level ? 0 : nil
+        }
+    }
+}
+
+extension ConnectionPhase {
+    /// Between requests: a graceful stop may end the connection now (nothing is in hand).
+    var isIdle: Bool {
+        if case .idle = self { return true }
+        return false
+    }
+}
