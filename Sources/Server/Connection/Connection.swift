@@ -45,6 +45,8 @@ package final class Connection {
     var headerDeadlineRequest = -1
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
     var watchingWritable = false
+    /// A file or stream body being sent after its head; it keeps `output` non-nil until it is done.
+    var pendingBody: PendingBody?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after
