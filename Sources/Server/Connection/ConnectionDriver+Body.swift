@@ -27,10 +27,7 @@ extension ConnectionDriver {
     /// what the socket has not taken, in the connection's own buffer.
     func sendPendingBody(after output: ByteBuffer, on connection: Connection) -> ConnectionStatus? {
         guard let body = connection.pendingBody else { return nil }
-        let status = switch body.source {
-        case .file(let region): sendFile(region, of: body, on: connection)
-        case .stream(let stream): sendStream(stream, of: body, through: output, on: connection)
-        }
+        let status = send(body, through: output, via: connection.socket, on: connection)
         switch status {
         case nil:
             body.release()
@@ -44,12 +41,23 @@ extension ConnectionDriver {
         return status
     }
 
-    private func sendFile(_ region: FileRegion, of body: PendingBody, on connection: Connection) -> ConnectionStatus? {
+    /// One turn of sending `body` through `transport`: generic, so each transport is specialised.
+    /// Returns nil when the body is complete, else the connection's status.
+    func send<T: Transport & ~Copyable>(_ body: PendingBody, through output: ByteBuffer, via transport: borrowing T,
+                                         on connection: Connection) -> ConnectionStatus? {
+        switch body.source {
+        case .file(let region): sendFile(region, of: body, via: transport, on: connection)
+        case .stream(let stream): sendStream(stream, of: body, through: output, via: transport, on: connection)
+        }
+    }
+
+    private func sendFile<T: Transport & ~Copyable>(_ region: FileRegion, of body: PendingBody, via transport: borrowing T,
+                                                    on connection: Connection) -> ConnectionStatus? {
         for _ in 0..<Self.bodyStepsPerTurn {
             let remaining = body.remaining ?? 0
             let outcome: WriteOutcome
             do {
-                outcome = try connection.socket.sendFile(from: region.fd, offset: &body.offset,
+                outcome = try transport.sendFile(from: region.fd, offset: &body.offset,
                                                          count: min(remaining, Self.sendFileChunk))
             } catch {
                 logger.debug("\(error)")
@@ -58,7 +66,7 @@ extension ConnectionDriver {
             switch outcome {
             case .wrote(0):
                 // The file shrank under the response: its Content-Length can no longer be honoured.
-                logger.debug("sendfile(fd \(connection.socket.fd)): file ended \(remaining) bytes early")
+                logger.debug("sendfile(fd \(transport.fd)): file ended \(remaining) bytes early")
                 return .closed
             case .wrote(let count):
                 body.remaining = remaining - count
@@ -72,16 +80,21 @@ extension ConnectionDriver {
         return .yielded
     }
 
-    /// Pulls a piece only when `output` is empty (the socket took everything before it).
-    private func sendStream(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
-                            on connection: Connection) -> ConnectionStatus? {
+    /// Pulls a piece only once `output` is empty (the socket took everything before it).
+    private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
+                                                      via transport: borrowing T, on connection: Connection) -> ConnectionStatus? {
         for _ in 0..<Self.bodyStepsPerTurn {
-            let finished = produce(stream, of: body, into: output)
-            if let status = write(output, on: connection) { return status }
-            if finished == true { return nil }
-            if finished == nil { return .closed }
+            // What the socket did not take last time goes first; the producer waits for it.
+            if let status = write(output, via: transport, on: connection) { return status }
+            if body.produced { return nil }
+            switch produce(stream, of: body, into: output) {
+            case nil: return .closed
+            case true?: body.produced = true
+            case false?: break
+            }
         }
-        return .yielded
+        // The last piece is sent before yielding: the shared buffer holding it is cleared after this turn.
+        return write(output, via: transport, on: connection) ?? .yielded
     }
 
     /// Appends the stream's next piece to `output`. Returns true when the body is complete,
@@ -102,11 +115,12 @@ extension ConnectionDriver {
     }
 
     /// Writes `output` until it is sent (nil) or the socket is full (the rest moves to the connection).
-    private func write(_ output: ByteBuffer, on connection: Connection) -> ConnectionStatus? {
+    private func write<T: Transport & ~Copyable>(_ output: ByteBuffer, via transport: borrowing T,
+                                                 on connection: Connection) -> ConnectionStatus? {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {
-                outcome = try connection.socket.write(output.readableBytes)
+                outcome = try transport.write(output.readableBytes, moreFollows: false)
             } catch {
                 logger.debug("\(error)")
                 return .closed

@@ -17,6 +17,8 @@ final class PendingBody {
     var remaining: Int?
     /// Whether the pieces are framed as chunks (RFC 9112 §7.1): a stream of unknown length to an HTTP/1.1 client.
     let chunked: Bool
+    /// The stream's producer has given its last piece (the last chunk is queued): it is not asked again.
+    var produced = false
 
     /// The body of `response` to be sent after its head, or nil when it has none to send
     /// later (then a file's descriptor is closed here, as for HEAD, 204 and 304).
