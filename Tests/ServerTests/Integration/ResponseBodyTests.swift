@@ -95,6 +95,18 @@ final class ResponseBodyTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testFileBodyToAClientThatStopsReadingEndsAtTheWriteTimeoutAndClosesTheFile() throws {
+        let server = try startServer(fileMegabytes: 32, extraFlags: ["--write-timeout", "1"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
+        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let client = try TestClient(port: server.port, smallReceiveBuffer: true)
+        try client.send("GET /example/file HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertTrue(ServerProcess.eventually { Self.worker(worker, hasOpen: self.filePath) }, "the body is under way")
+        XCTAssertTrue(ServerProcess.eventually { Self.connectionWasReset(client.fd) }, "the write timeout ends it")
+        XCTAssertTrue(ServerProcess.eventually { !Self.worker(worker, hasOpen: self.filePath) }, "the file is closed")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testPipelinedRequestsBehindAFileBodyAreAnsweredInOrder() throws {
         let server = try startServer(fileMegabytes: 4)
         let client = try TestClient(port: server.port, smallReceiveBuffer: true)
