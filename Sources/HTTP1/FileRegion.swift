@@ -16,33 +16,37 @@ public final class FileRegion: Sendable {
     public let length: Int
 
     /// Takes ownership of the open descriptor `fd` and serves `length` bytes from `offset`.
-    public init(owning fd: Int32, offset: Int, length: Int) {
+    public convenience init(owning fd: Int32, offset: Int, length: Int) {
+        self.init(FileDescriptor(fd), offset: offset, length: length)
+    }
+
+    private init(_ descriptor: consuming FileDescriptor, offset: Int, length: Int) {
         precondition(offset >= 0 && length >= 0, "a file region has a non-negative offset and length")
-        descriptor = FileDescriptor(fd)
+        self.descriptor = descriptor
         self.offset = offset
         self.length = length
     }
 
     /// The whole regular file at `path`, opened read-only; nil when it does not exist or is not a regular file.
     public static func open(_ path: String) throws(SystemError) -> FileRegion? {
-        let fd: Int32
+        let file: FileDescriptor
         do {
-            fd = try blockingSystemCall("open(\(path))", { Glibc.open(path, O_RDONLY | O_CLOEXEC) })
+            file = FileDescriptor(try blockingSystemCall("open(\(path))", { Glibc.open(path, O_RDONLY | O_CLOEXEC) }))
         } catch where error.errno == ENOENT || error.errno == ENOTDIR || error.errno == EISDIR {
             return nil
         }
         var status = stat()
         do {
-            _ = try blockingSystemCall("fstat(\(path))", { fstat(fd, &status) })
+            _ = try blockingSystemCall("fstat(\(path))", { fstat(file.raw, &status) })
         } catch {
-            _ = Glibc.close(fd)
+            file.close()
             throw error
         }
         guard (status.st_mode & S_IFMT) == S_IFREG else {
-            _ = Glibc.close(fd)
+            file.close()
             return nil
         }
-        return FileRegion(owning: fd, offset: 0, length: Int(status.st_size))
+        return FileRegion(file, offset: 0, length: Int(status.st_size))
     }
 
     /// The descriptor's number, for sendfile(2).
