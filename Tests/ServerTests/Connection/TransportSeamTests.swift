@@ -123,7 +123,8 @@ final class TransportSeamTests: XCTestCase {
         let body = try XCTUnwrap(PendingBody.holding(Response(body: .file(inner)), for: Self.head))
         var log: ThrottleLog?
         let received = sendThrottled(body, limit: 1000, log: &log)
-        XCTAssertEqual(received, Array(bytes[1000..<91_000]))
+        XCTAssertEqual(received.count, 90_000)
+        XCTAssertTrue(received == Array(bytes[1000..<91_000]), "the region's bytes, in order")
         XCTAssertGreaterThan(log?.refused ?? 0, 80, "EAGAIN met again and again")
         XCTAssertGreaterThan(log?.partial ?? 0, 80, "short sends resumed")
         body.release()
