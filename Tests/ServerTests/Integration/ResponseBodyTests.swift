@@ -14,6 +14,7 @@ final class ResponseBodyTests: XCTestCase {
 
     override func tearDown() {
         if !filePath.isEmpty { unlink(filePath) }
+        fileBytes = []  // XCTest keeps every test case object until the run ends: give the 64 MiB back now
         super.tearDown()
     }
 
