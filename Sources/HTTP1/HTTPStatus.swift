@@ -35,5 +35,5 @@ public struct HTTPStatus: Equatable, Sendable, CustomStringConvertible {
     package var errorBodyLength: Int { reason.utf8CodeUnitCount + 1 }
 
     /// RFC 9110 §15: 1xx, 204 and 304 responses never carry content.
-    var allowsContent: Bool { code >= 200 && code != 204 && code != 304 }
+    package var allowsContent: Bool { code >= 200 && code != 204 && code != 304 }
 }

@@ -7,13 +7,34 @@ public enum ResponseBody: Sendable {
     /// Text known at compile time: written without any allocation.
     case text(StaticString)
     case bytes([UInt8])
+    /// A region of an open file, sent with sendfile(2) after the head.
+    case file(FileRegion)
+    /// A body produced while the socket drains, of known or unknown length.
+    case stream(BodyStream)
 
+    /// The body's length, as Content-Length gives it (0 for a stream of unknown length, which has none).
     var count: Int {
         switch self {
         case .empty: return 0
         case .text(let text): return text.utf8CodeUnitCount
         case .bytes(let bytes): return bytes.count
+        case .file(let region): return region.length
+        case .stream(let stream): return stream.length ?? 0
         }
+    }
+
+    /// A stream of unknown length: framed by the chunked coding, or by closing the connection.
+    @inlinable
+    package var hasUnknownLength: Bool {
+        if case .stream(let stream) = self { return stream.length == nil }
+        return false
+    }
+
+    /// Whether the connection can stay open after this body for a `version` client: an HTTP/1.0
+    /// client knows no chunked coding, so a body of unknown length ends with the connection (RFC 9112 §6.3).
+    @inlinable
+    package func allowsKeepAlive(for version: HTTPVersion) -> Bool {
+        version != .http1_0 || !hasUnknownLength
     }
 }
 

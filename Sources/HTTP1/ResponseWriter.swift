@@ -13,7 +13,9 @@ package struct ResponseWriter {
 
     package func write(_ response: Response, for head: RequestHead, keepAlive: Bool, into out: ByteBuffer) {
         let bodyLength = response.status.allowsContent ? response.body.count : 0
-        writeHead(status: response.status, contentType: response.contentType, contentLength: bodyLength,
+        // A stream of unknown length has no Content-Length: chunked (or, to HTTP/1.0, the close) frames it.
+        let framedLength: Int? = response.body.hasUnknownLength ? nil : bodyLength
+        writeHead(status: response.status, contentType: response.contentType, contentLength: framedLength,
                   keepAlive: keepAlive, version: head.version, into: out)
         for field in response.headers {
             out.append(field.name)
@@ -28,6 +30,7 @@ package struct ResponseWriter {
         case .empty: break
         case .text(let text): out.append(text)
         case .bytes(let bytes): out.append(bytes)
+        case .file, .stream: break  // sent by the connection after the head, as the socket drains
         }
     }
 
@@ -47,7 +50,8 @@ package struct ResponseWriter {
         out.append("\n")
     }
 
-    private func writeHead(status: HTTPStatus, contentType: StaticString, contentLength: Int,
+    /// - Parameter contentLength: nil for a body of unknown length: chunked to an HTTP/1.1 client.
+    private func writeHead(status: HTTPStatus, contentType: StaticString, contentLength: Int?,
                            keepAlive: Bool, version: HTTPVersion, into out: ByteBuffer) {
         out.append("HTTP/1.1 ")
         out.appendDecimal(status.code)
@@ -61,8 +65,12 @@ package struct ResponseWriter {
         out.append(contentType)
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; on 304 it is optional, and left out.
         if status.allowsContent {
-            out.append("\r\nContent-Length: ")
-            out.appendDecimal(contentLength)
+            if let contentLength {
+                out.append("\r\nContent-Length: ")
+                out.appendDecimal(contentLength)
+            } else if version == .http1_1 {
+                out.append("\r\nTransfer-Encoding: chunked")  // RFC 9112 §7.1
+            }
         }
         if !keepAlive {
             out.append("\r\nConnection: close")

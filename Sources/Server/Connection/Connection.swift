@@ -48,6 +48,8 @@ package final class Connection {
     @exclusivity(unchecked) var timeoutRequest = -1
     /// The interest the epoll registration currently asks for.
     @exclusivity(unchecked) var interest = Interest.read
+    /// A file or stream body being sent after its head; it keeps `output` non-nil until it is done.
+    var pendingBody: PendingBody?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after

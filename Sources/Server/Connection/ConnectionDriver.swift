@@ -35,9 +35,9 @@ package final class ConnectionDriver {
     /// a spike and the connection fuzzer can check they hold nothing between connections.
     let scratchInput: ByteBuffer
     let scratchOutput: ByteBuffer
-    private let logger: Logger
+    let logger: Logger
     /// Where this worker's traffic is counted for /metrics.
-    private let record: WorkerRecord
+    let record: WorkerRecord
     /// The access log, nil when it is off: then a request costs one untaken branch.
     private let accessLog: AccessLog?
     /// Monotonic milliseconds, for the body rate: read only while a body arrives in pieces.
@@ -83,7 +83,7 @@ package final class ConnectionDriver {
     package func readable(_ connection: Connection) -> ConnectionStatus {
         if connection.lingering { return drain(connection) }
         // Backpressure: a client that is not reading its responses is not read from either.
-        if connection.output != nil { return .outputPending }
+        if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection) }
         for _ in 0..<Self.readsPerTurn {
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
@@ -205,6 +205,7 @@ package final class ConnectionDriver {
                 let request = Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers))
                 handler.respond(to: request, with: &response)
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
+                    && response.body.allowsKeepAlive(for: head.version)
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
                 record.add(.requests)
                 record.countResponse(status: response.status.code)
@@ -219,6 +220,12 @@ package final class ConnectionDriver {
                 connection.requestsServed &+= 1
                 // Bytes after a closing response would be read by nobody: linger so they cause no reset.
                 if !keepAlive { refuseFurtherInput(input, connection, linger: !input.isEmpty) }
+                // A file or stream body is sent after its head; the requests behind it wait their turn.
+                holdBody(of: response, for: head, on: connection)
+                if connection.pendingBody != nil {
+                    connection.requestsDeferred = !input.isEmpty
+                    return
+                }
             }
         }
     }
@@ -287,7 +294,7 @@ package final class ConnectionDriver {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {
-                outcome = try connection.socket.write(output.readableBytes)
+                outcome = try connection.socket.write(output.readableBytes, moreFollows: connection.pendingBody?.isFile == true)
             } catch {
                 logger.debug("\(error)")
                 return .closed
@@ -303,6 +310,7 @@ package final class ConnectionDriver {
                 return .outputPending
             }
         }
+        if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection) { return status }
         connection.output = nil
         guard connection.closeAfterFlush else { return .idle }
         guard connection.lingerAfterFlush else { return .closed }  // close(2) sends the FIN after the response

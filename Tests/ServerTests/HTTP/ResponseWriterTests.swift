@@ -245,3 +245,91 @@ private struct WrittenResponse {
 
     func value(_ name: String) -> String? { values(name).first }
 }
+
+// MARK: File and stream bodies
+
+/// Produces `pieces` in turn, then the end.
+private final class PiecesProducer: BodyProducer, @unchecked Sendable {
+    private var pieces: [[UInt8]]
+    init(_ pieces: [[UInt8]]) { self.pieces = pieces }
+    func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard !pieces.isEmpty else { return 0 }
+        let piece = pieces.removeFirst()
+        buffer.copyBytes(from: piece)
+        return piece.count
+    }
+}
+
+extension ResponseWriterTests {
+    func testStreamOfUnknownLengthIsFramedChunkedWithoutContentLength() {
+        let response = Response(body: .stream(BodyStream(producer: PiecesProducer([]))))
+        let written = write(response)
+        XCTAssertEqual(written.value("transfer-encoding"), "chunked")
+        XCTAssertNil(written.value("content-length"))
+        XCTAssertEqual(written.body, [], "the pieces follow the head, from the connection")
+    }
+
+    func testStreamOfUnknownLengthToHTTP10HasNeitherFramingFieldAndClosesTheConnection() {
+        let body = ResponseBody.stream(BodyStream(producer: PiecesProducer([])))
+        XCTAssertFalse(body.allowsKeepAlive(for: .http1_0), "RFC 9112 §6.3: the close delimits it")
+        XCTAssertTrue(body.allowsKeepAlive(for: .http1_1))
+        let written = write(Response(body: body), version: .http1_0, keepAlive: false)
+        XCTAssertNil(written.value("transfer-encoding"))
+        XCTAssertNil(written.value("content-length"))
+        XCTAssertEqual(written.value("connection"), "close")
+    }
+
+    func testStreamOfKnownLengthAndFileRegionCarryContentLength() {
+        let stream = Response(body: .stream(BodyStream(length: 12, producer: PiecesProducer([]))))
+        XCTAssertEqual(write(stream).value("content-length"), "12")
+        XCTAssertNil(write(stream).value("transfer-encoding"))
+        let region = FileRegion(owning: -1, offset: 5, length: 1000)
+        XCTAssertEqual(write(Response(body: .file(region))).value("content-length"), "1000")
+        XCTAssertEqual(write(Response(body: .file(region))).body, [])
+    }
+
+    func testChunkIsHexSizeLineDataAndCRLF() {
+        let out = ByteBuffer(capacity: 16)
+        let last = ChunkedWriter.appendChunk(into: out, maximum: 64) { buffer in
+            buffer.copyBytes(from: Array("0123456789".utf8))
+            return 10
+        }
+        XCTAssertFalse(last)
+        XCTAssertEqual(String(decoding: out.readableBytes, as: UTF8.self), "a\r\n0123456789\r\n")
+    }
+
+    func testLastChunkIsZeroAndTheEmptyTrailerSection() {
+        let out = ByteBuffer(capacity: 16)
+        XCTAssertTrue(ChunkedWriter.appendChunk(into: out, maximum: 64) { _ in 0 })
+        XCTAssertEqual(String(decoding: out.readableBytes, as: UTF8.self), "0\r\n\r\n")
+    }
+
+    func testChunksOfSeveralPiecesDecodeToTheProducedBytes() {
+        let pieces: [[UInt8]] = [Array(repeating: 7, count: 16 * 1024), [1], Array(repeating: 9, count: 255)]
+        let producer = PiecesProducer(pieces)
+        let out = ByteBuffer(capacity: 16)
+        var done = false
+        for _ in 0..<10 where !done {
+            done = ChunkedWriter.appendChunk(into: out, maximum: 16 * 1024) { producer.produce(into: $0) }
+        }
+        XCTAssertTrue(done)
+        let text = Array(out.readableBytes)
+        XCTAssertTrue(text.starts(with: Array("4000\r\n".utf8)), "16 KiB is 4000 in hex")
+        XCTAssertEqual(decodeChunked(text), pieces.flatMap { $0 })
+    }
+}
+
+/// The body a chunked message carries (RFC 9112 §7.1), or nil if it is malformed or lacks its last chunk.
+func decodeChunked(_ bytes: [UInt8]) -> [UInt8]? {
+    var body: [UInt8] = []
+    var index = 0
+    while true {
+        guard let lineEnd = (index..<max(index, bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
+              let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self), radix: 16) else { return nil }
+        let dataStart = lineEnd + 2
+        if size == 0 { return bytes[dataStart...].elementsEqual([13, 10]) ? body : nil }
+        guard dataStart + size + 2 <= bytes.count, bytes[dataStart + size] == 13, bytes[dataStart + size + 1] == 10 else { return nil }
+        body += bytes[dataStart..<dataStart + size]
+        index = dataStart + size + 2
+    }
+}

@@ -1,0 +1,35 @@
+// BodyStream: a response body produced piece by piece while the socket drains.
+// The server pulls the next piece only once the socket has taken the previous
+// one, so a producer never runs ahead of the client by more than one piece.
+
+/// Produces a streamed body, one piece per call, on the worker's event loop.
+///
+/// Sendable because a `Response` is; the server calls it from the one thread
+/// that runs the connection, never concurrently.
+public protocol BodyProducer: AnyObject, Sendable {
+    /// Writes the next bytes of the body at the front of `buffer` (at most its count)
+    /// and returns how many; 0 means the body is complete.
+    func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int
+}
+
+/// A streamed body: its producer, and its length when known in advance.
+///
+/// With a length the response carries Content-Length and the producer must supply
+/// exactly that many bytes (a shortfall closes the connection); without one it
+/// is sent with `Transfer-Encoding: chunked` (RFC 9112 §7.1), or, to an HTTP/1.0
+/// client that does not know chunked, delimited by closing the connection (§6.3).
+public final class BodyStream: Sendable {
+    public let length: Int?
+    let producer: any BodyProducer
+
+    public init(length: Int? = nil, producer: any BodyProducer) {
+        precondition((length ?? 0) >= 0, "a stream's length is non-negative")
+        self.length = length
+        self.producer = producer
+    }
+
+    /// The next bytes into `buffer`; 0 at the end.
+    package func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        producer.produce(into: buffer)
+    }
+}

@@ -1,0 +1,141 @@
+// ConnectionDriver+Body: sending a response body that follows its head as the
+// socket drains: a file region with sendfile(2), resumed at its offset after
+// EAGAIN, or a stream pulled a piece at a time only once the socket has taken
+// the previous piece. Queued output stays bounded by one piece (16 KiB), the
+// write timeout applies while the client does not read, and a connection that
+// keeps the socket draining still yields the worker after a bounded amount.
+import HTTP1
+import ServerSystem
+
+extension ConnectionDriver {
+    /// Bytes per sendfile(2) call, as nginx's sendfile_max_chunk: one call never holds the worker for long.
+    static let sendFileChunk = 1024 * 1024
+    /// Bytes of a stream produced per pull: the most a stream adds to the queued output.
+    static let streamPiece = 16 * 1024
+    /// sendfile calls or stream pieces per loop turn before the connection yields to the others.
+    static let bodyStepsPerTurn = 8
+
+    /// Takes `response`'s file or stream body, if any, onto the connection: it is
+    /// sent once the head is, and pipelined requests behind it wait until it is done.
+    func holdBody(of response: Response, for head: RequestHead, on connection: Connection) {
+        guard let body = PendingBody.holding(response, for: head) else { return }
+        connection.pendingBody = body
+    }
+
+    /// Sends the pending body now that `output` (the head, and any responses before it) is sent.
+    /// Returns nil once the body is complete, else the connection's status: `output` then keeps
+    /// what the socket has not taken, in the connection's own buffer.
+    func sendPendingBody(after output: ByteBuffer, on connection: Connection) -> ConnectionStatus? {
+        guard let body = connection.pendingBody else { return nil }
+        let status = send(body, through: output, via: connection.socket, on: connection)
+        switch status {
+        case nil:
+            body.release()
+            connection.pendingBody = nil
+        case .closed?:
+            body.release()
+        default:
+            // A non-nil `output` is what tells the event loop (and the write timeout) that output is pending.
+            if connection.output == nil { connection.output = ByteBuffer(capacity: 0) }
+        }
+        return status
+    }
+
+    /// One turn of sending `body` through `transport`: generic, so each transport is specialised.
+    /// Returns nil when the body is complete, else the connection's status.
+    func send<T: Transport & ~Copyable>(_ body: PendingBody, through output: ByteBuffer, via transport: borrowing T,
+                                         on connection: Connection) -> ConnectionStatus? {
+        switch body.source {
+        case .file(let region): sendFile(region, of: body, via: transport, on: connection)
+        case .stream(let stream): sendStream(stream, of: body, through: output, via: transport, on: connection)
+        }
+    }
+
+    private func sendFile<T: Transport & ~Copyable>(_ region: FileRegion, of body: PendingBody, via transport: borrowing T,
+                                                    on connection: Connection) -> ConnectionStatus? {
+        for _ in 0..<Self.bodyStepsPerTurn {
+            let remaining = body.remaining ?? 0
+            let outcome: WriteOutcome
+            do {
+                outcome = try transport.sendFile(from: region.fd, offset: &body.offset,
+                                                         count: min(remaining, Self.sendFileChunk))
+            } catch {
+                logger.debug("\(error)")
+                return .closed
+            }
+            switch outcome {
+            case .wrote(0):
+                // The file shrank under the response: its Content-Length can no longer be honoured.
+                logger.debug("sendfile(fd \(transport.fd)): file ended \(remaining) bytes early")
+                return .closed
+            case .wrote(let count):
+                body.remaining = remaining - count
+                record.add(.bytesOut, UInt64(count))
+                connection.madeProgress = true
+                if remaining == count { return nil }
+            case .wouldBlock: return .outputPending
+            case .closed: return .closed
+            }
+        }
+        return .yielded
+    }
+
+    /// Pulls a piece only once `output` is empty (the socket took everything before it).
+    private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
+                                                      via transport: borrowing T, on connection: Connection) -> ConnectionStatus? {
+        for _ in 0..<Self.bodyStepsPerTurn {
+            // What the socket did not take last time goes first; the producer waits for it.
+            if let status = write(output, via: transport, on: connection) { return status }
+            if body.produced { return nil }
+            switch produce(stream, of: body, into: output) {
+            case nil: return .closed
+            case true?: body.produced = true
+            case false?: break
+            }
+        }
+        // The last piece is sent before yielding: the shared buffer holding it is cleared after this turn.
+        return write(output, via: transport, on: connection) ?? .yielded
+    }
+
+    /// Appends the stream's next piece to `output`. Returns true when the body is complete,
+    /// nil when a stream of known length ended short of it (the response cannot be finished).
+    private func produce(_ stream: BodyStream, of body: PendingBody, into output: ByteBuffer) -> Bool? {
+        if body.chunked {
+            return ChunkedWriter.appendChunk(into: output, maximum: Self.streamPiece) { stream.produce(into: $0) }
+        }
+        let limit = min(body.remaining ?? Self.streamPiece, Self.streamPiece)
+        let space = output.writableSpace(minimum: limit, atMost: limit)
+        let count = stream.produce(into: space)
+        precondition(count >= 0 && count <= space.count, "a producer wrote outside the buffer it was given")
+        output.commitWrite(count)
+        guard let remaining = body.remaining else { return count == 0 }  // HTTP/1.0: the close ends it
+        body.remaining = remaining - count
+        if remaining == count { return true }
+        return count == 0 ? nil : false
+    }
+
+    /// Writes `output` until it is sent (nil) or the socket is full (the rest moves to the connection).
+    private func write<T: Transport & ~Copyable>(_ output: ByteBuffer, via transport: borrowing T,
+                                                 on connection: Connection) -> ConnectionStatus? {
+        while !output.isEmpty {
+            let outcome: WriteOutcome
+            do {
+                outcome = try transport.write(output.readableBytes, moreFollows: false)
+            } catch {
+                logger.debug("\(error)")
+                return .closed
+            }
+            switch outcome {
+            case .wrote(let count):
+                output.consume(count)
+                record.add(.bytesOut, UInt64(count))
+                connection.madeProgress = true
+            case .closed: return .closed
+            case .wouldBlock:
+                if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }
+                return .outputPending
+            }
+        }
+        return nil
+    }
+}

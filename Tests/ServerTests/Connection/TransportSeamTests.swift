@@ -1,0 +1,162 @@
+// The transport seam's second case: a transport that passes at most a few
+// bytes per call to a real socket and answers every other call EAGAIN, driving
+// the connection driver's body sending over a socketpair. Partial writes and
+// EAGAIN then happen on every step, deterministically, and the body must still
+// arrive whole, resumed at the right offset, with the producer never run ahead.
+import Glibc
+import Logging
+import TestSupport
+import XCTest
+
+@testable import HTTP1
+@testable import ServerSystem
+@testable import Server
+
+/// What a throttled transport did, kept in a class because transport calls do not mutate the transport.
+private final class ThrottleLog {
+    var calls = 0
+    var refused = 0
+    var partial = 0
+}
+
+/// Passes at most `limit` bytes per read, write or sendfile to `socket`, and refuses every
+/// other call with EAGAIN before touching the socket.
+private struct ThrottledTransport: Transport, ~Copyable {
+    let socket: Socket
+    let limit: Int
+    let log = ThrottleLog()
+
+    var fd: Int32 { socket.fd }
+
+    /// Every second call meets a "full socket".
+    private func refuses() -> Bool {
+        log.calls += 1
+        if log.calls % 2 == 0 { log.refused += 1 }
+        return log.calls % 2 == 0
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+        if refuses() { return .wouldBlock }
+        return try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer.prefix(limit)))
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
+        if refuses() { return .wouldBlock }
+        if bytes.count > limit { log.partial += 1 }
+        return try socket.write(UnsafeRawBufferPointer(rebasing: bytes.prefix(limit)), moreFollows: moreFollows)
+    }
+
+    func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
+        if refuses() { return .wouldBlock }
+        if count > limit { log.partial += 1 }
+        return try socket.sendFile(from: file, offset: &offset, count: min(count, limit))
+    }
+
+    func shutdownWrite() { socket.shutdownWrite() }
+    func resetOnClose() { socket.resetOnClose() }
+    func close() { socket.close() }
+}
+
+/// Counts how many bytes it has produced: 0, 1, 2, ... (mod 251), `total` in all.
+private final class CountingProducer: BodyProducer, @unchecked Sendable {
+    let total: Int
+    var produced = 0
+    init(total: Int) { self.total = total }
+    func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let count = min(total - produced, buffer.count)
+        for index in 0..<count { buffer[index] = UInt8((produced + index) % 251) }
+        produced += count
+        return count
+    }
+}
+
+final class TransportSeamTests: XCTestCase {
+    private var pair: SocketPair!
+    private var driver: ConnectionDriver!
+    private var connection: Connection!
+
+    override func setUpWithError() throws {
+        pair = try SocketPair()
+        driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: DateCache(), serverName: "t"),
+                                  handler: BuiltinRoutes(), logger: Logger(label: "test"))
+        // The connection only carries state here; the throttled transport below owns the socket.
+        connection = Connection(socket: Socket(fd: -1), token: 1)
+    }
+
+    override func tearDown() {
+        pair.close()
+    }
+
+    private static var head: RequestHead {
+        RequestHead(method: Span(start: 0, count: 0), target: Span(start: 0, count: 0),
+                                          version: .http1_1, headerCount: 0, headLength: 0, bodyLength: 0, totalLength: 0,
+                                          isChunked: false, expectsContinue: false, keepAlive: true, isHead: false)
+    }
+
+    /// Sends `body` through a transport of at most `limit` bytes per call, reading the client end
+    /// between steps, until the body is complete (bounded in steps); returns what arrived.
+    private func sendThrottled(_ body: PendingBody, limit: Int, log: inout ThrottleLog?) -> [UInt8] {
+        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: limit)
+        log = transport.log
+        let output = ByteBuffer(capacity: 64)
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        for _ in 0..<1_000_000 {
+            let status = driver.send(body, through: output, via: transport, on: connection)
+            while case let count = Glibc.read(pair.client, &chunk, chunk.count), count > 0 { received += chunk[..<count] }
+            if status == nil { break }
+            XCTAssertNotEqual(status, .closed)
+            if status == .closed { break }
+        }
+        return received
+    }
+
+    func testFileRegionIsResumedAtItsOffsetThroughPartialSendsAndEAGAIN() throws {
+        let bytes = (0..<100_000).map { _ in UInt8.random(in: 0...255) }
+        let path = "/tmp/transport-seam-\(getpid())"
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        defer { unlink(path) }
+        let region = try XCTUnwrap(try FileRegion.open(path))
+        // A region inside the file: from byte 1000, 90 000 bytes.
+        let inner = FileRegion(owning: dup(region.fd), offset: 1000, length: 90_000)
+        region.close()
+        let body = try XCTUnwrap(PendingBody.holding(Response(body: .file(inner)), for: Self.head))
+        var log: ThrottleLog?
+        let received = sendThrottled(body, limit: 1000, log: &log)
+        XCTAssertEqual(received.count, 90_000)
+        XCTAssertTrue(received == Array(bytes[1000..<91_000]), "the region's bytes, in order")
+        XCTAssertGreaterThan(log?.refused ?? 0, 80, "EAGAIN met again and again")
+        XCTAssertGreaterThan(log?.partial ?? 0, 80, "short sends resumed")
+        body.release()
+        XCTAssertFalse(inner.isOpen, "the file is closed once the body is done")
+    }
+
+    func testChunkedStreamArrivesWholeAndTheProducerWaitsForTheTransport() throws {
+        let producer = CountingProducer(total: 200_000)
+        let stream = BodyStream(producer: producer)
+        let body = try XCTUnwrap(PendingBody.holding(Response(body: .stream(stream)), for: Self.head))
+        var log: ThrottleLog?
+        let received = sendThrottled(body, limit: 700, log: &log)
+        let decoded = try XCTUnwrap(decodeChunked(received), "well-formed chunked body ending in the last chunk")
+        XCTAssertEqual(decoded.count, 200_000)
+        XCTAssertTrue(decoded.enumerated().allSatisfy { $0.element == UInt8($0.offset % 251) })
+        XCTAssertGreaterThan(log?.refused ?? 0, 100)
+    }
+
+    func testStreamProducesNoMoreThanOnePieceAheadOfWhatTheTransportTook() throws {
+        let producer = CountingProducer(total: 1 << 20)
+        let body = try XCTUnwrap(PendingBody.holding(Response(body: .stream(BodyStream(length: 1 << 20, producer: producer))),
+                                                     for: Self.head))
+        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 1000)
+        let output = ByteBuffer(capacity: 64)
+        var taken = 0
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        for _ in 0..<100_000 {
+            let status = driver.send(body, through: output, via: transport, on: connection)
+            while case let count = Glibc.read(pair.client, &chunk, chunk.count), count > 0 { taken += count }
+            XCTAssertLessThanOrEqual(producer.produced - taken, ConnectionDriver.streamPiece, "at most one piece queued")
+            if status == nil { break }
+        }
+        XCTAssertEqual(taken, 1 << 20, "a known length is sent raw, every byte")
+    }
+}
