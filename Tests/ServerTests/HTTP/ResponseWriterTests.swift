@@ -189,7 +189,7 @@ final class ResponseWriterTests: XCTestCase {
     }
 
     /// A copy of what `buffer` holds; taking it as an argument keeps the buffer alive while copying.
-    private static func bytes(of buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytes) }
+    private static func bytes(of buffer: ByteBuffer) -> [UInt8] { buffer.withReadableBytes { Array($0) } }
 
     private func write(_ response: Response, version: HTTPVersion = .http1_1, keepAlive: Bool = true,
                        isHead: Bool = false) -> WrittenResponse {
