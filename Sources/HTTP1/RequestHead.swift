@@ -65,19 +65,31 @@ package struct RequestHead {
 @usableFromInline
 package struct ParseProgress {
     /// Where the search for the end of the header block resumes.
-    package var headScanned = 0
+    @usableFromInline package var headScanned = 0
     /// Of a request whose head is complete and valid but whose body is still arriving:
     /// the parsed head and its fields (see HeaderStorage), so the head is parsed once.
-    package var parked: ParkedHead?
+    @usableFromInline package var parked: ParkedHead?
     /// Of a chunked body: how far its chunks have been checked.
-    package var chunks = ChunkProgress()
+    @usableFromInline package var chunks = ChunkProgress()
     #if DEBUG
     /// Heads parsed for this request (1 once it is complete): tests check a late body does not parse it again.
-    package var headParses = 0
+    @usableFromInline package var headParses = 0
     #endif
 
     @inlinable
     package init() {}
+
+    /// Starts over for the next request. Unlike assigning a fresh value, it touches the
+    /// parked head only when there is one: the common request pays no release call for it.
+    @inlinable
+    package mutating func reset() {
+        headScanned = 0
+        if parked != nil { parked = nil }
+        chunks = ChunkProgress()
+        #if DEBUG
+        headParses = 0
+        #endif
+    }
 
     /// The head is complete and valid; only (part of) the body is missing.
     package var awaitingBody: Bool { parked != nil }

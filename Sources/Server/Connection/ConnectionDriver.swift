@@ -215,7 +215,7 @@ package final class ConnectionDriver {
                                      bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
                 }
                 input.consume(head.totalLength)
-                connection.progress = ParseProgress()
+                connection.progress.reset()
                 connection.sentContinue = false
                 connection.requestsServed &+= 1
                 // Bytes after a closing response would be read by nobody: linger so they cause no reset.
