@@ -25,7 +25,7 @@ package enum ConnectionStatus: Equatable {
 
 package final class ConnectionDriver {
     private let parser: RequestParser
-    /// The worker's header fields: those of the request being answered (see RequestParser).
+    /// The worker's header fields: those of the request being answered (see HeaderStorage).
     private let fields: HeaderStorage
     private let bodyRate: MinimumBodyRate
     private let writer: ResponseWriter

@@ -39,15 +39,17 @@ final class HeadParsedOnceTests: XCTestCase {
             XCTAssertTrue(progress.awaitingBody, "the head completed in the first read", file: file, line: line)
             overwrite(storage)
         }
-        let (headParses, name, other, sentBody) = try request.withUnsafeBytes { bytes in
+        let (name, other, sentBody) = try request.withUnsafeBytes { bytes in
             guard case .complete(let head) = parser.parse(bytes, progress: &progress, fields: storage.buffer) else {
                 throw Incomplete()
             }
             let view = Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(storage.buffer))
             let sent = String(decoding: bytes[head.headLength..<head.totalLength], as: UTF8.self)
-            return (progress.headParses, view.header("x-name")?.string, view.header("x-other")?.string, sent)
+            return (view.header("x-name")?.string, view.header("x-other")?.string, sent)
         }
-        XCTAssertEqual(headParses, 1, "the head is parsed when it completes, not again with the body", file: file, line: line)
+        #if DEBUG  // The counter exists in debug builds only (see ParseProgress.headParses).
+        XCTAssertEqual(progress.headParses, 1, "the head is parsed when it completes, not again with the body", file: file, line: line)
+        #endif
         XCTAssertEqual(name, "alpha", file: file, line: line)
         XCTAssertEqual(other, "1", file: file, line: line)
         XCTAssertEqual(sentBody, body, file: file, line: line)
