@@ -14,6 +14,11 @@ nonisolated(unsafe) private let fuzzParsers = [
                                         maxBodyBytes: 300)),
 ]
 
+/// The callers' header storage (see HeaderStorage), shared by both parsers as a worker's is by
+/// its connections: room for the larger limit's fields. A request split across the two reads
+/// parks its fields in its ParseProgress and finds them back here when its body completes.
+nonisolated(unsafe) private let fuzzFields = HeaderStorage(limits: RequestLimits())
+
 /// Statuses the parser may refuse a request with (RFC 9110 §15).
 private let refusalCodes: Set<Int> = [400, 413, 414, 417, 431, 501, 505]
 
@@ -23,7 +28,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let split = fuzzSplitPoint(bytes)
     for parser in fuzzParsers {
         var progress = ParseProgress()
-        let whole = parser.parse(bytes, progress: &progress)
+        let whole = parser.parse(bytes, progress: &progress, fields: fuzzFields.buffer)
         fuzzCheck(whole, parser: parser, bytes: bytes)
         let (pieces, refusedEarly) = fuzzParseInTwoReads(parser, bytes, split: split)
         fuzzCheckSameOutcome(whole, pieces, refusedEarly: refusedEarly, split: split)
@@ -32,7 +37,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         if case .complete(let head) = whole, head.totalLength < size {
             var next = ParseProgress()
             let rest = UnsafeRawBufferPointer(rebasing: bytes[head.totalLength...])
-            fuzzCheck(parser.parse(rest, progress: &next), parser: parser, bytes: rest)
+            fuzzCheck(parser.parse(rest, progress: &next, fields: fuzzFields.buffer), parser: parser, bytes: rest)
         }
     }
     return 0
@@ -52,9 +57,9 @@ private func fuzzSplitPoint(_ bytes: UnsafeRawBufferPointer) -> Int {
 private func fuzzParseInTwoReads(_ parser: RequestParser, _ bytes: UnsafeRawBufferPointer,
                                  split: Int) -> (ParseResult, refusedEarly: Bool) {
     var progress = ParseProgress()
-    let first = parser.parse(UnsafeRawBufferPointer(rebasing: bytes[..<split]), progress: &progress)
+    let first = parser.parse(UnsafeRawBufferPointer(rebasing: bytes[..<split]), progress: &progress, fields: fuzzFields.buffer)
     switch first {
-    case .incomplete: return (parser.parse(bytes, progress: &progress), false)
+    case .incomplete: return (parser.parse(bytes, progress: &progress, fields: fuzzFields.buffer), false)
     case .invalid: return (first, true)
     case .complete: return (first, false)
     }
@@ -70,7 +75,7 @@ private func fuzzCheck(_ result: ParseResult, parser: RequestParser, bytes: Unsa
         fuzzCheckHead(head, parser: parser, bytes: bytes)
         if head.isChunked { fuzzCheckDecode(head, bytes: bytes) }
         // The handler's view: building it checks totalLength again, reading it touches every span.
-        let request = Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(parser.headers))
+        let request = Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(fuzzFields.buffer))
         var touched = request.method.count + request.target.count + request.path.count + request.body.count
             + (request.query?.count ?? 0) + (request.host?.count ?? 0)
         for index in 0..<request.headerCount {
@@ -95,7 +100,7 @@ private func fuzzCheckHead(_ head: RequestHead, parser: RequestParser, bytes: Un
     fuzzCheckSpan(head.method, inside: head.headLength, nonEmpty: true)
     fuzzCheckSpan(head.target, inside: head.headLength, nonEmpty: true)
     fuzzRequire(head.origin.start >= head.target.start && head.origin.end <= head.target.end, "path outside the target")
-    for field in parser.headers[0..<head.headerCount] {
+    for field in fuzzFields.buffer[0..<head.headerCount] {
         fuzzCheckSpan(field.name, inside: head.headLength, nonEmpty: true)
         fuzzCheckSpan(field.value, inside: head.headLength, nonEmpty: false)
     }

@@ -62,6 +62,7 @@ enum FuzzVerdict {
     /// invalid one (whose status is returned) or the first that closes the connection.
     private static func model(_ sent: [UInt8], limits: RequestLimits) -> ([FuzzCall], HTTPStatus?) {
         let parser = RequestParser(limits: limits)
+        let storage = HeaderStorage(limits: limits)
         var copy = sent
         var calls: [FuzzCall] = []
         let error = copy.withUnsafeMutableBytes { raw -> HTTPStatus? in
@@ -69,13 +70,13 @@ enum FuzzVerdict {
             while offset < raw.count {
                 let rest = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
                 var progress = ParseProgress()
-                switch parser.parse(UnsafeRawBufferPointer(rest), progress: &progress) {
+                switch parser.parse(UnsafeRawBufferPointer(rest), progress: &progress, fields: storage.buffer) {
                 case .incomplete: return nil
                 case .invalid(let status): return status
                 case .complete(var head):
                     if head.isChunked { head.bodyLength = ChunkedBody.decode(rest, from: head.headLength) }
                     let call = FuzzCall(Request(bytes: UnsafeRawBufferPointer(rest), head: head,
-                                                fields: UnsafeBufferPointer(parser.headers)))
+                                                fields: UnsafeBufferPointer(storage.buffer)))
                     calls.append(call)
                     offset += head.totalLength
                     if !head.keepAlive || call.closes { return nil }

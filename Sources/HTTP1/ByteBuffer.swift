@@ -33,14 +33,17 @@ package final class ByteBuffer {
     @inlinable package var readableCount: Int { writerIndex - readerIndex }
     @inlinable package var isEmpty: Bool { readerIndex == writerIndex }
 
-    /// The unread bytes. Valid until the buffer is next mutated.
-    @inlinable package var readableBytes: UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount)
+    /// Lends the unread bytes to `body`. The pointer is valid only inside `body`:
+    /// any mutation of the buffer may move its storage (see `reserve`).
+    @inlinable
+    package func withReadableBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: storage + readerIndex, count: readableCount))
     }
 
-    /// The unread bytes, writable in place (to decode a chunked body). Valid until the buffer is next mutated.
-    @inlinable package var mutableReadableBytes: UnsafeMutableRawBufferPointer {
-        UnsafeMutableRawBufferPointer(start: storage + readerIndex, count: readableCount)
+    /// Lends the unread bytes to `body`, writable in place (to decode a chunked body).
+    @inlinable
+    package func withMutableReadableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeMutableRawBufferPointer(start: storage + readerIndex, count: readableCount))
     }
 
     /// Marks `count` bytes as consumed; an emptied buffer rewinds to its start.
@@ -57,20 +60,20 @@ package final class ByteBuffer {
         writerIndex = 0
     }
 
-    /// Free space after the written bytes, at least `minimum` bytes, made by
-    /// moving unread bytes to the front or growing. Fill it, then `commitWrite`.
+    /// Lends `body` the free space after the written bytes, at least `minimum` bytes,
+    /// made by moving unread bytes to the front or growing; `body` fills a prefix of it
+    /// (a read(2) into it) and returns how many bytes it wrote, which are then committed.
+    /// Scoped, like `read(2)`'s buffer in picohttpparser's callers: no pointer outlives the call.
     /// - Parameter limit: offer at most this many bytes, however much room a grown buffer has.
-    @inlinable
-    package func writableSpace(minimum: Int, atMost limit: Int = .max) -> UnsafeMutableRawBufferPointer {
+    /// - Returns: the bytes written.
+    @inlinable @discardableResult
+    package func withWritableSpace(minimum: Int, atMost limit: Int = .max,
+                                   _ body: (UnsafeMutableRawBufferPointer) throws -> Int) rethrows -> Int {
         reserve(minimum)
-        return UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: min(capacity - writerIndex, limit))
-    }
-
-    /// Records that `count` bytes were written into the space from `writableSpace`.
-    @inlinable
-    package func commitWrite(_ count: Int) {
-        precondition(writerIndex + count <= capacity, "wrote past the buffer's end")
-        writerIndex += count
+        let written = try body(UnsafeMutableRawBufferPointer(start: storage + writerIndex, count: min(capacity - writerIndex, limit)))
+        precondition(written >= 0 && writerIndex + written <= capacity, "wrote past the buffer's end")
+        writerIndex += written
+        return written
     }
 
     package func append(_ bytes: UnsafeRawBufferPointer) {

@@ -14,6 +14,14 @@
 package struct ChunkProgress {
     package var offset = 0
     package var bodyLength = 0
+
+    @inlinable
+    package init() {}
+
+    init(offset: Int, bodyLength: Int) {
+        self.offset = offset
+        self.bodyLength = bodyLength
+    }
 }
 
 package enum ChunkedBody {

@@ -13,24 +13,27 @@ package enum ChunkedWriter {
     /// - Returns: true when that was the last chunk (the body is complete).
     package static func appendChunk(into out: ByteBuffer, maximum: Int,
                                     produce: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
-        let space = out.writableSpace(minimum: sizeLineRoom + maximum + 2)
-        let data = UnsafeMutableRawBufferPointer(rebasing: space[sizeLineRoom..<(sizeLineRoom + maximum)])
-        let count = produce(data)
-        precondition(count >= 0 && count <= maximum, "a producer wrote outside the buffer it was given")
-        guard count > 0 else {
-            out.append("0\r\n\r\n")
-            return true
+        var isLast = false
+        out.withWritableSpace(minimum: sizeLineRoom + maximum + 2) { space in
+            let data = UnsafeMutableRawBufferPointer(rebasing: space[sizeLineRoom..<(sizeLineRoom + maximum)])
+            let count = produce(data)
+            precondition(count >= 0 && count <= maximum, "a producer wrote outside the buffer it was given")
+            guard count > 0 else {
+                isLast = true
+                return 0
+            }
+            // Size line first, then the data moved up behind it: hex without leading zeros, as every client expects.
+            let sizeLine = hexDigits(count) + 2
+            writeHex(count, into: UnsafeMutableRawBufferPointer(rebasing: space[0..<(sizeLine - 2)]))
+            space[sizeLine - 2] = UInt8(ascii: "\r")
+            space[sizeLine - 1] = UInt8(ascii: "\n")
+            memmove(space.baseAddress! + sizeLine, data.baseAddress!, count)
+            space[sizeLine + count] = UInt8(ascii: "\r")
+            space[sizeLine + count + 1] = UInt8(ascii: "\n")
+            return sizeLine + count + 2
         }
-        // Size line first, then the data moved up behind it: hex without leading zeros, as every client expects.
-        let sizeLine = hexDigits(count) + 2
-        writeHex(count, into: UnsafeMutableRawBufferPointer(rebasing: space[0..<(sizeLine - 2)]))
-        space[sizeLine - 2] = UInt8(ascii: "\r")
-        space[sizeLine - 1] = UInt8(ascii: "\n")
-        memmove(space.baseAddress! + sizeLine, data.baseAddress!, count)
-        space[sizeLine + count] = UInt8(ascii: "\r")
-        space[sizeLine + count + 1] = UInt8(ascii: "\n")
-        out.commitWrite(sizeLine + count + 2)
-        return false
+        if isLast { out.append("0\r\n\r\n") }
+        return isLast
     }
 
     private static func hexDigits(_ value: Int) -> Int {

@@ -40,7 +40,7 @@ package struct RequestHead {
     /// Where the target's path and query start (they run to its end), as `RequestTarget` finds them.
     /// With the form, it fills padding after `version`: the head, copied on every return, keeps its size.
     package var originStart: Int32 = 0
-    /// How many entries of the parser's header storage belong to this request.
+    /// How many entries of the caller's header storage (HeaderStorage) belong to this request.
     @usableFromInline package var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
     @usableFromInline package var headLength: Int
@@ -65,21 +65,38 @@ package struct RequestHead {
 @usableFromInline
 package struct ParseProgress {
     /// Where the search for the end of the header block resumes.
-    package var headScanned = 0
-    /// The head is complete and valid; only (part of) the body is missing.
-    package var awaitingBody = false
-    /// Of a request awaiting its body: where the body starts, and where the message
-    /// ends if Content-Length says so (nil for a chunked body). The head is not parsed
-    /// again until the body is there.
-    package var bodyStart = 0
-    package var messageEnd: Int?
-    /// Of a request awaiting its body: the client waits for `100 Continue` first.
-    package var expectsContinue = false
+    @usableFromInline package var headScanned = 0
+    /// Of a request whose head is complete and valid but whose body is still arriving:
+    /// the parsed head and its fields (see HeaderStorage), so the head is parsed once.
+    @usableFromInline package var parked: ParkedHead?
     /// Of a chunked body: how far its chunks have been checked.
-    package var chunks = ChunkProgress()
+    @usableFromInline package var chunks = ChunkProgress()
+    #if DEBUG
+    /// Heads parsed for this request (1 once it is complete): tests check a late body does not parse it again.
+    @usableFromInline package var headParses = 0
+    #endif
 
     @inlinable
     package init() {}
+
+    /// Starts over for the next request. Unlike assigning a fresh value, it touches the
+    /// parked head only when there is one: the common request pays no release call for it.
+    @inlinable
+    package mutating func reset() {
+        headScanned = 0
+        if parked != nil { parked = nil }
+        chunks = ChunkProgress()
+        #if DEBUG
+        headParses = 0
+        #endif
+    }
+
+    /// The head is complete and valid; only (part of) the body is missing.
+    package var awaitingBody: Bool { parked != nil }
+    /// Of a request awaiting its body: where the body starts.
+    package var bodyStart: Int { parked?.header.headLength ?? 0 }
+    /// Of a request awaiting its body: the client waits for `100 Continue` first.
+    package var expectsContinue: Bool { parked?.header.expectsContinue ?? false }
 }
 
 /// Bounds on what one request may hold; requests beyond them are refused, not buffered.

@@ -1,8 +1,11 @@
 // RequestParser: an HTTP/1.1 request head parser over caller-owned bytes
-// (RFC 9112 §2-§6). It copies nothing and allocates nothing per request: fields
-// are offsets into the caller's buffer, stored in a fixed array the parser owns.
+// (RFC 9112 §2-§6). It copies nothing and allocates nothing for a request that
+// arrives whole: fields are offsets into the caller's buffer, written into
+// storage the caller passes in (picohttpparser's shape; see HeaderStorage).
 // Like picohttpparser, it first looks for the end of the header block and
 // remembers how far it looked, so bytes arriving one at a time are scanned once.
+// A head is parsed once: while its body arrives, the head waits parked in the
+// caller's ParseProgress and only the body is framed.
 import Glibc
 
 /// What the parser made of the bytes it was given.
@@ -15,20 +18,15 @@ package enum ParseResult {
     case invalid(HTTPStatus)
 }
 
+// A class, though it holds only its limits: the harness (scripts/harness/instructions.py) finds
+// `parse` by its mangled name as a class method.
 package final class RequestParser {
     package let limits: RequestLimits
-    /// Header fields of the last complete request, in arrival order.
-    package let headers: UnsafeMutableBufferPointer<HeaderField>
 
     package init(limits: RequestLimits) {
         // Spans are Int32: a larger head would truncate offsets that the Request view then reads at.
         precondition(limits.maxHeaderBytes <= RequestLimits.maximumHeaderBytes, "header spans are 32-bit")
         self.limits = limits
-        headers = .allocate(capacity: limits.maxHeaderCount)
-    }
-
-    deinit {
-        headers.deallocate()
     }
 
     /// Parses the request at the start of `bytes`.
@@ -36,53 +34,68 @@ package final class RequestParser {
     /// - Parameter progress: how far earlier calls got with the same request;
     ///   start with a fresh value for each request and pass the same variable back
     ///   with more bytes, so nothing already scanned is scanned again.
+    /// - Parameter fields: room for `limits.maxHeaderCount` fields (`HeaderStorage`); when the
+    ///   result is `.complete(head)`, its first `head.headerCount` entries are the request's fields.
     @inline(never)  // So profilers and callgrind (scripts/bench) can attribute the parser's cost.
-    package func parse(_ bytes: UnsafeRawBufferPointer, progress: inout ParseProgress) -> ParseResult {
+    package func parse(_ bytes: UnsafeRawBufferPointer, progress: inout ParseProgress,
+                       fields: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
+        precondition(fields.count >= limits.maxHeaderCount, "header storage smaller than maxHeaderCount")
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count
-        if progress.awaitingBody, let early = bodyStillIncomplete(base, count, &progress) { return early }
+        if let parked = progress.parked { return bodyArrived(for: parked, base, count, &progress, fields) }
         let start = Self.leadingEmptyLines(base, count)
         switch Self.findHeadEnd(base, count, from: max(progress.headScanned, start)) {
         case .notYet(let resumeAt):
             progress.headScanned = resumeAt
             return limitExceeded(base, start: start, count: count) ?? .incomplete
-        case .found(let headEnd, let lastLineStart):
+        case .found(let headEnd):
             // The same limits, in the same order, as while the head was still arriving, so the
             // status does not depend on how the bytes were split across reads.
             if let refusal = limitExceeded(base, start: start, count: headEnd) { return refusal }
-            progress.headScanned = lastLineStart  // while the body arrives, this head is found again at once
-            let result = parseHead(base, start: start, headEnd: headEnd)
+            #if DEBUG
+            progress.headParses += 1
+            #endif
+            let result = parseHead(base, start: start, headEnd: headEnd, fields)
             guard case .complete(var head) = result else { return result }
-            return frameBody(of: &head, base, count, &progress)
+            return frameBody(of: &head, base, count, &progress, fields)
         }
     }
 
-    /// While a body arrives, only the body is looked at: the head was parsed (and
-    /// validated) when it completed, and is parsed once more when the body is whole,
-    /// to refill the header fields that other connections' requests have overwritten.
-    private func bodyStillIncomplete(_ base: UnsafePointer<UInt8>, _ count: Int,
-                                     _ progress: inout ParseProgress) -> ParseResult? {
-        if let end = progress.messageEnd { return count < end ? .incomplete : nil }
-        switch ChunkedBody.scan(base, count: count, from: progress.bodyStart, limits: limits, progress: &progress.chunks) {
-        case .incomplete: return .incomplete
-        case .invalid(let status): return .invalid(status)
-        case .complete: return nil
+    /// While a body arrives, only the body is looked at: the head was parsed (and validated)
+    /// when it completed, and waits parked. Once the body is whole, the parked fields go back
+    /// into the caller's storage, which other connections' requests have used meanwhile.
+    private func bodyArrived(for parked: ParkedHead, _ base: UnsafePointer<UInt8>, _ count: Int,
+                             _ progress: inout ParseProgress,
+                             _ fields: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
+        var head = parked.header
+        if head.isChunked {
+            switch ChunkedBody.scan(base, count: count, from: head.headLength, limits: limits, progress: &progress.chunks) {
+            case .incomplete: return .incomplete
+            case .invalid(let status): return .invalid(status)
+            case .complete(let end, let bodyLength):
+                head.totalLength = end
+                head.bodyLength = bodyLength
+            }
+        } else if count < head.totalLength {
+            return .incomplete
         }
+        parked.restoreFields(into: fields)
+        return .complete(head)
     }
 
     /// Finds where the body ends: Content-Length bytes, or the end of the last chunk.
+    /// A body still to come parks the head (see HeaderStorage).
     private func frameBody(of head: inout RequestHead, _ base: UnsafePointer<UInt8>, _ count: Int,
-                           _ progress: inout ParseProgress) -> ParseResult {
-        progress.expectsContinue = head.expectsContinue
-        progress.bodyStart = head.headLength
-        progress.messageEnd = head.isChunked ? nil : head.totalLength
+                           _ progress: inout ParseProgress,
+                           _ fields: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
         guard head.isChunked else {
-            progress.awaitingBody = head.totalLength > count
-            return progress.awaitingBody ? .incomplete : .complete(head)
+            guard head.totalLength > count else { return .complete(head) }
+            progress.parked = ParkedHead.park(head, fields: fields)
+            return .incomplete
         }
         switch ChunkedBody.scan(base, count: count, from: head.headLength, limits: limits, progress: &progress.chunks) {
         case .incomplete:
-            progress.awaitingBody = true
+            progress.parked = ParkedHead.park(head, fields: fields)
             return .incomplete
         case .invalid(let status):
             return .invalid(status)
@@ -97,8 +110,8 @@ package final class RequestParser {
 
     private enum HeadEnd {
         case notYet(resumeAt: Int)
-        /// `headEnd` is one past the empty line's LF; `lastLineStart` is the LF before the empty line.
-        case found(headEnd: Int, lastLineStart: Int)
+        /// `headEnd` is one past the empty line's LF.
+        case found(headEnd: Int)
     }
 
     /// RFC 9112 §2.2: a server SHOULD ignore empty lines received before the request line.
@@ -124,10 +137,10 @@ package final class RequestParser {
         while index < count, let found = memchr(base + index, Int32(UInt8.lf), count - index) {
             let lf = UnsafePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
             guard lf + 1 < count else { return .notYet(resumeAt: lf) }
-            if base[lf + 1] == .lf { return .found(headEnd: lf + 2, lastLineStart: lf) }
+            if base[lf + 1] == .lf { return .found(headEnd: lf + 2) }
             if base[lf + 1] == .cr {
                 guard lf + 2 < count else { return .notYet(resumeAt: lf) }
-                if base[lf + 2] == .lf { return .found(headEnd: lf + 3, lastLineStart: lf) }
+                if base[lf + 2] == .lf { return .found(headEnd: lf + 3) }
             }
             index = lf + 1
         }
@@ -148,7 +161,8 @@ package final class RequestParser {
 
     // MARK: Parsing a complete head
 
-    private func parseHead(_ base: UnsafePointer<UInt8>, start: Int, headEnd: Int) -> ParseResult {
+    private func parseHead(_ base: UnsafePointer<UInt8>, start: Int, headEnd: Int,
+                           _ headers: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
         var cursor = HeadCursor(base: base, index: start, end: headEnd)
         let line: RequestLine
         switch cursor.requestLine(maxLength: limits.maxRequestLineBytes) {

@@ -104,10 +104,11 @@ extension ConnectionDriver {
             return ChunkedWriter.appendChunk(into: output, maximum: Self.streamPiece) { stream.produce(into: $0) }
         }
         let limit = min(body.remaining ?? Self.streamPiece, Self.streamPiece)
-        let space = output.writableSpace(minimum: limit, atMost: limit)
-        let count = stream.produce(into: space)
-        precondition(count >= 0 && count <= space.count, "a producer wrote outside the buffer it was given")
-        output.commitWrite(count)
+        let count = output.withWritableSpace(minimum: limit, atMost: limit) { space in
+            let count = stream.produce(into: space)
+            precondition(count >= 0 && count <= space.count, "a producer wrote outside the buffer it was given")
+            return count
+        }
         guard let remaining = body.remaining else { return count == 0 }  // HTTP/1.0: the close ends it
         body.remaining = remaining - count
         if remaining == count { return true }
@@ -120,7 +121,7 @@ extension ConnectionDriver {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {
-                outcome = try transport.write(output.readableBytes, moreFollows: false)
+                outcome = try output.withReadableBytes { try transport.write($0, moreFollows: false) }
             } catch {
                 logger.debug("\(error)")
                 return .closed
@@ -132,7 +133,7 @@ extension ConnectionDriver {
                 connection.madeProgress = true
             case .closed: return .closed
             case .wouldBlock:
-                if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }
+                if output === scratchOutput { connection.output = output.withReadableBytes { ByteBuffer(copying: $0) } }
                 return .outputPending
             }
         }

@@ -25,6 +25,8 @@ package enum ConnectionStatus: Equatable {
 
 package final class ConnectionDriver {
     private let parser: RequestParser
+    /// The worker's header fields: those of the request being answered (see HeaderStorage).
+    private let fields: HeaderStorage
     private let bodyRate: MinimumBodyRate
     private let writer: ResponseWriter
     private let handler: any HTTPHandler
@@ -60,6 +62,7 @@ package final class ConnectionDriver {
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
                  clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
         parser = RequestParser(limits: limits)
+        fields = HeaderStorage(limits: limits)
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
@@ -102,21 +105,19 @@ package final class ConnectionDriver {
     /// One read into `input` and the responses it completes. Returns the
     /// connection's status when this turn is over for it, nil to read again.
     private func readAndRespond(into input: ByteBuffer, minimumSpace: Int, on connection: Connection) -> ConnectionStatus? {
-        let space = input.writableSpace(minimum: minimumSpace, atMost: Self.readSize)
-        let outcome: ReadOutcome
+        let read: SocketRead
         do {
-            outcome = try connection.socket.read(into: space)
+            read = try input.read(from: connection.socket, minimum: minimumSpace, atMost: Self.readSize)
         } catch {
             logger.debug("\(error)")
             return .closed
         }
-        guard case .bytes(let count) = outcome else {
-            return outcome == .wouldBlock ? .idle : .closed
+        guard case .bytes(let count) = read.outcome else {
+            return read.outcome == .wouldBlock ? .idle : .closed
         }
-        input.commitWrite(count)
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
-        return respondAndFlush(input, on: connection, socketEmptied: count < space.count && !connection.peerHungUp)
+        return respondAndFlush(input, on: connection, socketEmptied: count < read.offered && !connection.peerHungUp)
     }
 
     /// Answers the requests held back at the output bound, now that their predecessors'
@@ -189,7 +190,7 @@ package final class ConnectionDriver {
                 connection.requestsDeferred = true
                 return
             }
-            switch parser.parse(input.readableBytes, progress: &connection.progress) {
+            switch input.withReadableBytes({ parser.parse($0, progress: &connection.progress, fields: fields.buffer) }) {
             case .incomplete:
                 sendContinueIfExpected(connection)
                 let bodyBytes = input.readableCount - connection.progress.bodyStart
@@ -200,9 +201,9 @@ package final class ConnectionDriver {
             case .invalid(let status):
                 refuse(status, input, connection)
             case .complete(var head):
-                if head.isChunked { head.bodyLength = ChunkedBody.decode(input.mutableReadableBytes, from: head.headLength) }
+                if head.isChunked { head.bodyLength = input.withMutableReadableBytes { ChunkedBody.decode($0, from: head.headLength) } }
                 var response = Response()
-                let request = Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers))
+                let request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
                 handler.respond(to: request, with: &response)
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                     && response.body.allowsKeepAlive(for: head.version)
@@ -215,7 +216,7 @@ package final class ConnectionDriver {
                                      bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
                 }
                 input.consume(head.totalLength)
-                connection.progress = ParseProgress()
+                connection.progress.reset()
                 connection.sentContinue = false
                 connection.requestsServed &+= 1
                 // Bytes after a closing response would be read by nobody: linger so they cause no reset.
@@ -261,7 +262,7 @@ package final class ConnectionDriver {
     private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
         if input === scratchInput {
             guard !input.isEmpty else { return }
-            connection.input = ByteBuffer(copying: input.readableBytes, minimumCapacity: 2048)
+            connection.input = input.withReadableBytes { ByteBuffer(copying: $0, minimumCapacity: 2048) }
             input.clear()
         } else if input.isEmpty {
             connection.input = nil
@@ -294,7 +295,9 @@ package final class ConnectionDriver {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {
-                outcome = try connection.socket.write(output.readableBytes, moreFollows: connection.pendingBody?.isFile == true)
+                outcome = try output.withReadableBytes {
+                    try connection.socket.write($0, moreFollows: connection.pendingBody?.isFile == true)
+                }
             } catch {
                 logger.debug("\(error)")
                 return .closed
@@ -306,7 +309,7 @@ package final class ConnectionDriver {
                 connection.madeProgress = true
             case .closed: return .closed
             case .wouldBlock:
-                if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }
+                if output === scratchOutput { connection.output = output.withReadableBytes { ByteBuffer(copying: $0) } }
                 return .outputPending
             }
         }
@@ -331,10 +334,9 @@ package final class ConnectionDriver {
 
     private func drain(_ connection: Connection) -> ConnectionStatus {
         for _ in 0..<Self.readsPerTurn {
-            let space = scratchInput.writableSpace(minimum: Self.readSize)
-            let outcome = (try? connection.socket.read(into: space)) ?? .closed
-            guard case .bytes(let count) = outcome else { return outcome == .wouldBlock ? .idle : .closed }
-            if count < space.count && !connection.peerHungUp { return .idle }
+            let read = (try? scratchInput.read(from: connection.socket, minimum: Self.readSize, keeping: false)) ?? SocketRead(outcome: .closed, offered: 0)
+            guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
+            if count < read.offered && !connection.peerHungUp { return .idle }
         }
         return .yielded
     }

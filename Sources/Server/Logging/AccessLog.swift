@@ -84,10 +84,11 @@ package final class AccessLog {
         pendingSince = nil
         defer { buffer.clear() }
         while buffer.readableCount > 0 {
-            let bytes = buffer.readableBytes
             let fd = file.raw
             do {
-                let written = try blockingSystemCall("write(access log, fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) })
+                let written = try buffer.withReadableBytes { bytes in
+                    try blockingSystemCall("write(access log, fd \(fd))", { Glibc.write(fd, bytes.baseAddress, bytes.count) })
+                }
                 // A write that takes nothing would loop forever: count it as a failure (no space).
                 guard written > 0 else { throw SystemError(call: "write(access log, fd \(fd))", errno: ENOSPC) }
                 buffer.consume(written)

@@ -60,7 +60,13 @@ enum AccessLogLine {
 
     private static func appendEscaped(_ bytes: UnsafeRawBufferPointer, into out: ByteBuffer) {
         // Four bytes out per byte in at worst ("\xHH"); reserve once, write in place.
-        let space = out.writableSpace(minimum: bytes.count * 4)
+        out.withWritableSpace(minimum: bytes.count * 4) { space in
+            escape(bytes, into: space)
+        }
+    }
+
+    /// Writes `bytes` escaped into `space`, which has room for four bytes out per byte in; returns the bytes written.
+    private static func escape(_ bytes: UnsafeRawBufferPointer, into space: UnsafeMutableRawBufferPointer) -> Int {
         let hex: StaticString = "0123456789ABCDEF"
         var cursor = 0
         for byte in bytes {
@@ -75,6 +81,6 @@ enum AccessLogLine {
                 cursor += 4
             }
         }
-        out.commitWrite(cursor)
+        return cursor
     }
 }

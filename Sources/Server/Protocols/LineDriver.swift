@@ -38,13 +38,13 @@ package final class LineDriver: ConnectionService {
     package func readable(_ connection: Connection) -> ConnectionStatus {
         if connection.output != nil { return .outputPending }
         let input = connection.input ?? scratchInput
-        let space = input.writableSpace(minimum: 4096)
-        let outcome = (try? connection.socket.read(into: space)) ?? .closed
-        guard case .bytes(let count) = outcome else { return outcome == .wouldBlock ? .idle : .closed }
+        // Read while lingering is discarded: the answer is sent, EOF is awaited.
+        let read = (try? input.read(from: connection.socket, minimum: 4096, keeping: !connection.lingering))
+            ?? SocketRead(outcome: .closed, offered: 0)
+        guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
         // A full read may have left bytes behind, which in edge-triggered mode raise no new edge.
-        let more: ConnectionStatus = count == space.count ? .yielded : .idle
-        if connection.lingering { return more }  // discarded: the answer is sent, EOF is awaited
-        input.commitWrite(count)
+        let more: ConnectionStatus = count == read.offered ? .yielded : .idle
+        if connection.lingering { return more }
         connection.madeProgress = true
         answerCompleteLines(in: input, on: connection)
         keepLeftover(of: input, in: connection)
@@ -76,7 +76,7 @@ package final class LineDriver: ConnectionService {
     }
 
     private func answerCompleteLines(in input: ByteBuffer, on connection: Connection) {
-        while let end = input.readableBytes.firstIndex(of: UInt8(ascii: "\n")) {
+        while let end = input.withReadableBytes({ $0.firstIndex(of: UInt8(ascii: "\n")) }) {
             scratchOutput.append(answer)
             input.consume(end + 1)
             connection.requestsServed &+= 1
@@ -95,7 +95,7 @@ package final class LineDriver: ConnectionService {
     private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
         if input === scratchInput {
             guard !input.isEmpty else { return }
-            connection.input = ByteBuffer(copying: input.readableBytes, minimumCapacity: 1024)
+            connection.input = input.withReadableBytes { ByteBuffer(copying: $0, minimumCapacity: 1024) }
             input.clear()
         } else if input.isEmpty {
             connection.input = nil
@@ -110,7 +110,7 @@ package final class LineDriver: ConnectionService {
             connection.settlePhase()
         }
         while !output.isEmpty {
-            let outcome = (try? connection.socket.write(output.readableBytes)) ?? .closed
+            let outcome = (try? output.withReadableBytes { try connection.socket.write($0) }) ?? .closed
             switch outcome {
             case .wrote(let count):
                 output.consume(count)
@@ -118,7 +118,7 @@ package final class LineDriver: ConnectionService {
             case .closed:
                 return .closed
             case .wouldBlock:
-                if output === scratchOutput { connection.output = ByteBuffer(copying: output.readableBytes) }
+                if output === scratchOutput { connection.output = output.withReadableBytes { ByteBuffer(copying: $0) } }
                 return .outputPending
             }
         }

@@ -134,6 +134,7 @@ struct ConnectionRun {
     /// or invalid one (whose status is returned) or the first that closes the connection.
     private func model(_ sent: [UInt8]) -> ([HandledRequest], HTTPStatus?) {
         let parser = RequestParser(limits: limits)
+        let storage = HeaderStorage(limits: limits)
         var copy = sent
         var calls: [HandledRequest] = []
         let error = copy.withUnsafeMutableBytes { raw -> HTTPStatus? in
@@ -141,13 +142,13 @@ struct ConnectionRun {
             while offset < raw.count {
                 let rest = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
                 var progress = ParseProgress()
-                switch parser.parse(UnsafeRawBufferPointer(rest), progress: &progress) {
+                switch parser.parse(UnsafeRawBufferPointer(rest), progress: &progress, fields: storage.buffer) {
                 case .incomplete: return nil
                 case .invalid(let status): return status
                 case .complete(var head):
                     if head.isChunked { head.bodyLength = ChunkedBody.decode(rest, from: head.headLength) }
                     let call = HandledRequest(Request(bytes: UnsafeRawBufferPointer(rest), head: head,
-                                                      fields: UnsafeBufferPointer(parser.headers)))
+                                                      fields: UnsafeBufferPointer(storage.buffer)))
                     calls.append(call)
                     offset += head.totalLength
                     if !head.keepAlive || call.closes { return nil }

@@ -372,15 +372,16 @@ final class RequestParserTests: XCTestCase {
     private func withRequest(_ text: String, file: StaticString = #filePath, line: UInt = #line,
                              _ body: (Request) -> Void) {
         let parser = RequestParser(limits: RequestLimits())
+        let storage = HeaderStorage(limits: parser.limits)
         var scanned = ParseProgress()
         Array(text.utf8).withUnsafeBytes { bytes in
-            let result = parser.parse(bytes, progress: &scanned)
+            let result = parser.parse(bytes, progress: &scanned, fields: storage.buffer)
             guard case .complete(let head) = result else {
                 return XCTFail("expected a complete request, got \(Verdict(result))", file: file, line: line)
             }
-            // The view points into the parser's field storage, so the parser must outlive it.
-            withExtendedLifetime(parser) {
-                body(Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(parser.headers)))
+            // The view points into the field storage, so the storage must outlive it.
+            withExtendedLifetime(storage) {
+                body(Request(bytes: bytes, head: head, fields: UnsafeBufferPointer(storage.buffer)))
             }
         }
     }

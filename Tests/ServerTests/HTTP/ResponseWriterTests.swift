@@ -189,7 +189,7 @@ final class ResponseWriterTests: XCTestCase {
     }
 
     /// A copy of what `buffer` holds; taking it as an argument keeps the buffer alive while copying.
-    private static func bytes(of buffer: ByteBuffer) -> [UInt8] { Array(buffer.readableBytes) }
+    private static func bytes(of buffer: ByteBuffer) -> [UInt8] { buffer.withReadableBytes { Array($0) } }
 
     private func write(_ response: Response, version: HTTPVersion = .http1_1, keepAlive: Bool = true,
                        isHead: Bool = false) -> WrittenResponse {
@@ -295,13 +295,13 @@ extension ResponseWriterTests {
             return 10
         }
         XCTAssertFalse(last)
-        XCTAssertEqual(String(decoding: out.readableBytes, as: UTF8.self), "a\r\n0123456789\r\n")
+        XCTAssertEqual(String(decoding: out.withReadableBytes { Array($0) }, as: UTF8.self), "a\r\n0123456789\r\n")
     }
 
     func testLastChunkIsZeroAndTheEmptyTrailerSection() {
         let out = ByteBuffer(capacity: 16)
         XCTAssertTrue(ChunkedWriter.appendChunk(into: out, maximum: 64) { _ in 0 })
-        XCTAssertEqual(String(decoding: out.readableBytes, as: UTF8.self), "0\r\n\r\n")
+        XCTAssertEqual(String(decoding: out.withReadableBytes { Array($0) }, as: UTF8.self), "0\r\n\r\n")
     }
 
     func testChunksOfSeveralPiecesDecodeToTheProducedBytes() {
@@ -313,7 +313,7 @@ extension ResponseWriterTests {
             done = ChunkedWriter.appendChunk(into: out, maximum: 16 * 1024) { producer.produce(into: $0) }
         }
         XCTAssertTrue(done)
-        let text = Array(out.readableBytes)
+        let text = out.withReadableBytes { Array($0) }
         XCTAssertTrue(text.starts(with: Array("4000\r\n".utf8)), "16 KiB is 4000 in hex")
         XCTAssertEqual(decodeChunked(text), pieces.flatMap { $0 })
     }
