@@ -45,6 +45,9 @@ package final class Connection {
     var headerDeadlineRequest = -1
     /// Whether the epoll registration currently asks for EPOLLOUT (level-triggered only).
     var watchingWritable = false
+    /// The handler deferred its answer (DeferredWork): the connection waits for it,
+    /// parsing nothing further, until the event loop brings the answer back.
+    var awaitingHandler: HandlerTicket?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after
@@ -65,6 +68,8 @@ package final class Connection {
     var pendingTimeout: Timeout {
         if lingering { return .linger }
         if output != nil { return .write }
+        // Until the handling phase has a timeout of its own, a deferred handler gets the write timeout.
+        if awaitingHandler != nil { return .write }
         guard input != nil else { return requestsServed == 0 ? .header : .keepAlive }
         return progress.awaitingBody ? .body : .header
     }

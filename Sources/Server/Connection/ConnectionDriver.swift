@@ -26,23 +26,25 @@ package enum ConnectionStatus: Equatable {
 package final class ConnectionDriver {
     private let parser: RequestParser
     private let bodyRate: MinimumBodyRate
-    private let writer: ResponseWriter
+    let writer: ResponseWriter
     private let handler: any HTTPHandler
     /// Set once, when the worker starts draining; unchecked because only the
     /// single-threaded loop touches it, and a dynamic check per request would cost.
-    @exclusivity(unchecked) private var draining = false
+    @exclusivity(unchecked) private(set) var draining = false
     /// The shared buffers are internal, not private, so tests can see them shrink back after
     /// a spike and the connection fuzzer can check they hold nothing between connections.
     let scratchInput: ByteBuffer
     let scratchOutput: ByteBuffer
     private let logger: Logger
     /// Where this worker's traffic is counted for /metrics.
-    private let record: WorkerRecord
+    let record: WorkerRecord
     /// The access log, nil when it is off: then a request costs one untaken branch.
-    private let accessLog: AccessLog?
+    let accessLog: AccessLog?
     /// Monotonic milliseconds, for the body rate: read only while a body arrives in pieces.
     /// A parameter so that a test or the fuzzer can run the connection on a clock of its own.
     private let clock: () -> Int
+    /// Where deferred handler work runs (the event loop's worker); nil in the blocking models, which run it inline.
+    let deferral: DeferredDispatch?
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -58,8 +60,9 @@ package final class ConnectionDriver {
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
-                 clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
+                 clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil) {
         parser = RequestParser(limits: limits)
+        self.deferral = deferral
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
@@ -85,6 +88,7 @@ package final class ConnectionDriver {
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return .outputPending }
         for _ in 0..<Self.readsPerTurn {
+            if connection.awaitingHandler != nil { return waitForHandler(connection) }
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
             let status = if connection.requestsDeferred {
@@ -204,6 +208,10 @@ package final class ConnectionDriver {
                 var response = Response()
                 let request = Request(bytes: input.readableBytes, head: head, fields: UnsafeBufferPointer(parser.headers))
                 handler.respond(to: request, with: &response)
+                if let work = response.deferred {
+                    if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
+                    response = work.runInline(OwnedRequest(request))
+                }
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
                 record.add(.requests)
@@ -242,7 +250,7 @@ package final class ConnectionDriver {
     }
 
     /// After a response that closes the connection nothing else is answered.
-    private func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
+    func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = linger
         input.clear()
@@ -266,7 +274,7 @@ package final class ConnectionDriver {
 
     /// Writes pending responses until they are sent or the socket is full; what
     /// the socket did not take moves into the connection's own output buffer.
-    private func flush(_ connection: Connection) -> ConnectionStatus {
+    func flush(_ connection: Connection) -> ConnectionStatus {
         defer { resetScratchOutput() }
         // As in `readable`: the shared buffer is passed as it is, without a retain.
         if let own = connection.output { return flush(own, on: connection) }

@@ -74,6 +74,9 @@ final class EventLoop<Service: ConnectionService> {
     func run() throws(SystemError) {
         try gate.open(in: epoll)
         try epoll.add(signals.fd, events: CEP_EPOLLIN, token: ReservedToken.signals)
+        if let completions = driver.deferredCompletions {
+            try epoll.add(completions.fd, events: CEP_EPOLLIN, token: ReservedToken.completions)
+        }
         while running {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
             now = Clock.monotonicMilliseconds()
@@ -97,6 +100,8 @@ final class EventLoop<Service: ConnectionService> {
             acceptConnections()
         case ReservedToken.signals:
             receiveSignals()
+        case ReservedToken.completions:
+            deliverCompletions()
         default:
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else { return }
@@ -165,6 +170,10 @@ final class EventLoop<Service: ConnectionService> {
         }
         if status == .yielded { servedAgainNextTurn.append(connection) }
         timers.rearm(connection, now: now)
+        if connection.awaitingHandler != nil && status != .outputPending {
+            parkWhileHandling(connection)
+            return
+        }
         let wantsWritable = status == .outputPending
         guard wantsWritable != connection.watchingWritable else { return }
         connection.watchingWritable = wantsWritable
@@ -193,6 +202,9 @@ final class EventLoop<Service: ConnectionService> {
             switch timeout {
             case .header?, .body?:
                 apply(driver.timedOut(connection, answering: .requestTimeout), to: connection)
+            case .write? where connection.awaitingHandler != nil && connection.output == nil:
+                unpark(connection)
+                apply(driver.handlerTimedOut(connection), to: connection)
             case .write?:
                 // The client stopped reading: what the kernel still holds for it is dropped at once.
                 connection.socket.resetOnClose()
@@ -206,6 +218,8 @@ final class EventLoop<Service: ConnectionService> {
     /// Closing the descriptor also removes it from the epoll set (it is never duplicated).
     private func close(_ connection: Connection) {
         timers.disarm(connection)
+        // Its answer will be dropped: a task doing the work need not finish it.
+        connection.awaitingHandler?.cancel()
         connections.remove(connection)
         connection.socket.close()
     }
@@ -277,10 +291,51 @@ final class EventLoop<Service: ConnectionService> {
     /// Once per loop turn while draining: a connection that has become idle (its last
     /// keep-alive response was sent) is ended; when none is left, or at the deadline, the loop stops.
     private func continueDrain() {
-        for connection in connections.all where connection.input == nil && connection.output == nil && !connection.lingering {
+        for connection in connections.all where connection.input == nil && connection.output == nil && !connection.lingering
+            && connection.awaitingHandler == nil {
             apply(driver.closeIdle(connection), to: connection)
         }
         if drain!.isOver(openConnections: connections.count, now: now) { running = false }
+    }
+
+    // MARK: Deferred handlers
+
+    /// Answers posted by the handler pool or tasks: each goes to its connection, if
+    /// that is still open and waiting for it (a closed token or a timed-out ticket drops it).
+    private func deliverCompletions() {
+        guard let completions = driver.deferredCompletions else { return }
+        for completion in completions.takeAll() {
+            guard let connection = connections.connection(for: completion.token),
+                  connection.awaitingHandler?.serial == completion.serial else { continue }
+            unpark(connection)
+            if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
+        }
+    }
+
+    /// Level-triggered mode stops watching a waiting connection for input, which
+    /// would otherwise be reported on every wait while nothing reads it; EPOLLRDHUP
+    /// stays, so a client that goes away still ends it (epoll_ctl(2)). Edge mode reports
+    /// each arrival once and needs no change.
+    private func parkWhileHandling(_ connection: Connection) {
+        guard let events = mode.eventsWhileHandling else { return }
+        connection.watchingWritable = false
+        do {
+            try epoll.modify(connection.socket.fd, events: events, token: connection.token)
+        } catch {
+            logger.error("\(error)")
+            close(connection)
+        }
+    }
+
+    /// Back to the normal interest before the connection writes and reads again.
+    private func unpark(_ connection: Connection) {
+        guard let events = mode.eventsAfterOutputDrained else { return }
+        connection.watchingWritable = false
+        do {
+            try epoll.modify(connection.socket.fd, events: events, token: connection.token)
+        } catch {
+            logger.error("\(error)")
+        }
     }
 
     // MARK: Signals
