@@ -15,6 +15,6 @@ struct ExampleCommand: ServerExecutable {
     @OptionGroup var options: ServerOptions
 
     static func main() {
-        ServerCommandLine.main(Self.self) { ExampleRoutes(routes: [], fallback: BuiltinRoutes()) }
+        ServerCommandLine.main(Self.self) { ExampleRoutes(routes: [DeferredRoutes()], fallback: BuiltinRoutes()) }
     }
 }
