@@ -120,6 +120,22 @@ final class DeferredHandlerTests: XCTestCase {
         }
     }
 
+    func testTheOtherModelsAnswerDeferredRequestsInOrder() throws {
+        let models: [[String]] = [["--model", "reactor"], ["--model", "prefork", "--workers", "1"], ["--model", "serial"],
+                                  ["--model", "thread-pool", "--threads", "2"], ["--model", "thread-per-connection"],
+                                  ["--model", "process-per-connection"]]
+        for flags in models {
+            let server = try ServerProcess(["--host", "127.0.0.1"] + flags, executable: "example-server")
+            let client = try TestClient(port: server.port)
+            try client.send(Self.request("/example/sleep?ms=20") + Self.request("/example/async-sleep?ms=10")
+                            + Self.request("/health", close: true))
+            XCTAssertEqual(try client.readResponse().body, "slept 20 ms\n", "\(flags)")
+            XCTAssertEqual(try client.readResponse().body, "slept 10 ms\n", "\(flags)")
+            XCTAssertEqual(try client.readResponse().status, 200, "\(flags)")
+            XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0, "\(flags)")
+        }
+    }
+
     /// Sends `target` and closes the connection (the client's deinit) without reading the answer.
     private static func sendAndLeave(_ target: String, to server: ServerProcess) throws {
         let client = try TestClient(port: server.port)
