@@ -48,13 +48,24 @@ final class DeferredHandlerTests: XCTestCase {
         for flags in Self.triggerModes {
             let server = try startServer(flags)
             let client = try TestClient(port: server.port)
-            try client.send(Self.request("/example/sleep?ms=200") + Self.request("/health")
-                            + Self.request("/example/async-sleep?ms=50") + Self.request("/", close: true))
-            let bodies = try (0..<4).map { _ in try client.readResponse().body }
-            XCTAssertEqual(bodies[0], "slept 200 ms\n", "\(flags)")
-            XCTAssertEqual(bodies[1], try TestClient(port: server.port).get("/health").body, "\(flags)")
-            XCTAssertEqual(bodies[2], "slept 50 ms\n", "\(flags)")
-            XCTAssertTrue(bodies[3].hasPrefix("pid "), "\(flags): \(bodies[3])")
+            // All four in one write; then the same again, the rest sent once the first is deferred
+            // (a health check on another connection has been answered since), so it arrives as new input.
+            for split in [false, true] {
+                let rest = Self.request("/health") + Self.request("/example/async-sleep?ms=50") + Self.request("/", close: split)
+                let first = Self.request("/example/sleep?ms=500")
+                if split {
+                    try client.send(first)
+                    XCTAssertEqual(try TestClient(port: server.port).get("/health").status, 200)
+                    try client.send(rest)
+                } else {
+                    try client.send(first + rest)
+                }
+                let bodies = try (0..<4).map { _ in try client.readResponse().body }
+                XCTAssertEqual(bodies[0], "slept 500 ms\n", "\(flags) split \(split)")
+                XCTAssertEqual(bodies[1], try TestClient(port: server.port).get("/health").body, "\(flags) split \(split)")
+                XCTAssertEqual(bodies[2], "slept 50 ms\n", "\(flags) split \(split)")
+                XCTAssertTrue(bodies[3].hasPrefix("pid "), "\(flags) split \(split): \(bodies[3])")
+            }
             XCTAssertTrue(client.readsEndOfStream(), "\(flags): Connection: close ends it after the last")
             XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         }
@@ -112,7 +123,7 @@ final class DeferredHandlerTests: XCTestCase {
                 XCTAssertEqual(try TestClient(port: server.port).get("/health").status, 200, "\(flags) round \(round)")
             }
             // Long before the work ends (its answer will be dropped), the connections are closed.
-            XCTAssertTrue(ServerProcess.eventually { Self.openDescriptors(of: worker) == baseline },
+            XCTAssertTrue(ServerProcess.eventually { Self.openDescriptors(of: worker) <= baseline },
                           "\(flags): \(Self.openDescriptors(of: worker)) descriptors open, \(baseline) before")
             XCTAssertEqual(server.workerPIDs(), workers, "\(flags): the same worker")
             XCTAssertEqual(try TestClient(port: server.port).get("/example/sleep?ms=1").status, 200, "\(flags)")
