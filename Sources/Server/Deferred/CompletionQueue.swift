@@ -17,7 +17,14 @@ package struct Completion: Sendable {
 }
 
 package final class CompletionQueue: Sendable {
-    private let pending = Mutex<[Completion]>([])
+    private struct State {
+        var pending: [Completion] = []
+        /// Set by `close`: work that outlives the loop (an embedded reactor's pool threads)
+        /// must not write to a descriptor number the kernel may have handed to another file.
+        var closed = false
+    }
+
+    private let state = Mutex(State())
     private let wakeup: EventCounter
 
     init() throws(SystemError) {
@@ -27,23 +34,34 @@ package final class CompletionQueue: Sendable {
     /// The eventfd the loop watches for readability.
     var fd: Int32 { wakeup.fd }
 
-    /// Called by whichever thread finished the work.
+    /// Called by whichever thread finished the work. The eventfd is raised under the
+    /// lock, so `close` cannot slip in between the check and the write.
     func post(_ completion: Completion) {
-        pending.withLock { $0.append(completion) }
-        wakeup.signal()
-    }
-
-    /// Called by the loop when the eventfd is readable: the counter is read first, so
-    /// an answer posted after the swap raises the descriptor again and none is lost.
-    func takeAll() -> [Completion] {
-        wakeup.reset()
-        return pending.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.pending.append(completion)
+            wakeup.signal()
         }
     }
 
+    /// Called by the loop when the eventfd is readable. The counter is reset under the
+    /// lock with the swap, and posts raise it under the lock too, so every answer left
+    /// in the queue has raised it again: none is lost.
+    func takeAll() -> [Completion] {
+        state.withLock { state in
+            guard !state.closed else { return [] }
+            wakeup.reset()
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+    }
+
+    /// Closes the eventfd; answers posted afterwards are dropped.
     func close() {
-        wakeup.close()
+        state.withLock { state in
+            state.closed = true
+            state.pending.removeAll()
+            wakeup.close()
+        }
     }
 }

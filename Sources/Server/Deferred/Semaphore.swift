@@ -2,6 +2,7 @@
 // threads to sleep on until work is queued, and for a blocking model to wait
 // for a deferred task. Kept at a stable heap address, as sem_t requires.
 import Glibc
+import ServerSystem
 
 final class Semaphore: @unchecked Sendable {
     // sem_post and sem_wait are thread-safe by POSIX; the pointer itself never changes.
@@ -10,7 +11,11 @@ final class Semaphore: @unchecked Sendable {
     init() {
         raw = .allocate(capacity: 1)
         // Only EINVAL (value too large) or ENOSYS can fail it: a programming or platform error.
-        precondition(sem_init(raw, 0, 0) == 0, "sem_init failed (errno \(errno))")
+        do {
+            _ = try systemCall("sem_init(0, 0)", { sem_init(raw, 0, 0) })
+        } catch {
+            preconditionFailure("\(error)")
+        }
     }
 
     deinit {
@@ -22,8 +27,9 @@ final class Semaphore: @unchecked Sendable {
         sem_post(raw)
     }
 
-    /// Waits for a `signal`, retrying when a signal handler interrupts (EINTR, sem_wait(3)).
+    /// Waits for a `signal`; `systemCall` retries when a signal handler interrupts
+    /// (EINTR, sem_wait(3)), the only failure of a valid semaphore.
     func wait() {
-        while sem_wait(raw) != 0 && errno == EINTR {}
+        _ = try? systemCall("sem_wait", { sem_wait(raw) })
     }
 }

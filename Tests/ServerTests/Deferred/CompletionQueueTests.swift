@@ -57,6 +57,20 @@ final class CompletionQueueTests: XCTestCase {
         XCTAssertFalse(Self.isReadable(queue.fd, withinMilliseconds: 0), "nothing left to wake the loop for")
     }
 
+    func testAnswersPostedAfterTheQueueClosesAreDroppedWithoutTouchingItsDescriptor() throws {
+        let queue = try CompletionQueue()
+        let number = queue.fd
+        queue.close()
+        // The kernel hands the number out again; a late post must not write into this pipe.
+        var ends: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&ends), 0)
+        defer { ends.forEach { _ = close($0) } }
+        queue.post(Completion(token: 1, serial: 1, response: Response()))
+        XCTAssertTrue(queue.takeAll().isEmpty)
+        XCTAssertFalse(ends.contains(number) && Self.isReadable(ends[0], withinMilliseconds: 0),
+                       "nothing was written to descriptor \(number) once it was closed")
+    }
+
     func testPoolAndTaskWorkPostTheirAnswersForTheirTicket() throws {
         let dispatch = try DeferredDispatch(threads: 2, logger: Logger(label: "test"))
         defer { dispatch.close() }
