@@ -15,6 +15,8 @@ struct ExampleCommand: ServerExecutable {
     @OptionGroup var options: ServerOptions
 
     static func main() {
-        ServerCommandLine.main(Self.self) { ExampleRoutes(routes: [BodyRoutes()], fallback: BuiltinRoutes()) }
+        ServerCommandLine.main(Self.self) {
+            ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes()], fallback: BuiltinRoutes())
+        }
     }
 }

@@ -2,6 +2,7 @@
 // See include/CEventPoll.h for why each one exists.
 #define _GNU_SOURCE
 #include "CEventPoll.h"
+#include <sys/eventfd.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -152,6 +153,10 @@ int cep_set_parent_death_signal(int signal) {
 
 int cep_signalfd(const sigset_t *mask) {
     return signalfd(-1, mask, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int cep_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 int cep_signalfd_read(int fd) {

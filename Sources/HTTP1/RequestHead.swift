@@ -3,7 +3,7 @@
 
 /// A run of bytes inside the request buffer, by offset and length.
 @usableFromInline
-package struct Span: Equatable {
+package struct Span: Equatable, Sendable {
     @usableFromInline package var start: Int32
     @usableFromInline package var count: Int32
 
@@ -17,7 +17,7 @@ package struct Span: Equatable {
 
 /// One header field line: its name and its value with surrounding whitespace trimmed.
 @usableFromInline
-package struct HeaderField {
+package struct HeaderField: Sendable {
     package var name: Span
     package var value: Span
 }
@@ -30,7 +30,7 @@ public enum HTTPVersion: Equatable, Sendable {
 
 /// A parsed request line and header block.
 @usableFromInline
-package struct RequestHead {
+package struct RequestHead: Sendable {
     package var method: Span
     /// The request-target as sent.
     @usableFromInline package var target: Span

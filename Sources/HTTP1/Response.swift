@@ -47,6 +47,8 @@ public struct Response: Sendable {
     public var closeConnection: Bool
     /// Extra header fields, in order. Empty (and allocation-free) unless a handler adds one.
     public private(set) var headers: [(name: StaticString, value: String)] = []
+    /// Set by `deferToPool` or `deferToTask`: the answer comes later, from this work.
+    public internal(set) var deferred: DeferredWork? = nil
 
     @inlinable
     public init(status: HTTPStatus = .ok, contentType: StaticString = "text/plain; charset=utf-8",

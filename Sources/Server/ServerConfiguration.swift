@@ -47,6 +47,9 @@ public struct ServerConfiguration: Sendable {
     public var user: String?
     /// Threads of the thread-pool model.
     public var threads = 16
+    /// Threads each event-loop worker starts, on first use, for handlers that defer
+    /// blocking work (`Response.deferToPool`): that many such requests run at once.
+    public var handlerThreads = 16
     /// Children the process-per-connection master keeps at most; past it, it stops accepting
     /// until one exits. 256 is Apache httpd's default bound on its prefork children.
     public var maxChildren = 256
@@ -103,7 +106,8 @@ public struct ServerConfiguration: Sendable {
         }
         if let pidFile, pidFile.isEmpty { throw ConfigurationError("--pid-file must not be empty") }
         if let user, user.isEmpty { throw ConfigurationError("--user must not be empty") }
-        for (flag, count) in [("--threads", threads), ("--max-children", maxChildren), ("--max-threads", maxThreads)] {
+        for (flag, count) in [("--threads", threads), ("--max-children", maxChildren), ("--max-threads", maxThreads),
+                              ("--handler-threads", handlerThreads)] {
             guard (1...10_000).contains(count) else { throw ConfigurationError("\(flag) must be between 1 and 10000 (got \(count))") }
         }
         guard accessLog != .file("") else { throw ConfigurationError("--access-log needs a path, '-' or 'off'") }

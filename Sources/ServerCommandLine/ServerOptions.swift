@@ -26,6 +26,9 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Threads of the thread-pool model (default \(ServerConfiguration().threads)).")
     var threads: Int?
 
+    @Option(help: "Threads per event-loop worker for handlers that defer blocking work, started on first use (default \(ServerConfiguration().handlerThreads)).")
+    var handlerThreads: Int?
+
     @Option(help: "Children the process-per-connection model keeps at most (default \(ServerConfiguration().maxChildren)).")
     var maxChildren: Int?
 
@@ -102,6 +105,7 @@ public struct ServerOptions: ParsableArguments {
         configuration.port = port
         if let workers { configuration.workers = workers }
         if let threads { configuration.threads = threads }
+        if let handlerThreads { configuration.handlerThreads = handlerThreads }
         if let maxChildren { configuration.maxChildren = maxChildren }
         if let maxThreads { configuration.maxThreads = maxThreads }
         configuration.backlog = backlog

@@ -80,6 +80,9 @@ int cep_create_temporary(char *template);
 // signalfd with SFD_NONBLOCK | SFD_CLOEXEC for the given set (already blocked by the caller).
 int cep_signalfd(const sigset_t *mask);
 
+// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC): Glibc's Swift module does not export eventfd (eventfd(2)).
+int cep_eventfd(void);
+
 // Reads one pending signalfd record and returns its signal number, 0 if none is pending.
 int cep_signalfd_read(int fd);
 

@@ -50,6 +50,9 @@ package final class Connection {
     @exclusivity(unchecked) var interest = Interest.read
     /// A file or stream body being sent after its head; it keeps `output` non-nil until it is done.
     var pendingBody: PendingBody?
+    /// The handler deferred its answer (DeferredWork): the connection waits for it in the
+    /// handling phase, parsing nothing further, until the event loop brings the answer back.
+    var awaitingHandler: HandlerTicket?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after

@@ -28,11 +28,11 @@ package final class ConnectionDriver {
     /// The worker's header fields: those of the request being answered (see HeaderStorage).
     private let fields: HeaderStorage
     private let bodyRate: MinimumBodyRate
-    private let writer: ResponseWriter
+    let writer: ResponseWriter
     private let handler: any HTTPHandler
     /// Set once, when the worker starts draining; unchecked because only the
     /// single-threaded loop touches it, and a dynamic check per request would cost.
-    @exclusivity(unchecked) private var draining = false
+    @exclusivity(unchecked) private(set) var draining = false
     /// The shared buffers are internal, not private, so tests can see them shrink back after
     /// a spike and the connection fuzzer can check they hold nothing between connections.
     let scratchInput: ByteBuffer
@@ -41,10 +41,12 @@ package final class ConnectionDriver {
     /// Where this worker's traffic is counted for /metrics.
     let record: WorkerRecord
     /// The access log, nil when it is off: then a request costs one untaken branch.
-    private let accessLog: AccessLog?
+    let accessLog: AccessLog?
     /// Monotonic milliseconds, for the body rate: read only while a body arrives in pieces.
     /// A parameter so that a test or the fuzzer can run the connection on a clock of its own.
     private let clock: () -> Int
+    /// Where deferred handler work runs (the event loop's worker); nil in the blocking models, which run it inline.
+    let deferral: DeferredDispatch?
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -60,9 +62,10 @@ package final class ConnectionDriver {
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
-                 clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
+                 clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil) {
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
+        self.deferral = deferral
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
@@ -88,6 +91,7 @@ package final class ConnectionDriver {
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection) }
         for _ in 0..<Self.readsPerTurn {
+            if connection.awaitingHandler != nil { return waitForHandler(connection) }
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
             let status = if connection.requestsDeferred {
@@ -155,6 +159,7 @@ package final class ConnectionDriver {
 
     /// The client took too long: answer `status` (408) if a request had started, then close.
     package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
+        if connection.phase == .handling { return handlerTimedOut(connection) }
         guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
         connection.input = nil
         writer.writeError(status, into: scratchOutput)
@@ -205,6 +210,10 @@ package final class ConnectionDriver {
                 var response = Response()
                 let request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
                 handler.respond(to: request, with: &response)
+                if let work = response.deferred {
+                    if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
+                    response = work.runInline(OwnedRequest(request))
+                }
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                     && response.body.allowsKeepAlive(for: head.version)
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
@@ -250,7 +259,7 @@ package final class ConnectionDriver {
     }
 
     /// After a response that closes the connection nothing else is answered.
-    private func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
+    func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = linger
         input.clear()
@@ -274,7 +283,7 @@ package final class ConnectionDriver {
 
     /// Writes pending responses until they are sent or the socket is full; what
     /// the socket did not take moves into the connection's own output buffer.
-    private func flush(_ connection: Connection) -> ConnectionStatus {
+    func flush(_ connection: Connection) -> ConnectionStatus {
         defer {
             resetScratchOutput()
             connection.settlePhase()

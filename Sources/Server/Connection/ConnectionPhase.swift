@@ -144,9 +144,10 @@ extension TriggerMode {
         switch interest {
         case .read: return eventsAfterOutputDrained
         case .write: return eventsWhileOutputPending
-        // No EPOLLIN or EPOLLRDHUP (level-triggered, they would be reported on every wait
-        // while nothing can be done); EPOLLHUP and EPOLLERR are reported regardless (epoll_ctl(2)).
-        case .none: return self == .level ? 0 : nil
+        // Level-triggered, no EPOLLIN: unread input would be reported on every wait while
+        // nothing reads it; EPOLLRDHUP stays, so a client that goes away ends the wait at once
+        // (EPOLLHUP and EPOLLERR are reported regardless, epoll_ctl(2)).
+        case .none: return eventsWhileHandling
         }
     }
 }

@@ -8,6 +8,8 @@ import ServerSystem
 enum ReservedToken {
     static let listener = UInt64(UInt32.max) << 32
     static let signals = UInt64(UInt32.max) << 32 | 1
+    /// The eventfd through which deferred handler work reports its answers.
+    static let completions = UInt64(UInt32.max) << 32 | 2
 }
 
 struct ConnectionTable {

@@ -7,6 +7,9 @@ import HTTP1
 /// It is synchronous and must not block: while it runs, no other connection of
 /// this worker is served. The `Request` and every `ByteSlice` taken from it
 /// point into the connection's buffer and must not be kept after returning.
+/// A handler that must block or await answers later instead: it calls
+/// `response.deferToPool { }` or `response.deferToTask { }` (see DeferredWork), whose
+/// closure gets an owned copy of the request and runs off the event loop.
 public protocol HTTPHandler {
     func respond(to request: Request, with response: inout Response)
 }

@@ -16,6 +16,20 @@ package protocol ConnectionService: AnyObject {
     func beginDrain()
     /// Ends a connection that waits between requests, during a drain, without a reset.
     func closeIdle(_ connection: Connection) -> ConnectionStatus
+    /// Where deferred handler work posts its answers, if this protocol defers any.
+    var deferredCompletions: CompletionQueue? { get }
+    /// Delivers a deferred answer; nil when it is stale and was dropped.
+    func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus?
+}
+
+extension ConnectionDriver {
+    package var deferredCompletions: CompletionQueue? { deferral?.completions }
+}
+
+/// The line protocol answers every line inline: it never defers.
+extension LineDriver {
+    package var deferredCompletions: CompletionQueue? { nil }
+    package func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus? { nil }
 }
 
 extension ConnectionDriver: ConnectionService {}

@@ -74,6 +74,9 @@ final class EventLoop<Service: ConnectionService> {
     func run() throws(SystemError) {
         try gate.open(in: epoll)
         try epoll.add(signals.fd, events: CEP_EPOLLIN, token: ReservedToken.signals)
+        if let completions = driver.deferredCompletions {
+            try epoll.add(completions.fd, events: CEP_EPOLLIN, token: ReservedToken.completions)
+        }
         while running {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
             now = Clock.monotonicMilliseconds()
@@ -98,6 +101,8 @@ final class EventLoop<Service: ConnectionService> {
             drain?.connectionsArrived(now: now)
         case ReservedToken.signals:
             receiveSignals()
+        case ReservedToken.completions:
+            deliverCompletions()
         default:
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else { return }
@@ -209,6 +214,8 @@ final class EventLoop<Service: ConnectionService> {
     /// Closing the descriptor also removes it from the epoll set (it is never duplicated).
     private func close(_ connection: Connection) {
         timers.disarm(connection)
+        // Its answer will be dropped: a task doing the work need not finish it.
+        connection.awaitingHandler?.cancel()
         connections.remove(connection)
         connection.socket.close()
     }
@@ -311,6 +318,19 @@ final class EventLoop<Service: ConnectionService> {
         }
         if drain!.closesListener(openConnections: connections.count, now: now) { closeListener(sweepingFirst: true) }
         if drain!.isOver(openConnections: connections.count, now: now) { running = false }
+    }
+
+    // MARK: Deferred handlers
+
+    /// Answers posted by the handler pool or tasks: each goes to its connection, if
+    /// that is still open and waiting for it (a closed token or a timed-out ticket drops it).
+    private func deliverCompletions() {
+        guard let completions = driver.deferredCompletions else { return }
+        for completion in completions.takeAll() {
+            guard let connection = connections.connection(for: completion.token),
+                  connection.awaitingHandler?.serial == completion.serial else { continue }
+            if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
+        }
     }
 
     // MARK: Signals

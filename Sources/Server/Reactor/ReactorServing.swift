@@ -36,9 +36,12 @@ enum ReactorServing {
         case .http:
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
             let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
+            // Made here, in the worker after fork; its threads start only when a handler first defers.
+            let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger)
+            defer { deferral.close() }
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
-                                          bodyRate: configuration.minBodyRate)
+                                          bodyRate: configuration.minBodyRate, deferral: deferral)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
                           record: record, scoreboard: worker?.scoreboard, accessLog: accessLog).run()

@@ -32,6 +32,15 @@ public enum TriggerMode: Sendable, CustomStringConvertible {
     }
 
     /// Events for a connection whose output has drained, or nil when no change is needed.
+    /// While a deferred handler works: level mode would report unread input on every
+    /// wait, so only a hang-up is watched; edge mode reports each arrival once.
+    var eventsWhileHandling: UInt32? {
+        switch self {
+        case .level: return CEP_EPOLLRDHUP
+        case .edge: return nil
+        }
+    }
+
     var eventsAfterOutputDrained: UInt32? {
         switch self {
         case .level: return connectionEvents

@@ -1,0 +1,31 @@
+// DeferredWork: where a handler's answer is produced when it is not produced
+// inline on the event loop. A handler that would block (a slow computation, a
+// blocking library) or await (an async API) fills in its response with one of
+// the two `Response` methods below; the server copies the request out once and
+// answers the connection when the work returns, keeping pipelined responses in order.
+
+/// Work that answers a request later, off the event loop.
+public enum DeferredWork: Sendable {
+    /// Runs on one of the worker's handler threads (pthreads): it may block.
+    case pool(@Sendable (OwnedRequest) -> Response)
+    /// Runs as a Swift concurrency task: it may await.
+    case task(@Sendable (OwnedRequest) async -> Response)
+}
+
+extension Response {
+    /// Answers this request later, from `work` run on a thread of the worker's
+    /// handler pool (`--handler-threads`), where it may block. What else the
+    /// handler set on this response is ignored: `work`'s response is sent.
+    ///
+    /// Two names rather than one overloaded `defer(to:)`: a synchronous and an
+    /// `async` closure literal would otherwise be told apart only by inference.
+    public mutating func deferToPool(_ work: @escaping @Sendable (OwnedRequest) -> Response) {
+        deferred = .pool(work)
+    }
+
+    /// Answers this request later, from `work` run as a Swift concurrency task,
+    /// where it may await. Cancelled (best effort) when the client goes away.
+    public mutating func deferToTask(_ work: @escaping @Sendable (OwnedRequest) async -> Response) {
+        deferred = .task(work)
+    }
+}

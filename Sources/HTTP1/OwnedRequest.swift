@@ -1,0 +1,41 @@
+// OwnedRequest: a request copied out of the connection's buffer once, so that
+// it can outlive the handler call and cross to another thread (deferred work).
+// It keeps the request's bytes and parsed head; every accessor builds the same
+// zero-copy `Request` view over its own copy.
+
+/// A request that owns its bytes: `Sendable`, and valid for as long as it is kept.
+public struct OwnedRequest: Sendable {
+    private let bytes: [UInt8]
+    private let head: RequestHead
+    private let fields: [HeaderField]
+
+    /// Copies the request line, header block and (decoded) body of `request`.
+    package init(_ request: Request) {
+        head = request.head
+        fields = Array(request.fields)
+        bytes = Array(UnsafeBufferPointer(start: request.base, count: request.head.totalLength))
+    }
+
+    /// The zero-copy view of this request, valid inside `body` only.
+    public func withRequest<Result>(_ body: (Request) throws -> Result) rethrows -> Result {
+        try bytes.withUnsafeBytes { raw in
+            try fields.withUnsafeBufferPointer { fields in
+                try body(Request(bytes: raw, head: head, fields: fields))
+            }
+        }
+    }
+
+    /// The method token ("GET").
+    public var method: String { withRequest { $0.method.string } }
+    /// The request-target as sent ("/search?q=1").
+    public var target: String { withRequest { $0.target.string } }
+    /// The path up to the query ("/search").
+    public var path: String { withRequest { $0.path.string } }
+    /// The query after "?", nil when there is none.
+    public var query: String? { withRequest { $0.query?.string } }
+    /// The value of the first field named `name` (lowercase; matching ignores case).
+    public func header(_ name: StaticString) -> String? { withRequest { $0.header(name)?.string } }
+    /// The body: Content-Length bytes or the decoded chunks.
+    public var body: [UInt8] { withRequest { Array($0.body.bytes) } }
+}
+

@@ -1,0 +1,77 @@
+// ConnectionDriver+Deferred: the request cycle around a handler that answers
+// later (DeferredWork). The request is copied out and consumed, the connection
+// waits (parsing nothing further, so responses keep their order), and the answer,
+// when the event loop brings it back, is written as an inline one would have
+// been; then the pipelined requests that waited in the input are answered.
+import HTTP1
+
+extension ConnectionDriver {
+    /// Starts `work` for `request` and parks the connection until it answers.
+    func handOff(_ work: DeferredWork, _ request: Request, _ head: RequestHead, to deferral: DeferredDispatch,
+                 _ input: ByteBuffer, _ connection: Connection) {
+        connection.awaitingHandler = deferral.start(work, request: OwnedRequest(request), head: head,
+                                                    token: connection.token)
+        connection.phase = .handling
+        input.consume(head.totalLength)
+        connection.progress = ParseProgress()
+        connection.sentContinue = false
+        // The handling timeout starts now, not when the connection last moved bytes.
+        connection.madeProgress = true
+    }
+
+    /// The connection waits for its handler: nothing is read meanwhile (the socket
+    /// is not drained into memory), except that a client gone away ends it at once.
+    func waitForHandler(_ connection: Connection) -> ConnectionStatus {
+        connection.peerHungUp ? .closed : .idle
+    }
+
+    /// The answer to the connection's deferred request has come back: it is written
+    /// and sent, then the pipelined requests behind it are answered. Returns nil when
+    /// the answer is stale (the connection timed out waiting for it): it is dropped.
+    package func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus? {
+        guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
+        connection.awaitingHandler = nil
+        connection.endHandling()
+        let response = completion.response
+        let head = ticket.head
+        let keepAlive = head.keepAlive && !response.closeConnection && !draining
+        // Responses sent before it may still wait for the client: this one goes after them.
+        writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
+        record.add(.requests)
+        record.countResponse(status: response.status.code)
+        if let accessLog {
+            ticket.request.withRequest {
+                accessLog.record($0, on: connection.socket.fd, status: response.status.code,
+                                 bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
+            }
+        }
+        connection.requestsServed &+= 1
+        connection.madeProgress = true
+        if !keepAlive, let input = connection.input {
+            refuseFurtherInput(input, connection, linger: !input.isEmpty)
+            connection.input = nil
+        } else if !keepAlive {
+            refuseFurtherInput(scratchInput, connection, linger: false)
+        }
+        // The requests read behind it raised no new edge: answer them before reading again.
+        connection.requestsDeferred = connection.input != nil
+        let status = flush(connection)
+        return status == .idle ? readable(connection) : status
+    }
+
+    /// The handler took longer than the connection may wait: 503 (RFC 9110 §15.6.4),
+    /// `Connection: close`, and its answer, if it ever comes, is dropped.
+    func handlerTimedOut(_ connection: Connection) -> ConnectionStatus {
+        connection.awaitingHandler?.cancel()
+        connection.awaitingHandler = nil
+        connection.endHandling()
+        connection.input = nil
+        writer.writeError(.serviceUnavailable, into: scratchOutput)
+        record.countResponse(status: HTTPStatus.serviceUnavailable.code)
+        accessLog?.recordRefused(on: connection.socket.fd, status: HTTPStatus.serviceUnavailable.code,
+                                 bodyBytes: HTTPStatus.serviceUnavailable.errorBodyLength)
+        connection.closeAfterFlush = true
+        connection.lingerAfterFlush = true
+        return flush(connection)
+    }
+}

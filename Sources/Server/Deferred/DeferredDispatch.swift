@@ -1,0 +1,84 @@
+// DeferredDispatch: a worker's means of running handler work off its event
+// loop: the handler pool's threads for blocking work, Swift concurrency tasks
+// for async work, and the completion queue that brings the answers back. One
+// per event-loop worker; the blocking models have none and run work inline.
+import HTTP1
+import Logging
+import Synchronization
+
+/// What a connection waits for while its handler's work runs elsewhere: the request's
+/// head (to frame the answer) and copy (for the access log), and the task to cancel.
+final class HandlerTicket {
+    let serial: UInt64
+    let head: RequestHead
+    let request: OwnedRequest
+    /// The task doing `.task` work, cancelled if the connection goes first.
+    var task: Task<Void, Never>?
+
+    init(serial: UInt64, head: RequestHead, request: OwnedRequest) {
+        self.serial = serial
+        self.head = head
+        self.request = request
+    }
+
+    /// Best effort: a task sees it at its next cancellation point; pool work runs to its end.
+    func cancel() {
+        task?.cancel()
+    }
+}
+
+package final class DeferredDispatch {
+    let completions: CompletionQueue
+    private let pool: HandlerPool
+    /// Only the loop's thread hands out tickets.
+    private var nextSerial: UInt64 = 0
+
+    init(threads: Int, logger: Logger) throws(SystemError) {
+        completions = try CompletionQueue()
+        pool = HandlerPool(size: threads, logger: logger)
+    }
+
+    /// Starts `work` on `request` for the connection with epoll token `token`.
+    func start(_ work: DeferredWork, request: OwnedRequest, head: RequestHead, token: UInt64) -> HandlerTicket {
+        nextSerial &+= 1
+        let ticket = HandlerTicket(serial: nextSerial, head: head, request: request)
+        let serial = nextSerial
+        let completions = completions
+        switch work {
+        case .pool(let body):
+            pool.submit { completions.post(Completion(token: token, serial: serial, response: body(request))) }
+        case .task(let body):
+            ticket.task = Task.detached {
+                let response = await body(request)
+                completions.post(Completion(token: token, serial: serial, response: response))
+            }
+        }
+        return ticket
+    }
+
+    func close() {
+        completions.close()
+    }
+}
+
+extension DeferredWork {
+    /// Runs the work on the calling thread and returns its answer: how the blocking
+    /// models (serial, thread per connection, prefork, ...) serve it. Their thread or
+    /// process is the connection's own, so blocking it is what they do anyway.
+    func runInline(_ request: OwnedRequest) -> Response {
+        switch self {
+        case .pool(let body):
+            return body(request)
+        case .task(let body):
+            let done = Semaphore()
+            let result = Mutex<Response?>(nil)
+            Task.detached {
+                let response = await body(request)
+                result.withLock { $0 = response }
+                done.signal()
+            }
+            done.wait()
+            return result.withLock { $0 } ?? Response(status: .internalServerError)
+        }
+    }
+}
