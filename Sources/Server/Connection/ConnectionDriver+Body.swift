@@ -17,7 +17,13 @@ extension ConnectionDriver {
 
     /// Takes `response`'s file or stream body, if any, onto the connection: it is
     /// sent once the head is, and pipelined requests behind it wait until it is done.
+    @inline(__always)
     func holdBody(of response: Response, for head: RequestHead, on connection: Connection) {
+        // Bytes in memory (every response of the hot path) went out with the head: nothing to hold.
+        switch response.body {
+        case .empty, .text, .bytes: return
+        case .file, .stream: break
+        }
         guard let body = PendingBody.holding(response, for: head) else { return }
         connection.pendingBody = body
     }
