@@ -215,4 +215,21 @@ final class TransportSeamTests: XCTestCase {
         XCTAssertGreaterThan(transport.log.refused, 100, "EAGAIN met again and again")
         XCTAssertGreaterThan(transport.log.partial, 30, "short writes resumed")
     }
+
+    func testLineProtocolAnswersEveryLineThroughASecondTransport() {
+        let driver = LineDriver(answer: "pid 1\n", maxLineBytes: 8192, logger: Logger(label: "test"))
+        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 5)
+        let lines = 40
+        pair.clientSends(String(repeating: "hello\n", count: lines))
+        var received = ""
+        for _ in 0..<100_000 where received.count < lines * 6 {
+            let status = connection.output == nil ? driver.readable(connection, via: transport)
+                                                  : driver.writable(connection, via: transport)
+            received += pair.clientReceives()
+            XCTAssertNotEqual(status, .closed, "the connection's own socket (fd -1) is never used")
+            if status == .closed { break }
+        }
+        XCTAssertEqual(received, String(repeating: "pid 1\n", count: lines))
+        XCTAssertGreaterThan(transport.log.refused, 50)
+    }
 }
