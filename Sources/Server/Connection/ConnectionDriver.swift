@@ -7,6 +7,9 @@
 // make the worker hold is bounded: a read takes at most `readSize` bytes, and
 // pipelined requests are answered only while less than `queuedOutputBound` of
 // responses wait to be sent; the rest wait in the input until those are gone.
+// Every read, write and shutdown goes through a `Transport` parameter, generic
+// so the socket's case is specialised (no witness call per read): the
+// ConnectionService entry points pass the connection's socket.
 import HTTP1
 import Logging
 import ServerSystem
