@@ -31,9 +31,10 @@ extension ConnectionDriver {
     /// Sends the pending body now that `output` (the head, and any responses before it) is sent.
     /// Returns nil once the body is complete, else the connection's status: `output` then keeps
     /// what the socket has not taken, in the connection's own buffer.
-    func sendPendingBody(after output: ByteBuffer, on connection: Connection) -> ConnectionStatus? {
+    func sendPendingBody<T: Transport & ~Copyable>(after output: ByteBuffer, on connection: Connection,
+                                                via transport: borrowing T) -> ConnectionStatus? {
         guard let body = connection.pendingBody else { return nil }
-        let status = send(body, through: output, via: connection.socket, on: connection)
+        let status = send(body, through: output, via: transport, on: connection)
         switch status {
         case nil:
             body.release()

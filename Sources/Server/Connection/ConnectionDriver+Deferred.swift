@@ -4,6 +4,7 @@
 // when the event loop brings it back, is written as an inline one would have
 // been; then the pipelined requests that waited in the input are answered.
 import HTTP1
+import ServerSystem
 
 extension ConnectionDriver {
     /// Starts `work` for `request` and parks the connection until it answers.
@@ -29,6 +30,11 @@ extension ConnectionDriver {
     /// and sent, then the pipelined requests behind it are answered. Returns nil when
     /// the answer is stale (the connection timed out waiting for it): it is dropped.
     package func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus? {
+        complete(connection, with: completion, via: connection.socket)
+    }
+
+    func complete<T: Transport & ~Copyable>(_ connection: Connection, with completion: Completion,
+                                         via transport: borrowing T) -> ConnectionStatus? {
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
         connection.endHandling()
@@ -41,7 +47,7 @@ extension ConnectionDriver {
         record.countResponse(status: response.status.code)
         if let accessLog {
             ticket.request.withRequest {
-                accessLog.record($0, on: connection.socket.fd, status: response.status.code,
+                accessLog.record($0, on: transport.fd, status: response.status.code,
                                  bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
             }
         }
@@ -55,23 +61,23 @@ extension ConnectionDriver {
         }
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
-        let status = flush(connection)
-        return status == .idle ? readable(connection) : status
+        let status = flush(connection, via: transport)
+        return status == .idle ? readable(connection, via: transport) : status
     }
 
     /// The handler took longer than the connection may wait: 503 (RFC 9110 §15.6.4),
     /// `Connection: close`, and its answer, if it ever comes, is dropped.
-    func handlerTimedOut(_ connection: Connection) -> ConnectionStatus {
+    func handlerTimedOut<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         connection.awaitingHandler?.cancel()
         connection.awaitingHandler = nil
         connection.endHandling()
         connection.input = nil
         writer.writeError(.serviceUnavailable, into: scratchOutput)
         record.countResponse(status: HTTPStatus.serviceUnavailable.code)
-        accessLog?.recordRefused(on: connection.socket.fd, status: HTTPStatus.serviceUnavailable.code,
+        accessLog?.recordRefused(on: transport.fd, status: HTTPStatus.serviceUnavailable.code,
                                  bodyBytes: HTTPStatus.serviceUnavailable.errorBodyLength)
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = true
-        return flush(connection)
+        return flush(connection, via: transport)
     }
 }

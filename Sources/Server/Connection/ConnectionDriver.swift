@@ -7,6 +7,9 @@
 // make the worker hold is bounded: a read takes at most `readSize` bytes, and
 // pipelined requests are answered only while less than `queuedOutputBound` of
 // responses wait to be sent; the rest wait in the input until those are gone.
+// Every read, write and shutdown goes through a `Transport` parameter, generic
+// so the socket's case is specialised (no witness call per read): the
+// ConnectionService entry points pass the connection's socket.
 import HTTP1
 import Logging
 import ServerSystem
@@ -87,19 +90,24 @@ package final class ConnectionDriver {
     /// it raises no further edge, so once the peer has hung up the loop reads on
     /// until it sees the end of file.
     package func readable(_ connection: Connection) -> ConnectionStatus {
-        if connection.lingering { return drain(connection) }
+        readable(connection, via: connection.socket)
+    }
+
+    /// `readable` over any transport: generic, so the socket's case is specialised (see Transport).
+    package func readable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+        if connection.lingering { return drain(connection, via: transport) }
         // Backpressure: a client that is not reading its responses is not read from either.
-        if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection) }
+        if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection, via: transport) }
         for _ in 0..<Self.readsPerTurn {
             if connection.awaitingHandler != nil { return waitForHandler(connection) }
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
             let status = if connection.requestsDeferred {
-                answerDeferredRequests(on: connection)
+                answerDeferredRequests(on: connection, via: transport)
             } else if let own = connection.input {
-                readAndRespond(into: own, minimumSpace: 4096, on: connection)
+                readAndRespond(into: own, minimumSpace: 4096, on: connection, via: transport)
             } else {
-                readAndRespond(into: scratchInput, minimumSpace: Self.readSize, on: connection)
+                readAndRespond(into: scratchInput, minimumSpace: Self.readSize, on: connection, via: transport)
             }
             if let status { return status }
         }
@@ -108,10 +116,11 @@ package final class ConnectionDriver {
 
     /// One read into `input` and the responses it completes. Returns the
     /// connection's status when this turn is over for it, nil to read again.
-    private func readAndRespond(into input: ByteBuffer, minimumSpace: Int, on connection: Connection) -> ConnectionStatus? {
+    private func readAndRespond<T: Transport & ~Copyable>(into input: ByteBuffer, minimumSpace: Int, on connection: Connection,
+                                                        via transport: borrowing T) -> ConnectionStatus? {
         let read: SocketRead
         do {
-            read = try input.read(from: connection.socket, minimum: minimumSpace, atMost: Self.readSize)
+            read = try input.read(from: transport, minimum: minimumSpace, atMost: Self.readSize)
         } catch {
             logger.debug("\(error)")
             return .closed
@@ -121,26 +130,27 @@ package final class ConnectionDriver {
         }
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
-        return respondAndFlush(input, on: connection, socketEmptied: count < read.offered && !connection.peerHungUp)
+        return respondAndFlush(input, on: connection, via: transport, socketEmptied: count < read.offered && !connection.peerHungUp)
     }
 
     /// Answers the requests held back at the output bound, now that their predecessors'
     /// responses are sent. They were read already, so in edge-triggered mode no event
     /// would ever come for them: they are served here, before the socket is read again.
-    private func answerDeferredRequests(on connection: Connection) -> ConnectionStatus? {
+    private func answerDeferredRequests<T: Transport & ~Copyable>(on connection: Connection, via transport: borrowing T) -> ConnectionStatus? {
         connection.requestsDeferred = false
         guard let input = connection.input else { return nil }
         // Whatever arrived while the output was blocked raised no new edge: read it next.
-        return respondAndFlush(input, on: connection, socketEmptied: false)
+        return respondAndFlush(input, on: connection, via: transport, socketEmptied: false)
     }
 
     /// Answers the requests in `input`, keeps the leftover and sends the responses.
     /// Returns the connection's status when this turn is over for it, nil to go on:
     /// to answer requests held back at the output bound, or to read again.
-    private func respondAndFlush(_ input: ByteBuffer, on connection: Connection, socketEmptied: Bool) -> ConnectionStatus? {
+    private func respondAndFlush<T: Transport & ~Copyable>(_ input: ByteBuffer, on connection: Connection, via transport: borrowing T,
+                                                        socketEmptied: Bool) -> ConnectionStatus? {
         respond(to: input, on: connection)
         keepLeftover(of: input, in: connection)
-        let status = flush(connection)
+        let status = flush(connection, via: transport)
         if status != .idle || connection.lingering { return status }
         if connection.requestsDeferred || !socketEmptied { return nil }
         return status
@@ -148,26 +158,34 @@ package final class ConnectionDriver {
 
     /// The socket is writable: send pending output, then go back to reading.
     package func writable(_ connection: Connection) -> ConnectionStatus {
+        writable(connection, via: connection.socket)
+    }
+
+    package func writable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
-        let status = flush(connection)
+        let status = flush(connection, via: transport)
         // While responses waited for the client, no body was read: that time is not the body's.
         connection.bodyClockRequest = -1
         // In edge-triggered mode the input that arrived while output was blocked raised
         // no new edge, so it must be read now; in level-triggered mode this read is cheap.
-        return status == .idle ? readable(connection) : status
+        return status == .idle ? readable(connection, via: transport) : status
     }
 
     /// The client took too long: answer `status` (408) if a request had started, then close.
     package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
-        if connection.phase == .handling { return handlerTimedOut(connection) }
+        timedOut(connection, answering: status, via: connection.socket)
+    }
+
+    func timedOut<T: Transport & ~Copyable>(_ connection: Connection, answering status: HTTPStatus, via transport: borrowing T) -> ConnectionStatus {
+        if connection.phase == .handling { return handlerTimedOut(connection, via: transport) }
         guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
         connection.input = nil
         writer.writeError(status, into: scratchOutput)
         record.countResponse(status: status.code)
-        accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
+        accessLog?.recordRefused(on: transport.fd, status: status.code, bodyBytes: status.errorBodyLength)
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = true
-        return flush(connection)
+        return flush(connection, via: transport)
     }
 
     /// From now on every response says `Connection: close` and ends its connection.
@@ -178,9 +196,13 @@ package final class ConnectionDriver {
     /// Ends a connection that waits between requests without a reset: the write side
     /// is shut (the client reads end of file) and what it may have sent meanwhile is drained.
     package func closeIdle(_ connection: Connection) -> ConnectionStatus {
+        closeIdle(connection, via: connection.socket)
+    }
+
+    func closeIdle<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         connection.closeAfterFlush = true
-        startLingering(connection)
-        return drain(connection)
+        startLingering(connection, via: transport)
+        return drain(connection, via: transport)
     }
 
     /// Answers the complete requests at the front of `input`, appending the
@@ -283,14 +305,14 @@ package final class ConnectionDriver {
 
     /// Writes pending responses until they are sent or the socket is full; what
     /// the socket did not take moves into the connection's own output buffer.
-    func flush(_ connection: Connection) -> ConnectionStatus {
+    func flush<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         defer {
             resetScratchOutput()
             connection.settlePhase()
         }
         // As in `readable`: the shared buffer is passed as it is, without a retain.
-        if let own = connection.output { return flush(own, on: connection) }
-        return flush(scratchOutput, on: connection)
+        if let own = connection.output { return flush(own, on: connection, via: transport) }
+        return flush(scratchOutput, on: connection, via: transport)
     }
 
     /// Empties the shared output buffer for the next connection, and gives back what
@@ -300,12 +322,12 @@ package final class ConnectionDriver {
         if scratchOutput.capacity > Self.readSize { scratchOutput.shrink(toCapacity: Self.readSize) }
     }
 
-    private func flush(_ output: ByteBuffer, on connection: Connection) -> ConnectionStatus {
+    private func flush<T: Transport & ~Copyable>(_ output: ByteBuffer, on connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {
                 outcome = try output.withReadableBytes {
-                    try connection.socket.write($0, moreFollows: connection.pendingBody?.isFile == true)
+                    try transport.write($0, moreFollows: connection.pendingBody?.isFile == true)
                 }
             } catch {
                 logger.debug("\(error)")
@@ -322,12 +344,12 @@ package final class ConnectionDriver {
                 return .outputPending
             }
         }
-        if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection) { return status }
+        if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection, via: transport) { return status }
         connection.output = nil
         guard connection.closeAfterFlush else { return .idle }
         guard connection.lingerAfterFlush else { return .closed }  // close(2) sends the FIN after the response
-        startLingering(connection)
-        return drain(connection)
+        startLingering(connection, via: transport)
+        return drain(connection, via: transport)
     }
 
     /// Like nginx's lingering close: shut the write side (the client reads the
@@ -335,15 +357,15 @@ package final class ConnectionDriver {
     /// sends, until it closes too or the linger timeout ends it. Closing with
     /// unread bytes would make the kernel send a reset that can destroy the
     /// response before the client has read it.
-    private func startLingering(_ connection: Connection) {
+    private func startLingering<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) {
         connection.phase = .lingering
         connection.input = nil
-        connection.socket.shutdownWrite()
+        transport.shutdownWrite()
     }
 
-    private func drain(_ connection: Connection) -> ConnectionStatus {
+    private func drain<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         for _ in 0..<Self.readsPerTurn {
-            let read = (try? scratchInput.read(from: connection.socket, minimum: Self.readSize, keeping: false)) ?? SocketRead(outcome: .closed, offered: 0)
+            let read = (try? scratchInput.read(from: transport, minimum: Self.readSize, keeping: false)) ?? SocketRead(outcome: .closed, offered: 0)
             guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
             if count < read.offered && !connection.peerHungUp { return .idle }
         }

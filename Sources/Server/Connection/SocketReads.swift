@@ -1,4 +1,4 @@
-// SocketReads: one read(2) from a connection's socket straight into a buffer's
+// SocketReads: one read from a connection's transport (read(2) on a socket) straight into a buffer's
 // free space, through the buffer's scoped access (ByteBuffer.withWritableSpace),
 // so that no pointer into the buffer outlives the read. Shared by the HTTP and
 // line drivers.
@@ -13,13 +13,14 @@ struct SocketRead {
 }
 
 extension ByteBuffer {
-    /// Reads once from `socket` into free space of at least `minimum` (at most `limit`) bytes.
+    /// Reads once from `transport` into free space of at least `minimum` (at most `limit`) bytes.
     /// - Parameter keeping: false to discard what arrives (a lingering connection drains its input).
-    func read(from socket: borrowing Socket, minimum: Int, atMost limit: Int = .max, keeping: Bool = true) throws -> SocketRead {
+    func read<T: Transport & ~Copyable>(from transport: borrowing T, minimum: Int, atMost limit: Int = .max,
+                                        keeping: Bool = true) throws -> SocketRead {
         var read = SocketRead(outcome: .wouldBlock, offered: 0)
         try withWritableSpace(minimum: minimum, atMost: limit) { space in
             read.offered = space.count
-            read.outcome = try socket.read(into: space)
+            read.outcome = try transport.read(into: space)
             guard keeping, case .bytes(let count) = read.outcome else { return 0 }
             return count
         }

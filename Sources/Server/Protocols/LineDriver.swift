@@ -6,6 +6,7 @@
 // is read rather than lost to a reset.
 import HTTP1
 import Logging
+import ServerSystem
 
 package final class LineDriver: ConnectionService {
     private let answer: [UInt8]
@@ -36,10 +37,15 @@ package final class LineDriver: ConnectionService {
     }
 
     package func readable(_ connection: Connection) -> ConnectionStatus {
+        readable(connection, via: connection.socket)
+    }
+
+    /// `readable` over any transport: generic, so the socket's case is specialised (see Transport).
+    func readable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         if connection.output != nil { return .outputPending }
         let input = connection.input ?? scratchInput
         // Read while lingering is discarded: the answer is sent, EOF is awaited.
-        let read = (try? input.read(from: connection.socket, minimum: 4096, keeping: !connection.lingering))
+        let read = (try? input.read(from: transport, minimum: 4096, keeping: !connection.lingering))
             ?? SocketRead(outcome: .closed, offered: 0)
         guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
         // A full read may have left bytes behind, which in edge-triggered mode raise no new edge.
@@ -48,16 +54,20 @@ package final class LineDriver: ConnectionService {
         connection.madeProgress = true
         answerCompleteLines(in: input, on: connection)
         keepLeftover(of: input, in: connection)
-        let status = flush(connection)
+        let status = flush(connection, via: transport)
         return status == .idle ? more : status
     }
 
     package func writable(_ connection: Connection) -> ConnectionStatus {
+        writable(connection, via: connection.socket)
+    }
+
+    func writable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
-        let status = flush(connection)
+        let status = flush(connection, via: transport)
         // As in the HTTP driver: in edge-triggered mode the lines that arrived while the
         // answers were blocked raised no new edge, so they must be read now.
-        return status == .idle ? readable(connection) : status
+        return status == .idle ? readable(connection, via: transport) : status
     }
 
     /// During a drain, each connection closes after the answers to what it has sent.
@@ -102,7 +112,7 @@ package final class LineDriver: ConnectionService {
         }
     }
 
-    private func flush(_ connection: Connection) -> ConnectionStatus {
+    private func flush<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
         let output = connection.output ?? scratchOutput
         defer {
             scratchOutput.clear()
@@ -110,7 +120,7 @@ package final class LineDriver: ConnectionService {
             connection.settlePhase()
         }
         while !output.isEmpty {
-            let outcome = (try? output.withReadableBytes { try connection.socket.write($0) }) ?? .closed
+            let outcome = (try? output.withReadableBytes { try transport.write($0, moreFollows: false) }) ?? .closed
             switch outcome {
             case .wrote(let count):
                 output.consume(count)
@@ -126,7 +136,7 @@ package final class LineDriver: ConnectionService {
         guard connection.closeAfterFlush, !connection.lingering else { return .idle }
         connection.phase = .lingering
         connection.input = nil
-        connection.socket.shutdownWrite()
+        transport.shutdownWrite()
         return .idle
     }
 }

@@ -3,6 +3,8 @@
 // the connection driver's body sending over a socketpair. Partial writes and
 // EAGAIN then happen on every step, deterministically, and the body must still
 // arrive whole, resumed at the right offset, with the producer never run ahead.
+// The same transport also carries the driver's whole request cycle (reads,
+// the responses in order), with the connection's own socket unusable.
 import Glibc
 import Logging
 import TestSupport
@@ -67,6 +69,13 @@ private final class CountingProducer: BodyProducer, @unchecked Sendable {
         for index in 0..<count { buffer[index] = UInt8((produced + index) % 251) }
         produced += count
         return count
+    }
+}
+
+/// Answers every request with its path and body, so that order and integrity show in the responses.
+private struct PathAndBodyEcho: HTTPHandler {
+    func respond(to request: Request, with response: inout Response) {
+        response.body = .bytes(Array("[\(request.path.string) \(request.body.string)]".utf8))
     }
 }
 
@@ -158,5 +167,69 @@ final class TransportSeamTests: XCTestCase {
             if status == nil { break }
         }
         XCTAssertEqual(taken, 1 << 20, "a known length is sent raw, every byte")
+    }
+
+    func testPipelinedRequestsAreAnsweredInOrderThroughASecondTransport() throws {
+        let driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: DateCache(), serverName: "t"),
+                                      handler: PathAndBodyEcho(), logger: Logger(label: "test"))
+        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 7)
+        // GETs and POSTs with bodies, pipelined in one send; the last one closes the connection.
+        let count = 30
+        var requests = ""
+        var expected: [String] = []
+        for index in 0..<count {
+            let body = index % 2 == 0 ? "" : String(repeating: "b", count: index)
+            let close = index == count - 1 ? "Connection: close\r\n" : ""
+            let method = body.isEmpty ? "GET" : "POST"
+            requests += "\(method) /r\(index) HTTP/1.1\r\nHost: t\r\n\(close)Content-Length: \(body.count)\r\n\r\n\(body)"
+            expected.append("[/r\(index) \(body)]")
+        }
+        // Sent behind the closing request, so never answered.
+        requests += "GET /unanswered HTTP/1.1\r\nHost: t\r\n\r\n"
+        pair.clientSends(requests)
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var status = ConnectionStatus.idle
+        for _ in 0..<100_000 where status != .closed {
+            // As the event loop does: write while output is pending, else read.
+            status = connection.output == nil ? driver.readable(connection, via: transport)
+                                              : driver.writable(connection, via: transport)
+            while true {
+                let got = Glibc.read(pair.client, &chunk, chunk.count)
+                guard got > 0 else { break }
+                received += chunk[..<got]
+            }
+        }
+        // The connection's own socket is fd -1: had the driver used it, the first read would have
+        // failed and no response been sent. Reads of 7 bytes leave the last request's successor
+        // unread in the socket, so the closing response ends the connection at once.
+        XCTAssertEqual(status, .closed, "the closing response ends the connection")
+        let text = String(decoding: received, as: UTF8.self)
+        XCTAssertEqual(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1, count)
+        var searchFrom = text.startIndex
+        for body in expected {
+            let found = try XCTUnwrap(text.range(of: body, range: searchFrom..<text.endIndex), "\(body) after its predecessors")
+            searchFrom = found.upperBound
+        }
+        XCTAssertFalse(text.contains("/unanswered"), "nothing after the closing request is answered")
+        XCTAssertGreaterThan(transport.log.refused, 100, "EAGAIN met again and again")
+        XCTAssertGreaterThan(transport.log.partial, 30, "short writes resumed")
+    }
+
+    func testLineProtocolAnswersEveryLineThroughASecondTransport() {
+        let driver = LineDriver(answer: "pid 1\n", maxLineBytes: 8192, logger: Logger(label: "test"))
+        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 5)
+        let lines = 40
+        pair.clientSends(String(repeating: "hello\n", count: lines))
+        var received = ""
+        for _ in 0..<100_000 where received.count < lines * 6 {
+            let status = connection.output == nil ? driver.readable(connection, via: transport)
+                                                  : driver.writable(connection, via: transport)
+            received += pair.clientReceives()
+            XCTAssertNotEqual(status, .closed, "the connection's own socket (fd -1) is never used")
+            if status == .closed { break }
+        }
+        XCTAssertEqual(received, String(repeating: "pid 1\n", count: lines))
+        XCTAssertGreaterThan(transport.log.refused, 50)
     }
 }
