@@ -123,12 +123,14 @@ extension ConnectionDriver {
     }
 
     /// Writes `output` until it is sent (nil) or the socket is full (the rest moves to the connection).
-    private func write<T: Transport & ~Copyable>(_ output: ByteBuffer, via transport: borrowing T,
-                                                 on connection: Connection) -> ConnectionStatus? {
+    /// Inlined: it is the response path of every request.
+    @inline(__always)
+    func write<T: Transport & ~Copyable>(_ output: ByteBuffer, via transport: borrowing T, on connection: Connection,
+                                         moreFollows: Bool = false) -> ConnectionStatus? {
         while !output.isEmpty {
             let outcome: WriteOutcome
             do {
-                outcome = try output.withReadableBytes { try transport.write($0, moreFollows: false) }
+                outcome = try output.withReadableBytes { try transport.write($0, moreFollows: moreFollows) }
             } catch {
                 logger.debug("\(error)")
                 return .closed

@@ -323,26 +323,9 @@ package final class ConnectionDriver {
     }
 
     private func flush<T: Transport & ~Copyable>(_ output: ByteBuffer, on connection: Connection, via transport: borrowing T) -> ConnectionStatus {
-        while !output.isEmpty {
-            let outcome: WriteOutcome
-            do {
-                outcome = try output.withReadableBytes {
-                    try transport.write($0, moreFollows: connection.pendingBody?.isFile == true)
-                }
-            } catch {
-                logger.debug("\(error)")
-                return .closed
-            }
-            switch outcome {
-            case .wrote(let count):
-                output.consume(count)
-                record.add(.bytesOut, UInt64(count))
-                connection.madeProgress = true
-            case .closed: return .closed
-            case .wouldBlock:
-                if output === scratchOutput { connection.output = output.withReadableBytes { ByteBuffer(copying: $0) } }
-                return .outputPending
-            }
+        // A file body follows the head: MSG_MORE lets a small file share its packet.
+        if let status = write(output, via: transport, on: connection, moreFollows: connection.pendingBody?.isFile == true) {
+            return status
         }
         if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection, via: transport) { return status }
         connection.output = nil
