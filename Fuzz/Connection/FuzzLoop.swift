@@ -134,14 +134,11 @@ final class FuzzLoop {
                 apply(driver.timedOut(connection, answering: answer), to: connection)
                 continue
             }
-            switch timeout {
-            case .write?:
+            if timeout?.resetsOnExpiry == true {
                 droppedOutput = connection.output != nil
                 connection.socket.resetOnClose()
-                close(connection)
-            default:
-                close(connection)
             }
+            close(connection)
         }
     }
 

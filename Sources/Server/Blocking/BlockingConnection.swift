@@ -63,7 +63,7 @@ struct BlockingConnection {
                     continue
                 }
                 // The client stopped reading: what the kernel still holds for it is dropped at once.
-                if timeout == .write { connection.socket.resetOnClose() }
+                if timeout.resetsOnExpiry { connection.socket.resetOnClose() }
                 guard let answer = timeout.answer, parts.service.timedOut(connection, answering: answer) != .closed else { return }
             case .ready, .timedOut:
                 parts.dateCache.refresh(now: Clock.wallClockSeconds())

@@ -130,6 +130,11 @@ extension Timeout {
         case .keepAlive, .write, .linger: return nil
         }
     }
+
+    /// Whether the connection is reset rather than closed when this timeout expires: a
+    /// client that stopped reading would otherwise have the kernel keep retrying the
+    /// responses it holds behind a FIN (nginx's `reset_timedout_connection`).
+    var resetsOnExpiry: Bool { self == .write }
 }
 
 extension TriggerMode {

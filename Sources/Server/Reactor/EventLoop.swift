@@ -200,14 +200,8 @@ final class EventLoop<Service: ConnectionService> {
                 apply(driver.timedOut(connection, answering: answer), to: connection)
                 continue
             }
-            switch timeout {
-            case .write?:
-                // The client stopped reading: what the kernel still holds for it is dropped at once.
-                connection.socket.resetOnClose()
-                close(connection)
-            default:
-                close(connection)
-            }
+            if timeout?.resetsOnExpiry == true { connection.socket.resetOnClose() }
+            close(connection)
         }
     }
 
