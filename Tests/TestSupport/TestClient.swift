@@ -8,6 +8,8 @@ public struct TestResponse {
     public let status: Int
     public let headers: [(name: String, value: String)]
     public let body: String
+    /// Bytes the response took on the wire, head and body.
+    public let wireSize: Int
 
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
@@ -112,7 +114,7 @@ public final class TestClient {
         _ = try fill(until: { $0.count >= length ? 0..<length : nil })
         let body = String(decoding: buffered[0..<length], as: UTF8.self)
         buffered.removeFirst(length)
-        return TestResponse(statusLine: statusLine, status: status, headers: headers, body: body)
+        return TestResponse(statusLine: statusLine, status: status, headers: headers, body: body, wireSize: headEnd + length)
     }
 
     /// Everything the server sends until it closes the connection (or the receive timeout passes).
