@@ -57,7 +57,8 @@ def run_load(contenders, repetitions, seconds):
 
 def run_bounded(scenario, server, seconds):
     try:
-        return load.run(scenario, server.port, seconds, limit=seconds + GRACE_SECONDS, wrk_timeout=WRK_TIMEOUT)
+        return load.run(scenario, server.port, seconds, limit=seconds + GRACE_SECONDS, wrk_timeout=WRK_TIMEOUT,
+                        server=server)
     except (subprocess.TimeoutExpired, RuntimeError) as error:
         progress(f"  {server.name} did not complete '{scenario.title}' ({type(error).__name__}); recorded as 0")
         empty = {"requests": 0, "rps": 0.0, "p50_us": 0, "p99_us": 0, "max_us": 0, "errors": 0, "timeout": 1,

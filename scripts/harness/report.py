@@ -7,8 +7,13 @@ def summarise(samples):
     def spread(key):
         values = [sample[key] for sample in samples]
         return statistics.median(values), min(values), max(values)
+    cpu = [sample["cpu_us_per_request"] for sample in samples if "cpu_us_per_request" in sample]
+    per_gib = [sample["cpu_seconds_per_gib"] for sample in samples if "cpu_seconds_per_gib" in sample]
     return {
+        "cpu_seconds_per_gib": statistics.median(per_gib) if per_gib else None,
         "rps": spread("rps"),
+        "bytes_per_second": spread("bytes_per_second") if all("bytes_per_second" in s for s in samples) else None,
+        "cpu_us_per_request": statistics.median(cpu) if cpu else None,
         "p50_us": spread("p50_us"),
         "p99_us": spread("p99_us"),
         "max_us": spread("max_us"),
@@ -27,21 +32,27 @@ def _percentile(spread):
     return "n/a" if low == 0 else _latency(median)
 
 
+def _cpu(summary):
+    """Server CPU time (user plus system, all processes) per request, median over the runs."""
+    value = summary.get("cpu_us_per_request")
+    return "–" if value is None else f"{value:.1f} µs"
+
+
 def _bytes(count):
     return f"{count / (1024 * 1024):.1f} MiB"
 
 
 def scenario_table(scenario, summaries, reference):
     lines = [f"### {scenario.title}", "",
-             "| server | requests/s (median) | spread (min–max) | vs nginx | p50 | p99 | max | errors | timeouts |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| server | requests/s (median) | spread (min–max) | vs nginx | p50 | p99 | max | CPU/request | errors | timeouts |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     nginx_rps = summaries.get(reference, {}).get("rps", (0,))[0]
     for name, summary in summaries.items():
         median, low, high = summary["rps"]
         ratio = f"{median / nginx_rps:.2f}×" if nginx_rps else "–"
         lines.append(f"| {name} | {median:,.0f} | {low:,.0f}–{high:,.0f} | {ratio} | "
                      f"{_latency(summary['p50_us'][0])} | {_percentile(summary['p99_us'])} | "
-                     f"{_latency(summary['max_us'][0])} | "
+                     f"{_latency(summary['max_us'][0])} | {_cpu(summary)} | "
                      f"{summary['errors']} | {summary['timeouts']} |")
     return "\n".join(lines) + "\n"
 
@@ -74,7 +85,11 @@ def write_markdown(path, context):
     ]
     for scenario in context["scenarios"]:
         parts.append(scenario_table(scenario, context["summaries"][scenario.key], "nginx"))
-    parts += ["Latency is measured by wrk per request, or per batch of 16 in the pipelined scenario. wrk corrects",
+    parts += ["CPU/request is the server's CPU time (user plus system, of every process of the server, read from",
+              "`/proc/PID/stat` before and after the run) divided by the requests answered: where wrk's one thread",
+              "is the limit (the keep-alive rows on two cores), requests/s cannot separate the servers, but this can.",
+              "",
+              "Latency is measured by wrk per request, or per batch of 16 in the pipelined scenario. wrk corrects",
               "its latencies for coordinated omission assuming one request per interval; with pipelining that",
               "correction can push samples below the minimum, and wrk then reports a percentile of 0, shown as n/a.",
               "", "![requests per second by scenario](results.png)", ""]
@@ -112,22 +127,30 @@ def write_markdown(path, context):
         out.write("\n".join(parts))
 
 
-def write_chart(path, pyplot, scenarios, summaries):
-    """One horizontal bar chart per scenario: ours in blue, nginx in orange, the rest in green."""
-    figure, axes = pyplot.subplots(1, len(scenarios), figsize=(4.2 * len(scenarios), 4.8))
+def write_chart(path, pyplot, scenarios, summaries, columns=None):
+    """One horizontal bar chart per scenario: ours in blue, nginx in orange, the rest in green.
+    Large-file scenarios (`throughput`) show MiB/s, the others thousand requests/s."""
+    columns = columns or len(scenarios)
+    rows = -(-len(scenarios) // columns)
+    figure, axes = pyplot.subplots(rows, columns, figsize=(4.2 * columns, 4.8 * rows), squeeze=False)
+    axes = [axis for row in axes for axis in row]
+    for axis in axes[len(scenarios):]:
+        axis.set_visible(False)
     for axis, scenario in zip(axes, scenarios):
         names = list(summaries[scenario.key].keys())
-        values = [summaries[scenario.key][name]["rps"][0] / 1000 for name in names]
+        throughput = getattr(scenario, "throughput", False)
+        values = [summaries[scenario.key][name]["bytes_per_second"][0] / 2**20 if throughput
+                  else summaries[scenario.key][name]["rps"][0] / 1000 for name in names]
         colours = ["#4c72b0" if name.startswith("server") else "#dd8452" if name == "nginx" else "#55a868"
                    for name in names]
         axis.barh(names, values, color=colours)
         axis.invert_yaxis()
         axis.set_title(scenario.title, fontsize=10)
-        axis.set_xlabel("thousand requests/s (median)")
+        axis.set_xlabel("MiB/s (median)" if throughput else "thousand requests/s (median)")
         for index, value in enumerate(values):
-            axis.text(value, index, f" {value:,.0f}k", va="center", fontsize=8)
+            axis.text(value, index, f" {value:,.0f}" + ("" if throughput else "k"), va="center", fontsize=8)
         axis.margins(x=0.25)
-        if axis is not axes[0]:
+        if axis is not axes[0] and columns == len(scenarios):
             axis.set_yticklabels([])
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -192,14 +215,20 @@ def summarise_models(samples):
 
 def splice_models_section(path, section):
     """Puts the models section into results.md in place of the previous one (or at the end)."""
+    splice_section(path, section, MODELS_BEGIN, MODELS_END)
+
+
+def splice_section(path, section, begin, end):
+    """Puts a section written between the markers `begin` and `end` into results.md in place
+    of the previous one (or at the end)."""
     try:
         with open(path) as existing:
             text = existing.read()
     except FileNotFoundError:
         text = "# Benchmark results\n\n"
-    if MODELS_BEGIN in text and MODELS_END in text:
-        before = text[:text.index(MODELS_BEGIN)]
-        after = text[text.index(MODELS_END) + len(MODELS_END):].lstrip("\n")
+    if begin in text and end in text:
+        before = text[:text.index(begin)]
+        after = text[text.index(end) + len(end):].lstrip("\n")
         text = before + section + after
     else:
         text = text.rstrip("\n") + "\n\n" + section
@@ -209,11 +238,61 @@ def splice_models_section(path, section):
 
 def existing_models_section(path):
     """The models section already in results.md, kept when only the main tables are rewritten."""
+    return existing_section(path, MODELS_BEGIN, MODELS_END)
+
+
+def existing_section(path, begin, end):
+    """A section already in results.md between the markers, kept when other parts are rewritten."""
     try:
         with open(path) as existing:
             text = existing.read()
     except FileNotFoundError:
         return None
-    if MODELS_BEGIN not in text or MODELS_END not in text:
+    if begin not in text or end not in text:
         return None
-    return text[text.index(MODELS_BEGIN):text.index(MODELS_END) + len(MODELS_END)] + "\n"
+    return text[text.index(begin):text.index(end) + len(end)] + "\n"
+
+
+def _mebibytes_per_second(summary):
+    spread = summary.get("bytes_per_second")
+    return "–" if spread is None else f"{spread[0] / 2**20:,.0f}"
+
+
+def files_table(scenario, summaries):
+    """One static-files scenario: the ratio to nginx is of bytes/s for the large files
+    (where bytes, not requests, are the work) and of requests/s otherwise."""
+    figure = "bytes_per_second" if scenario.throughput else "rps"
+    extra = " | CPU s per GiB" if scenario.throughput else ""
+    lines = [f"### {scenario.title}", "",
+             f"| server | requests/s (median) | MiB/s | vs nginx | p50 | p99 | CPU/request{extra} | errors | timeouts |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if extra else "") + " ---: | ---: |"]
+    reference = summaries.get("nginx", {}).get(figure)
+    for name, summary in summaries.items():
+        ratio = f"{summary[figure][0] / reference[0]:.2f}×" if reference and reference[0] else "–"
+        per_gib = ""
+        if extra:
+            value = summary.get("cpu_seconds_per_gib")
+            per_gib = " | –" if value is None else f" | {value:.2f}"
+        lines.append(f"| {name} | {summary['rps'][0]:,.0f} | {_mebibytes_per_second(summary)} | {ratio} | "
+                     f"{_latency(summary['p50_us'][0])} | {_percentile(summary['p99_us'])} | {_cpu(summary)}{per_gib} | "
+                     f"{summary['errors']} | {summary['timeouts']} |")
+    return "\n".join(lines) + "\n"
+
+
+def files_section(context, begin, end):
+    """Static files against nginx: every scenario's table, the chart, the commands."""
+    parts = [begin, "## Static files against nginx", "",
+             f"Written by `{context['invocation']}` on {context['date']}: {context['repetitions']} repetition(s) of "
+             f"{context['seconds']} s per run, the servers alternating. Both serve the same directory of files "
+             "written for the run (random bytes, and generated HTML for the text files). nginx runs with "
+             "`sendfile on; tcp_nopush on; open_file_cache max=10000 inactive=60s; open_file_cache_valid 60s; "
+             f"access_log off; gzip on; gzip_comp_level {context['gzip_level']}` and the same worker count; this "
+             f"server with `--root DIR --gzip --gzip-level {context['gzip_level']}`. Gzip applies only where the "
+             "client asks for it (the last scenario). Requests/s are medians; MiB/s counts response bytes (head "
+             "and body) as wrk read them; CPU/request and CPU s per GiB are the server's user plus system time "
+             "over the run, every process.", ""]
+    for scenario in context["scenarios"]:
+        parts.append(files_table(scenario, context["summaries"][scenario.key]))
+    parts += ["![static files: requests/s or MiB/s by scenario](files.png)", "",
+              "Commands:", "", "```", *context["commands"], *context["server_commands"], "```", end, ""]
+    return "\n".join(parts)

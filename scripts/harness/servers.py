@@ -41,8 +41,10 @@ def free_port():
 class Server:
     """A server process tree started in its own session, so it can be stopped whole."""
 
-    def __init__(self, name, make_command, kind):
+    def __init__(self, name, make_command, kind, ready_path="/"):
         self.name = name
+        # A path the server answers with 200 once it serves.
+        self.ready_path = ready_path
         self.kind = kind  # "ours", "nginx" or "hummingbird"
         self.make_command = make_command
         self.process = None
@@ -58,7 +60,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at startup ({' '.join(self.command)})")
-            if http_get_ok(self.port):
+            if http_get_ok(self.port, self.ready_path):
                 return
             time.sleep(0.05)
         self.stop()
@@ -95,6 +97,20 @@ class Server:
             pending.extend(children.get(pid, []))
         return found
 
+    def cpu_seconds(self):
+        """User plus system CPU seconds of the whole tree so far: each live process's own
+        time, plus the time of children it has already reaped (cutime, cstime), which
+        have left the tree (proc(5), /proc/PID/stat fields 14-17)."""
+        ticks = 0
+        for pid in self.pids():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                ticks += sum(int(field) for field in fields[11:15])
+            except (OSError, IndexError, ValueError):
+                continue
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def proportional_bytes(self):
         """Total proportional set size (Pss) of the tree: pages shared by several processes
         (copy-on-write after fork) count once in total, not once per process as in VmRSS."""
@@ -123,10 +139,10 @@ class Server:
         return total
 
 
-def http_get_ok(port):
+def http_get_ok(port, path="/"):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
-            connection.sendall(b"GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode())
             return connection.recv(64).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
