@@ -3,8 +3,9 @@
 // connection (handed to the ConnectionDriver); then it expires the timeouts
 // that are due. SIGQUIT turns it into a graceful drain (see GracefulDrain).
 // Everything that differs between level- and edge-triggered operation comes
-// from the TriggerMode value. It is generic over the wire protocol, so the
-// HTTP loop is specialised for ConnectionDriver.
+// from the TriggerMode value. It is generic over the wire protocol and the
+// connections' transport, so the HTTP loop is specialised for ConnectionDriver
+// over a plain socket.
 import CEventPoll
 import Glibc
 import HTTP1
@@ -14,15 +15,17 @@ import ServerSystem
 /// Its mutable state is only ever touched by the loop's own thread, one access at
 /// a time, so it is marked `@exclusivity(unchecked)`: the dynamic checks cost
 /// several hundred instructions per request otherwise (counted with callgrind).
-final class EventLoop<Service: ConnectionService> {
+final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     private let epoll: Epoll
     private let signals: SignalDescriptor
     private let mode: TriggerMode
     private let driver: Service
     private let dateCache: DateCache
     private let logger: Logger
-    @exclusivity(unchecked) private var connections = ConnectionTable()
-    private let timers: ConnectionTimers
+    @exclusivity(unchecked) private var connections = ConnectionTable<T>()
+    private let timers: ConnectionTimers<T>
+    /// How an accepted socket becomes a connection's transport; one that throws has closed the socket.
+    private let makeTransport: (consuming Socket) throws(SystemError) -> T
     @exclusivity(unchecked) private var gate: AcceptGate
     /// This worker's counters in the scoreboard.
     private let record: WorkerRecord
@@ -32,8 +35,8 @@ final class EventLoop<Service: ConnectionService> {
     private let accessLog: AccessLog?
     /// Connections that yielded with input unread, to serve again next turn, and the
     /// batch being served now (two arrays swapped each turn, so neither reallocates).
-    @exclusivity(unchecked) private var servedAgainNextTurn: [Connection] = []
-    @exclusivity(unchecked) private var servingAgain: [Connection] = []
+    @exclusivity(unchecked) private var servedAgainNextTurn: [Connection<T>] = []
+    @exclusivity(unchecked) private var servingAgain: [Connection<T>] = []
     @exclusivity(unchecked) private var running = true
     /// Set once SIGQUIT has arrived: the worker is finishing its connections to exit.
     @exclusivity(unchecked) private var drain: GracefulDrain?
@@ -51,8 +54,9 @@ final class EventLoop<Service: ConnectionService> {
     init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
          driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
-         accessLog: AccessLog? = nil) throws(SystemError) {
+         accessLog: AccessLog? = nil, makeTransport: @escaping (consuming Socket) throws(SystemError) -> T) throws(SystemError) {
         epoll = try Epoll()
+        self.makeTransport = makeTransport
         self.signals = signals
         mode = settings.mode
         self.driver = driver
@@ -107,9 +111,9 @@ final class EventLoop<Service: ConnectionService> {
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else { return }
             if event.peerHungUp { connection.peerHungUp = true }
-            if connection.output != nil && event.isWritable {
+            if connection.output != nil && event.letsWrite(connection.transport) {
                 apply(driver.writable(connection), to: connection)
-            } else if event.isReadable {
+            } else if event.letsRead(connection.transport) {
                 apply(driver.readable(connection), to: connection)
             }
             // Otherwise EPOLLOUT with nothing to send: edge mode reports it once per connection.
@@ -131,8 +135,17 @@ final class EventLoop<Service: ConnectionService> {
             }
             gate.acceptSucceeded()
             record.add(.accepted)
-            serveNewConnection(connections.insert(socket))
+            serveAccepted(socket)
             accepted += 1
+        }
+    }
+
+    /// Makes the accepted socket's transport (once per connection, not per request) and serves it.
+    private func serveAccepted(_ socket: consuming Socket) {
+        do {
+            serveNewConnection(connections.insert(try makeTransport(socket)))
+        } catch {
+            logger.error("\(error)")
         }
     }
 
@@ -141,15 +154,15 @@ final class EventLoop<Service: ConnectionService> {
     /// a connection closed after one response never costs an epoll_ctl or a wakeup.
     /// Registering after the read is safe in edge-triggered mode too, because adding
     /// a descriptor reports whatever readiness it already has.
-    private func serveNewConnection(_ connection: Connection) {
+    private func serveNewConnection(_ connection: Connection<T>) {
         let status = driver.readable(connection)
         if status == .closed {
             close(connection)
             return
         }
-        connection.interest = connection.phase.interest
+        connection.interest = connection.wantedInterest
         do {
-            try epoll.add(connection.socket.fd, events: mode.registration(for: connection.interest), token: connection.token)
+            try epoll.add(connection.transport.fd, events: mode.registration(for: connection.interest), token: connection.token)
         } catch {
             logger.error("\(error)")
             close(connection)
@@ -163,19 +176,19 @@ final class EventLoop<Service: ConnectionService> {
 
     /// Updates registration and timer for the connection's new phase. Level-triggered
     /// mode asks for EPOLLOUT only while output is pending; edge mode registered it once.
-    private func apply(_ status: ConnectionStatus, to connection: Connection) {
+    private func apply(_ status: ConnectionStatus, to connection: Connection<T>) {
         if status == .closed {
             close(connection)
             return
         }
         if status == .yielded { servedAgainNextTurn.append(connection) }
         timers.rearm(connection, now: now)
-        let interest = connection.phase.interest
+        let interest = connection.wantedInterest
         guard interest != connection.interest else { return }
         connection.interest = interest
         guard let events = mode.events(for: interest) else { return }
         do {
-            try epoll.modify(connection.socket.fd, events: events, token: connection.token)
+            try epoll.modify(connection.transport.fd, events: events, token: connection.token)
         } catch {
             logger.error("\(error)")
             close(connection)
@@ -200,18 +213,18 @@ final class EventLoop<Service: ConnectionService> {
                 apply(driver.timedOut(connection, answering: answer), to: connection)
                 continue
             }
-            if timeout?.resetsOnExpiry == true { connection.socket.resetOnClose() }
+            if timeout?.resetsOnExpiry == true { connection.transport.resetOnClose() }
             close(connection)
         }
     }
 
     /// Closing the descriptor also removes it from the epoll set (it is never duplicated).
-    private func close(_ connection: Connection) {
+    private func close(_ connection: Connection<T>) {
         timers.disarm(connection)
         // Its answer will be dropped: a task doing the work need not finish it.
         connection.awaitingHandler?.cancel()
         connections.remove(connection)
-        connection.socket.close()
+        connection.transport.close()
     }
 
     private func closeAllConnections() {
@@ -298,7 +311,7 @@ final class EventLoop<Service: ConnectionService> {
         while connections.count < maxConnections {
             guard let socket = try? listener.accept(notingPeerIn: accessLog?.peers) else { return }
             record.add(.accepted)
-            serveNewConnection(connections.insert(socket))
+            serveAccepted(socket)
         }
     }
 
