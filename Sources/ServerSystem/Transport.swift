@@ -7,6 +7,9 @@
 // direction than its own (`awaitedReadiness`). The socket has neither.
 
 /// A connected byte stream a connection reads from and writes to.
+/// `@usableFromInline`, as Socket is, so the socket's witnesses can be inlined into the
+/// specialised request cycle in the Server target instead of called through a thunk.
+@usableFromInline
 package protocol Transport: ~Copyable {
     /// The descriptor the event loop registers with epoll.
     var fd: Int32 { get }
@@ -31,6 +34,7 @@ package protocol Transport: ~Copyable {
 }
 
 /// A direction of readiness a transport can wait for.
+@usableFromInline
 package enum Readiness: Equatable {
     case readable
     case writable

@@ -8,6 +8,9 @@ import ServerSystem
 
 extension ConnectionDriver {
     /// Starts `work` for `request` and parks the connection until it answers.
+    /// Never inlined: inlined into the request cycle, starting a Task would make every
+    /// request instantiate `TaskPriority?`'s metadata and size a stack slot by it.
+    @inline(never)
     func handOff<T: Transport & ~Copyable>(_ work: DeferredWork, _ request: Request, _ head: RequestHead, to deferral: DeferredDispatch,
                  _ input: ByteBuffer, _ connection: Connection<T>) {
         connection.awaitingHandler = deferral.start(work, request: OwnedRequest(request), head: head,

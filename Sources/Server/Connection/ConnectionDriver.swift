@@ -320,8 +320,7 @@ package final class ConnectionDriver {
     /// Empties the shared output buffer for the next connection, and gives back what
     /// a large response made it grow by (it is the worker's, and lives as long).
     private func resetScratchOutput() {
-        scratchOutput.clear()
-        if scratchOutput.capacity > Self.readSize { scratchOutput.shrink(toCapacity: Self.readSize) }
+        scratchOutput.clear(shrinkingTo: Self.readSize)
     }
 
     private func flush<T: Transport & ~Copyable>(_ output: ByteBuffer, on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {

@@ -92,6 +92,7 @@ enum TimerRules {
     ///   (a spurious wakeup, a hangup notice) does not restart it.
     /// - linger: once. A client that keeps sending cannot keep a closing connection.
     /// Records what it decided on: the request it was for, and that progress is accounted.
+    @inline(__always)  // After every response.
     static func restarts<T: Transport & ~Copyable>(_ timeout: Timeout, on connection: Connection<T>) -> Bool {
         let request = connection.requestsServed
         let progress = connection.madeProgress

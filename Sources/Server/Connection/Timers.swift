@@ -91,10 +91,18 @@ struct DeadlineList<T: Transport & ~Copyable> {
 /// The event loop disarms a connection's timer before it drops the connection
 /// from its table, so no list ever links to a connection that is gone.
 final class ConnectionTimers<T: Transport & ~Copyable> {
-    @exclusivity(unchecked) private var lists: [DeadlineList<T>]
+    /// One list per Timeout case, indexed by its raw value. Fixed storage rather than an
+    /// array: a mutation after every response would otherwise check the array's uniqueness
+    /// and its bounds.
+    private let lists: UnsafeMutableBufferPointer<DeadlineList<T>>
 
     init(_ durations: TimeoutDurations) {
-        lists = Timeout.allCases.map { DeadlineList(duration: durations.milliseconds($0)) }
+        lists = .allocate(capacity: Timeout.allCases.count)
+        _ = lists.initialize(from: Timeout.allCases.map { DeadlineList(duration: durations.milliseconds($0)) })
+    }
+
+    deinit {
+        lists.deinitialize().deallocate()
     }
 
     /// Starts (or restarts) `timeout` for the connection, replacing whatever it had.

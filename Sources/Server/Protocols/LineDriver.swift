@@ -116,8 +116,7 @@ package final class LineDriver: ConnectionService {
     private func flush<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         let output = connection.output ?? scratchOutput
         defer {
-            scratchOutput.clear()
-            if scratchOutput.capacity > Self.bufferSize { scratchOutput.shrink(toCapacity: Self.bufferSize) }
+            scratchOutput.clear(shrinkingTo: Self.bufferSize)
             connection.settlePhase()
         }
         while !output.isEmpty {

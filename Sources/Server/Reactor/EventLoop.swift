@@ -195,6 +195,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         }
     }
 
+    @inline(__always)  // Once per turn: its usual work is the emptiness check.
     private func serveYieldedConnections() {
         guard !servedAgainNextTurn.isEmpty else { return }
         swap(&servedAgainNextTurn, &servingAgain)
