@@ -70,13 +70,11 @@ public struct Request {
     /// The path routes match, up to the query ("/search"), whatever the target's form: of an
     /// absolute-form target the path after its authority, and "/" when it has none (RFC 9110
     /// §4.2.3); "*" for asterisk-form; empty for authority-form.
-    /// Inlinable: routes look at it for every request, from the Server target.
-    @inlinable
     public var path: ByteSlice {
         let origin = head.origin
         let start = base + Int(origin.start)
         let length = queryMark(in: origin).map { $0 - start } ?? Int(origin.count)
-        if length == 0 && head.targetForm == .absolute { return ByteSlice(bytes: Self.rootPath) }
+        if length == 0 && head.targetForm == .absolute { return ByteSlice(Self.rootPath) }
         return ByteSlice(bytes: UnsafeRawBufferPointer(start: start, count: length))
     }
 
@@ -132,18 +130,12 @@ public struct Request {
     }
 
     /// The "?" that starts the query inside `origin`, if there is one.
-    @inlinable
-    func queryMark(in origin: Span) -> UnsafePointer<UInt8>? {
+    private func queryMark(in origin: Span) -> UnsafePointer<UInt8>? {
         memchr(base + Int(origin.start), Int32(UInt8(ascii: "?")), Int(origin.count))
             .map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) }
     }
 
-    /// The path of an absolute-form target that has none (RFC 9110 §4.2.3).
-    @inlinable
-    static var rootPath: UnsafeRawBufferPointer {
-        let text: StaticString = "/"
-        return UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-    }
+    private static let rootPath: StaticString = "/"
 
     private func slice(_ span: Span) -> ByteSlice {
         ByteSlice(bytes: UnsafeRawBufferPointer(start: base + Int(span.start), count: Int(span.count)))

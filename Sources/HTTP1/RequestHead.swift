@@ -7,13 +7,12 @@ package struct Span: Equatable, Sendable {
     @usableFromInline package var start: Int32
     @usableFromInline package var count: Int32
 
-    @inlinable
     package init(start: Int, count: Int) {
         self.start = Int32(truncatingIfNeeded: start)
         self.count = Int32(truncatingIfNeeded: count)
     }
 
-    @inlinable package var end: Int { Int(start) + Int(count) }
+    package var end: Int { Int(start) + Int(count) }
 }
 
 /// One header field line: its name and its value with surrounding whitespace trimmed.
@@ -37,10 +36,10 @@ package struct RequestHead: Sendable {
     @usableFromInline package var target: Span
     package var version: HTTPVersion
     /// Which of the four forms the target takes (RFC 9112 §3.2).
-    @usableFromInline package var targetForm = TargetForm.origin
+    package var targetForm = TargetForm.origin
     /// Where the target's path and query start (they run to its end), as `RequestTarget` finds them.
     /// With the form, it fills padding after `version`: the head, copied on every return, keeps its size.
-    @usableFromInline package var originStart: Int32 = 0
+    package var originStart: Int32 = 0
     /// How many entries of the caller's header storage (HeaderStorage) belong to this request.
     @usableFromInline package var headerCount: Int
     /// Bytes from the buffer's start to the end of the empty line after the headers.
@@ -59,7 +58,7 @@ package struct RequestHead: Sendable {
     package var isHead: Bool
 
     /// The target's path and query (see `RequestTarget.origin`).
-    @inlinable package var origin: Span { Span(start: Int(originStart), count: target.end - Int(originStart)) }
+    package var origin: Span { Span(start: Int(originStart), count: target.end - Int(originStart)) }
 }
 
 /// How far the parser got with a request that has not fully arrived.
