@@ -10,6 +10,7 @@
 // Every read, write and shutdown goes through a `Transport` parameter, generic
 // so the socket's case is specialised (no witness call per read): the
 // ConnectionService entry points pass the connection's own transport.
+// Sending is in ConnectionDriver+Flush, ending a connection in +Closing.
 import HTTP1
 import Logging
 import ServerSystem
@@ -173,38 +174,9 @@ package final class ConnectionDriver {
         return status == .idle ? readable(connection, via: transport) : status
     }
 
-    /// The client took too long: answer `status` (408) if a request had started, then close.
-    package func timedOut<T: Transport & ~Copyable>(_ connection: Connection<T>, answering status: HTTPStatus) -> ConnectionStatus {
-        timedOut(connection, answering: status, via: connection.transport)
-    }
-
-    func timedOut<T: Transport & ~Copyable>(_ connection: Connection<T>, answering status: HTTPStatus, via transport: borrowing T) -> ConnectionStatus {
-        if connection.phase == .handling { return handlerTimedOut(connection, via: transport) }
-        guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
-        connection.input = nil
-        writer.writeError(status, into: scratchOutput)
-        record.countResponse(status: status.code)
-        accessLog?.recordRefused(on: transport.fd, status: status.code, bodyBytes: status.errorBodyLength)
-        connection.closeAfterFlush = true
-        connection.lingerAfterFlush = true
-        return flush(connection, via: transport)
-    }
-
     /// From now on every response says `Connection: close` and ends its connection.
     package func beginDrain() {
         draining = true
-    }
-
-    /// Ends a connection that waits between requests without a reset: the write side
-    /// is shut (the client reads end of file) and what it may have sent meanwhile is drained.
-    package func closeIdle<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
-        closeIdle(connection, via: connection.transport)
-    }
-
-    func closeIdle<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
-        connection.closeAfterFlush = true
-        startLingering(connection, via: transport)
-        return drain(connection, via: transport)
     }
 
     /// Answers the complete requests at the front of `input`, appending the
@@ -303,56 +275,5 @@ package final class ConnectionDriver {
             // At most half full after shrinking, so the next reads do not grow it straight back.
             input.shrink(toCapacity: Self.readSize)
         }
-    }
-
-    /// Writes pending responses until they are sent or the socket is full; what
-    /// the socket did not take moves into the connection's own output buffer.
-    func flush<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
-        defer {
-            resetScratchOutput()
-            connection.settlePhase()
-        }
-        // As in `readable`: the shared buffer is passed as it is, without a retain.
-        if let own = connection.output { return flush(own, on: connection, via: transport) }
-        return flush(scratchOutput, on: connection, via: transport)
-    }
-
-    /// Empties the shared output buffer for the next connection, and gives back what
-    /// a large response made it grow by (it is the worker's, and lives as long).
-    private func resetScratchOutput() {
-        scratchOutput.clear(shrinkingTo: Self.readSize)
-    }
-
-    private func flush<T: Transport & ~Copyable>(_ output: ByteBuffer, on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
-        // A file body follows the head: MSG_MORE lets a small file share its packet.
-        if let status = write(output, via: transport, on: connection, moreFollows: connection.pendingBody?.isFile == true) {
-            return status
-        }
-        if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection, via: transport) { return status }
-        connection.output = nil
-        guard connection.closeAfterFlush else { return .idle }
-        guard connection.lingerAfterFlush else { return .closed }  // close(2) sends the FIN after the response
-        startLingering(connection, via: transport)
-        return drain(connection, via: transport)
-    }
-
-    /// Like nginx's lingering close: shut the write side (the client reads the
-    /// response, then EOF) and keep reading, to discard what the client still
-    /// sends, until it closes too or the linger timeout ends it. Closing with
-    /// unread bytes would make the kernel send a reset that can destroy the
-    /// response before the client has read it.
-    private func startLingering<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) {
-        connection.phase = .lingering
-        connection.input = nil
-        transport.shutdownWrite()
-    }
-
-    private func drain<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
-        for _ in 0..<Self.readsPerTurn {
-            let read = (try? scratchInput.read(from: transport, minimum: Self.readSize, keeping: false)) ?? SocketRead(outcome: .closed, offered: 0)
-            guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
-            if count < read.offered && !connection.peerHungUp && !transport.hasBufferedInput { return .idle }
-        }
-        return .yielded
     }
 }
