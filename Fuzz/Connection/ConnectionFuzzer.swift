@@ -35,7 +35,7 @@ private final class FuzzRun {
     private let handler: FuzzHandler
     private let loop: FuzzLoop
     private let client: FuzzClient
-    private let connection: Connection
+    private let connection: Connection<Socket>
     private var written = 0
     private var accepted = false
     /// Rounds of the client reading in the ending that may move no byte before the

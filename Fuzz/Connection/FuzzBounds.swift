@@ -22,7 +22,7 @@ struct FuzzBounds {
         output = ConnectionDriver.queuedOutputBound + largestResponseBody + 1024
     }
 
-    func check(_ driver: ConnectionDriver, _ connection: Connection) {
+    func check(_ driver: ConnectionDriver, _ connection: Connection<Socket>) {
         // The shared buffers serve every connection in turn: nothing may stay in them,
         // or it would reach the next connection, and a spike must not leave them grown.
         checkShared(driver.scratchInput, "input")

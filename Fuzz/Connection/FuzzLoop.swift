@@ -20,10 +20,10 @@ final class FuzzLoop {
     private let mode: TriggerMode
     private let driver: ConnectionDriver
     private let clock: FuzzClock
-    private let timers = ConnectionTimers(TimeoutDurations())
+    private let timers = ConnectionTimers<Socket>(TimeoutDurations())
     private let bounds: FuzzBounds
     /// The connection while it is open.
-    private(set) var connection: Connection?
+    private(set) var connection: Connection<Socket>?
     private var yielded = false
     private var drainDeadline: Int?
     /// Something other than the client ended the exchange early: a timeout fired, or a drain began.
@@ -45,13 +45,13 @@ final class FuzzLoop {
     var isOpen: Bool { connection != nil }
 
     /// EventLoop.serveNewConnection: the first read happens before the socket joins the epoll set.
-    func accept(_ connection: Connection) {
+    func accept(_ connection: Connection<Socket>) {
         self.connection = connection
         let status = serve(connection, driver.readable(connection))
         guard status != .closed else { return close(connection) }
-        connection.interest = connection.phase.interest
+        connection.interest = connection.wantedInterest
         let events = mode.registration(for: connection.interest)
-        do { try epoll.add(connection.socket.fd, events: events, token: connection.token) } catch { fatalError("\(error)") }
+        do { try epoll.add(connection.transport.fd, events: events, token: connection.token) } catch { fatalError("\(error)") }
         if status == .yielded { yielded = true }
         timers.rearm(connection, now: clock.now)
     }
@@ -105,19 +105,19 @@ final class FuzzLoop {
     }
 
     /// EventLoop.apply, after checking the bounds.
-    private func apply(_ status: ConnectionStatus, to connection: Connection) {
+    private func apply(_ status: ConnectionStatus, to connection: Connection<Socket>) {
         guard serve(connection, status) != .closed else { return close(connection) }
         if status == .yielded { yielded = true }
         timers.rearm(connection, now: clock.now)
-        let interest = connection.phase.interest
+        let interest = connection.wantedInterest
         guard interest != connection.interest else { return }
         connection.interest = interest
         guard let events = mode.events(for: interest) else { return }
-        do { try epoll.modify(connection.socket.fd, events: events, token: connection.token) } catch { fatalError("\(error)") }
+        do { try epoll.modify(connection.transport.fd, events: events, token: connection.token) } catch { fatalError("\(error)") }
     }
 
     /// Checks what the driver left behind after one call; passes its status on.
-    private func serve(_ connection: Connection, _ status: ConnectionStatus) -> ConnectionStatus {
+    private func serve(_ connection: Connection<Socket>, _ status: ConnectionStatus) -> ConnectionStatus {
         bounds.check(driver, connection)
         return status
     }
@@ -136,7 +136,7 @@ final class FuzzLoop {
             }
             if timeout?.resetsOnExpiry == true {
                 droppedOutput = connection.output != nil
-                connection.socket.resetOnClose()
+                connection.transport.resetOnClose()
             }
             close(connection)
         }
@@ -154,9 +154,9 @@ final class FuzzLoop {
     }
 
     /// Closing the descriptor also takes it out of the epoll set.
-    private func close(_ connection: Connection) {
+    private func close(_ connection: Connection<Socket>) {
         timers.disarm(connection)
-        connection.socket.close()
+        connection.transport.close()
         self.connection = nil
         yielded = false
     }

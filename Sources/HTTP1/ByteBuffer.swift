@@ -60,6 +60,15 @@ package final class ByteBuffer {
         writerIndex = 0
     }
 
+    /// Empties the buffer, and gives back what a spike made it grow by past `normal` bytes.
+    /// Inlinable, so a caller in another module reads `capacity` under this file's unchecked
+    /// exclusivity: read directly from there, it would cost a dynamic check (swift_beginAccess).
+    @inlinable
+    package func clear(shrinkingTo normal: Int) {
+        clear()
+        if capacity > normal { shrink(toCapacity: normal) }
+    }
+
     /// Lends `body` the free space after the written bytes, at least `minimum` bytes,
     /// made by moving unread bytes to the front or growing; `body` fills a prefix of it
     /// (a read(2) into it) and returns how many bytes it wrote, which are then committed.
@@ -109,6 +118,7 @@ package final class ByteBuffer {
 
     /// Gives memory back after a spike: moves the unread bytes into storage of
     /// `target` bytes (never fewer than are unread), if that is smaller than now.
+    @usableFromInline
     package func shrink(toCapacity target: Int) {
         let newCapacity = max(target, readableCount, 16)
         guard newCapacity < capacity else { return }

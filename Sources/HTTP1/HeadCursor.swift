@@ -73,7 +73,10 @@ struct HeadCursor {
     /// obsolete line folding (§5.2), both of which a server must reject or it
     /// reads the header differently from a proxy in front of it.
     mutating func headerField() -> HeaderField? {
-        let name = scan(while: Bytes.isTokenChar)
+        let nameStart = index
+        skipNameWords()
+        _ = scan(while: Bytes.isTokenChar)
+        let name = Span(start: nameStart, count: index - nameStart)
         guard name.count > 0, base[index] == .colon else { return nil }
         index += 1
         _ = scan { $0 == .space || $0 == .tab }
@@ -89,10 +92,36 @@ struct HeadCursor {
         return HeaderField(name: name, value: Span(start: valueStart, count: valueEnd - valueStart))
     }
 
+    /// Skips whole 8-byte words of letters, digits and "-", which field names are made of,
+    /// leaving the byte-by-byte token scan only the word that holds the colon (or any other
+    /// tchar, which it checks exactly): so only token bytes are ever skipped. Per byte, all
+    /// below 0x80 so that no sum carries into its neighbour, the high bit of
+    /// `byte + (0x80 - bound)` is set exactly when the byte is at least `bound`.
+    @inline(__always)
+    private mutating func skipNameWords() {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+        while end - index >= 8 {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            if word & highBits != 0 { return }
+            // Setting 0x20 folds A-Z onto a-z (and nothing else onto them).
+            let folded = word | (ones &* 0x20)
+            let letters = (folded &+ ones &* (0x80 - 0x61)) & ~(folded &+ ones &* (0x80 - 0x7B))
+            let digits = (word &+ ones &* (0x80 - 0x30)) & ~(word &+ ones &* (0x80 - 0x3A))
+            // A byte of `word ^ "--------"` is zero exactly where `word` has "-".
+            let others = word ^ (ones &* 0x2D)
+            let dashes = ~(((others & lowBits) &+ lowBits) | others)
+            if (letters | digits | dashes) & highBits != highBits { return }
+            index += 8
+        }
+    }
+
     /// Skips whole 8-byte words in which every byte is at least `limit` and none is
     /// DEL, leaving the byte-by-byte loop only the word that holds the line's end.
     /// Header values are most of a request's bytes, so this is where parsing spends
     /// its time (picohttpparser uses SSE4.2 for the same scan).
+    @inline(__always)
     private mutating func skipWords(whereNoByteIsBelow limit: UInt8) {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highBits: UInt64 = 0x8080_8080_8080_8080
@@ -111,6 +140,7 @@ struct HeadCursor {
     }
 
     /// Consumes CRLF or a bare LF; a CR not followed by LF is malformed (RFC 9112 §2.2).
+    @inline(__always)
     private mutating func lineEnd() -> Bool {
         if base[index] == .lf {
             index += 1

@@ -68,6 +68,7 @@ package struct Socket: ~Copyable {
     }
 
     /// Half-closes the connection: the peer reads EOF after the bytes already sent.
+    @usableFromInline
     package func shutdownWrite() {
         // ENOTCONN only means the peer is already gone, which is the goal anyway.
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
@@ -77,6 +78,7 @@ package struct Socket: ~Copyable {
     /// (socket(7)) discards unsent data and sends RST, instead of a FIN queued behind
     /// it that the kernel keeps retrying to a client that does not read. nginx does the
     /// same for timed-out connections (`reset_timedout_connection`).
+    @usableFromInline
     package func resetOnClose() {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         // It fails only for a descriptor that is not a socket; the close that follows still frees it.
@@ -84,6 +86,7 @@ package struct Socket: ~Copyable {
     }
 
     /// Closes the descriptor (once: later calls do nothing).
+    @usableFromInline
     package func close() {
         descriptor.close()
     }

@@ -8,6 +8,7 @@ extension Socket {
     /// with sendfile(2): page cache to socket, the bytes never enter user space.
     /// A short count is normal on a non-blocking socket; EAGAIN is `.wouldBlock`.
     /// `.wrote(0)` means the file ended before `offset + count` (it was truncated).
+    @usableFromInline
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
         var position = off_t(offset)
         do {
@@ -27,6 +28,7 @@ extension Socket {
     /// response head followed by a file body leaves as one packet instead of a small
     /// one ahead of the file's first. Cheaper than TCP_CORK, which costs two
     /// setsockopt calls per response; the next send or sendfile without it pushes.
+    @inlinable
     package func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
         do {
             guard let count = try systemCall("send(fd \(fd), MSG_MORE)", {

@@ -2,8 +2,14 @@
 // TLS is the next (a later issue). Code that moves bytes is generic over it
 // (`<T: Transport>`), so each case is specialised at compile time: no
 // existential box and no witness-table call per read or write on the hot path.
+// Two things a TLS transport knows that epoll cannot: decrypted bytes it holds
+// in user space (`hasBufferedInput`), and a call that is blocked on the other
+// direction than its own (`awaitedReadiness`). The socket has neither.
 
 /// A connected byte stream a connection reads from and writes to.
+/// `@usableFromInline`, as Socket is, so the socket's witnesses can be inlined into the
+/// specialised request cycle in the Server target instead of called through a thunk.
+@usableFromInline
 package protocol Transport: ~Copyable {
     /// The descriptor the event loop registers with epoll.
     var fd: Int32 { get }
@@ -16,6 +22,29 @@ package protocol Transport: ~Copyable {
     func shutdownWrite()
     func resetOnClose()
     func close()
+    /// Input already taken off the socket and held in user space (a TLS record decrypted
+    /// past what the last read asked for). epoll reports only the socket's queue, so a
+    /// reader that stops at a short read ("the queue is empty") must go on while this is true.
+    var hasBufferedInput: Bool { get }
+    /// The readiness the transport's last blocked call waits for when it is not that call's
+    /// own: SSL_read can need the socket writable (SSL_ERROR_WANT_WRITE, a key update or
+    /// renegotiation record to send) and SSL_write readable (SSL_ERROR_WANT_READ). nil: a
+    /// read waits for readable and a write for writable, as the connection's phase says.
+    var awaitedReadiness: Readiness? { get }
+}
+
+/// A direction of readiness a transport can wait for.
+@usableFromInline
+package enum Readiness: Equatable {
+    case readable
+    case writable
+}
+
+extension Transport where Self: ~Copyable {
+    /// The kernel holds every byte not yet read: nothing is buffered above it.
+    @inlinable package var hasBufferedInput: Bool { false }
+    /// Reads wait for readable, writes for writable.
+    @inlinable package var awaitedReadiness: Readiness? { nil }
 }
 
 extension Socket: Transport {}

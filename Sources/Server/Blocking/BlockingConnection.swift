@@ -21,10 +21,10 @@ struct BlockingConnection {
     let stop: StopNotice
     let logger: Logger
 
-    /// Serves `socket` until the client leaves, a timeout ends it, or a stop says so; then closes it.
-    func serve(_ socket: consuming Socket) {
-        let connection = Connection(socket: socket, token: 0)
-        defer { connection.socket.close() }
+    /// Serves `transport` until the client leaves, a timeout ends it, or a stop says so; then closes it.
+    func serve<T: Transport & ~Copyable>(_ transport: consuming T) {
+        let connection = Connection(transport: transport, token: 0)
+        defer { connection.transport.close() }
         do {
             try run(connection)
         } catch {
@@ -32,7 +32,7 @@ struct BlockingConnection {
         }
     }
 
-    private func run(_ connection: Connection) throws(SystemError) {
+    private func run<T: Transport & ~Copyable>(_ connection: Connection<T>) throws(SystemError) {
         var draining = false
         // The service stopped with work in hand (its share of a turn, or requests held
         // back at the output bound, already read): serve again without waiting for the
@@ -51,9 +51,9 @@ struct BlockingConnection {
             // there (a request queued in the socket is still answered); otherwise it is closed.
             let idle = draining && connection.phase.isIdle
             if let end = stop.deadline { expiry = idle ? now : min(expiry, end) }
-            let events = Self.pollEvents(for: connection.phase.interest)
+            let events = Self.pollEvents(for: connection.wantedInterest)
             let wait = yielded ? 0 : expiry - now
-            switch try Waiting.wait(for: connection.socket.fd, Int16(events), orStop: stop, timeoutMilliseconds: wait) {
+            switch try Waiting.wait(for: connection.transport.fd, Int16(events), orStop: stop, timeoutMilliseconds: wait) {
             case .stop:
                 if stop.state == .aborting { return }
             case .timedOut where !yielded:
@@ -63,7 +63,7 @@ struct BlockingConnection {
                     continue
                 }
                 // The client stopped reading: what the kernel still holds for it is dropped at once.
-                if timeout.resetsOnExpiry { connection.socket.resetOnClose() }
+                if timeout.resetsOnExpiry { connection.transport.resetOnClose() }
                 guard let answer = timeout.answer, parts.service.timedOut(connection, answering: answer) != .closed else { return }
             case .ready, .timedOut:
                 parts.dateCache.refresh(now: Clock.wallClockSeconds())

@@ -2,12 +2,14 @@
 // keep-alive connection holds no buffers at all: bytes live in the worker's
 // shared buffers and are copied here only when a request is split across
 // reads or a response could not be sent in full (as nginx hands its buffers
-// back when a connection goes idle).
+// back when a connection goes idle). Generic over its transport, so the
+// socket's case and TLS's are each specialised (see Transport).
 import ServerSystem
 import HTTP1
 
-package final class Connection {
-    let socket: Socket
+package final class Connection<T: Transport & ~Copyable> {
+    /// How its bytes move: the socket itself, or a session over it (TLS).
+    let transport: T
     /// The epoll token: this connection's fd and table generation.
     let token: UInt64
     /// The start of a request that has not fully arrived, if any.
@@ -64,11 +66,18 @@ package final class Connection {
     @exclusivity(unchecked) var timerPrevious: Unmanaged<Connection>?
     @exclusivity(unchecked) var timerNext: Unmanaged<Connection>?
 
-    package init(socket: consuming Socket, token: UInt64) {
-        self.socket = socket
+    package init(transport: consuming T, token: UInt64) {
+        self.transport = transport
         self.token = token
     }
 
     /// The timeout that fits what the connection is waiting for now.
     var pendingTimeout: Timeout { phase.timeout }
+}
+
+extension Connection where T == Socket {
+    /// A connection over a plain socket.
+    package convenience init(socket: consuming Socket, token: UInt64) {
+        self.init(transport: socket, token: token)
+    }
 }

@@ -18,7 +18,7 @@ extension ConnectionDriver {
     /// Takes `response`'s file or stream body, if any, onto the connection: it is
     /// sent once the head is, and pipelined requests behind it wait until it is done.
     @inline(__always)
-    func holdBody(of response: Response, for head: RequestHead, on connection: Connection) {
+    func holdBody<T: Transport & ~Copyable>(of response: Response, for head: RequestHead, on connection: Connection<T>) {
         // Bytes in memory (every response of the hot path) went out with the head: nothing to hold.
         switch response.body {
         case .empty, .text, .bytes: return
@@ -31,7 +31,7 @@ extension ConnectionDriver {
     /// Sends the pending body now that `output` (the head, and any responses before it) is sent.
     /// Returns nil once the body is complete, else the connection's status: `output` then keeps
     /// what the socket has not taken, in the connection's own buffer.
-    func sendPendingBody<T: Transport & ~Copyable>(after output: ByteBuffer, on connection: Connection,
+    func sendPendingBody<T: Transport & ~Copyable>(after output: ByteBuffer, on connection: Connection<T>,
                                                 via transport: borrowing T) -> ConnectionStatus? {
         guard let body = connection.pendingBody else { return nil }
         let status = send(body, through: output, via: transport, on: connection)
@@ -51,7 +51,7 @@ extension ConnectionDriver {
     /// One turn of sending `body` through `transport`: generic, so each transport is specialised.
     /// Returns nil when the body is complete, else the connection's status.
     func send<T: Transport & ~Copyable>(_ body: PendingBody, through output: ByteBuffer, via transport: borrowing T,
-                                         on connection: Connection) -> ConnectionStatus? {
+                                         on connection: Connection<T>) -> ConnectionStatus? {
         switch body.source {
         case .file(let region): sendFile(region, of: body, via: transport, on: connection)
         case .stream(let stream): sendStream(stream, of: body, through: output, via: transport, on: connection)
@@ -59,7 +59,7 @@ extension ConnectionDriver {
     }
 
     private func sendFile<T: Transport & ~Copyable>(_ region: FileRegion, of body: PendingBody, via transport: borrowing T,
-                                                    on connection: Connection) -> ConnectionStatus? {
+                                                    on connection: Connection<T>) -> ConnectionStatus? {
         for _ in 0..<Self.bodyStepsPerTurn {
             let remaining = body.remaining ?? 0
             let outcome: WriteOutcome
@@ -89,7 +89,7 @@ extension ConnectionDriver {
 
     /// Pulls a piece only once `output` is empty (the socket took everything before it).
     private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
-                                                      via transport: borrowing T, on connection: Connection) -> ConnectionStatus? {
+                                                      via transport: borrowing T, on connection: Connection<T>) -> ConnectionStatus? {
         for _ in 0..<Self.bodyStepsPerTurn {
             // What the socket did not take last time goes first; the producer waits for it.
             if let status = write(output, via: transport, on: connection) { return status }
@@ -125,7 +125,7 @@ extension ConnectionDriver {
     /// Writes `output` until it is sent (nil) or the socket is full (the rest moves to the connection).
     /// Inlined: it is the response path of every request.
     @inline(__always)
-    func write<T: Transport & ~Copyable>(_ output: ByteBuffer, via transport: borrowing T, on connection: Connection,
+    func write<T: Transport & ~Copyable>(_ output: ByteBuffer, via transport: borrowing T, on connection: Connection<T>,
                                          moreFollows: Bool = false) -> ConnectionStatus? {
         while !output.isEmpty {
             let outcome: WriteOutcome

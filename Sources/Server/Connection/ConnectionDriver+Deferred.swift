@@ -8,8 +8,11 @@ import ServerSystem
 
 extension ConnectionDriver {
     /// Starts `work` for `request` and parks the connection until it answers.
-    func handOff(_ work: DeferredWork, _ request: Request, _ head: RequestHead, to deferral: DeferredDispatch,
-                 _ input: ByteBuffer, _ connection: Connection) {
+    /// Never inlined: inlined into the request cycle, starting a Task would make every
+    /// request instantiate `TaskPriority?`'s metadata and size a stack slot by it.
+    @inline(never)
+    func handOff<T: Transport & ~Copyable>(_ work: DeferredWork, _ request: Request, _ head: RequestHead, to deferral: DeferredDispatch,
+                 _ input: ByteBuffer, _ connection: Connection<T>) {
         connection.awaitingHandler = deferral.start(work, request: OwnedRequest(request), head: head,
                                                     token: connection.token)
         connection.phase = .handling
@@ -22,18 +25,18 @@ extension ConnectionDriver {
 
     /// The connection waits for its handler: nothing is read meanwhile (the socket
     /// is not drained into memory), except that a client gone away ends it at once.
-    func waitForHandler(_ connection: Connection) -> ConnectionStatus {
+    func waitForHandler<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
         connection.peerHungUp ? .closed : .idle
     }
 
     /// The answer to the connection's deferred request has come back: it is written
     /// and sent, then the pipelined requests behind it are answered. Returns nil when
     /// the answer is stale (the connection timed out waiting for it): it is dropped.
-    package func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus? {
-        complete(connection, with: completion, via: connection.socket)
+    package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus? {
+        complete(connection, with: completion, via: connection.transport)
     }
 
-    func complete<T: Transport & ~Copyable>(_ connection: Connection, with completion: Completion,
+    func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion,
                                          via transport: borrowing T) -> ConnectionStatus? {
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
@@ -67,7 +70,7 @@ extension ConnectionDriver {
 
     /// The handler took longer than the connection may wait: 503 (RFC 9110 §15.6.4),
     /// `Connection: close`, and its answer, if it ever comes, is dropped.
-    func handlerTimedOut<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+    func handlerTimedOut<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         connection.awaitingHandler?.cancel()
         connection.awaitingHandler = nil
         connection.endHandling()

@@ -9,7 +9,8 @@
 // responses wait to be sent; the rest wait in the input until those are gone.
 // Every read, write and shutdown goes through a `Transport` parameter, generic
 // so the socket's case is specialised (no witness call per read): the
-// ConnectionService entry points pass the connection's socket.
+// ConnectionService entry points pass the connection's own transport.
+// Sending is in ConnectionDriver+Flush, ending a connection in +Closing.
 import HTTP1
 import Logging
 import ServerSystem
@@ -88,13 +89,14 @@ package final class ConnectionDriver {
     /// that is still safe, because any byte arriving later raises a new edge (nginx
     /// relies on the same rule). The exception is a FIN that arrived with the data:
     /// it raises no further edge, so once the peer has hung up the loop reads on
-    /// until it sees the end of file.
-    package func readable(_ connection: Connection) -> ConnectionStatus {
-        readable(connection, via: connection.socket)
+    /// until it sees the end of file; and so does a transport that holds input of its own
+    /// (TLS decrypts whole records), which no edge will ever announce.
+    package func readable<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
+        readable(connection, via: connection.transport)
     }
 
     /// `readable` over any transport: generic, so the socket's case is specialised (see Transport).
-    package func readable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+    package func readable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         if connection.lingering { return drain(connection, via: transport) }
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection, via: transport) }
@@ -116,7 +118,7 @@ package final class ConnectionDriver {
 
     /// One read into `input` and the responses it completes. Returns the
     /// connection's status when this turn is over for it, nil to read again.
-    private func readAndRespond<T: Transport & ~Copyable>(into input: ByteBuffer, minimumSpace: Int, on connection: Connection,
+    private func readAndRespond<T: Transport & ~Copyable>(into input: ByteBuffer, minimumSpace: Int, on connection: Connection<T>,
                                                         via transport: borrowing T) -> ConnectionStatus? {
         let read: SocketRead
         do {
@@ -130,13 +132,14 @@ package final class ConnectionDriver {
         }
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
-        return respondAndFlush(input, on: connection, via: transport, socketEmptied: count < read.offered && !connection.peerHungUp)
+        return respondAndFlush(input, on: connection, via: transport,
+                               socketEmptied: count < read.offered && !connection.peerHungUp && !transport.hasBufferedInput)
     }
 
     /// Answers the requests held back at the output bound, now that their predecessors'
     /// responses are sent. They were read already, so in edge-triggered mode no event
     /// would ever come for them: they are served here, before the socket is read again.
-    private func answerDeferredRequests<T: Transport & ~Copyable>(on connection: Connection, via transport: borrowing T) -> ConnectionStatus? {
+    private func answerDeferredRequests<T: Transport & ~Copyable>(on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus? {
         connection.requestsDeferred = false
         guard let input = connection.input else { return nil }
         // Whatever arrived while the output was blocked raised no new edge: read it next.
@@ -146,7 +149,7 @@ package final class ConnectionDriver {
     /// Answers the requests in `input`, keeps the leftover and sends the responses.
     /// Returns the connection's status when this turn is over for it, nil to go on:
     /// to answer requests held back at the output bound, or to read again.
-    private func respondAndFlush<T: Transport & ~Copyable>(_ input: ByteBuffer, on connection: Connection, via transport: borrowing T,
+    private func respondAndFlush<T: Transport & ~Copyable>(_ input: ByteBuffer, on connection: Connection<T>, via transport: borrowing T,
                                                         socketEmptied: Bool) -> ConnectionStatus? {
         respond(to: input, on: connection)
         keepLeftover(of: input, in: connection)
@@ -157,11 +160,11 @@ package final class ConnectionDriver {
     }
 
     /// The socket is writable: send pending output, then go back to reading.
-    package func writable(_ connection: Connection) -> ConnectionStatus {
-        writable(connection, via: connection.socket)
+    package func writable<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
+        writable(connection, via: connection.transport)
     }
 
-    package func writable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+    package func writable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
         let status = flush(connection, via: transport)
         // While responses waited for the client, no body was read: that time is not the body's.
@@ -171,45 +174,16 @@ package final class ConnectionDriver {
         return status == .idle ? readable(connection, via: transport) : status
     }
 
-    /// The client took too long: answer `status` (408) if a request had started, then close.
-    package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
-        timedOut(connection, answering: status, via: connection.socket)
-    }
-
-    func timedOut<T: Transport & ~Copyable>(_ connection: Connection, answering status: HTTPStatus, via transport: borrowing T) -> ConnectionStatus {
-        if connection.phase == .handling { return handlerTimedOut(connection, via: transport) }
-        guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
-        connection.input = nil
-        writer.writeError(status, into: scratchOutput)
-        record.countResponse(status: status.code)
-        accessLog?.recordRefused(on: transport.fd, status: status.code, bodyBytes: status.errorBodyLength)
-        connection.closeAfterFlush = true
-        connection.lingerAfterFlush = true
-        return flush(connection, via: transport)
-    }
-
     /// From now on every response says `Connection: close` and ends its connection.
     package func beginDrain() {
         draining = true
-    }
-
-    /// Ends a connection that waits between requests without a reset: the write side
-    /// is shut (the client reads end of file) and what it may have sent meanwhile is drained.
-    package func closeIdle(_ connection: Connection) -> ConnectionStatus {
-        closeIdle(connection, via: connection.socket)
-    }
-
-    func closeIdle<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
-        connection.closeAfterFlush = true
-        startLingering(connection, via: transport)
-        return drain(connection, via: transport)
     }
 
     /// Answers the complete requests at the front of `input`, appending the
     /// responses to the shared output buffer, in request order, until the queued
     /// output reaches its bound. It is called only while the connection has no output
     /// of its own pending (see `readable`), so the shared buffer holds all of it.
-    private func respond(to input: ByteBuffer, on connection: Connection) {
+    private func respond<T: Transport & ~Copyable>(to input: ByteBuffer, on connection: Connection<T>) {
         while !connection.closeAfterFlush && !input.isEmpty {
             // A client pipelining requests for large responses and not reading them
             // would otherwise make the worker render (and hold) all of them at once.
@@ -243,7 +217,7 @@ package final class ConnectionDriver {
                 record.countResponse(status: response.status.code)
                 // Logged before `consume`: the request's bytes are still in the buffer.
                 if let accessLog {
-                    accessLog.record(request, on: connection.socket.fd, status: response.status.code,
+                    accessLog.record(request, on: connection.transport.fd, status: response.status.code,
                                      bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
                 }
                 input.consume(head.totalLength)
@@ -265,7 +239,7 @@ package final class ConnectionDriver {
     /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for this
     /// interim response before sending the body (a request refused on its head gets
     /// its final status instead, from the parser).
-    private func sendContinueIfExpected(_ connection: Connection) {
+    private func sendContinueIfExpected<T: Transport & ~Copyable>(_ connection: Connection<T>) {
         guard connection.progress.awaitingBody && connection.progress.expectsContinue && !connection.sentContinue else { return }
         scratchOutput.append("HTTP/1.1 100 Continue\r\n\r\n")
         record.countResponse(status: 100)
@@ -273,15 +247,15 @@ package final class ConnectionDriver {
     }
 
     /// Answers `status` (an error) instead of the request at the front of `input`, then closes.
-    private func refuse(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection) {
+    private func refuse<T: Transport & ~Copyable>(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection<T>) {
         writer.writeError(status, into: scratchOutput)
         record.countResponse(status: status.code)
-        accessLog?.recordRefused(on: connection.socket.fd, status: status.code, bodyBytes: status.errorBodyLength)
+        accessLog?.recordRefused(on: connection.transport.fd, status: status.code, bodyBytes: status.errorBodyLength)
         refuseFurtherInput(input, connection, linger: true)
     }
 
     /// After a response that closes the connection nothing else is answered.
-    func refuseFurtherInput(_ input: ByteBuffer, _ connection: Connection, linger: Bool) {
+    func refuseFurtherInput<T: Transport & ~Copyable>(_ input: ByteBuffer, _ connection: Connection<T>, linger: Bool) {
         connection.closeAfterFlush = true
         connection.lingerAfterFlush = linger
         input.clear()
@@ -290,7 +264,7 @@ package final class ConnectionDriver {
     /// Moves a partial request (or requests held back at the output bound) out of the
     /// shared buffer into the connection's own, drops the connection's buffer once it is
     /// empty, and shrinks it once a large body that made it grow has been consumed.
-    private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
+    private func keepLeftover<T: Transport & ~Copyable>(of input: ByteBuffer, in connection: Connection<T>) {
         if input === scratchInput {
             guard !input.isEmpty else { return }
             connection.input = input.withReadableBytes { ByteBuffer(copying: $0, minimumCapacity: 2048) }
@@ -301,57 +275,5 @@ package final class ConnectionDriver {
             // At most half full after shrinking, so the next reads do not grow it straight back.
             input.shrink(toCapacity: Self.readSize)
         }
-    }
-
-    /// Writes pending responses until they are sent or the socket is full; what
-    /// the socket did not take moves into the connection's own output buffer.
-    func flush<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
-        defer {
-            resetScratchOutput()
-            connection.settlePhase()
-        }
-        // As in `readable`: the shared buffer is passed as it is, without a retain.
-        if let own = connection.output { return flush(own, on: connection, via: transport) }
-        return flush(scratchOutput, on: connection, via: transport)
-    }
-
-    /// Empties the shared output buffer for the next connection, and gives back what
-    /// a large response made it grow by (it is the worker's, and lives as long).
-    private func resetScratchOutput() {
-        scratchOutput.clear()
-        if scratchOutput.capacity > Self.readSize { scratchOutput.shrink(toCapacity: Self.readSize) }
-    }
-
-    private func flush<T: Transport & ~Copyable>(_ output: ByteBuffer, on connection: Connection, via transport: borrowing T) -> ConnectionStatus {
-        // A file body follows the head: MSG_MORE lets a small file share its packet.
-        if let status = write(output, via: transport, on: connection, moreFollows: connection.pendingBody?.isFile == true) {
-            return status
-        }
-        if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection, via: transport) { return status }
-        connection.output = nil
-        guard connection.closeAfterFlush else { return .idle }
-        guard connection.lingerAfterFlush else { return .closed }  // close(2) sends the FIN after the response
-        startLingering(connection, via: transport)
-        return drain(connection, via: transport)
-    }
-
-    /// Like nginx's lingering close: shut the write side (the client reads the
-    /// response, then EOF) and keep reading, to discard what the client still
-    /// sends, until it closes too or the linger timeout ends it. Closing with
-    /// unread bytes would make the kernel send a reset that can destroy the
-    /// response before the client has read it.
-    private func startLingering<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) {
-        connection.phase = .lingering
-        connection.input = nil
-        transport.shutdownWrite()
-    }
-
-    private func drain<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
-        for _ in 0..<Self.readsPerTurn {
-            let read = (try? scratchInput.read(from: transport, minimum: Self.readSize, keeping: false)) ?? SocketRead(outcome: .closed, offered: 0)
-            guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
-            if count < read.offered && !connection.peerHungUp { return .idle }
-        }
-        return .yielded
     }
 }

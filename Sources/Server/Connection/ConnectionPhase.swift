@@ -4,6 +4,7 @@
 // (interest), the timeout that guards it, and when that timeout's deadline
 // starts afresh (TimerRules). The driver moves the phase as it serves.
 import HTTP1
+import ServerSystem
 
 /// What a connection is doing, and so what it waits for.
 enum ConnectionPhase: Equatable {
@@ -54,7 +55,7 @@ enum Interest: Equatable {
     case none
 }
 
-extension Connection {
+extension Connection where T: ~Copyable {
     /// Once the driver has flushed: the phase its buffers show. Lingering and handling
     /// are left only by the driver itself (lingering never; handling by `endHandling`).
     func settlePhase() {
@@ -91,7 +92,8 @@ enum TimerRules {
     ///   (a spurious wakeup, a hangup notice) does not restart it.
     /// - linger: once. A client that keeps sending cannot keep a closing connection.
     /// Records what it decided on: the request it was for, and that progress is accounted.
-    static func restarts(_ timeout: Timeout, on connection: Connection) -> Bool {
+    @inline(__always)  // After every response.
+    static func restarts<T: Transport & ~Copyable>(_ timeout: Timeout, on connection: Connection<T>) -> Bool {
         let request = connection.requestsServed
         let progress = connection.madeProgress
         defer {
@@ -108,7 +110,7 @@ enum TimerRules {
 
     /// The blocking models' deadline: one connection, no list. Applies the rules to the
     /// timeout of the connection's phase and returns the expiry (monotonic milliseconds).
-    static func deadline(of connection: Connection, now: Int, durations: TimeoutDurations) -> Int {
+    static func deadline<T: Transport & ~Copyable>(of connection: Connection<T>, now: Int, durations: TimeoutDurations) -> Int {
         let timeout = connection.phase.timeout
         if restarts(timeout, on: connection) {
             connection.timeout = timeout

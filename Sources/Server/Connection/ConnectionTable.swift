@@ -12,14 +12,14 @@ enum ReservedToken {
     static let completions = UInt64(UInt32.max) << 32 | 2
 }
 
-struct ConnectionTable {
-    private var slots: [Connection?] = []
+struct ConnectionTable<T: Transport & ~Copyable> {
+    private var slots: [Connection<T>?] = []
     private var generations: [UInt32] = []
     private(set) var count = 0
 
-    /// Registers a new connection for `socket` and returns it.
-    mutating func insert(_ socket: consuming Socket) -> Connection {
-        let index = Int(socket.fd)
+    /// Registers a new connection for `transport` and returns it.
+    mutating func insert(_ transport: consuming T) -> Connection<T> {
+        let index = Int(transport.fd)
         if index >= slots.count {
             let newCount = max(index + 1, slots.count * 2, 64)
             slots += repeatElement(nil, count: newCount - slots.count)
@@ -28,29 +28,29 @@ struct ConnectionTable {
         precondition(slots[index] == nil, "descriptor \(index) is already in the connection table")
         let generation = Self.nextGeneration(after: generations[index])
         generations[index] = generation
-        let connection = Connection(socket: socket, token: UInt64(generation) << 32 | UInt64(UInt32(index)))
+        let connection = Connection(transport: transport, token: UInt64(generation) << 32 | UInt64(UInt32(index)))
         slots[index] = connection
         count += 1
         return connection
     }
 
     /// The live connection an epoll token refers to, or nil if it has since been closed.
-    func connection(for token: UInt64) -> Connection? {
+    func connection(for token: UInt64) -> Connection<T>? {
         let index = Int(UInt32(truncatingIfNeeded: token))
         guard index < slots.count, let connection = slots[index], connection.token == token else { return nil }
         return connection
     }
 
-    /// Forgets the connection; the caller closes its socket.
-    mutating func remove(_ connection: Connection) {
-        let index = Int(connection.socket.fd)
+    /// Forgets the connection; the caller closes its transport.
+    mutating func remove(_ connection: Connection<T>) {
+        let index = Int(connection.transport.fd)
         precondition(slots[index] === connection, "removing a connection that is not in the table")
         slots[index] = nil
         count -= 1
     }
 
     /// Every open connection, for shutdown.
-    var all: [Connection] { slots.compactMap { $0 } }
+    var all: [Connection<T>] { slots.compactMap { $0 } }
 
     /// Generations run 1 ..< UInt32.max; 0 is never issued and UInt32.max marks reserved tokens.
     private static func nextGeneration(after generation: UInt32) -> UInt32 {

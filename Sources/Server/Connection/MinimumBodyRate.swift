@@ -4,6 +4,7 @@
 // from the end of the head, the body must have averaged this rate since then,
 // or it gets 408 and the connection closes: Kestrel's MinRequestBodyDataRate,
 // whose default (240 bytes/s after 5 s) this shares.
+import ServerSystem
 
 /// The least average rate of a request body, enforced after a grace period.
 public struct MinimumBodyRate: Sendable, Equatable {
@@ -31,7 +32,7 @@ extension MinimumBodyRate {
     /// Whether the body of `connection`'s request, `bodyBytes` of it in so far, falls short
     /// at `now` (monotonic ms). Called as its bytes come in (only then does anything change):
     /// the first call starts the clock. A client that sends nothing at all meets the body timeout instead.
-    func isViolated(on connection: Connection, bodyBytes: Int, now: @autoclosure () -> Int) -> Bool {
+    func isViolated<T: Transport & ~Copyable>(on connection: Connection<T>, bodyBytes: Int, now: @autoclosure () -> Int) -> Bool {
         guard isOn else { return false }
         let now = now()
         guard connection.bodyClockRequest == connection.requestsServed else {

@@ -15,6 +15,7 @@ struct SocketRead {
 extension ByteBuffer {
     /// Reads once from `transport` into free space of at least `minimum` (at most `limit`) bytes.
     /// - Parameter keeping: false to discard what arrives (a lingering connection drains its input).
+    @inline(__always)  // Once per read of the request cycle.
     func read<T: Transport & ~Copyable>(from transport: borrowing T, minimum: Int, atMost limit: Int = .max,
                                         keeping: Bool = true) throws -> SocketRead {
         var read = SocketRead(outcome: .wouldBlock, offered: 0)

@@ -3,6 +3,7 @@
 // order in which deadlines of one kind are set is the order in which they
 // expire: a FIFO list per kind gives O(1) arm, disarm and next-expiry, and the
 // earliest head bounds epoll_wait's timeout.
+import ServerSystem
 
 /// What a connection is waiting for, and so which timeout guards it.
 enum Timeout: Int, CaseIterable {
@@ -55,10 +56,10 @@ public struct TimeoutDurations: Equatable, Sendable {
 /// themselves. The links are unmanaged: the connection table owns the
 /// connections, and following a link costs no retain or release (this runs
 /// after every response).
-struct DeadlineList {
+struct DeadlineList<T: Transport & ~Copyable> {
     let duration: Int
-    private(set) var first: Unmanaged<Connection>?
-    private var last: Unmanaged<Connection>?
+    private(set) var first: Unmanaged<Connection<T>>?
+    private var last: Unmanaged<Connection<T>>?
 
     init(duration: Int) {
         self.duration = duration
@@ -66,7 +67,7 @@ struct DeadlineList {
 
     var firstDeadline: Int? { first?._withUnsafeGuaranteedRef { $0.deadline } }
 
-    mutating func append(_ connection: Connection, now: Int) {
+    mutating func append(_ connection: Connection<T>, now: Int) {
         let entry = Unmanaged.passUnretained(connection)
         connection.deadline = now + duration
         connection.timerPrevious = last
@@ -75,7 +76,7 @@ struct DeadlineList {
         last = entry
     }
 
-    mutating func remove(_ connection: Connection) {
+    mutating func remove(_ connection: Connection<T>) {
         let previous = connection.timerPrevious
         let next = connection.timerNext
         if let previous { previous._withUnsafeGuaranteedRef { $0.timerNext = next } } else { first = next }
@@ -89,15 +90,23 @@ struct DeadlineList {
 ///
 /// The event loop disarms a connection's timer before it drops the connection
 /// from its table, so no list ever links to a connection that is gone.
-final class ConnectionTimers {
-    @exclusivity(unchecked) private var lists: [DeadlineList]
+final class ConnectionTimers<T: Transport & ~Copyable> {
+    /// One list per Timeout case, indexed by its raw value. Fixed storage rather than an
+    /// array: a mutation after every response would otherwise check the array's uniqueness
+    /// and its bounds.
+    private let lists: UnsafeMutableBufferPointer<DeadlineList<T>>
 
     init(_ durations: TimeoutDurations) {
-        lists = Timeout.allCases.map { DeadlineList(duration: durations.milliseconds($0)) }
+        lists = .allocate(capacity: Timeout.allCases.count)
+        _ = lists.initialize(from: Timeout.allCases.map { DeadlineList(duration: durations.milliseconds($0)) })
+    }
+
+    deinit {
+        lists.deinitialize().deallocate()
     }
 
     /// Starts (or restarts) `timeout` for the connection, replacing whatever it had.
-    func arm(_ connection: Connection, _ timeout: Timeout, now: Int) {
+    func arm(_ connection: Connection<T>, _ timeout: Timeout, now: Int) {
         disarm(connection)
         connection.timeout = timeout
         lists[timeout.rawValue].append(connection, now: now)
@@ -105,12 +114,12 @@ final class ConnectionTimers {
 
     /// Sets the timeout that the connection's phase calls for, after it was served,
     /// starting its deadline afresh only as TimerRules say.
-    func rearm(_ connection: Connection, now: Int) {
+    func rearm(_ connection: Connection<T>, now: Int) {
         let timeout = connection.phase.timeout
         if TimerRules.restarts(timeout, on: connection) { arm(connection, timeout, now: now) }
     }
 
-    func disarm(_ connection: Connection) {
+    func disarm(_ connection: Connection<T>) {
         guard let timeout = connection.timeout else { return }
         lists[timeout.rawValue].remove(connection)
         connection.timeout = nil
@@ -126,7 +135,7 @@ final class ConnectionTimers {
     }
 
     /// A connection whose deadline has passed, or nil when none has.
-    func firstExpired(now: Int) -> Connection? {
+    func firstExpired(now: Int) -> Connection<T>? {
         for index in lists.indices {
             if let deadline = lists[index].firstDeadline, deadline <= now { return lists[index].first?.takeUnretainedValue() }
         }

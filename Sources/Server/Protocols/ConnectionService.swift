@@ -2,24 +2,28 @@
 // calls it when a socket is ready; the blocking models call it after their
 // blocking wait. HTTP (ConnectionDriver) and the line protocol (LineDriver)
 // are its two implementations; the event loop is generic over it, so the
-// HTTP path is specialised and pays nothing for the choice.
+// HTTP path is specialised and pays nothing for the choice. Its requirements
+// are generic over the connection's transport rather than tied to one by an
+// associated type: one driver (one set of scratch buffers per worker) can then
+// serve plain and TLS connections alike, each call specialised for its transport.
 import HTTP1
+import ServerSystem
 
 package protocol ConnectionService: AnyObject {
     /// The socket is readable (or a blocking wait says bytes arrived): serve what came.
-    func readable(_ connection: Connection) -> ConnectionStatus
+    func readable<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus
     /// The socket is writable: send pending output, then go back to reading.
-    func writable(_ connection: Connection) -> ConnectionStatus
+    func writable<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus
     /// The client took too long: answer `status` if a request had started, then close.
-    func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus
+    func timedOut<T: Transport & ~Copyable>(_ connection: Connection<T>, answering status: HTTPStatus) -> ConnectionStatus
     /// A graceful drain begins: from now on each connection ends after its current answer.
     func beginDrain()
     /// Ends a connection that waits between requests, during a drain, without a reset.
-    func closeIdle(_ connection: Connection) -> ConnectionStatus
+    func closeIdle<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus
     /// Where deferred handler work posts its answers, if this protocol defers any.
     var deferredCompletions: CompletionQueue? { get }
     /// Delivers a deferred answer; nil when it is stale and was dropped.
-    func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus?
+    func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus?
 }
 
 extension ConnectionDriver {
@@ -29,7 +33,7 @@ extension ConnectionDriver {
 /// The line protocol answers every line inline: it never defers.
 extension LineDriver {
     package var deferredCompletions: CompletionQueue? { nil }
-    package func complete(_ connection: Connection, with completion: Completion) -> ConnectionStatus? { nil }
+    package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus? { nil }
 }
 
 extension ConnectionDriver: ConnectionService {}

@@ -36,20 +36,21 @@ package final class LineDriver: ConnectionService {
         thread.map { "pid \(pid) thread \($0)\n" } ?? "pid \(pid)\n"
     }
 
-    package func readable(_ connection: Connection) -> ConnectionStatus {
-        readable(connection, via: connection.socket)
+    package func readable<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
+        readable(connection, via: connection.transport)
     }
 
     /// `readable` over any transport: generic, so the socket's case is specialised (see Transport).
-    func readable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+    func readable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         if connection.output != nil { return .outputPending }
         let input = connection.input ?? scratchInput
         // Read while lingering is discarded: the answer is sent, EOF is awaited.
         let read = (try? input.read(from: transport, minimum: 4096, keeping: !connection.lingering))
             ?? SocketRead(outcome: .closed, offered: 0)
         guard case .bytes(let count) = read.outcome else { return read.outcome == .wouldBlock ? .idle : .closed }
-        // A full read may have left bytes behind, which in edge-triggered mode raise no new edge.
-        let more: ConnectionStatus = count == read.offered ? .yielded : .idle
+        // A full read may have left bytes behind, which in edge-triggered mode raise no new edge;
+        // so may a transport that holds input of its own.
+        let more: ConnectionStatus = count == read.offered || transport.hasBufferedInput ? .yielded : .idle
         if connection.lingering { return more }
         connection.madeProgress = true
         answerCompleteLines(in: input, on: connection)
@@ -58,11 +59,11 @@ package final class LineDriver: ConnectionService {
         return status == .idle ? more : status
     }
 
-    package func writable(_ connection: Connection) -> ConnectionStatus {
-        writable(connection, via: connection.socket)
+    package func writable<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
+        writable(connection, via: connection.transport)
     }
 
-    func writable<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+    func writable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
         let status = flush(connection, via: transport)
         // As in the HTTP driver: in edge-triggered mode the lines that arrived while the
@@ -76,16 +77,16 @@ package final class LineDriver: ConnectionService {
     }
 
     /// Nothing is owed to a connection between lines: it just closes.
-    package func closeIdle(_ connection: Connection) -> ConnectionStatus {
+    package func closeIdle<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
         .closed
     }
 
     /// A line that never ends is dropped without an answer.
-    package func timedOut(_ connection: Connection, answering status: HTTPStatus) -> ConnectionStatus {
+    package func timedOut<T: Transport & ~Copyable>(_ connection: Connection<T>, answering status: HTTPStatus) -> ConnectionStatus {
         .closed
     }
 
-    private func answerCompleteLines(in input: ByteBuffer, on connection: Connection) {
+    private func answerCompleteLines<T: Transport & ~Copyable>(in input: ByteBuffer, on connection: Connection<T>) {
         while let end = input.withReadableBytes({ $0.firstIndex(of: UInt8(ascii: "\n")) }) {
             scratchOutput.append(answer)
             input.consume(end + 1)
@@ -102,7 +103,7 @@ package final class LineDriver: ConnectionService {
         connection.closeAfterFlush = true
     }
 
-    private func keepLeftover(of input: ByteBuffer, in connection: Connection) {
+    private func keepLeftover<T: Transport & ~Copyable>(of input: ByteBuffer, in connection: Connection<T>) {
         if input === scratchInput {
             guard !input.isEmpty else { return }
             connection.input = input.withReadableBytes { ByteBuffer(copying: $0, minimumCapacity: 1024) }
@@ -112,11 +113,10 @@ package final class LineDriver: ConnectionService {
         }
     }
 
-    private func flush<T: Transport & ~Copyable>(_ connection: Connection, via transport: borrowing T) -> ConnectionStatus {
+    private func flush<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         let output = connection.output ?? scratchOutput
         defer {
-            scratchOutput.clear()
-            if scratchOutput.capacity > Self.bufferSize { scratchOutput.shrink(toCapacity: Self.bufferSize) }
+            scratchOutput.clear(shrinkingTo: Self.bufferSize)
             connection.settlePhase()
         }
         while !output.isEmpty {

@@ -1,10 +1,11 @@
 // EventLoop: a worker's reactor. It waits on epoll and dispatches each ready
 // descriptor: the listener (accept new connections), the signalfd (stop), or a
 // connection (handed to the ConnectionDriver); then it expires the timeouts
-// that are due. SIGQUIT turns it into a graceful drain (see GracefulDrain).
+// that are due. SIGQUIT turns it into a graceful drain (EventLoop+Drain).
 // Everything that differs between level- and edge-triggered operation comes
-// from the TriggerMode value. It is generic over the wire protocol, so the
-// HTTP loop is specialised for ConnectionDriver.
+// from the TriggerMode value. It is generic over the wire protocol and the
+// connections' transport, so the HTTP loop is specialised for ConnectionDriver
+// over a plain socket.
 import CEventPoll
 import Glibc
 import HTTP1
@@ -14,45 +15,48 @@ import ServerSystem
 /// Its mutable state is only ever touched by the loop's own thread, one access at
 /// a time, so it is marked `@exclusivity(unchecked)`: the dynamic checks cost
 /// several hundred instructions per request otherwise (counted with callgrind).
-final class EventLoop<Service: ConnectionService> {
-    private let epoll: Epoll
+final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
+    let epoll: Epoll
     private let signals: SignalDescriptor
     private let mode: TriggerMode
-    private let driver: Service
+    let driver: Service
     private let dateCache: DateCache
-    private let logger: Logger
-    @exclusivity(unchecked) private var connections = ConnectionTable()
-    private let timers: ConnectionTimers
-    @exclusivity(unchecked) private var gate: AcceptGate
+    let logger: Logger
+    @exclusivity(unchecked) var connections = ConnectionTable<T>()
+    private let timers: ConnectionTimers<T>
+    /// How an accepted socket becomes a connection's transport; one that throws has closed the socket.
+    private let makeTransport: (consuming Socket) throws(SystemError) -> T
+    @exclusivity(unchecked) var gate: AcceptGate
     /// This worker's counters in the scoreboard.
-    private let record: WorkerRecord
+    let record: WorkerRecord
     /// The server's shared numbers (a hybrid worker), read for the `draining` flag; nil in the reactor model.
-    private let scoreboard: Scoreboard?
+    let scoreboard: Scoreboard?
     /// The access log, when it is on: written at least once a second, reopened on SIGUSR1.
-    private let accessLog: AccessLog?
+    let accessLog: AccessLog?
     /// Connections that yielded with input unread, to serve again next turn, and the
     /// batch being served now (two arrays swapped each turn, so neither reallocates).
-    @exclusivity(unchecked) private var servedAgainNextTurn: [Connection] = []
-    @exclusivity(unchecked) private var servingAgain: [Connection] = []
-    @exclusivity(unchecked) private var running = true
+    @exclusivity(unchecked) private var servedAgainNextTurn: [Connection<T>] = []
+    @exclusivity(unchecked) private var servingAgain: [Connection<T>] = []
+    @exclusivity(unchecked) var running = true
     /// Set once SIGQUIT has arrived: the worker is finishing its connections to exit.
-    @exclusivity(unchecked) private var drain: GracefulDrain?
-    private let drainMilliseconds: Int
+    @exclusivity(unchecked) var drain: GracefulDrain?
+    let drainMilliseconds: Int
     private let heartbeatMilliseconds: Int
     /// What this worker last wrote to its scoreboard record, so it writes only changes:
     /// each store takes the cache line away from the other workers reading it.
     @exclusivity(unchecked) private var publishedHeartbeat = 0
     @exclusivity(unchecked) private var publishedActive = -1
-    private let maxConnections: Int
+    let maxConnections: Int
     /// The monotonic clock, read once per loop turn.
-    @exclusivity(unchecked) private var now = Clock.monotonicMilliseconds()
+    @exclusivity(unchecked) var now = Clock.monotonicMilliseconds()
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
          driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
-         accessLog: AccessLog? = nil) throws(SystemError) {
+         accessLog: AccessLog? = nil, makeTransport: @escaping (consuming Socket) throws(SystemError) -> T) throws(SystemError) {
         epoll = try Epoll()
+        self.makeTransport = makeTransport
         self.signals = signals
         mode = settings.mode
         self.driver = driver
@@ -107,9 +111,9 @@ final class EventLoop<Service: ConnectionService> {
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else { return }
             if event.peerHungUp { connection.peerHungUp = true }
-            if connection.output != nil && event.isWritable {
+            if connection.output != nil && event.letsWrite(connection.transport) {
                 apply(driver.writable(connection), to: connection)
-            } else if event.isReadable {
+            } else if event.letsRead(connection.transport) {
                 apply(driver.readable(connection), to: connection)
             }
             // Otherwise EPOLLOUT with nothing to send: edge mode reports it once per connection.
@@ -131,8 +135,17 @@ final class EventLoop<Service: ConnectionService> {
             }
             gate.acceptSucceeded()
             record.add(.accepted)
-            serveNewConnection(connections.insert(socket))
+            serveAccepted(socket)
             accepted += 1
+        }
+    }
+
+    /// Makes the accepted socket's transport (once per connection, not per request) and serves it.
+    func serveAccepted(_ socket: consuming Socket) {
+        do {
+            serveNewConnection(connections.insert(try makeTransport(socket)))
+        } catch {
+            logger.error("\(error)")
         }
     }
 
@@ -141,15 +154,15 @@ final class EventLoop<Service: ConnectionService> {
     /// a connection closed after one response never costs an epoll_ctl or a wakeup.
     /// Registering after the read is safe in edge-triggered mode too, because adding
     /// a descriptor reports whatever readiness it already has.
-    private func serveNewConnection(_ connection: Connection) {
+    private func serveNewConnection(_ connection: Connection<T>) {
         let status = driver.readable(connection)
         if status == .closed {
             close(connection)
             return
         }
-        connection.interest = connection.phase.interest
+        connection.interest = connection.wantedInterest
         do {
-            try epoll.add(connection.socket.fd, events: mode.registration(for: connection.interest), token: connection.token)
+            try epoll.add(connection.transport.fd, events: mode.registration(for: connection.interest), token: connection.token)
         } catch {
             logger.error("\(error)")
             close(connection)
@@ -159,29 +172,30 @@ final class EventLoop<Service: ConnectionService> {
         timers.rearm(connection, now: now)
     }
 
-    private var listener: Listener { gate.listener }
+    var listener: Listener { gate.listener }
 
     /// Updates registration and timer for the connection's new phase. Level-triggered
     /// mode asks for EPOLLOUT only while output is pending; edge mode registered it once.
-    private func apply(_ status: ConnectionStatus, to connection: Connection) {
+    func apply(_ status: ConnectionStatus, to connection: Connection<T>) {
         if status == .closed {
             close(connection)
             return
         }
         if status == .yielded { servedAgainNextTurn.append(connection) }
         timers.rearm(connection, now: now)
-        let interest = connection.phase.interest
+        let interest = connection.wantedInterest
         guard interest != connection.interest else { return }
         connection.interest = interest
         guard let events = mode.events(for: interest) else { return }
         do {
-            try epoll.modify(connection.socket.fd, events: events, token: connection.token)
+            try epoll.modify(connection.transport.fd, events: events, token: connection.token)
         } catch {
             logger.error("\(error)")
             close(connection)
         }
     }
 
+    @inline(__always)  // Once per turn: its usual work is the emptiness check.
     private func serveYieldedConnections() {
         guard !servedAgainNextTurn.isEmpty else { return }
         swap(&servedAgainNextTurn, &servingAgain)
@@ -200,18 +214,18 @@ final class EventLoop<Service: ConnectionService> {
                 apply(driver.timedOut(connection, answering: answer), to: connection)
                 continue
             }
-            if timeout?.resetsOnExpiry == true { connection.socket.resetOnClose() }
+            if timeout?.resetsOnExpiry == true { connection.transport.resetOnClose() }
             close(connection)
         }
     }
 
     /// Closing the descriptor also removes it from the epoll set (it is never duplicated).
-    private func close(_ connection: Connection) {
+    private func close(_ connection: Connection<T>) {
         timers.disarm(connection)
         // Its answer will be dropped: a task doing the work need not finish it.
         connection.awaitingHandler?.cancel()
         connections.remove(connection)
-        connection.socket.close()
+        connection.transport.close()
     }
 
     private func closeAllConnections() {
@@ -239,79 +253,6 @@ final class EventLoop<Service: ConnectionService> {
                        drain?.nextDeadline(openConnections: connections.count) ?? .max, accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
         return Int32(clamping: max(0, wait))
-    }
-
-    // MARK: Graceful drain
-
-    /// Stops accepting for good: the scoreboard marks this worker retiring (so the accept
-    /// balance of the others ignores it), and its descriptor of the listener is closed. The
-    /// master and the other workers keep their own, so the socket and its queue live on.
-    /// Only when the whole server is stopping does nobody else take what is queued: then
-    /// the listener stops answering SYNs and this worker keeps accepting from it to the end
-    /// of its drain and until the queue has settled (see ListenerShutdown), or, for a socket
-    /// that outlives the server, sweeps the queue once.
-    private func beginDrain() {
-        guard drain == nil else { return }
-        drain = GracefulDrain(now: now, timeoutMilliseconds: drainMilliseconds)
-        record[.retiring] = 1
-        driver.beginDrain()
-        if serverIsStopping && stopHandshakes() {
-            drain!.keepListener(now: now)
-        } else {
-            closeListener(sweepingFirst: serverIsStopping)
-        }
-        logger.debug("worker \(getpid()) draining \(connections.count) connections")
-    }
-
-    /// Takes the listener out of the epoll set and closes this worker's descriptor, first
-    /// serving what waits in the queue if nobody else will (each closed after its response).
-    private func closeListener(sweepingFirst sweep: Bool) {
-        gate.stop(epoll: epoll, logger: logger)
-        if sweep { acceptRemaining() }
-        listener.close()
-        drain?.listenerClosed()
-    }
-
-    /// False, with the reason logged, if the filter cannot be attached: then the queue is swept once and the listener closed.
-    private func stopHandshakes() -> Bool {
-        do {
-            return try ListenerShutdown.stopHandshakes(listener)
-        } catch {
-            logger.error("\(error)")
-            return false
-        }
-    }
-
-    /// Whether this drain is part of the server's own graceful stop (the master raised
-    /// `draining` before its QUIT), or the reactor model's, which has no master: then
-    /// nobody will accept what is queued, and a sweep saves it. A worker retired by HUP,
-    /// TTOU, an operator's QUIT to it alone, or the old master of a USR2 leaves the queue
-    /// to the workers (or new master) that stay: sweeping it would take connections out
-    /// of their accept balance only to close each after one response.
-    private var serverIsStopping: Bool {
-        guard let scoreboard else { return true }
-        return scoreboard.server(.draining) != 0
-    }
-
-    /// Connections that already waited in the queue are served (and closed after their response).
-    private func acceptRemaining() {
-        while connections.count < maxConnections {
-            guard let socket = try? listener.accept(notingPeerIn: accessLog?.peers) else { return }
-            record.add(.accepted)
-            serveNewConnection(connections.insert(socket))
-        }
-    }
-
-    /// Once per loop turn while draining: a connection that has become idle (its last
-    /// keep-alive response was sent) is ended, and a listener kept for the queue is closed
-    /// once nothing else is left and the queue has settled (after a last sweep, which may
-    /// find more to serve); when neither is left, or at the deadline, the loop stops.
-    private func continueDrain() {
-        for connection in connections.all where connection.phase.isIdle {
-            apply(driver.closeIdle(connection), to: connection)
-        }
-        if drain!.closesListener(openConnections: connections.count, now: now) { closeListener(sweepingFirst: true) }
-        if drain!.isOver(openConnections: connections.count, now: now) { running = false }
     }
 
     // MARK: Deferred handlers
@@ -343,15 +284,4 @@ final class EventLoop<Service: ConnectionService> {
             logger.error("\(error)")
         }
     }
-}
-
-/// What a loop needs from the configuration (not generic, so callers can build it before choosing a protocol).
-struct EventLoopSettings {
-    var mode: TriggerMode
-    var timeouts: TimeoutDurations
-    var maxConnections: Int
-    /// How long a graceful drain may take before the remaining connections are closed.
-    var drainMilliseconds = 30_000
-    /// The longest the loop sleeps, so an idle worker's heartbeat stays fresh for the watchdog.
-    var heartbeatMilliseconds = 1000
 }

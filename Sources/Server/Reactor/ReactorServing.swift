@@ -14,6 +14,9 @@ enum ReactorServing {
     /// What a loop reads from its signalfd: the stop signals and USR1 (reopen the logs).
     static let handledSignals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGUSR1])
 
+    /// Plain HTTP: the accepted socket is the connection's transport (TLS will wrap it here).
+    private static func plain(_ socket: consuming Socket) -> Socket { socket }
+
     /// - Parameter worker: the hybrid worker's place in the scoreboard (which also
     ///   serves /metrics); nil for the reactor model, which has no scoreboard.
     static func serve(listener: Listener, sharedListener: Bool, configuration: ServerConfiguration,
@@ -44,13 +47,13 @@ enum ReactorServing {
                                           bodyRate: configuration.minBodyRate, deferral: deferral)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
-                          record: record, scoreboard: worker?.scoreboard, accessLog: accessLog).run()
+                          record: record, scoreboard: worker?.scoreboard, accessLog: accessLog, makeTransport: plain).run()
         case .line:
             let driver = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: nil),
                                     maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
-                          record: record, scoreboard: worker?.scoreboard).run()
+                          record: record, scoreboard: worker?.scoreboard, makeTransport: plain).run()
         }
     }
 }

@@ -30,7 +30,7 @@ final class ConnectionBoundsTests: XCTestCase {
     private var pair: SocketPair!
     private var handler: MeasuringHandler!
     private var driver: ConnectionDriver!
-    private var connection: Connection!
+    private var connection: Connection<Socket>!
 
     override func setUpWithError() throws {
         pair = try SocketPair()

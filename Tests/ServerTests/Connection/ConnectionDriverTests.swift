@@ -27,7 +27,7 @@ final class ConnectionDriverTests: XCTestCase {
     private var pair: SocketPair!
     private var handler: RecordingHandler!
     private var driver: ConnectionDriver!
-    private var connection: Connection!
+    private var connection: Connection<Socket>!
 
     override func setUpWithError() throws {
         pair = try SocketPair()

@@ -19,7 +19,7 @@ private struct EmptyAnswer: HTTPHandler {
 
 final class ConnectionPhaseTests: XCTestCase {
     private var pair: SocketPair!
-    private var connections: [Connection] = []
+    private var connections: [Connection<Socket>] = []
 
     override func setUpWithError() throws {
         pair = try SocketPair()
@@ -30,7 +30,7 @@ final class ConnectionPhaseTests: XCTestCase {
     }
 
     /// A connection for the rules only: nothing is read or written on it.
-    private func makeConnection() -> Connection {
+    private func makeConnection() -> Connection<Socket> {
         let connection = Connection(socket: Socket(fd: pair.server), token: UInt64(connections.count))
         connections.append(connection)
         return connection
@@ -214,7 +214,7 @@ final class ConnectionPhaseTests: XCTestCase {
     /// same deadline at every step.
     func testEventLoopAndBlockingModelsSetTheSameDeadlines() {
         let durations = TimeoutDurations()
-        let timers = ConnectionTimers(durations)
+        let timers = ConnectionTimers<Socket>(durations)
         let looped = makeConnection()
         let blocking = makeConnection()
         let script: [(now: Int, phase: ConnectionPhase, progress: Bool, served: Int)] = [

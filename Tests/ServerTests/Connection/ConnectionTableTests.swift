@@ -24,7 +24,7 @@ final class ConnectionTableTests: XCTestCase {
     }
 
     func testTokenCarriesTheDescriptorInItsLowBits() throws {
-        var table = ConnectionTable()
+        var table = ConnectionTable<Socket>()
         let fd = try openDescriptor()
         let connection = table.insert(Socket(fd: fd))
 
@@ -36,18 +36,18 @@ final class ConnectionTableTests: XCTestCase {
     }
 
     func testDistinctDescriptorsResolveToTheirOwnConnections() throws {
-        var table = ConnectionTable()
+        var table = ConnectionTable<Socket>()
         let first = table.insert(Socket(fd: try openDescriptor()))
         let second = table.insert(Socket(fd: try openDescriptor()))
 
         XCTAssertTrue(table.connection(for: first.token) === first)
         XCTAssertTrue(table.connection(for: second.token) === second)
         XCTAssertEqual(table.count, 2)
-        XCTAssertEqual(Set(table.all.map { $0.socket.fd }), [first.socket.fd, second.socket.fd])
+        XCTAssertEqual(Set(table.all.map { $0.transport.fd }), [first.transport.fd, second.transport.fd])
     }
 
     func testStaleTokenIsDroppedAfterDescriptorIsReused() throws {
-        var table = ConnectionTable()
+        var table = ConnectionTable<Socket>()
         let fd = try openDescriptor()
         let old = table.insert(Socket(fd: fd))
         table.remove(old)
@@ -56,14 +56,14 @@ final class ConnectionTableTests: XCTestCase {
 
         // Inserting the same fd again stands for the kernel reusing it for a new connection.
         let new = table.insert(Socket(fd: fd))
-        XCTAssertEqual(new.socket.fd, old.socket.fd)
+        XCTAssertEqual(new.transport.fd, old.transport.fd)
         XCTAssertNotEqual(new.token, old.token)
         XCTAssertNil(table.connection(for: old.token), "an event queued for the old connection is dropped")
         XCTAssertTrue(table.connection(for: new.token) === new)
     }
 
     func testDescriptorReusedByTheKernelGetsANewGeneration() throws {
-        var table = ConnectionTable()
+        var table = ConnectionTable<Socket>()
         let fd = try openDescriptor()
         let old = table.insert(Socket(fd: fd))
         table.remove(old)
@@ -78,7 +78,7 @@ final class ConnectionTableTests: XCTestCase {
     }
 
     func testReservedTokensNeverResolveToAConnection() throws {
-        var table = ConnectionTable()
+        var table = ConnectionTable<Socket>()
         // The reserved tokens' low bits are 0 and 1, so occupy those slots too. The table
         // does not own its sockets, and stdin/stdout are never closed here.
         let stdinConnection = table.insert(Socket(fd: 0))
@@ -92,7 +92,7 @@ final class ConnectionTableTests: XCTestCase {
     }
 
     func testTokensOutsideTheTableDoNotResolve() throws {
-        var table = ConnectionTable()
+        var table = ConnectionTable<Socket>()
         let connection = table.insert(Socket(fd: try openDescriptor()))
 
         XCTAssertNil(table.connection(for: connection.token & 0xFFFF_FFFF), "generation 0 was never issued")

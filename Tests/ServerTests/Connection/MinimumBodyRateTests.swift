@@ -55,7 +55,7 @@ final class MinimumBodyRateTests: XCTestCase {
         func respond(to request: Request, with response: inout Response) {}
     }
 
-    private static func driverOnFakeClock() throws -> (SocketPair, ConnectionDriver, Connection, FakeClock) {
+    private static func driverOnFakeClock() throws -> (SocketPair, ConnectionDriver, Connection<Socket>, FakeClock) {
         let pair = try SocketPair()
         let clock = FakeClock()
         let driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: DateCache(), serverName: "t"),

@@ -4,7 +4,8 @@
 // EAGAIN then happen on every step, deterministically, and the body must still
 // arrive whole, resumed at the right offset, with the producer never run ahead.
 // The same transport also carries the driver's whole request cycle (reads,
-// the responses in order), with the connection's own socket unusable.
+// the responses in order) as a connection's own transport, through the generic
+// entry points the event loop calls.
 import Glibc
 import Logging
 import TestSupport
@@ -82,14 +83,16 @@ private struct PathAndBodyEcho: HTTPHandler {
 final class TransportSeamTests: XCTestCase {
     private var pair: SocketPair!
     private var driver: ConnectionDriver!
-    private var connection: Connection!
 
     override func setUpWithError() throws {
         pair = try SocketPair()
         driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: DateCache(), serverName: "t"),
                                   handler: BuiltinRoutes(), logger: Logger(label: "test"))
-        // The connection only carries state here; the throttled transport below owns the socket.
-        connection = Connection(socket: Socket(fd: -1), token: 1)
+    }
+
+    /// A connection over the server end of the pair, at most `limit` bytes per call.
+    private func throttledConnection(limit: Int) -> Connection<ThrottledTransport> {
+        Connection(transport: ThrottledTransport(socket: Socket(fd: pair.server), limit: limit), token: 1)
     }
 
     override func tearDown() {
@@ -105,13 +108,13 @@ final class TransportSeamTests: XCTestCase {
     /// Sends `body` through a transport of at most `limit` bytes per call, reading the client end
     /// between steps, until the body is complete (bounded in steps); returns what arrived.
     private func sendThrottled(_ body: PendingBody, limit: Int, log: inout ThrottleLog?) -> [UInt8] {
-        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: limit)
-        log = transport.log
+        let connection = throttledConnection(limit: limit)
+        log = connection.transport.log
         let output = ByteBuffer(capacity: 64)
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         for _ in 0..<1_000_000 {
-            let status = driver.send(body, through: output, via: transport, on: connection)
+            let status = driver.send(body, through: output, via: connection.transport, on: connection)
             while case let count = Glibc.read(pair.client, &chunk, chunk.count), count > 0 { received += chunk[..<count] }
             if status == nil { break }
             XCTAssertNotEqual(status, .closed)
@@ -156,12 +159,12 @@ final class TransportSeamTests: XCTestCase {
         let producer = CountingProducer(total: 1 << 20)
         let body = try XCTUnwrap(PendingBody.holding(Response(body: .stream(BodyStream(length: 1 << 20, producer: producer))),
                                                      for: Self.head))
-        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 1000)
+        let connection = throttledConnection(limit: 1000)
         let output = ByteBuffer(capacity: 64)
         var taken = 0
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         for _ in 0..<100_000 {
-            let status = driver.send(body, through: output, via: transport, on: connection)
+            let status = driver.send(body, through: output, via: connection.transport, on: connection)
             while case let count = Glibc.read(pair.client, &chunk, chunk.count), count > 0 { taken += count }
             XCTAssertLessThanOrEqual(producer.produced - taken, ConnectionDriver.streamPiece, "at most one piece queued")
             if status == nil { break }
@@ -172,7 +175,7 @@ final class TransportSeamTests: XCTestCase {
     func testPipelinedRequestsAreAnsweredInOrderThroughASecondTransport() throws {
         let driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: DateCache(), serverName: "t"),
                                       handler: PathAndBodyEcho(), logger: Logger(label: "test"))
-        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 7)
+        let connection = throttledConnection(limit: 7)
         // GETs and POSTs with bodies, pipelined in one send; the last one closes the connection.
         let count = 30
         var requests = ""
@@ -192,17 +195,15 @@ final class TransportSeamTests: XCTestCase {
         var status = ConnectionStatus.idle
         for _ in 0..<100_000 where status != .closed {
             // As the event loop does: write while output is pending, else read.
-            status = connection.output == nil ? driver.readable(connection, via: transport)
-                                              : driver.writable(connection, via: transport)
+            status = connection.output == nil ? driver.readable(connection) : driver.writable(connection)
             while true {
                 let got = Glibc.read(pair.client, &chunk, chunk.count)
                 guard got > 0 else { break }
                 received += chunk[..<got]
             }
         }
-        // The connection's own socket is fd -1: had the driver used it, the first read would have
-        // failed and no response been sent. Reads of 7 bytes leave the last request's successor
-        // unread in the socket, so the closing response ends the connection at once.
+        // Reads of 7 bytes leave the last request's successor unread in the socket, so the
+        // closing response ends the connection at once.
         XCTAssertEqual(status, .closed, "the closing response ends the connection")
         let text = String(decoding: received, as: UTF8.self)
         XCTAssertEqual(text.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1, count)
@@ -212,24 +213,23 @@ final class TransportSeamTests: XCTestCase {
             searchFrom = found.upperBound
         }
         XCTAssertFalse(text.contains("/unanswered"), "nothing after the closing request is answered")
-        XCTAssertGreaterThan(transport.log.refused, 100, "EAGAIN met again and again")
-        XCTAssertGreaterThan(transport.log.partial, 30, "short writes resumed")
+        XCTAssertGreaterThan(connection.transport.log.refused, 100, "EAGAIN met again and again")
+        XCTAssertGreaterThan(connection.transport.log.partial, 30, "short writes resumed")
     }
 
     func testLineProtocolAnswersEveryLineThroughASecondTransport() {
         let driver = LineDriver(answer: "pid 1\n", maxLineBytes: 8192, logger: Logger(label: "test"))
-        let transport = ThrottledTransport(socket: Socket(fd: pair.server), limit: 5)
+        let connection = throttledConnection(limit: 5)
         let lines = 40
         pair.clientSends(String(repeating: "hello\n", count: lines))
         var received = ""
         for _ in 0..<100_000 where received.count < lines * 6 {
-            let status = connection.output == nil ? driver.readable(connection, via: transport)
-                                                  : driver.writable(connection, via: transport)
+            let status = connection.output == nil ? driver.readable(connection) : driver.writable(connection)
             received += pair.clientReceives()
-            XCTAssertNotEqual(status, .closed, "the connection's own socket (fd -1) is never used")
+            XCTAssertNotEqual(status, .closed, "answering lines never closes the connection")
             if status == .closed { break }
         }
         XCTAssertEqual(received, String(repeating: "pid 1\n", count: lines))
-        XCTAssertGreaterThan(transport.log.refused, 50)
+        XCTAssertGreaterThan(connection.transport.log.refused, 50)
     }
 }

@@ -80,7 +80,7 @@ struct ConnectionRun {
 
     /// Services the connection as the event loop would until it waits for the
     /// client again (false) or is closed (true); nil if it never settles.
-    private func serve(_ driver: ConnectionDriver, _ connection: Connection, _ pair: SocketPair,
+    private func serve(_ driver: ConnectionDriver, _ connection: Connection<Socket>, _ pair: SocketPair,
                        _ received: inout [UInt8]) -> Bool? {
         var status = driver.readable(connection)
         for _ in 0..<1000 {

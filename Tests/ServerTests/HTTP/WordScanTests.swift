@@ -65,4 +65,21 @@ final class WordScanTests: XCTestCase {
             }
         }
     }
+
+    /// Field names are skipped eight bytes at a time while a word holds only letters, digits and
+    /// "-": every byte, at every position of a long name, must still be judged as tchar or not
+    /// (RFC 9110 §5.6.2), including the neighbours of those ranges and bytes of 0x80 and above.
+    func testEveryByteAtEveryPositionOfALongFieldNameIsJudgedAsATokenCharacter() {
+        let tchar = Set(Array("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8))
+        for position in 0..<24 {
+            // Not the colon, which ends the name, nor LF, which ends the line (at position 0, the head).
+            for byte in UInt8.min...UInt8.max where byte != UInt8(ascii: ":") && byte != UInt8(ascii: "\n") {
+                var name = Array("Xy-Long-9Name-Of-24Bytes".utf8)
+                name[position] = byte
+                let request = Array("GET / HTTP/1.1\r\nHost: h\r\n".utf8) + name + Array(": v\r\n\r\n".utf8)
+                XCTAssertEqual(statusOf(request), tchar.contains(byte) ? 200 : 400,
+                               "byte \(byte) at \(position) of a field name")
+            }
+        }
+    }
 }

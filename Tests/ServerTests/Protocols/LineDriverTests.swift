@@ -10,7 +10,7 @@ import XCTest
 final class LineDriverTests: XCTestCase {
     private var pair: SocketPair!
     private var driver: LineDriver!
-    private var connection: Connection!
+    private var connection: Connection<Socket>!
 
     override func setUpWithError() throws {
         pair = try SocketPair()
