@@ -81,6 +81,12 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds a graceful stop (QUIT, HUP, TTOU, USR2) lets requests finish before closing connections (reactor, hybrid; default \(Seconds(milliseconds: ServerConfiguration().gracefulTimeout))).")
     var gracefulTimeout: Seconds?
 
+    @Option(help: "Seconds a graceful stop (QUIT; TERM with --graceful-sigterm) keeps accepting and serving with /readyz answering 503, so a balancer's checks take the server out first (prefork, hybrid; default 0).")
+    var drainDelay: Seconds?
+
+    @Flag(help: "SIGTERM (what Docker and Kubernetes send) stops gracefully, as SIGQUIT does; a second TERM stops at once (prefork, hybrid).")
+    var gracefulSigterm = false
+
     @Option(help: "Seconds a worker's event loop may go without turning before the master kills and replaces it (hybrid; default \(Seconds(milliseconds: ServerConfiguration().workerTimeout))).")
     var workerTimeout: Seconds?
 
@@ -123,6 +129,8 @@ public struct ServerOptions: ParsableArguments {
         configuration.minBodyRate = MinimumBodyRate(bytesPerSecond: minBodyRate, graceMilliseconds: minBodyRateGrace.milliseconds)
         if let gracefulTimeout { configuration.gracefulTimeout = gracefulTimeout.milliseconds }
         if let workerTimeout { configuration.workerTimeout = workerTimeout.milliseconds }
+        if let drainDelay { configuration.drainDelay = drainDelay.milliseconds }
+        configuration.gracefulSigterm = gracefulSigterm
         configuration.pidFile = pidFile
         configuration.user = user
         configuration.accessLog = AccessLogDestination(argument: accessLog)
@@ -136,7 +144,8 @@ public struct ServerOptions: ParsableArguments {
                                           (.maxChildren, maxChildren != nil), (.maxThreads, maxThreads != nil),
                                           (.gracefulTimeout, gracefulTimeout != nil), (.workerTimeout, workerTimeout != nil),
                                           (.pidFile, pidFile != nil), (.user, user != nil),
-                                          (.accessLog, AccessLogDestination(argument: accessLog) != .off)]
+                                          (.accessLog, AccessLogDestination(argument: accessLog) != .off),
+                                          (.drainDelay, drainDelay != nil), (.gracefulSigterm, gracefulSigterm)]
         return given.filter(\.1).map(\.0)
     }
 

@@ -3,8 +3,8 @@
 // in sigtimedwait and acts on what wakes it:
 //
 //   SIGCHLD          reap, classify and replace dead workers
-//   SIGTERM, SIGINT  fast shutdown                      (GracefulShutdown.swift)
-//   SIGQUIT          graceful shutdown                  (GracefulShutdown.swift)
+//   SIGTERM, SIGINT  fast shutdown (TERM graceful with --graceful-sigterm)
+//   SIGQUIT          graceful shutdown, after --drain-delay (GracefulShutdown.swift)
 //   SIGHUP           rolling restart                    (RollingRestart.swift)
 //   SIGTTIN/SIGTTOU  one worker more / fewer            (WorkerCount.swift)
 //   SIGUSR2          upgrade the binary in place        (BinaryUpgrade.swift)
@@ -193,6 +193,9 @@ final class Supervisor {
         while true {
             let received = Self.signals.waitWithSender(timeoutMilliseconds: millisecondsUntilNextTick())
             switch received?.signal {
+            case SIGTERM? where configuration.gracefulSigterm:
+                shutDownGracefully(requestedBy: received!.sender, signal: SIGTERM)
+                return
             case SIGTERM?, SIGINT?:
                 logger.info("received \(signalName(received!.signal)), stopping \(liveWorkerCount) workers")
                 stopWorkers()
@@ -208,14 +211,19 @@ final class Supervisor {
             case SIGUSR1?: reopenLogs()
             default: break
             }
-            // After any wake-up: reap whatever exited, refill due slots, run the periodic checks.
-            reapWorkers()
-            respawnDueWorkers()
-            checkHeartbeats()
-            progressRetirements()
-            releaseSteeringOnceOldMasterIsGone()
-            scoreboard.republish()
+            tick()
         }
+    }
+
+    /// After any wake-up: reap whatever exited, refill due slots, run the periodic checks.
+    func tick() {
+        reapWorkers()
+        respawnDueWorkers()
+        checkHeartbeats()
+        progressRetirements()
+        releaseSteeringOnceOldMasterIsGone()
+        updateReadiness()
+        scoreboard.republish()
     }
 
     // MARK: Reaping
@@ -277,11 +285,11 @@ final class Supervisor {
     func millisecondsUntilNextTick() -> Int {
         let now = Clock.monotonicMilliseconds()
         let respawn = slots.compactMap { $0.pid == nil ? $0.respawnAt : nil }.min().map { max(0, $0 - now) }
-        return min(respawn ?? .max, watchdog.checkIntervalMilliseconds, retirementCheckMilliseconds)
+        return min(respawn ?? .max, watchdog.checkIntervalMilliseconds, retirementCheckMilliseconds, readinessTickMilliseconds)
     }
 
     /// USR1 (logrotate): every worker, retiring ones included, reopens its log files.
-    private func reopenLogs() {
+    func reopenLogs() {
         logger.info("received SIGUSR1, telling \(liveWorkerCount) workers to reopen their log files")
         do {
             try configuration.accessLog.checkOpens(owner: credentials)

@@ -39,6 +39,7 @@ enum ReactorServing {
             // Made here, in the worker after fork; its threads start only when a handler first defers.
             let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger)
             defer { deferral.close() }
+            worker?.reportServing()
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
                                           bodyRate: configuration.minBodyRate, deferral: deferral)
@@ -48,6 +49,7 @@ enum ReactorServing {
         case .line:
             let driver = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: nil),
                                     maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)
+            worker?.reportServing()
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
                           record: record, scoreboard: worker?.scoreboard).run()
