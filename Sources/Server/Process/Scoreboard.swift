@@ -35,6 +35,10 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     /// Connections open now (written when the count changes).
     case active = 4
     case accepted = 5
+    /// PROXY protocol headers read whole from a trusted peer, and connections refused for
+    /// theirs (an untrusted peer, a malformed header or none): once per connection, not per request.
+    case proxyHeadersAccepted = 6
+    case proxyHeadersRefused = 7
     case requests = 8
     case bytesIn = 9
     case bytesOut = 10
