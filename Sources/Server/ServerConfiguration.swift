@@ -20,6 +20,12 @@ public struct ServerConfiguration: Sendable {
     public var host = "0.0.0.0"
     /// TCP port; 0 asks the kernel for a free one.
     public var port = 8080
+    /// The listeners `--listen` asked for; empty means one plain listener on `host:port`.
+    public var listen: [ListenAddress] = []
+    /// Peers whose PROXY headers (and, with `realIPHeader`, forwarded headers) are believed.
+    public var trustedProxies = TrustedProxies()
+    /// The request header naming the client behind a trusted proxy, if any is honoured.
+    public var realIPHeader: RealIPHeader?
     /// Worker processes.
     public var workers = ServerConfiguration.onlineProcessorCount
     /// The listen(2) backlog: how many connections the kernel queues for accept.
@@ -121,6 +127,7 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }
         try Self.checkMaximum("--max-body-size", limits.maxBodyBytes, RequestLimits.maximumBodyBytes)
+        try validateListeners()
     }
 
     /// A request limit beyond what the parser's offsets can hold (RequestLimits says which type bounds which).

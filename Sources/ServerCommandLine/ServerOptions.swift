@@ -14,11 +14,13 @@ public struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("protocol"), help: "What connections speak: http, or line (one answer line per request line).")
     var wireProtocol = WireProtocol.http
 
-    @Option(help: "Address to listen on: numeric IPv4 or IPv6, or localhost.")
-    var host = "0.0.0.0"
+    @Option(help: "Address to listen on: numeric IPv4 or IPv6, or localhost (default 0.0.0.0).")
+    var host: String?
 
-    @Option(help: "TCP port; 0 picks a free one (the startup line shows which).")
-    var port = 8080
+    @Option(help: "TCP port; 0 picks a free one (the startup line shows which) (default 8080).")
+    var port: Int?
+
+    @OptionGroup var listeners: ListenerOptions
 
     @Option(help: "Worker processes (prefork, hybrid); unless set, one per online CPU.")
     var workers: Int?
@@ -107,8 +109,9 @@ public struct ServerOptions: ParsableArguments {
         var configuration = ServerConfiguration()
         configuration.model = model
         configuration.wireProtocol = wireProtocol
-        configuration.host = host
-        configuration.port = port
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        listeners.apply(to: &configuration)
         if let workers { configuration.workers = workers }
         if let threads { configuration.threads = threads }
         if let handlerThreads { configuration.handlerThreads = handlerThreads }
@@ -153,6 +156,7 @@ public struct ServerOptions: ParsableArguments {
         if let refused = modelFlagsGiven.first(where: { !$0.models.contains(model) }) {
             throw ValidationError(refused.refusal)
         }
+        try listeners.validate(host: host, port: port)
         do {
             try serverConfiguration.validate()
         } catch {

@@ -25,10 +25,11 @@ final class Supervisor {
     /// What the startup line says of the model and its workers, given the worker count.
     let describe: (_ workers: Int) -> String
     let logger: Logger
-    /// With SO_REUSEPORT, one socket per slot in the order they joined the port's
-    /// group: slot i serves listeners[i], and sockets past the slots are being
-    /// retired (WorkerCount.swift). Without it, one listener shared by all.
-    var listeners: [Listener] = []
+    /// With SO_REUSEPORT, one set of sockets per slot in the order they joined their
+    /// ports' groups: slot i serves listeners[i], and sets past the slots are being
+    /// retired (WorkerCount.swift). Without it, one set shared by all. A set holds
+    /// one socket per configured listener (ListenerSet).
+    var listeners: [ListenerSet] = []
     var slots: [WorkerSlot] = []
     /// Workers that no longer fill a slot and are finishing their connections.
     var retiring: [RetiringWorker] = []
@@ -76,8 +77,9 @@ final class Supervisor {
         try Self.signals.block()
         try configuration.accessLog.checkOpens(owner: credentials)
         let inherited = try InheritedListeners.take()
-        try refuseUnservedListeners(inherited)
-        listeners = try inherited?.listeners ?? openListeners()
+        let inheritedSets = try inherited.map { try ListenerSet.sets(inheritedFrom: $0, configuration: configuration) }
+        try refuseUnservedListeners(inheritedSets)
+        listeners = try inheritedSets ?? openListeners()
         slots = (0..<workerCount(inherited: inherited)).map(WorkerSlot.init(index:))
         if let inherited { takeOverSteering(inheritedFrom: inherited.source) }
         scoreboard = try Scoreboard()
@@ -103,15 +105,17 @@ final class Supervisor {
     /// One shared listener, or with SO_REUSEPORT one per slot, all on the port the
     /// first one got (which matters for `--port 0`). The master keeps them for its
     /// whole life, so a dead or retired worker's queued connections wait for the next.
-    private func openListeners() throws(SystemError) -> [Listener] {
+    private func openListeners() throws(SystemError) -> [ListenerSet] {
         let count = configuration.reusePort ? configuration.workers : 1
-        if configuration.reusePort && configuration.port != 0 {
-            try Listener.ensurePortIsFree(host: configuration.bindAddress, port: configuration.port)
+        if configuration.reusePort {
+            for address in configuration.listenAddresses where address.port != 0 {
+                try Listener.ensurePortIsFree(host: address.host, port: address.port)
+            }
         }
-        let first = try openListener(port: configuration.port)
+        let first = try openListenerSet(like: nil)
         var opened = [first]
         do {
-            while opened.count < count { opened.append(try openListener(port: first.port)) }
+            while opened.count < count { opened.append(try openListenerSet(like: first)) }
         } catch {
             opened.forEach { $0.close() }
             throw error
@@ -119,35 +123,37 @@ final class Supervisor {
         return opened
     }
 
-    func openListener(port: Int) throws(SystemError) -> Listener {
-        try Listener.open(host: configuration.bindAddress, port: port,
-                          backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
+    /// A socket for every listener, on the ports `like` got (the first set, for `--port 0`).
+    func openListenerSet(like first: ListenerSet?) throws(SystemError) -> ListenerSet {
+        try ListenerSet.open(configuration.listenAddresses, like: first,
+                             backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
     }
 
     /// Without SO_REUSEPORT every worker serves listeners[0] alone, so further sockets
     /// passed by socket activation would accept connections nobody ever serves (clients
     /// hang): refused, before anything is forked. (A binary upgrade hands over one.)
-    private func refuseUnservedListeners(_ inherited: InheritedListeners?) throws {
-        guard let inherited, inherited.listeners.count > 1, !configuration.reusePort else { return }
-        inherited.listeners.forEach { $0.close() }
-        throw ConfigurationError("socket activation passed \(inherited.listeners.count) sockets (LISTEN_FDS), but without --reuseport every worker serves one listener: pass one socket, or --reuseport for one worker per socket")
+    private func refuseUnservedListeners(_ inherited: [ListenerSet]?) throws {
+        guard let inherited, inherited.count > 1, !configuration.reusePort else { return }
+        inherited.forEach { $0.close() }
+        throw ConfigurationError("socket activation passed \(inherited.count) sockets per listener (LISTEN_FDS), but without --reuseport every worker serves one: pass one socket per listener, or --reuseport for one worker per socket")
     }
 
     /// With SO_REUSEPORT every inherited socket needs its worker; a shared listener
     /// runs as many as the old master did (after its TTINs and TTOUs), or --workers.
     private func workerCount(inherited: InheritedListeners?) -> Int {
         guard let inherited else { return configuration.workers }
-        if configuration.reusePort { return inherited.listeners.count }
+        if configuration.reusePort { return listeners.count }
         if case .upgrade(_, let workers?) = inherited.source { return workers }
         return configuration.workers
     }
 
-    func listener(forSlot index: Int) -> Listener {
+    func listener(forSlot index: Int) -> ListenerSet {
         configuration.reusePort ? listeners[index] : listeners[0]
     }
 
     private func startupLine(inherited: InheritedListeners.Source?) -> String {
-        let address = Address.display(host: configuration.host, port: listeners[0].port)
+        // The host as the operator wrote it ("localhost") when it is the single plain listener.
+        let address = listeners[0].display(hostOverride: configuration.listen.isEmpty ? configuration.host : nil)
         let origin: String
         switch inherited {
         case .upgrade(let oldMaster, _)?: origin = ", listeners inherited from master \(oldMaster)"
@@ -178,7 +184,7 @@ final class Supervisor {
         }
         if pid == 0 {
             for other in listeners where other.fd != listener.fd { other.close() }
-            let context = WorkerContext(slot: index, listener: listener, sharedListener: !configuration.reusePort,
+            let context = WorkerContext(slot: index, listeners: listener, sharedListener: !configuration.reusePort,
                                         scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
             Worker(context: context, body: workerBody, credentials: credentials,
                    accessLog: configuration.accessLog, logger: logger)

@@ -24,6 +24,8 @@ final class EventLoop<Service: ConnectionService> {
     @exclusivity(unchecked) private var connections = ConnectionTable()
     private let timers: ConnectionTimers
     @exclusivity(unchecked) private var gate: AcceptGate
+    /// Reads the PROXY header of connections from a proxy-protocol listener; nil when no listener is one.
+    private let proxyHeaders: ProxyHeaderReader?
     /// This worker's counters in the scoreboard.
     private let record: WorkerRecord
     /// The server's shared numbers (a hybrid worker), read for the `draining` flag; nil in the reactor model.
@@ -48,10 +50,10 @@ final class EventLoop<Service: ConnectionService> {
     @exclusivity(unchecked) private var now = Clock.monotonicMilliseconds()
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
-    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
+    init(listeners: ListenerSet, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
          driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
-         accessLog: AccessLog? = nil) throws(SystemError) {
+         accessLog: AccessLog? = nil, proxyHeaders: ProxyHeaderReader? = nil) throws(SystemError) {
         epoll = try Epoll()
         self.signals = signals
         mode = settings.mode
@@ -66,7 +68,8 @@ final class EventLoop<Service: ConnectionService> {
         self.scoreboard = scoreboard
         self.accessLog = accessLog
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
-        gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
+        self.proxyHeaders = proxyHeaders
+        gate = AcceptGate(listeners: listeners, events: settings.mode.listenerEvents(exclusive: sharedListener),
                           maxConnections: settings.maxConnections, balance: balance)
     }
 
@@ -105,12 +108,15 @@ final class EventLoop<Service: ConnectionService> {
             deliverCompletions()
         default:
             // A stale token means the connection was closed earlier in this batch.
-            guard let connection = connections.connection(for: event.token) else { return }
+            guard let connection = connections.connection(for: event.token) else {
+                if let index = ReservedToken.extraListenerIndex(event.token) { acceptFromListener(at: index) }
+                return
+            }
             if event.peerHungUp { connection.peerHungUp = true }
             if connection.output != nil && event.isWritable {
                 apply(driver.writable(connection), to: connection)
             } else if event.isReadable {
-                apply(driver.readable(connection), to: connection)
+                apply(readable(connection), to: connection)
             }
             // Otherwise EPOLLOUT with nothing to send: edge mode reports it once per connection.
         }
@@ -119,6 +125,17 @@ final class EventLoop<Service: ConnectionService> {
     // MARK: Connections
 
     private func acceptConnections() {
+        acceptConnections(from: listener, proxied: false)
+    }
+
+    /// A listener of several (`--listen`), the first excepted: its own token says which.
+    private func acceptFromListener(at index: Int) {
+        acceptConnections(from: gate.listeners.members[index], proxied: gate.listeners.addresses[index].proxyProtocol)
+        drain?.connectionsArrived(now: now)
+    }
+
+    /// - Parameter proxied: each connection starts with a PROXY header (read before any HTTP).
+    private func acceptConnections(from listener: Listener, proxied: Bool) {
         var accepted = 0
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
@@ -131,9 +148,23 @@ final class EventLoop<Service: ConnectionService> {
             }
             gate.acceptSucceeded()
             record.add(.accepted)
-            serveNewConnection(connections.insert(socket))
+            let connection = connections.insert(socket)
             accepted += 1
+            if proxied || proxyHeaders?.checksEveryPeer == true {
+                guard proxyHeaders!.admit(connection, proxied: proxied) else {
+                    close(connection)
+                    continue
+                }
+            }
+            serveNewConnection(connection)
         }
+    }
+
+    /// A connection still owes its PROXY header: nothing reaches the driver before it is whole.
+    @inline(__always)
+    private func readable(_ connection: Connection) -> ConnectionStatus {
+        if connection.awaitingProxyHeader { return proxyHeaders!.read(connection, then: driver) }
+        return driver.readable(connection)
     }
 
     /// The listener defers accept until a client's first bytes have arrived, so the
@@ -142,7 +173,7 @@ final class EventLoop<Service: ConnectionService> {
     /// Registering after the read is safe in edge-triggered mode too, because adding
     /// a descriptor reports whatever readiness it already has.
     private func serveNewConnection(_ connection: Connection) {
-        let status = driver.readable(connection)
+        let status = readable(connection)
         if status == .closed {
             close(connection)
             return
@@ -186,7 +217,7 @@ final class EventLoop<Service: ConnectionService> {
         guard !servedAgainNextTurn.isEmpty else { return }
         swap(&servedAgainNextTurn, &servingAgain)
         for connection in servingAgain where connections.connection(for: connection.token) === connection {
-            apply(driver.readable(connection), to: connection)
+            apply(readable(connection), to: connection)
         }
         servingAgain.removeAll(keepingCapacity: true)
     }
@@ -268,14 +299,15 @@ final class EventLoop<Service: ConnectionService> {
     private func closeListener(sweepingFirst sweep: Bool) {
         gate.stop(epoll: epoll, logger: logger)
         if sweep { acceptRemaining() }
-        listener.close()
+        gate.listeners.close()
         drain?.listenerClosed()
     }
 
     /// False, with the reason logged, if the filter cannot be attached: then the queue is swept once and the listener closed.
     private func stopHandshakes() -> Bool {
         do {
-            return try ListenerShutdown.stopHandshakes(listener)
+            for member in gate.listeners.members where try !ListenerShutdown.stopHandshakes(member) { return false }
+            return true
         } catch {
             logger.error("\(error)")
             return false
@@ -295,10 +327,18 @@ final class EventLoop<Service: ConnectionService> {
 
     /// Connections that already waited in the queue are served (and closed after their response).
     private func acceptRemaining() {
-        while connections.count < maxConnections {
-            guard let socket = try? listener.accept(notingPeerIn: accessLog?.peers) else { return }
-            record.add(.accepted)
-            serveNewConnection(connections.insert(socket))
+        for (member, address) in zip(gate.listeners.members, gate.listeners.addresses) {
+            while connections.count < maxConnections {
+                guard let socket = try? member.accept(notingPeerIn: accessLog?.peers) else { break }
+                record.add(.accepted)
+                let connection = connections.insert(socket)
+                if address.proxyProtocol || proxyHeaders?.checksEveryPeer == true,
+                   !proxyHeaders!.admit(connection, proxied: address.proxyProtocol) {
+                    close(connection)
+                    continue
+                }
+                serveNewConnection(connection)
+            }
         }
     }
 

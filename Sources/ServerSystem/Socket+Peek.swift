@@ -1,0 +1,19 @@
+// Socket+Peek: reading a connection's first bytes without taking them
+// (recv(2) with MSG_PEEK), and then taking exactly as many as were used, so
+// what follows them stays in the kernel for the next reader (the PROXY header
+// before a request).
+import Glibc
+
+extension Socket {
+    /// Copies what the socket holds, up to the buffer's size, leaving it queued.
+    package func peek(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+        do {
+            guard let count = try systemCall("recv(fd \(fd), MSG_PEEK)", { recv(fd, buffer.baseAddress, buffer.count, Int32(MSG_PEEK)) }) else {
+                return .wouldBlock
+            }
+            return count == 0 ? .closed : .bytes(count)
+        } catch where error.errno == ECONNRESET || error.errno == ETIMEDOUT {
+            return .closed
+        }
+    }
+}
