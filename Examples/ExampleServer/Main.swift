@@ -17,7 +17,7 @@ struct ExampleCommand: ServerExecutable {
     static func main() {
         ServerCommandLine.main(Self.self) {
             WarmUp.waitIfAsked()
-            return ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes()], fallback: BuiltinRoutes())
+            return ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes()], fallback: BuiltinRoutes())
         }
     }
 }

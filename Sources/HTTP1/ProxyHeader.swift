@@ -175,7 +175,9 @@ public enum ProxyHeaderParser {
         // The line ends at the first CR, which must be followed by LF, within 107 bytes.
         let searched = min(bytes.count, maximumV1Length)
         var lineEnd = -1
-        for index in prefix.count..<max(prefix.count, searched) where bytes[index] == 0x0D {
+        for index in prefix.count..<max(prefix.count, searched) where bytes[index] == 0x0D || bytes[index] == 0x0A {
+            // A bare LF ends no v1 line (§2.1: "CRLF"): refused, not waited on.
+            guard bytes[index] == 0x0D else { return .invalid }
             lineEnd = index
             break
         }

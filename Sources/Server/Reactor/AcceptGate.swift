@@ -15,6 +15,8 @@ struct AcceptGate {
     let listeners: ListenerSet
     /// The first listener: the only one unless `--listen` gave several.
     var listener: Listener { listeners.members[0] }
+    /// Whether the first listener's connections start with a PROXY header.
+    let firstIsProxied: Bool
     private let events: UInt32
     private let maxConnections: Int
     private let balance: AcceptBalance?
@@ -37,6 +39,7 @@ struct AcceptGate {
 
     init(listeners: ListenerSet, events: UInt32, maxConnections: Int, balance: AcceptBalance?) {
         self.listeners = listeners
+        firstIsProxied = listeners.addresses[0].proxyProtocol
         self.events = events
         self.maxConnections = maxConnections
         self.balance = balance

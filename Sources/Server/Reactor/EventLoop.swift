@@ -125,7 +125,7 @@ final class EventLoop<Service: ConnectionService> {
     // MARK: Connections
 
     private func acceptConnections() {
-        acceptConnections(from: listener, proxied: false)
+        acceptConnections(from: listener, proxied: gate.firstIsProxied)
     }
 
     /// A listener of several (`--listen`), the first excepted: its own token says which.
