@@ -2,7 +2,8 @@
 // behind HAProxy with its retries and redispatch off, each upgraded (USR2)
 // and then stopped gracefully with --drain-delay and restarted, one at a time,
 // under wrk's steady load; wrk's exact counts must show no failed request and
-// no reset, and the access logs every request. The script removes what it
+// no reset, and the access logs every request with the client's address
+// (HAProxy sends PROXY v2 headers to proxy-protocol listeners). The script removes what it
 // creates (namespaces, processes, files) on every way out. Skipped only where
 // namespaces cannot be made (not root, no ip) or HAProxy cannot be installed.
 import Foundation
@@ -33,6 +34,13 @@ final class FleetTests: XCTestCase {
         print(summary)
         let requests = Int(summary.dropFirst("requests: ".count).prefix { $0.isNumber }) ?? 0
         XCTAssertGreaterThan(requests, 500, "the load kept flowing: \(summary)")
+        // HAProxy sends PROXY v2: each instance logs the client namespace's address, never HAProxy's.
+        let logged = try XCTUnwrap(result.stdout.split(separator: "\n").first { $0.hasPrefix("access-log lines for GET /: ") },
+                                   result.stdout)
+        let numbers = logged.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        XCTAssertEqual(numbers.first, numbers.last, "every line names the client: \(logged)")
+        XCTAssertTrue(logged.contains("from the client's address 10.77.0.2: "), String(logged))
+        XCTAssertGreaterThanOrEqual(numbers.first ?? 0, requests, "every request the client counted is logged: \(logged)")
         XCTAssertFalse(Self.namespaces().contains { $0.hasPrefix("fleet") }, "the script removed its namespaces")
     }
 
