@@ -6,7 +6,10 @@
 // says so in its own record (`serving`); the master reads that report as it reads
 // heartbeats, then decides in its ledger and publishes `ready`, which it writes
 // over the shared copy at every tick, so no worker can make /readyz say anything
-// the master did not decide for longer than a tick. Readiness is latched: workers
+// the master did not decide for longer than a tick. What a report can still do,
+// written by another worker, is make the master ready early; a signal to the
+// master would name its sender, but under --user a worker may not signal a root
+// master (kill(2): EPERM), and a pipe per worker is the channel that would. Readiness is latched: workers
 // replaced later (HUP, a crash, TTIN) do not take the server out of rotation
 // while the others serve. A graceful stop ends it (`draining`, GracefulShutdown.swift).
 import ServerSystem

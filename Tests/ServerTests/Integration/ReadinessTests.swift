@@ -41,6 +41,12 @@ final class ReadinessTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testReadyzAnswers200WhenTheWorkersRunAsAnotherUser() throws {
+        try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
+        let server = try startedServer(["--user", "nobody"])
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testDrainDelayServesNewConnectionsWithReadyz503ThenStopsGracefully() throws {
         let server = try startedServer(["--drain-delay", "4", "--graceful-timeout", "5"])
         let inFlight = try TestClient(port: server.port)
