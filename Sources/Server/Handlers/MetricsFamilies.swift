@@ -47,6 +47,8 @@ extension MetricsExposition.Family {
             Family("restarts_total", "counter", "Rolling restarts (SIGHUP) begun.", value: value(.restarts)),
             Family("draining", "gauge", "1 while the server drains for a graceful shutdown (/health answers 503).",
                    value: value(.draining)),
+            Family("ready", "gauge", "1 once every worker serves (/readyz answers 200 unless draining).",
+                   value: value(.ready)),
         ]
     }
 

@@ -35,9 +35,11 @@ final class ReadinessTests: XCTestCase {
         XCTAssertEqual(starting?.body, "starting\n")
         XCTAssertEqual(status("/livez", port: server.port), 200, "but it is alive")
         XCTAssertEqual(status("/health", port: server.port), 200, "/health keeps its meaning: not draining")
+        XCTAssertEqual(try PrometheusText(TestClient(port: server.port).get("/metrics").body).value("prefork_ready"), 0)
         XCTAssertTrue(FileManager.default.createFile(atPath: "\(directory)/\(workers[1])", contents: nil))
         XCTAssertTrue(ServerProcess.eventually { self.status("/readyz", port: server.port) == 200 }, "ready once both serve")
         XCTAssertEqual(try TestClient(port: server.port).get("/readyz").body, "ready\n")
+        XCTAssertEqual(try PrometheusText(TestClient(port: server.port).get("/metrics").body).value("prefork_ready"), 1)
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
