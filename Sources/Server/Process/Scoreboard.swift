@@ -43,10 +43,6 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case bytesIn = 9
     case bytesOut = 10
     case responses1xx = 11, responses2xx = 12, responses3xx = 13, responses4xx = 14, responses5xx = 15
-    /// 1 once the worker has built its handler and enters its loop: its own report,
-    /// which the master reads to decide readiness (Readiness.swift). Written once, in a
-    /// line of its own, so neither the readers of the first line nor the counters notice.
-    case serving = 16
 }
 
 /// The fields of the server's record, written by the master.
@@ -76,8 +72,8 @@ package enum ServerField: Int, CaseIterable, Sendable {
 package final class Scoreboard: @unchecked Sendable {
     /// Worker records: enough for the largest --workers twice over, as during a rolling restart.
     package static let workerCapacity = 2 * ServerConfiguration.maximumWorkers
-    /// Cells per worker record: 24 × 8 bytes, three cache lines, so workers never share a line.
-    static let cellsPerRecord = 24
+    /// Cells per worker record: 16 × 8 bytes, two cache lines, so workers never share a line.
+    static let cellsPerRecord = 16
     /// Cells of the server's record, which comes first.
     static let serverCells = 32
 

@@ -175,17 +175,21 @@ final class Supervisor {
         // Only an event loop keeps a heartbeat; a prefork worker blocks in accept.
         // A heartbeat of 0 says so (no watchdog, no heartbeat age in /metrics).
         if configuration.model != .hybrid { scoreboard.worker(recordIndex)[.heartbeat] = 0 }
+        let report = try makeServingReport(recordIndex: recordIndex)
         let pid: Int32
         do {
             pid = try ChildProcess.fork()
         } catch {
+            report?.close()
             scoreboard.retireRecord(recordIndex)
             throw error
         }
         if pid == 0 {
             for other in listeners where other.fd != listener.fd { other.close() }
-            let context = WorkerContext(slot: index, listeners: listener, sharedListener: !configuration.reusePort,
+            keepOnlyWriter(of: report)
+            var context = WorkerContext(slot: index, listeners: listener, sharedListener: !configuration.reusePort,
                                         scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
+            context.servingReport = report
             Worker(context: context, body: workerBody, credentials: credentials,
                    accessLog: configuration.accessLog, logger: logger)
                 .run(masterPID: masterPID)
@@ -193,6 +197,7 @@ final class Supervisor {
         scoreboard.setPID(pid, ofRecord: recordIndex)
         scoreboard.addServer(.workersSpawned, 1)
         slots[index].started(pid: pid, recordIndex: recordIndex, at: Clock.monotonicMilliseconds())
+        awaitReport(report, slot: index)
     }
 
     private func superviseUntilStopped() {
@@ -263,6 +268,7 @@ final class Supervisor {
     }
 
     private func workerDied(in index: Int, pid: pid_t, exit: WorkerExit) {
+        dropReport(slot: index)
         if let recordIndex = slots[index].recordIndex { scoreboard.retireRecord(recordIndex) }
         let delay = slots[index].died(at: Clock.monotonicMilliseconds())
         if stopping {

@@ -20,6 +20,8 @@ struct WorkerContext {
     var logger: Logger
     /// The access log, opened by the worker before it drops privileges (nil when off).
     var accessLog: AccessLog? = nil
+    /// Where it tells the master it serves (nil once the server is ready: nobody asks).
+    var servingReport: ServingReport? = nil
 
     var record: WorkerRecord { scoreboard.worker(recordIndex) }
     /// The one listener of a model that serves one (prefork).

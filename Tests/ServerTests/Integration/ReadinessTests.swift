@@ -18,11 +18,10 @@ final class ReadinessTests: XCTestCase {
         return server
     }
 
-    func testReadyzAnswers503UntilEveryWorkerServesThen200() throws {
-        // example-server's workers each wait, before serving, for a file named for their pid.
-        let directory = NSTemporaryDirectory() + "readiness-\(getpid())"
+    /// example-server with two workers that each wait, before serving, for a file named for their
+    /// pid in `directory`; the first is let through and answers. Returns the server and both workers.
+    private func serverWithOneOfTwoWorkersServing(_ directory: String) throws -> (ServerProcess, [pid_t]) {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         setenv("EXAMPLE_WARM_UP_DIRECTORY", directory, 1)
         defer { unsetenv("EXAMPLE_WARM_UP_DIRECTORY") }
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2"], executable: "example-server")
@@ -30,9 +29,16 @@ final class ReadinessTests: XCTestCase {
         let workers = server.workerPIDs().sorted()
         XCTAssertTrue(FileManager.default.createFile(atPath: "\(directory)/\(workers[0])", contents: nil))
         // Only the first worker accepts: its answers are the server's while the second warms up.
-        let starting = try? XCTUnwrap(Self.firstAnswer { try TestClient(port: server.port).get("/readyz") })
+        let starting = Self.firstAnswer { try TestClient(port: server.port).get("/readyz") }
         XCTAssertEqual(starting?.status, 503, "one of two workers serving is not ready")
         XCTAssertEqual(starting?.body, "starting\n")
+        return (server, workers)
+    }
+
+    func testReadyzAnswers503UntilEveryWorkerServesThen200() throws {
+        let directory = NSTemporaryDirectory() + "readiness-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (server, workers) = try serverWithOneOfTwoWorkersServing(directory)
         XCTAssertEqual(status("/livez", port: server.port), 200, "but it is alive")
         XCTAssertEqual(status("/health", port: server.port), 200, "/health keeps its meaning: not draining")
         XCTAssertEqual(try PrometheusText(TestClient(port: server.port).get("/metrics").body).value("prefork_ready"), 0)
@@ -40,6 +46,21 @@ final class ReadinessTests: XCTestCase {
         XCTAssertTrue(ServerProcess.eventually { self.status("/readyz", port: server.port) == 200 }, "ready once both serve")
         XCTAssertEqual(try TestClient(port: server.port).get("/readyz").body, "ready\n")
         XCTAssertEqual(try PrometheusText(TestClient(port: server.port).get("/metrics").body).value("prefork_ready"), 1)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    func testAWorkerWritingTheSharedRegionCannotMakeTheServerReady() throws {
+        let directory = NSTemporaryDirectory() + "readiness-forged-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (server, workers) = try serverWithOneOfTwoWorkersServing(directory)
+        // What a compromised serving worker could write: 1 in every cell, the server's `ready`
+        // and every worker's record included (the other worker's too).
+        try SharedRegion(of: workers[0]).fill(with: 1)
+        XCTAssertTrue(ServerProcess.eventually { (try? TestClient(port: server.port).get("/readyz").body) == "starting\n" },
+                      "the master writes its own answer back: still starting")
+        XCTAssertFalse(server.standardError().contains("workers are serving: ready"), "the master was not misled")
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(directory)/\(workers[1])", contents: nil))
+        XCTAssertTrue(ServerProcess.eventually { self.status("/readyz", port: server.port) == 200 }, "ready once both serve")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
