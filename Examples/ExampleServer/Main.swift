@@ -16,7 +16,8 @@ struct ExampleCommand: ServerExecutable {
 
     static func main() {
         ServerCommandLine.main(Self.self) {
-            ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes()], fallback: BuiltinRoutes())
+            WarmUp.waitIfAsked()
+            return ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes()], fallback: BuiltinRoutes())
         }
     }
 }

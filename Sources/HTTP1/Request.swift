@@ -48,6 +48,8 @@ public struct Request {
     @usableFromInline let base: UnsafePointer<UInt8>
     @usableFromInline let head: RequestHead
     @usableFromInline let fields: UnsafeBufferPointer<HeaderField>
+    /// The entry of the client a trusted proxy named, if any (ClientAddress.swift).
+    package var clientEntry: UnsafeRawPointer? = nil
 
     @inlinable
     package init(bytes: UnsafeRawBufferPointer, head: RequestHead, fields: UnsafeBufferPointer<HeaderField>) {

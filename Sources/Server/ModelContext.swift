@@ -33,6 +33,18 @@ struct ModelContext {
         return listener
     }
 
+    /// `start` for a model that serves every configured listener (`--listen`): a socket for each.
+    func startListeners(details: String? = nil) throws -> ListenerSet {
+        SignalDisposition.ignoreBrokenPipe()
+        SignalDisposition.ignoreUnusedControlSignals()
+        try ReactorServing.handledSignals.block()
+        let listeners = try ListenerSet.open(configuration.listenAddresses, like: nil,
+                                             backlog: Int32(clamping: configuration.backlog), reusePort: false)
+        let addresses = listeners.display(hostOverride: configuration.listen.isEmpty ? configuration.host : nil)
+        announce("listening on \(addresses) (\(startupDetails(details)))")
+        return listeners
+    }
+
     /// The blocking connection loop of one process or thread, over its own serving parts.
     func blockingConnection(stop: StopNotice, thread: Int32? = nil, worker: WorkerContext? = nil) -> BlockingConnection {
         let parts = ServingParts(configuration: configuration, makeHandler: makeHandler, logger: logger,

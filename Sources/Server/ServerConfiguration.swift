@@ -20,6 +20,12 @@ public struct ServerConfiguration: Sendable {
     public var host = "0.0.0.0"
     /// TCP port; 0 asks the kernel for a free one.
     public var port = 8080
+    /// The listeners `--listen` asked for; empty means one plain listener on `host:port`.
+    public var listen: [ListenAddress] = []
+    /// Peers whose PROXY headers (and, with `realIPHeader`, forwarded headers) are believed.
+    public var trustedProxies = TrustedProxies()
+    /// The request header naming the client behind a trusted proxy, if any is honoured.
+    public var realIPHeader: RealIPHeader?
     /// Worker processes.
     public var workers = ServerConfiguration.onlineProcessorCount
     /// The listen(2) backlog: how many connections the kernel queues for accept.
@@ -39,6 +45,11 @@ public struct ServerConfiguration: Sendable {
     /// How long a graceful stop (QUIT, a worker retired by HUP or TTOU, the old
     /// master after USR2) lets connections finish before closing them (ms).
     public var gracefulTimeout = 30_000
+    /// How long a graceful stop keeps accepting and serving, with /readyz answering 503,
+    /// before it begins: time for a balancer's checks to take the server out (ms; 0: none).
+    public var drainDelay = 0
+    /// Whether SIGTERM (what Docker and Kubernetes send) stops gracefully, as QUIT does.
+    public var gracefulSigterm = false
     /// A worker whose event loop has not turned for this long is killed and replaced (ms).
     public var workerTimeout = 30_000
     /// Where the master writes its pid, if anywhere.
@@ -101,6 +112,7 @@ public struct ServerConfiguration: Sendable {
         }
         guard minBodyRate.graceMilliseconds >= 1 else { throw ConfigurationError("--min-body-rate-grace must be positive") }
         guard gracefulTimeout >= 1 else { throw ConfigurationError("--graceful-timeout must be positive") }
+        guard drainDelay >= 0 else { throw ConfigurationError("--drain-delay must not be negative") }
         guard workerTimeout >= 100 else {
             throw ConfigurationError("--worker-timeout must be at least 0.1 seconds (got \(Double(workerTimeout) / 1000))")
         }
@@ -115,6 +127,7 @@ public struct ServerConfiguration: Sendable {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }
         try Self.checkMaximum("--max-body-size", limits.maxBodyBytes, RequestLimits.maximumBodyBytes)
+        try validateListeners()
     }
 
     /// A request limit beyond what the parser's offsets can hold (RequestLimits says which type bounds which).

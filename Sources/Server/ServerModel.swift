@@ -36,11 +36,15 @@ public enum ModelFlag: String, CaseIterable, Sendable {
     case pidFile = "--pid-file"
     case user = "--user"
     case accessLog = "--access-log"
+    case drainDelay = "--drain-delay"
+    case gracefulSigterm = "--graceful-sigterm"
 
     /// The models the flag means something for.
     public var models: [ServerModel] {
         switch self {
         case .workers, .reusePort, .pidFile, .user: return [.prefork, .hybrid]
+        // The master's stop sequence (GracefulShutdown.swift) and its readiness.
+        case .drainDelay, .gracefulSigterm: return [.prefork, .hybrid]
         // Every model finishes its requests in flight on QUIT, bounded by this.
         case .gracefulTimeout: return ServerModel.allCases
         case .accessLog: return [.reactor, .hybrid]

@@ -14,11 +14,13 @@ public struct ServerOptions: ParsableArguments {
     @Option(name: .customLong("protocol"), help: "What connections speak: http, or line (one answer line per request line).")
     var wireProtocol = WireProtocol.http
 
-    @Option(help: "Address to listen on: numeric IPv4 or IPv6, or localhost.")
-    var host = "0.0.0.0"
+    @Option(help: "Address to listen on: numeric IPv4 or IPv6, or localhost (default 0.0.0.0).")
+    var host: String?
 
-    @Option(help: "TCP port; 0 picks a free one (the startup line shows which).")
-    var port = 8080
+    @Option(help: "TCP port; 0 picks a free one (the startup line shows which) (default 8080).")
+    var port: Int?
+
+    @OptionGroup var listeners: ListenerOptions
 
     @Option(help: "Worker processes (prefork, hybrid); unless set, one per online CPU.")
     var workers: Int?
@@ -81,6 +83,12 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Seconds a graceful stop (QUIT, HUP, TTOU, USR2) lets requests finish before closing connections (reactor, hybrid; default \(Seconds(milliseconds: ServerConfiguration().gracefulTimeout))).")
     var gracefulTimeout: Seconds?
 
+    @Option(help: "Seconds a graceful stop (QUIT; TERM with --graceful-sigterm) keeps accepting and serving with /readyz answering 503, so a balancer's checks take the server out first (prefork, hybrid; default 0).")
+    var drainDelay: Seconds?
+
+    @Flag(help: "SIGTERM (what Docker and Kubernetes send) stops gracefully, as SIGQUIT does; a second TERM stops at once (prefork, hybrid).")
+    var gracefulSigterm = false
+
     @Option(help: "Seconds a worker's event loop may go without turning before the master kills and replaces it (hybrid; default \(Seconds(milliseconds: ServerConfiguration().workerTimeout))).")
     var workerTimeout: Seconds?
 
@@ -101,8 +109,9 @@ public struct ServerOptions: ParsableArguments {
         var configuration = ServerConfiguration()
         configuration.model = model
         configuration.wireProtocol = wireProtocol
-        configuration.host = host
-        configuration.port = port
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        listeners.apply(to: &configuration)
         if let workers { configuration.workers = workers }
         if let threads { configuration.threads = threads }
         if let handlerThreads { configuration.handlerThreads = handlerThreads }
@@ -123,6 +132,8 @@ public struct ServerOptions: ParsableArguments {
         configuration.minBodyRate = MinimumBodyRate(bytesPerSecond: minBodyRate, graceMilliseconds: minBodyRateGrace.milliseconds)
         if let gracefulTimeout { configuration.gracefulTimeout = gracefulTimeout.milliseconds }
         if let workerTimeout { configuration.workerTimeout = workerTimeout.milliseconds }
+        if let drainDelay { configuration.drainDelay = drainDelay.milliseconds }
+        configuration.gracefulSigterm = gracefulSigterm
         configuration.pidFile = pidFile
         configuration.user = user
         configuration.accessLog = AccessLogDestination(argument: accessLog)
@@ -136,7 +147,8 @@ public struct ServerOptions: ParsableArguments {
                                           (.maxChildren, maxChildren != nil), (.maxThreads, maxThreads != nil),
                                           (.gracefulTimeout, gracefulTimeout != nil), (.workerTimeout, workerTimeout != nil),
                                           (.pidFile, pidFile != nil), (.user, user != nil),
-                                          (.accessLog, AccessLogDestination(argument: accessLog) != .off)]
+                                          (.accessLog, AccessLogDestination(argument: accessLog) != .off),
+                                          (.drainDelay, drainDelay != nil), (.gracefulSigterm, gracefulSigterm)]
         return given.filter(\.1).map(\.0)
     }
 
@@ -144,6 +156,7 @@ public struct ServerOptions: ParsableArguments {
         if let refused = modelFlagsGiven.first(where: { !$0.models.contains(model) }) {
             throw ValidationError(refused.refusal)
         }
+        try listeners.validate(host: host, port: port)
         do {
             try serverConfiguration.validate()
         } catch {

@@ -6,8 +6,10 @@ import Foundation
 
 public final class ServerProcess {
     public let pid: pid_t
-    /// The port from the startup line.
+    /// The port from the startup line (the first listener's).
     public let port: Int
+    /// Every listener's port from the startup line, in the order of the `--listen` flags.
+    public let ports: [Int]
     /// The startup line itself ("listening on ...").
     public let startupLine: String
     private let stdoutPipe: Int32
@@ -32,19 +34,23 @@ public final class ServerProcess {
         preconditionFailure("no \(name) executable found above \(testBinary)")
     }
 
-    /// Starts `server --port 0 <arguments>` and waits (up to 20 s) for its startup line.
+    /// Starts `server --port 0 <arguments>` (without `--port 0` when the arguments have a
+    /// `--listen`) and waits (up to 20 s) for its startup line.
     /// - Parameter executable: another executable of the package taking the same flags (`example-server`).
     /// - Parameter openFileLimit: run it under `ulimit -n` of this many descriptors.
     /// - Parameter activatedSocket: a listening socket passed as descriptor 3 with LISTEN_FDS=1
     ///   and LISTEN_PID set to the server's pid, as systemd's socket activation does.
+    /// - Parameter activatedSockets: several, passed as descriptors 3, 4, ... with LISTEN_FDS set to their count.
     public init(_ arguments: [String], executable: String = "server", openFileLimit: Int? = nil,
-                activatedSocket: Int32? = nil) throws {
-        let command = [Self.executable(named: executable), "--port", "0"] + arguments
+                activatedSocket: Int32? = nil, activatedSockets: [Int32] = []) throws {
+        let portFlags = arguments.contains("--listen") ? [] : ["--port", "0"]
+        let command = [Self.executable(named: executable)] + portFlags + arguments
         let launched: Launch.Launched
-        if let activatedSocket {
+        let activated = activatedSocket.map { [$0] } ?? activatedSockets
+        if !activated.isEmpty {
             // The shell learns its own pid ($$) and execs the server, which keeps it.
-            launched = try Launch.run("/bin/sh", ["-c", "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\"", "sh"] + command,
-                                      newProcessGroup: true, passing: [activatedSocket])
+            launched = try Launch.run("/bin/sh", ["-c", "export LISTEN_PID=$$ LISTEN_FDS=\(activated.count); exec \"$@\"", "sh"] + command,
+                                      newProcessGroup: true, passing: activated)
         } else if let openFileLimit {
             // The shell execs the server, so the pid and process group are still the server's own.
             launched = try Launch.run("/bin/sh", ["-c", "ulimit -n \(openFileLimit) && exec \"$@\"", "sh"] + command,
@@ -66,6 +72,7 @@ public final class ServerProcess {
         }
         startupLine = startup
         self.port = port
+        ports = Self.ports(in: startup)
     }
 
     deinit {
@@ -77,12 +84,19 @@ public final class ServerProcess {
         close(stderrPipe)
     }
 
-    /// "listening on 127.0.0.1:41234 (...)" -> 41234
+    /// "listening on 127.0.0.1:41234 (...)" -> 41234; of several listeners, the first's.
     public static func port(in line: String) -> Int? {
-        guard line.hasPrefix("listening on "), let paren = line.firstIndex(of: "(") else { return nil }
-        let address = line[line.index(line.startIndex, offsetBy: 13)..<paren].trimmingCharacters(in: .whitespaces)
-        guard let colon = address.lastIndex(of: ":") else { return nil }
-        return Int(address[address.index(after: colon)...])
+        ports(in: line).first
+    }
+
+    /// "listening on 127.0.0.1:41234, [::1]:41235 proxy-protocol (...)" -> [41234, 41235]
+    public static func ports(in line: String) -> [Int] {
+        guard line.hasPrefix("listening on "), let paren = line.firstIndex(of: "(") else { return [] }
+        let listeners = line[line.index(line.startIndex, offsetBy: 13)..<paren].split(separator: ",")
+        return listeners.compactMap { listener -> Int? in
+            guard let address = listener.split(separator: " ").first, let colon = address.lastIndex(of: ":") else { return nil }
+            return Int(address[address.index(after: colon)...])
+        }
     }
 
     /// Sends `signal` to the master and waits for it to exit; nil if it did not within the time.

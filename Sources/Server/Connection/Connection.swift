@@ -52,6 +52,13 @@ package final class Connection<T: Transport & ~Copyable> {
     @exclusivity(unchecked) var interest = Interest.read
     /// A file or stream body being sent after its head; it keeps `output` non-nil until it is done.
     var pendingBody: PendingBody?
+    /// PROXY protocol (ProxyHeaderReader): the header is still owed, and the part of it read so
+    /// far; whether the peer (the client the header names, once read) is a trusted proxy, whose
+    /// forwarded headers count; whether ClientAddresses holds the client the header named.
+    var awaitingProxyHeader = false
+    var proxyHeaderBytes: ByteBuffer?
+    var peerTrusted = false
+    var clientNoted = false
     /// The handler deferred its answer (DeferredWork): the connection waits for it in the
     /// handling phase, parsing nothing further, until the event loop brings the answer back.
     var awaitingHandler: HandlerTicket?

@@ -51,6 +51,9 @@ package final class ConnectionDriver {
     private let clock: () -> Int
     /// Where deferred handler work runs (the event loop's worker); nil in the blocking models, which run it inline.
     let deferral: DeferredDispatch?
+    /// The clients proxies named (PROXY headers, forwarded headers); nil unless configured,
+    /// and then a request costs one untaken branch.
+    let clientAddresses: ClientAddresses?
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -66,7 +69,9 @@ package final class ConnectionDriver {
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
-                 clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil) {
+                 clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil,
+                 clientAddresses: ClientAddresses? = nil) {
+        self.clientAddresses = clientAddresses
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
@@ -204,7 +209,8 @@ package final class ConnectionDriver {
             case .complete(var head):
                 if head.isChunked { head.bodyLength = input.withMutableReadableBytes { ChunkedBody.decode($0, from: head.headLength) } }
                 var response = Response()
-                let request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
+                var request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
+                if let clientAddresses { request.clientEntry = clientAddresses.client(for: connection, request: request) }
                 handler.respond(to: request, with: &response)
                 if let work = response.deferred {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }

@@ -10,6 +10,16 @@ enum ReservedToken {
     static let signals = UInt64(UInt32.max) << 32 | 1
     /// The eventfd through which deferred handler work reports its answers.
     static let completions = UInt64(UInt32.max) << 32 | 2
+
+    /// The token of the worker's listener number `index`: the first keeps `listener`, the
+    /// others carry their number above the low 16 bits (no connection's generation is UInt32.max).
+    static func listener(at index: Int) -> UInt64 { listener | UInt64(index) << 16 }
+
+    /// The listener number of a reserved listener token other than the first's, or nil.
+    static func extraListenerIndex(_ token: UInt64) -> Int? {
+        guard token >> 32 == UInt64(UInt32.max), token & 0xFFFF == 0, token != listener else { return nil }
+        return Int(token >> 16 & 0xFFFF)
+    }
 }
 
 struct ConnectionTable<T: Transport & ~Copyable> {

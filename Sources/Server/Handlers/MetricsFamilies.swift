@@ -47,6 +47,8 @@ extension MetricsExposition.Family {
             Family("restarts_total", "counter", "Rolling restarts (SIGHUP) begun.", value: value(.restarts)),
             Family("draining", "gauge", "1 while the server drains for a graceful shutdown (/health answers 503).",
                    value: value(.draining)),
+            Family("ready", "gauge", "1 once every worker serves (/readyz answers 200 unless draining).",
+                   value: value(.ready)),
         ]
     }
 
@@ -69,6 +71,11 @@ extension MetricsExposition.Family {
         return [
             Family("worker_connections_accepted_total", "counter", "Connections this worker accepted.", each(.accepted)),
             Family("worker_connections_active", "gauge", "Connections this worker holds open now.", each(.active)),
+            Family("worker_proxy_headers_total", "counter", "PROXY protocol headers on this worker's connections, by outcome.",
+                   snapshot.workers.flatMap { worker in
+                       [("\(worker.labels),outcome=\"accepted\"", Sample.count(worker.values[.proxyHeadersAccepted]!)),
+                        ("\(worker.labels),outcome=\"refused\"", Sample.count(worker.values[.proxyHeadersRefused]!))]
+                   }),
             Family("worker_requests_total", "counter", "Requests this worker answered.", each(.requests)),
             Family("worker_received_bytes_total", "counter", "Bytes this worker read from clients.", each(.bytesIn)),
             Family("worker_sent_bytes_total", "counter", "Bytes this worker wrote to clients.", each(.bytesOut)),

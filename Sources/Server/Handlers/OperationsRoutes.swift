@@ -1,9 +1,13 @@
 // OperationsRoutes: the routes an operator needs from every worker, whatever
 // the embedder serves: `/metrics` (the whole server's numbers from the shared
-// scoreboard) and `/health` (503 while draining, so a balancer stops sending).
+// scoreboard), `/health` (503 while draining, so a balancer stops sending),
+// and the probes (ProbeRoutes.swift): `/livez` (200 while the process serves,
+// a drain included) and `/readyz` (200 only between the master's readiness
+// and the first moment of a drain).
 // Every model puts this layer in front of the embedder's handler, so they get
 // both routes without knowing the scoreboard exists. Models without a master
-// have no scoreboard: there /health answers ok and /metrics does not exist.
+// have no scoreboard: there /health, /livez and /readyz answer ok and /metrics
+// does not exist.
 // Targets that name no resource (`*`, CONNECT's host:port) are answered here
 // too (ServerWideRequests); absolute-form targets are routed by their path.
 import Glibc
@@ -22,9 +26,9 @@ package struct OperationsRoutes: HTTPHandler {
 
     package func respond(to request: Request, with response: inout Response) {
         if Self.answerWithoutResource(request, &response) { return }
-        // A target shorter than "/health" names neither route: `/` is handed on with
+        // A target shorter than "/livez" names no route here: `/` is handed on with
         // one comparison, before the path is even split from its query.
-        guard request.target.count >= 7 else { return next.respond(to: request, with: &response) }
+        guard request.target.count >= 6 else { return next.respond(to: request, with: &response) }
         let path = request.path
         if path == "/metrics", let scoreboard {
             guard Self.allowsReading(request, &response) else { return }
@@ -38,6 +42,9 @@ package struct OperationsRoutes: HTTPHandler {
             } else {
                 response.body = .text("ok\n")
             }
+        } else if path == "/readyz" || path == "/livez" {
+            guard Self.allowsReading(request, &response) else { return }
+            if path == "/readyz" { Self.answerReadiness(scoreboard, &response) } else { response.body = .text("ok\n") }
         } else {
             next.respond(to: request, with: &response)
         }

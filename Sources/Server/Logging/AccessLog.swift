@@ -45,7 +45,9 @@ package final class AccessLog {
 
     /// Logs a request the handler answered with `status` and a body of `bodyBytes`.
     func record(_ request: Request, on fd: Int32, status: Int, bodyBytes: Int) {
-        AccessLogLine.append(request, address: peers.address(of: fd), time: time.value(now: Clock.wallClockSeconds()),
+        // A forwarded header's client, when a trusted proxy named one; else the connection's.
+        let address = request.clientEntry.map(ClientAddressEntry.address) ?? peers.address(of: fd)
+        AccessLogLine.append(request, address: address, time: time.value(now: Clock.wallClockSeconds()),
                              status: status, bodyBytes: bodyBytes, into: buffer)
         flushIfFull()
     }

@@ -11,7 +11,7 @@ enum Hybrid {
             context.startupDetails("\(workers) workers, reuseport \(configuration.reusePort ? "on" : "off"), "
                 + "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
         }) { worker throws(SystemError) in
-            try ReactorServing.serve(listener: worker.listener, sharedListener: worker.sharedListener,
+            try ReactorServing.serve(listeners: worker.listeners, sharedListener: worker.sharedListener,
                                      configuration: configuration, makeHandler: context.makeHandler,
                                      logger: worker.logger, worker: worker)
         }

@@ -16,6 +16,7 @@ enum Prefork {
             context.startupDetails("\(workers) workers, reuseport \(configuration.reusePort ? "on" : "off")")
         }) { worker throws(SystemError) in
             let connection = context.blockingConnection(stop: try context.processStop(), worker: worker)
+            worker.reportServing()
             try AcceptLoop(listener: worker.listener, connection: connection,
                            sweepsQueue: { worker.scoreboard.server(.draining) == 1 }, record: worker.record).run()
         }

@@ -7,9 +7,9 @@ enum Reactor {
     static func run(_ context: ModelContext) throws -> Int32 {
         let configuration = context.configuration
         try configuration.accessLog.checkOpens()
-        let listener = try context.start(details: "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
-        defer { listener.close() }
-        try ReactorServing.serve(listener: listener, sharedListener: false, configuration: configuration,
+        let listeners = try context.startListeners(details: "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
+        defer { listeners.close() }
+        try ReactorServing.serve(listeners: listeners, sharedListener: false, configuration: configuration,
                                  makeHandler: context.makeHandler, logger: context.logger)
         return 0
     }

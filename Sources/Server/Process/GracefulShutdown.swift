@@ -1,24 +1,28 @@
-// GracefulShutdown: how the master stops. SIGQUIT (or the new master at the end
-// of a binary upgrade) stops gracefully: the scoreboard's `draining` flag goes
-// up (so /health answers 503 and balancers move away; not after an upgrade,
-// since the new master serves on), every worker drains, the master closes its
-// copies of the listeners, and it exits once the last worker has, killing any
-// still there after --graceful-timeout. SIGTERM or SIGINT, before or during
-// that, stop at once: TERM to every worker, KILL to any left after a deadline.
+// GracefulShutdown: how the master stops. SIGQUIT (SIGTERM too with
+// --graceful-sigterm, or the new master at the end of a binary upgrade) stops
+// gracefully: the scoreboard's `draining` flag goes up (so /health and /readyz
+// answer 503 and balancers move away; not after an upgrade, since the new
+// master serves on), the server keeps serving for --drain-delay (DrainDelay.swift),
+// then every worker drains, the master closes its copies of the listeners, and
+// it exits once the last worker has, killing any still there after
+// --graceful-timeout. SIGTERM or SIGINT, before or during that (a second TERM
+// under --graceful-sigterm), stop at once: TERM to every worker, KILL to any
+// left after a deadline.
 import Glibc
 import Logging
 import ServerSystem
 
 extension Supervisor {
-    func shutDownGracefully(requestedBy sender: pid_t) {
-        stopping = true
+    func shutDownGracefully(requestedBy sender: pid_t, signal: Int32 = SIGQUIT) {
         if let upgrade, sender == upgrade {
             logger.info("new master \(upgrade) is serving; this master's \(liveWorkerCount) workers finish their requests and exit")
             self.upgrade = nil
         } else {
             scoreboard.setServer(.draining, 1)
-            logger.info("received SIGQUIT, stopping gracefully: \(liveWorkerCount) workers finish their requests (up to \(configuration.gracefulTimeout) ms)")
+            guard waitOutDrainDelay(after: signal) else { return stopNow() }
+            logger.info("received \(signalName(signal)), stopping gracefully: \(liveWorkerCount) workers finish their requests (up to \(configuration.gracefulTimeout) ms)")
         }
+        stopping = true
         for index in slots.indices {
             // Every slot, filled or not: a slot waiting out a respawn backoff would
             // otherwise make the wait below wake at once, forever (a spin).
@@ -49,6 +53,13 @@ extension Supervisor {
             progressRetirements()
             scoreboard.republish()
         }
+    }
+
+    /// The fast stop: every worker stopped, the listeners closed.
+    func stopNow() {
+        stopWorkers()
+        listeners.forEach { $0.close() }
+        listeners = []
     }
 
     /// SIGTERM to every worker; whoever has not exited by the deadline (or when a

@@ -19,6 +19,10 @@ struct InheritedListeners {
 
     let listeners: [Listener]
     let source: Source
+    /// From a binary upgrade: the indices into `listeners` of each worker slot's set
+    /// (one socket per configured listener); nil when the passing process said nothing
+    /// of sets (socket activation, an older master), and sets are matched by address.
+    var sets: [[Int]]? = nil
 
     static let listenersVariable = "SWIFT_PREFORK_LISTENERS"
     static let oldMasterVariable = "SWIFT_PREFORK_OLD_MASTER"
@@ -35,10 +39,19 @@ struct InheritedListeners {
         }
         if let list = environment(listenersVariable), let oldMaster = environment(oldMasterVariable).flatMap({ pid_t($0) }),
            oldMaster == getppid() {
-            let descriptors = list.split(separator: ",").compactMap { Int32($0) }
+            // "3,4;5,6": the sets of two slots, of two listeners each ("3" alone: one set of one).
+            let groups = list.split(separator: ";").map { $0.split(separator: ",").compactMap { Int32($0) } }
+            let descriptors = groups.flatMap { $0 }
+            var sets: [[Int]] = []
+            var offset = 0
+            for group in groups {
+                sets.append(Array(offset..<offset + group.count))
+                offset += group.count
+            }
             let workers = environment(workersVariable).flatMap { Int($0) }
             return InheritedListeners(listeners: try adopt(descriptors, keptByParent: false),
-                                      source: .upgrade(oldMaster: oldMaster, workers: workers))
+                                      source: .upgrade(oldMaster: oldMaster, workers: workers),
+                                      sets: list.contains(";") ? sets : nil)
         }
         if let pid = environment("LISTEN_PID").flatMap({ pid_t($0) }), pid == getpid(),
            let count = environment("LISTEN_FDS").flatMap({ Int32($0) }), count > 0 {
@@ -49,10 +62,13 @@ struct InheritedListeners {
     }
 
     /// The variables a new master reads, for the listeners handed to it.
-    static func environmentForNewMaster(_ listeners: [Listener], workers: Int) -> [(String, String)] {
-        [(listenersVariable, listeners.map { String($0.fd) }.joined(separator: ",")),
-         (oldMasterVariable, String(getpid())),
-         (workersVariable, String(workers))]
+    static func environmentForNewMaster(_ listeners: [ListenerSet], workers: Int) -> [(String, String)] {
+        // Sets of one socket as before ("3,4,5"), which any earlier binary reads; sets of several
+        // separated by ";" with a trailing one ("3,4;5,6;"), so even a single set reads as one.
+        let single = listeners.allSatisfy { $0.members.count == 1 }
+        let list = single ? listeners.map { String($0.fd) }.joined(separator: ",")
+            : listeners.map { $0.members.map { String($0.fd) }.joined(separator: ",") + ";" }.joined()
+        return [(listenersVariable, list), (oldMasterVariable, String(getpid())), (workersVariable, String(workers))]
     }
 
     /// - Parameter keptByParent: systemd keeps its sockets for the next activation; an old master exits.

@@ -35,6 +35,10 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     /// Connections open now (written when the count changes).
     case active = 4
     case accepted = 5
+    /// PROXY protocol headers read whole from a trusted peer, and connections refused for
+    /// theirs (an untrusted peer, a malformed header or none): once per connection, not per request.
+    case proxyHeadersAccepted = 6
+    case proxyHeadersRefused = 7
     case requests = 8
     case bytesIn = 9
     case bytesOut = 10
@@ -60,6 +64,9 @@ package enum ServerField: Int, CaseIterable, Sendable {
     /// Totals of workers that have exited, so server-wide counters never go back.
     case retiredAccepted, retiredRequests, retiredBytesIn, retiredBytesOut
     case retired1xx, retired2xx, retired3xx, retired4xx, retired5xx
+    /// 1 once every worker of the server's start has reported serving (Readiness.swift):
+    /// with `draining` 0, /readyz answers 200.
+    case ready
 }
 
 package final class Scoreboard: @unchecked Sendable {

@@ -3,8 +3,8 @@
 // in sigtimedwait and acts on what wakes it:
 //
 //   SIGCHLD          reap, classify and replace dead workers
-//   SIGTERM, SIGINT  fast shutdown                      (GracefulShutdown.swift)
-//   SIGQUIT          graceful shutdown                  (GracefulShutdown.swift)
+//   SIGTERM, SIGINT  fast shutdown (TERM graceful with --graceful-sigterm)
+//   SIGQUIT          graceful shutdown, after --drain-delay (GracefulShutdown.swift)
 //   SIGHUP           rolling restart                    (RollingRestart.swift)
 //   SIGTTIN/SIGTTOU  one worker more / fewer            (WorkerCount.swift)
 //   SIGUSR2          upgrade the binary in place        (BinaryUpgrade.swift)
@@ -25,10 +25,11 @@ final class Supervisor {
     /// What the startup line says of the model and its workers, given the worker count.
     let describe: (_ workers: Int) -> String
     let logger: Logger
-    /// With SO_REUSEPORT, one socket per slot in the order they joined the port's
-    /// group: slot i serves listeners[i], and sockets past the slots are being
-    /// retired (WorkerCount.swift). Without it, one listener shared by all.
-    var listeners: [Listener] = []
+    /// With SO_REUSEPORT, one set of sockets per slot in the order they joined their
+    /// ports' groups: slot i serves listeners[i], and sets past the slots are being
+    /// retired (WorkerCount.swift). Without it, one set shared by all. A set holds
+    /// one socket per configured listener (ListenerSet).
+    var listeners: [ListenerSet] = []
     var slots: [WorkerSlot] = []
     /// Workers that no longer fill a slot and are finishing their connections.
     var retiring: [RetiringWorker] = []
@@ -76,8 +77,9 @@ final class Supervisor {
         try Self.signals.block()
         try configuration.accessLog.checkOpens(owner: credentials)
         let inherited = try InheritedListeners.take()
-        try refuseUnservedListeners(inherited)
-        listeners = try inherited?.listeners ?? openListeners()
+        let inheritedSets = try inherited.map { try ListenerSet.sets(inheritedFrom: $0, configuration: configuration) }
+        try refuseUnservedListeners(inheritedSets)
+        listeners = try inheritedSets ?? openListeners()
         slots = (0..<workerCount(inherited: inherited)).map(WorkerSlot.init(index:))
         if let inherited { takeOverSteering(inheritedFrom: inherited.source) }
         scoreboard = try Scoreboard()
@@ -103,15 +105,17 @@ final class Supervisor {
     /// One shared listener, or with SO_REUSEPORT one per slot, all on the port the
     /// first one got (which matters for `--port 0`). The master keeps them for its
     /// whole life, so a dead or retired worker's queued connections wait for the next.
-    private func openListeners() throws(SystemError) -> [Listener] {
+    private func openListeners() throws(SystemError) -> [ListenerSet] {
         let count = configuration.reusePort ? configuration.workers : 1
-        if configuration.reusePort && configuration.port != 0 {
-            try Listener.ensurePortIsFree(host: configuration.bindAddress, port: configuration.port)
+        if configuration.reusePort {
+            for address in configuration.listenAddresses where address.port != 0 {
+                try Listener.ensurePortIsFree(host: address.host, port: address.port)
+            }
         }
-        let first = try openListener(port: configuration.port)
+        let first = try openListenerSet(like: nil)
         var opened = [first]
         do {
-            while opened.count < count { opened.append(try openListener(port: first.port)) }
+            while opened.count < count { opened.append(try openListenerSet(like: first)) }
         } catch {
             opened.forEach { $0.close() }
             throw error
@@ -119,35 +123,37 @@ final class Supervisor {
         return opened
     }
 
-    func openListener(port: Int) throws(SystemError) -> Listener {
-        try Listener.open(host: configuration.bindAddress, port: port,
-                          backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
+    /// A socket for every listener, on the ports `like` got (the first set, for `--port 0`).
+    func openListenerSet(like first: ListenerSet?) throws(SystemError) -> ListenerSet {
+        try ListenerSet.open(configuration.listenAddresses, like: first,
+                             backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
     }
 
     /// Without SO_REUSEPORT every worker serves listeners[0] alone, so further sockets
     /// passed by socket activation would accept connections nobody ever serves (clients
     /// hang): refused, before anything is forked. (A binary upgrade hands over one.)
-    private func refuseUnservedListeners(_ inherited: InheritedListeners?) throws {
-        guard let inherited, inherited.listeners.count > 1, !configuration.reusePort else { return }
-        inherited.listeners.forEach { $0.close() }
-        throw ConfigurationError("socket activation passed \(inherited.listeners.count) sockets (LISTEN_FDS), but without --reuseport every worker serves one listener: pass one socket, or --reuseport for one worker per socket")
+    private func refuseUnservedListeners(_ inherited: [ListenerSet]?) throws {
+        guard let inherited, inherited.count > 1, !configuration.reusePort else { return }
+        inherited.forEach { $0.close() }
+        throw ConfigurationError("socket activation passed \(inherited.count) sockets per listener (LISTEN_FDS), but without --reuseport every worker serves one: pass one socket per listener, or --reuseport for one worker per socket")
     }
 
     /// With SO_REUSEPORT every inherited socket needs its worker; a shared listener
     /// runs as many as the old master did (after its TTINs and TTOUs), or --workers.
     private func workerCount(inherited: InheritedListeners?) -> Int {
         guard let inherited else { return configuration.workers }
-        if configuration.reusePort { return inherited.listeners.count }
+        if configuration.reusePort { return listeners.count }
         if case .upgrade(_, let workers?) = inherited.source { return workers }
         return configuration.workers
     }
 
-    func listener(forSlot index: Int) -> Listener {
+    func listener(forSlot index: Int) -> ListenerSet {
         configuration.reusePort ? listeners[index] : listeners[0]
     }
 
     private func startupLine(inherited: InheritedListeners.Source?) -> String {
-        let address = Address.display(host: configuration.host, port: listeners[0].port)
+        // The host as the operator wrote it ("localhost") when it is the single plain listener.
+        let address = listeners[0].display(hostOverride: configuration.listen.isEmpty ? configuration.host : nil)
         let origin: String
         switch inherited {
         case .upgrade(let oldMaster, _)?: origin = ", listeners inherited from master \(oldMaster)"
@@ -169,17 +175,21 @@ final class Supervisor {
         // Only an event loop keeps a heartbeat; a prefork worker blocks in accept.
         // A heartbeat of 0 says so (no watchdog, no heartbeat age in /metrics).
         if configuration.model != .hybrid { scoreboard.worker(recordIndex)[.heartbeat] = 0 }
+        let report = try makeServingReport(recordIndex: recordIndex)
         let pid: Int32
         do {
             pid = try ChildProcess.fork()
         } catch {
+            report?.close()
             scoreboard.retireRecord(recordIndex)
             throw error
         }
         if pid == 0 {
             for other in listeners where other.fd != listener.fd { other.close() }
-            let context = WorkerContext(slot: index, listener: listener, sharedListener: !configuration.reusePort,
+            keepOnlyWriter(of: report)
+            var context = WorkerContext(slot: index, listeners: listener, sharedListener: !configuration.reusePort,
                                         scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
+            context.servingReport = report
             Worker(context: context, body: workerBody, credentials: credentials,
                    accessLog: configuration.accessLog, logger: logger)
                 .run(masterPID: masterPID)
@@ -187,12 +197,16 @@ final class Supervisor {
         scoreboard.setPID(pid, ofRecord: recordIndex)
         scoreboard.addServer(.workersSpawned, 1)
         slots[index].started(pid: pid, recordIndex: recordIndex, at: Clock.monotonicMilliseconds())
+        awaitReport(report, slot: index)
     }
 
     private func superviseUntilStopped() {
         while true {
             let received = Self.signals.waitWithSender(timeoutMilliseconds: millisecondsUntilNextTick())
             switch received?.signal {
+            case SIGTERM? where configuration.gracefulSigterm:
+                shutDownGracefully(requestedBy: received!.sender, signal: SIGTERM)
+                return
             case SIGTERM?, SIGINT?:
                 logger.info("received \(signalName(received!.signal)), stopping \(liveWorkerCount) workers")
                 stopWorkers()
@@ -208,14 +222,19 @@ final class Supervisor {
             case SIGUSR1?: reopenLogs()
             default: break
             }
-            // After any wake-up: reap whatever exited, refill due slots, run the periodic checks.
-            reapWorkers()
-            respawnDueWorkers()
-            checkHeartbeats()
-            progressRetirements()
-            releaseSteeringOnceOldMasterIsGone()
-            scoreboard.republish()
+            tick()
         }
+    }
+
+    /// After any wake-up: reap whatever exited, refill due slots, run the periodic checks.
+    func tick() {
+        reapWorkers()
+        respawnDueWorkers()
+        checkHeartbeats()
+        progressRetirements()
+        releaseSteeringOnceOldMasterIsGone()
+        updateReadiness()
+        scoreboard.republish()
     }
 
     // MARK: Reaping
@@ -249,6 +268,7 @@ final class Supervisor {
     }
 
     private func workerDied(in index: Int, pid: pid_t, exit: WorkerExit) {
+        dropReport(slot: index)
         if let recordIndex = slots[index].recordIndex { scoreboard.retireRecord(recordIndex) }
         let delay = slots[index].died(at: Clock.monotonicMilliseconds())
         if stopping {
@@ -277,11 +297,11 @@ final class Supervisor {
     func millisecondsUntilNextTick() -> Int {
         let now = Clock.monotonicMilliseconds()
         let respawn = slots.compactMap { $0.pid == nil ? $0.respawnAt : nil }.min().map { max(0, $0 - now) }
-        return min(respawn ?? .max, watchdog.checkIntervalMilliseconds, retirementCheckMilliseconds)
+        return min(respawn ?? .max, watchdog.checkIntervalMilliseconds, retirementCheckMilliseconds, readinessTickMilliseconds)
     }
 
     /// USR1 (logrotate): every worker, retiring ones included, reopens its log files.
-    private func reopenLogs() {
+    func reopenLogs() {
         logger.info("received SIGUSR1, telling \(liveWorkerCount) workers to reopen their log files")
         do {
             try configuration.accessLog.checkOpens(owner: credentials)

@@ -9,7 +9,8 @@ import ServerSystem
 /// What a worker process is handed: its listener and its place in the scoreboard.
 struct WorkerContext {
     let slot: Int
-    let listener: Listener
+    /// The sockets it accepts from, one per configured listener.
+    let listeners: ListenerSet
     /// Whether other workers accept from the same listener (no SO_REUSEPORT).
     let sharedListener: Bool
     let scoreboard: Scoreboard
@@ -19,8 +20,12 @@ struct WorkerContext {
     var logger: Logger
     /// The access log, opened by the worker before it drops privileges (nil when off).
     var accessLog: AccessLog? = nil
+    /// Where it tells the master it serves (nil once the server is ready: nobody asks).
+    var servingReport: ServingReport? = nil
 
     var record: WorkerRecord { scoreboard.worker(recordIndex) }
+    /// The one listener of a model that serves one (prefork).
+    var listener: Listener { listeners.members[0] }
 }
 
 /// What a worker process does with its listener until a stop signal.

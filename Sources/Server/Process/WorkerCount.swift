@@ -43,7 +43,7 @@ extension Supervisor {
             return true
         }
         do {
-            listeners.append(try openListener(port: listeners[0].port))
+            listeners.append(try openListenerSet(like: listeners[0]))
             return true
         } catch {
             logger.error("received SIGTTIN: cannot open a listener for a new worker: \(error)")

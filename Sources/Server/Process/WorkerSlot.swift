@@ -14,6 +14,10 @@ struct WorkerSlot {
     var quickDeaths = 0
     /// When an empty slot gets its next worker (monotonic ms).
     var respawnAt: Int?
+    /// Where the current worker reports that it serves, until it has (Readiness.swift).
+    var servingReport: ServingReport?
+    /// Whether the current worker has reported serving.
+    var serving = false
 
     /// A worker dying sooner than this after its start counts as a failure to start.
     static let quickDeathMilliseconds = 1000
@@ -28,6 +32,7 @@ struct WorkerSlot {
         self.recordIndex = recordIndex
         startedAt = now
         respawnAt = nil
+        serving = false
     }
 
     /// Records the worker's death and schedules its replacement: at once after

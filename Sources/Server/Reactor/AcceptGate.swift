@@ -11,7 +11,12 @@ import Logging
 import ServerSystem
 
 struct AcceptGate {
-    let listener: Listener
+    /// The worker's listeners (one per `--listen`); the gate opens and closes them together.
+    let listeners: ListenerSet
+    /// The first listener: the only one unless `--listen` gave several.
+    var listener: Listener { listeners.members[0] }
+    /// Whether the first listener's connections start with a PROXY header.
+    let firstIsProxied: Bool
     private let events: UInt32
     private let maxConnections: Int
     private let balance: AcceptBalance?
@@ -32,16 +37,24 @@ struct AcceptGate {
     /// How long accepting pauses after EMFILE, ENFILE, ENOBUFS, ENOMEM or an unexpected error.
     static let exhaustionPauseMilliseconds = 100
 
-    init(listener: Listener, events: UInt32, maxConnections: Int, balance: AcceptBalance?) {
-        self.listener = listener
+    init(listeners: ListenerSet, events: UInt32, maxConnections: Int, balance: AcceptBalance?) {
+        self.listeners = listeners
+        firstIsProxied = listeners.addresses[0].proxyProtocol
         self.events = events
         self.maxConnections = maxConnections
         self.balance = balance
     }
 
     mutating func open(in epoll: Epoll) throws(SystemError) {
-        try epoll.add(listener.fd, events: events, token: ReservedToken.listener)
+        try addListeners(to: epoll)
         registered = true
+    }
+
+    /// The first listener under the token it always had; the others under their own (ReservedToken.listener(at:)).
+    private func addListeners(to epoll: Epoll) throws(SystemError) {
+        for (index, member) in listeners.members.enumerated() {
+            try epoll.add(member.fd, events: events, token: ReservedToken.listener(at: index))
+        }
     }
 
     /// Whether another connection may be accepted now.
@@ -110,9 +123,9 @@ struct AcceptGate {
         do {
             // Adding a listener that already has queued connections reports it ready at once.
             if wanted {
-                try epoll.add(listener.fd, events: events, token: ReservedToken.listener)
+                try addListeners(to: epoll)
             } else {
-                try epoll.remove(listener.fd)
+                for member in listeners.members { try epoll.remove(member.fd) }
             }
             registered = wanted
         } catch {

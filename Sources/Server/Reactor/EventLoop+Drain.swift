@@ -31,14 +31,15 @@ extension EventLoop where T: ~Copyable {
     private func closeListener(sweepingFirst sweep: Bool) {
         gate.stop(epoll: epoll, logger: logger)
         if sweep { acceptRemaining() }
-        listener.close()
+        gate.listeners.close()
         drain?.listenerClosed()
     }
 
     /// False, with the reason logged, if the filter cannot be attached: then the queue is swept once and the listener closed.
     private func stopHandshakes() -> Bool {
         do {
-            return try ListenerShutdown.stopHandshakes(listener)
+            for member in gate.listeners.members where try !ListenerShutdown.stopHandshakes(member) { return false }
+            return true
         } catch {
             logger.error("\(error)")
             return false
@@ -58,10 +59,12 @@ extension EventLoop where T: ~Copyable {
 
     /// Connections that already waited in the queue are served (and closed after their response).
     private func acceptRemaining() {
-        while connections.count < maxConnections {
-            guard let socket = try? listener.accept(notingPeerIn: accessLog?.peers) else { return }
-            record.add(.accepted)
-            serveAccepted(socket)
+        for (member, address) in zip(gate.listeners.members, gate.listeners.addresses) {
+            while connections.count < maxConnections {
+                guard let socket = try? member.accept(notingPeerIn: accessLog?.peers) else { break }
+                record.add(.accepted)
+                serveAccepted(socket, proxied: address.proxyProtocol)
+            }
         }
     }
 

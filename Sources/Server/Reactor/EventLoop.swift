@@ -27,6 +27,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// How an accepted socket becomes a connection's transport; one that throws has closed the socket.
     private let makeTransport: (consuming Socket) throws(SystemError) -> T
     @exclusivity(unchecked) var gate: AcceptGate
+    /// Reads the PROXY header of connections from a proxy-protocol listener; nil when no listener is one.
+    let proxyHeaders: ProxyHeaderReader?
     /// This worker's counters in the scoreboard.
     let record: WorkerRecord
     /// The server's shared numbers (a hybrid worker), read for the `draining` flag; nil in the reactor model.
@@ -51,10 +53,11 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     @exclusivity(unchecked) var now = Clock.monotonicMilliseconds()
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
-    init(listener: Listener, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
+    init(listeners: ListenerSet, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
          driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
-         accessLog: AccessLog? = nil, makeTransport: @escaping (consuming Socket) throws(SystemError) -> T) throws(SystemError) {
+         accessLog: AccessLog? = nil, proxyHeaders: ProxyHeaderReader? = nil,
+         makeTransport: @escaping (consuming Socket) throws(SystemError) -> T) throws(SystemError) {
         epoll = try Epoll()
         self.makeTransport = makeTransport
         self.signals = signals
@@ -70,7 +73,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         self.scoreboard = scoreboard
         self.accessLog = accessLog
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
-        gate = AcceptGate(listener: listener, events: settings.mode.listenerEvents(exclusive: sharedListener),
+        self.proxyHeaders = proxyHeaders
+        gate = AcceptGate(listeners: listeners, events: settings.mode.listenerEvents(exclusive: sharedListener),
                           maxConnections: settings.maxConnections, balance: balance)
     }
 
@@ -109,12 +113,15 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             deliverCompletions()
         default:
             // A stale token means the connection was closed earlier in this batch.
-            guard let connection = connections.connection(for: event.token) else { return }
+            guard let connection = connections.connection(for: event.token) else {
+                if let index = ReservedToken.extraListenerIndex(event.token) { acceptFromListener(at: index) }
+                return
+            }
             if event.peerHungUp { connection.peerHungUp = true }
             if connection.output != nil && event.letsWrite(connection.transport) {
                 apply(driver.writable(connection), to: connection)
             } else if event.letsRead(connection.transport) {
-                apply(driver.readable(connection), to: connection)
+                apply(readable(connection), to: connection)
             }
             // Otherwise EPOLLOUT with nothing to send: edge mode reports it once per connection.
         }
@@ -123,6 +130,17 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     // MARK: Connections
 
     private func acceptConnections() {
+        acceptConnections(from: listener, proxied: gate.firstIsProxied)
+    }
+
+    /// A listener of several (`--listen`), the first excepted: its own token says which.
+    private func acceptFromListener(at index: Int) {
+        acceptConnections(from: gate.listeners.members[index], proxied: gate.listeners.addresses[index].proxyProtocol)
+        drain?.connectionsArrived(now: now)
+    }
+
+    /// - Parameter proxied: each connection starts with a PROXY header (read before any HTTP).
+    private func acceptConnections(from listener: Listener, proxied: Bool) {
         var accepted = 0
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
@@ -135,18 +153,37 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             }
             gate.acceptSucceeded()
             record.add(.accepted)
-            serveAccepted(socket)
             accepted += 1
+            serveAccepted(socket, proxied: proxied)
         }
     }
 
-    /// Makes the accepted socket's transport (once per connection, not per request) and serves it.
-    func serveAccepted(_ socket: consuming Socket) {
+    /// Makes the accepted socket's transport (once per connection, not per request) and
+    /// serves it; a connection from a proxy-protocol listener (or any, when every peer is
+    /// checked against the trusted proxies) is admitted first.
+    /// - Parameter proxied: the connection starts with a PROXY header (read before any HTTP).
+    func serveAccepted(_ socket: consuming Socket, proxied: Bool) {
+        let connection: Connection<T>
         do {
-            serveNewConnection(connections.insert(try makeTransport(socket)))
+            connection = connections.insert(try makeTransport(socket))
         } catch {
             logger.error("\(error)")
+            return
         }
+        if proxied || proxyHeaders?.checksEveryPeer == true {
+            guard proxyHeaders!.admit(connection, proxied: proxied) else {
+                close(connection)
+                return
+            }
+        }
+        serveNewConnection(connection)
+    }
+
+    /// A connection still owes its PROXY header: nothing reaches the driver before it is whole.
+    @inline(__always)
+    private func readable(_ connection: Connection<T>) -> ConnectionStatus {
+        if connection.awaitingProxyHeader { return proxyHeaders!.read(connection, then: driver) }
+        return driver.readable(connection)
     }
 
     /// The listener defers accept until a client's first bytes have arrived, so the
@@ -155,7 +192,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// Registering after the read is safe in edge-triggered mode too, because adding
     /// a descriptor reports whatever readiness it already has.
     private func serveNewConnection(_ connection: Connection<T>) {
-        let status = driver.readable(connection)
+        let status = readable(connection)
         if status == .closed {
             close(connection)
             return
@@ -200,7 +237,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         guard !servedAgainNextTurn.isEmpty else { return }
         swap(&servedAgainNextTurn, &servingAgain)
         for connection in servingAgain where connections.connection(for: connection.token) === connection {
-            apply(driver.readable(connection), to: connection)
+            apply(readable(connection), to: connection)
         }
         servingAgain.removeAll(keepingCapacity: true)
     }

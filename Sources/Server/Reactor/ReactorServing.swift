@@ -19,7 +19,7 @@ enum ReactorServing {
 
     /// - Parameter worker: the hybrid worker's place in the scoreboard (which also
     ///   serves /metrics); nil for the reactor model, which has no scoreboard.
-    static func serve(listener: Listener, sharedListener: Bool, configuration: ServerConfiguration,
+    static func serve(listeners: ListenerSet, sharedListener: Bool, configuration: ServerConfiguration,
                       makeHandler: () -> any HTTPHandler, logger: Logger,
                       worker: WorkerContext? = nil) throws(SystemError) {
         let signals = try SignalDescriptor(handledSignals)
@@ -35,6 +35,9 @@ enum ReactorServing {
                                          drainMilliseconds: configuration.gracefulTimeout,
                                          heartbeatMilliseconds: configuration.heartbeatMilliseconds)
         let record = worker?.record ?? .detached
+        let clients = configuration.acceptsProxyProtocol || configuration.realIPHeader != nil
+            ? ClientAddresses(trustedProxies: configuration.trustedProxies, realIPHeader: configuration.realIPHeader) : nil
+        let proxyHeaders = clients.map { ProxyHeaderReader(clients: $0, accessLog: accessLog, record: record, logger: logger) }
         switch configuration.wireProtocol {
         case .http:
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
@@ -42,18 +45,22 @@ enum ReactorServing {
             // Made here, in the worker after fork; its threads start only when a handler first defers.
             let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger)
             defer { deferral.close() }
+            worker?.reportServing()
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
-                                          bodyRate: configuration.minBodyRate, deferral: deferral)
-            try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
+                                          bodyRate: configuration.minBodyRate, deferral: deferral, clientAddresses: clients)
+            try EventLoop(listeners: listeners, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
-                          record: record, scoreboard: worker?.scoreboard, accessLog: accessLog, makeTransport: plain).run()
+                          record: record, scoreboard: worker?.scoreboard, accessLog: accessLog, proxyHeaders: proxyHeaders,
+                          makeTransport: plain).run()
         case .line:
             let driver = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: nil),
                                     maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)
-            try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
+            worker?.reportServing()
+            try EventLoop(listeners: listeners, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
-                          record: record, scoreboard: worker?.scoreboard, makeTransport: plain).run()
+                          record: record, scoreboard: worker?.scoreboard, proxyHeaders: proxyHeaders,
+                          makeTransport: plain).run()
         }
     }
 }

@@ -135,7 +135,7 @@ private final class LoopThread: @unchecked Sendable {
             let driver = ConnectionDriver(limits: RequestLimits(), writer: ResponseWriter(dateCache: dateCache, serverName: "t"),
                                           handler: PathEcho(), logger: Logger(label: "test"))
             let settings = EventLoopSettings(mode: mode, timeouts: TimeoutDurations(), maxConnections: 16)
-            let loop = try EventLoop(listener: listener, sharedListener: false, signals: signals, settings: settings,
+            let loop = try EventLoop(listeners: ListenerSet(listener), sharedListener: false, signals: signals, settings: settings,
                                      driver: driver, dateCache: dateCache, logger: Logger(label: "test")) { socket in
                 let held = HeldRecords(waitsForWritable: firstReadWaitsForWritable)
                 self.lock.withLock { self.held.append(held) }

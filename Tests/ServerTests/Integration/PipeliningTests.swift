@@ -74,7 +74,7 @@ final class PipeliningTests: XCTestCase {
     private static func scrape(_ server: ServerProcess) throws -> (requests: Int, sentBytes: Int, size: Int) {
         let response = try TestClient(port: server.port).get("/metrics")
         let metrics = try PrometheusText(response.body)
-        guard let requests = try metrics.value("prefork_requests_total"), let sent = try metrics.value("prefork_sent_bytes_total") else {
+        guard let requests = metrics.value("prefork_requests_total"), let sent = metrics.value("prefork_sent_bytes_total") else {
             throw LaunchError("no prefork_requests_total or prefork_sent_bytes_total in /metrics")
         }
         return (Int(requests), Int(sent), response.wireSize)

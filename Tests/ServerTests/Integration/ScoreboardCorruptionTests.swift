@@ -41,7 +41,7 @@ final class ScoreboardCorruptionTests: XCTestCase {
 
 /// The scoreboard as a worker maps it: the one shared anonymous mapping in its
 /// /proc/PID/maps (shown as `/dev/zero (deleted)`, see proc(5)).
-private struct SharedRegion {
+struct SharedRegion {
     let pid: pid_t
     let start: UInt64
     let end: UInt64

@@ -1,0 +1,41 @@
+// ListenerOptions: the flags that say where the server listens and whom it
+// believes about the client's address: --listen, --trusted-proxy, --real-ip-header.
+import ArgumentParser
+import Server
+
+struct ListenerOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Listen on ADDRESS:PORT (IPv6 in brackets: [::1]:8443), repeatable; option proxy-protocol: every connection starts with a PROXY header (v1 or v2) from a --trusted-proxy.",
+                               discussion: "Either --listen or --host/--port, not both (like nginx's listen directives).",
+                               valueName: "address:port[,proxy-protocol]"))
+    var listen: [String] = []
+
+    @Option(help: ArgumentHelp("A network whose PROXY headers (and forwarded headers, with --real-ip-header) are believed, repeatable.",
+                               valueName: "cidr"))
+    var trustedProxy: [String] = []
+
+    @Option(help: ArgumentHelp("Take the client address from this header when the peer is a trusted proxy: x-forwarded-for or forwarded (RFC 7239); off by default.",
+                               valueName: "header"))
+    var realIPHeader: String?
+
+    func apply(to configuration: inout ServerConfiguration) {
+        configuration.listen = listen.compactMap { try? ListenAddress.parse($0) }
+        configuration.trustedProxies = TrustedProxies(trustedProxy.compactMap { try? NetworkRange.parse($0) })
+        configuration.realIPHeader = realIPHeader.flatMap(RealIPHeader.init(rawValue:))
+    }
+
+    /// The flags' own syntax, one line per mistake (ServerConfiguration checks how they combine).
+    func validate(host: String?, port: Int?) throws {
+        if !listen.isEmpty && (host != nil || port != nil) {
+            throw ValidationError("--listen and --host/--port cannot be combined: give every listener with --listen")
+        }
+        do {
+            for text in listen { _ = try ListenAddress.parse(text) }
+            for text in trustedProxy { _ = try NetworkRange.parse(text) }
+        } catch {
+            throw ValidationError(error.message)
+        }
+        if let realIPHeader, RealIPHeader(rawValue: realIPHeader) == nil {
+            throw ValidationError("--real-ip-header must be one of \(RealIPHeader.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(realIPHeader)')")
+        }
+    }
+}
