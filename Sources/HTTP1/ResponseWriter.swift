@@ -61,8 +61,10 @@ package struct ResponseWriter {
         out.append(serverName)
         out.append("\r\nDate: ")
         out.append(dateCache.value)
-        out.append("\r\nContent-Type: ")
-        out.append(contentType)
+        if contentType.utf8CodeUnitCount > 0 {
+            out.append("\r\nContent-Type: ")
+            out.append(contentType)
+        }
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; on 304 it is optional, and left out.
         if status.allowsContent {
             if let contentLength {
