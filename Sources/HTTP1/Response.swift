@@ -41,8 +41,10 @@ public enum ResponseBody: Sendable {
 /// The response a handler builds for one request.
 public struct Response: Sendable {
     public var status: HTTPStatus
-    /// Empty for none: a 304 (RFC 9110 §15.4.5), or a type with parameters given with `addHeader`.
+    /// Empty (and no `mediaType`) for none: a 304 has none (RFC 9110 §15.4.5).
     public var contentType: StaticString
+    /// A Content-Type made at run time; when set, it is sent instead of `contentType`.
+    public var mediaType: MediaType? = nil
     public var body: ResponseBody
     /// Close the connection after this response, even if the client asked to keep it.
     public var closeConnection: Bool
