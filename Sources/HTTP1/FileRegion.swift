@@ -62,15 +62,6 @@ public final class FileRegion: Sendable {
         return FileRegion(file, owns: true, offset: 0, length: Int(status.st_size))
     }
 
-    /// `length` bytes from `offset` of the same file, as a region of its own (a 206's one part).
-    /// The descriptor is duplicated (fcntl F_DUPFD_CLOEXEC) so each region keeps one owner;
-    /// this region is left as it was, and closes when it is released.
-    public func part(offset: Int, length: Int) throws(SystemError) -> FileRegion {
-        let raw = descriptor.raw
-        let copy = try blockingSystemCall("fcntl(fd \(raw), F_DUPFD_CLOEXEC)", { fcntl(raw, F_DUPFD_CLOEXEC, 0) })
-        return FileRegion(FileDescriptor(copy), offset: offset, length: length)
-    }
-
     /// The descriptor's number, for sendfile(2).
     package var fd: Int32 { file.fd }
 

@@ -4,84 +4,87 @@
 // with none of those fields costs one pass over its fields and no allocation.
 
 public enum FileResponse {
-    /// The response to `request` (GET or HEAD) for `file`, the whole regular file `validators` describe.
-    /// - Parameter contentType: the file's type, also given to each part of a multipart answer.
-    public static func answer(_ request: Request, file: FileRegion, validators: Validators,
-                              contentType: StaticString) -> Response {
+    /// Answers `request` (GET or HEAD) with `file`, the whole regular file `validators` describe, of type `mediaType`.
+    public static func answer(_ request: Request, file: SharedFile, validators: Validators, mediaType: MediaType,
+                              with response: inout Response) {
         let fields = ConditionalFields(request)
-        if fields.isEmpty { return whole(file, validators, contentType) }
+        guard !fields.isEmpty else { return whole(file, validators, mediaType, &response) }
         let isHead = request.head.isHead
         let isGetOrHead = isHead || request.method == "GET"
-        return validators.entityTag.utf8.withContiguousStorageIfAvailable { tag in
-            answer(fields, entityTag: UnsafeRawBufferPointer(tag), isGet: isGetOrHead && !isHead, isGetOrHead: isGetOrHead,
-                   file: file, validators: validators, contentType: contentType)
-        } ?? whole(file, validators, contentType)
+        let answered: Void? = validators.entityTag.utf8.withContiguousStorageIfAvailable { tag in
+            let served = Served(file: file, validators: validators, mediaType: mediaType, entityTag: UnsafeRawBufferPointer(tag))
+            answer(fields, served, isGet: isGetOrHead && !isHead, isGetOrHead: isGetOrHead, &response)
+        }
+        if answered == nil { whole(file, validators, mediaType, &response) }
     }
 
-    private static func answer(_ fields: ConditionalFields, entityTag: UnsafeRawBufferPointer, isGet: Bool,
-                               isGetOrHead: Bool, file: FileRegion, validators: Validators,
-                               contentType: StaticString) -> Response {
-        let facts = validators.facts
-        switch Preconditions.evaluate(fields, entityTag: entityTag, modified: facts.modified, isGetOrHead: isGetOrHead) {
-        case .notModified: return notModified(validators)
-        case .preconditionFailed: return failure(.preconditionFailed, "precondition failed\n")
+    /// What is being served, for the steps below.
+    private struct Served {
+        let file: SharedFile
+        let validators: Validators
+        let mediaType: MediaType
+        let entityTag: UnsafeRawBufferPointer
+        var size: Int { validators.facts.size }
+        var modified: Int { validators.facts.modified }
+    }
+
+    private static func answer(_ fields: ConditionalFields, _ served: Served, isGet: Bool, isGetOrHead: Bool,
+                               _ response: inout Response) {
+        switch Preconditions.evaluate(fields, entityTag: served.entityTag, modified: served.modified, isGetOrHead: isGetOrHead) {
+        case .notModified: return notModified(served.validators, &response)
+        case .preconditionFailed: return failure(.preconditionFailed, "precondition failed\n", &response)
         case .proceed: break
         }
         // RFC 9110 §14.2: range handling is defined for GET only (nginx answers HEAD with a 206's head).
         guard isGet, let range = fields.range,
-              Preconditions.rangeApplies(fields, entityTag: entityTag, modified: facts.modified) else {
-            return whole(file, validators, contentType)
+              Preconditions.rangeApplies(fields, entityTag: served.entityTag, modified: served.modified) else {
+            return whole(served.file, served.validators, served.mediaType, &response)
         }
-        switch ByteRanges.plan(range, length: facts.size) {
+        switch ByteRanges.plan(range, length: served.size) {
         case .whole:
-            return whole(file, validators, contentType)
+            whole(served.file, served.validators, served.mediaType, &response)
         case .single(let part):
-            return single(part, of: file, validators, contentType)
+            response.status = .partialContent
+            response.mediaType = served.mediaType
+            response.body = .file(FileRegion(sharing: served.file, offset: part.start, length: part.length))
+            response.addCheckedHeaders(served.validators.validatorFields)
+            response.addHeader("Content-Range", "bytes \(part.start)-\(part.end - 1)/\(served.size)")  // §14.4
         case .multiple(let parts):
-            var response = Response(status: .partialContent, contentType: "")
-            let (body, type) = MultipartRanges.body(parts, of: file, size: facts.size, partContentType: contentType)
+            let (body, type) = MultipartRanges.body(parts, of: served.file, size: served.size,
+                                                    partContentType: served.mediaType.value)
+            response.status = .partialContent
+            response.mediaType = MediaType(type)
             response.body = .stream(body)
-            response.addCheckedHeaders(validators.validatorFields)
-            response.addHeader("Content-Type", type)
-            return response
+            response.addCheckedHeaders(served.validators.validatorFields)
         case .unsatisfiable:
-            var response = failure(.rangeNotSatisfiable, "range not satisfiable\n")
-            response.addHeader("Content-Range", "bytes */\(facts.size)")  // §14.4
-            return response
+            failure(.rangeNotSatisfiable, "range not satisfiable\n", &response)
+            response.addHeader("Content-Range", "bytes */\(served.size)")  // §14.4
         }
     }
 
     /// 200 with the whole file, its validators and Accept-Ranges (§14.3).
-    private static func whole(_ file: FileRegion, _ validators: Validators, _ contentType: StaticString) -> Response {
-        var response = Response(status: .ok, contentType: contentType, body: .file(file))
+    private static func whole(_ file: SharedFile, _ validators: Validators, _ mediaType: MediaType,
+                              _ response: inout Response) {
+        response.status = .ok
+        response.mediaType = mediaType
+        response.body = .file(FileRegion(sharing: file, offset: 0, length: validators.facts.size))
         response.addCheckedHeaders(validators.wholeFields)
-        return response
-    }
-
-    /// 206 with one part: a region of just those bytes, and Content-Range (§14.4, §15.3.7.1).
-    private static func single(_ part: ByteRange, of file: FileRegion, _ validators: Validators,
-                               _ contentType: StaticString) -> Response {
-        let region: FileRegion
-        do {
-            region = try file.part(offset: part.start, length: part.length)
-        } catch {
-            return failure(.internalServerError, "internal server error\n")
-        }
-        var response = Response(status: .partialContent, contentType: contentType, body: .file(region))
-        response.addCheckedHeaders(validators.validatorFields)
-        response.addHeader("Content-Range", "bytes \(part.start)-\(part.end - 1)/\(validators.facts.size)")
-        return response
     }
 
     /// 304: the validators a 200 would carry, and no Content-Type, Content-Length or body (§15.4.5; nginx sends the same).
-    private static func notModified(_ validators: Validators) -> Response {
-        var response = Response(status: .notModified, contentType: "")
+    private static func notModified(_ validators: Validators, _ response: inout Response) {
+        response.status = .notModified
+        response.contentType = ""
+        response.mediaType = nil
+        response.body = .empty
         response.addCheckedHeaders(validators.validatorFields)
-        return response
     }
 
     /// An error with a short text body and no validators (nginx's error pages carry none either).
-    private static func failure(_ status: HTTPStatus, _ text: StaticString) -> Response {
-        Response(status: status, body: .text(text))
+    private static func failure(_ status: HTTPStatus, _ text: StaticString, _ response: inout Response) {
+        response.status = status
+        response.contentType = "text/plain; charset=utf-8"
+        response.mediaType = nil
+        response.body = .text(text)
     }
 }

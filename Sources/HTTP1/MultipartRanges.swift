@@ -12,15 +12,15 @@ import ServerSystem
 
 public enum MultipartRanges {
     /// The body and its Content-Type value for `ranges` of `file` (a whole file of `size` bytes).
-    public static func body(_ ranges: [ByteRange], of file: FileRegion, size: Int,
-                            partContentType: StaticString) -> (body: BodyStream, contentType: String) {
+    public static func body(_ ranges: [ByteRange], of file: SharedFile, size: Int,
+                            partContentType: String) -> (body: BodyStream, contentType: String) {
         let boundary = Self.boundary()
         var segments: [MultipartProducer.Segment] = []
         segments.reserveCapacity(ranges.count * 2 + 1)
         var length = 0
         for range in ranges {
             // nginx's layout: each part starts with CRLF, so the body starts with one (RFC 2046 §5.1.1 allows it).
-            let head = Array(("\r\n--" + boundary + "\r\nContent-Type: " + partContentType.description
+            let head = Array(("\r\n--" + boundary + "\r\nContent-Type: " + partContentType
                 + "\r\nContent-Range: bytes \(range.start)-\(range.end - 1)/\(size)\r\n\r\n").utf8)
             segments.append(.text(head))
             segments.append(.file(range))
@@ -48,13 +48,13 @@ final class MultipartProducer: BodyProducer, @unchecked Sendable {
     }
 
     /// Unchecked Sendable: the server calls `produce` from the one thread that runs the connection.
-    private let file: FileRegion
+    private let file: SharedFile
     private let segments: [Segment]
     private var segment = 0
     /// Bytes of the current segment already produced.
     private var done = 0
 
-    init(file: FileRegion, segments: [Segment]) {
+    init(file: SharedFile, segments: [Segment]) {
         self.file = file
         self.segments = segments
     }

@@ -1,6 +1,7 @@
 // Representation: the facts about a served file that its validators and byte
 // ranges are computed from (fstat(2)), and the validators themselves (RFC 9110
 // §8.8): Last-Modified and a strong ETag, formatted once per file, not per request.
+import Glibc
 
 /// A file as its responses describe it: size, modification time and identity.
 public struct RepresentationFacts: Equatable, Sendable {
@@ -41,5 +42,13 @@ public struct Validators: Sendable {
         lastModified = HTTPDate.format(facts.modified)
         validatorFields = [("ETag", entityTag), ("Last-Modified", lastModified)]
         wholeFields = validatorFields + [("Accept-Ranges", "bytes")]
+    }
+}
+
+extension RepresentationFacts {
+    /// The facts fstat(2) gave of an open file.
+    public init(_ status: stat) {
+        self.init(size: Int(status.st_size), modified: Int(status.st_mtim.tv_sec),
+                  inode: UInt64(status.st_ino), device: UInt64(status.st_dev))
     }
 }

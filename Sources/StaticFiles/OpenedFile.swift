@@ -15,6 +15,8 @@ public final class OpenedFile: Sendable {
     public let inode: UInt64
     public let device: UInt64
     public let mediaType: MediaType
+    /// ETag and Last-Modified, formatted once for every response of this file.
+    public let validators: Validators
 
     init(file: SharedFile, status: stat, mediaType: MediaType) {
         self.file = file
@@ -23,6 +25,7 @@ public final class OpenedFile: Sendable {
         inode = UInt64(status.st_ino)
         device = UInt64(status.st_dev)
         self.mediaType = mediaType
+        validators = Validators(RepresentationFacts(status))
     }
 
     /// Whether `status` describes this file unchanged: the same inode, size and modification time.

@@ -3,7 +3,7 @@
 // behind it (an embedder's routes), or gets 404; other methods on a file or
 // directory get 405 with Allow. The steps: the path is normalised (RequestPath),
 // looked up through the worker's open-file cache (never outside the root,
-// RootDirectory), and a file is answered by `answerWhole`; a directory by its
+// RootDirectory), and a file is answered by `answerFile`; a directory by its
 // index file, a 301 adding the slash, or a listing (DirectoryAnswers).
 import Glibc
 import HTTP1
@@ -74,7 +74,7 @@ public struct StaticFileHandler: HTTPHandler {
             // "/a.txt/" asks for a directory that a file is not (open(2) would say ENOTDIR).
             if name.trailingSlash { return passOn(request, &response) }
             guard allowsReading(request, &response) else { return }
-            answerWhole(file, to: request, with: &response)
+            answerFile(file, to: request, with: &response)
         case .directory?:
             guard allowsReading(request, &response) else { return }
             answerDirectory(name, request, &response)
@@ -90,7 +90,7 @@ public struct StaticFileHandler: HTTPHandler {
         let index = name.segments.isEmpty ? options.indexName : name.relative + "/" + options.indexName
         switch look(up: index, &response) {
         case nil: return
-        case .file(let file)?: answerWhole(file, to: request, with: &response)
+        case .file(let file)?: answerFile(file, to: request, with: &response)
         case .directory?, .missing?:
             guard options.autoindex else { return DirectoryAnswers.forbid(&response) }
             DirectoryAnswers.listing(of: name, under: root, prefix: prefix, options: options, &response)

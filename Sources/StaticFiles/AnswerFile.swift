@@ -1,0 +1,11 @@
+// AnswerFile: the one place an open file becomes a response, with the HTTP
+// semantics of RFC 9110 (validators, conditional requests, ranges: HTTP1's
+// FileResponse); the body is sent with sendfile(2) from the cache's descriptor.
+// The handler calls it once it holds the open file and knows the method is GET or HEAD.
+import HTTP1
+
+/// Answers a GET or HEAD of `file`: 200, 206, 304, 412 or 416 (HEAD: the same head, no body).
+func answerFile(_ file: OpenedFile, to request: Request, with response: inout Response) {
+    FileResponse.answer(request, file: file.file, validators: file.validators, mediaType: file.mediaType,
+                        with: &response)
+}
