@@ -78,7 +78,7 @@ public struct RequestPath: Equatable, Sendable {
         let last = parts.last
         let endsAsDirectory = path.last == UInt8(ascii: "/")
             || last.map { $0.elementsEqual([0x2E]) || $0.elementsEqual([0x2E, 0x2E]) } ?? true
-        return (segments, endsAsDirectory && !segments.isEmpty)
+        return (segments, endsAsDirectory)
     }
 
     /// Well-formed UTF-8 as RFC 3629 §4 defines it: no overlong forms (C0, C1, E0 80-9F,
