@@ -1,6 +1,8 @@
 // EntityTagMatch: comparing a representation's entity tag with the list an
 // If-Match, If-None-Match or If-Range field carries (RFC 9110 §8.8.3.2, §13.1.1,
-// §13.1.2), over the field's bytes without copying them.
+// §13.1.2), over the field's bytes without copying them. Plain loops and memcmp
+// rather than generic algorithms over slices, which allocate when not specialised.
+import Glibc
 
 enum EntityTagMatch {
     /// How two entity tags are compared (§8.8.3.2): strong needs both tags strong and
@@ -27,7 +29,7 @@ enum EntityTagMatch {
 
     /// Whether `value` is exactly one strong entity tag equal to `current` (If-Range, §13.1.5).
     static func isSameStrongTag(_ value: UnsafeRawBufferPointer, current: UnsafeRawBufferPointer) -> Bool {
-        value.count == current.count && value.elementsEqual(current)
+        value.count == current.count && (value.isEmpty || memcmp(value.baseAddress!, current.baseAddress!, value.count) == 0)
     }
 
     /// The next entity-tag of the list at `index` (`[W/] DQUOTE *etagc DQUOTE`), with the
@@ -45,10 +47,13 @@ enum EntityTagMatch {
         guard index < field.count else { return nil }
         index += 1
         let opaque = start..<index
-        let afterTag = index
-        skipSeparators(field, &index)
         // Tags are separated by a comma: "\"a\" \"b\"" is not a list of two.
-        guard index == field.count || field[afterTag..<index].contains(UInt8(ascii: ",")) else { return nil }
+        var sawComma = false
+        while index < field.count, field[index] == .space || field[index] == UInt8(ascii: "\t") || field[index] == UInt8(ascii: ",") {
+            sawComma = sawComma || field[index] == UInt8(ascii: ",")
+            index += 1
+        }
+        guard index == field.count || sawComma else { return nil }
         return (weak, opaque)
     }
 
@@ -60,6 +65,6 @@ enum EntityTagMatch {
     }
 
     private static func equal(_ field: UnsafeRawBufferPointer, _ range: Range<Int>, _ current: UnsafeRawBufferPointer) -> Bool {
-        range.count == current.count && field[range].elementsEqual(current)
+        range.count == current.count && memcmp(field.baseAddress! + range.lowerBound, current.baseAddress!, range.count) == 0
     }
 }
