@@ -36,7 +36,7 @@ final class OpenFileCacheTests: XCTestCase {
         let worker = try XCTUnwrap(server.workerPIDs().first)
         let client = try TestClient(port: server.port)
         XCTAssertEqual(try client.get("/a.css").body, "body{}\n", "the first request opens it")
-        let trace = OpenTrace(pid: worker)
+        let trace = Strace(pid: worker, calls: "openat,openat2,open,fstat,newfstatat,statx")
         for _ in 0..<5 { XCTAssertEqual(try client.get("/a.css").body, "body{}\n") }
         if let calls = trace?.finish() {
             XCTAssertEqual(calls, [], "a hit makes none of these calls")
@@ -91,7 +91,7 @@ final class OpenFileCacheTests: XCTestCase {
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
         let worker = try XCTUnwrap(server.workerPIDs().first)
         let client = try TestClient(port: server.port)
-        let trace = OpenTrace(pid: worker)
+        let trace = Strace(pid: worker, calls: "openat,openat2,open,fstat,newfstatat,statx")
         XCTAssertEqual(try client.get("/a.txt").body, "one\n")
         try replace("a.txt", with: "two\n")
         XCTAssertEqual(try client.get("/a.txt").body, "two\n")
@@ -130,41 +130,5 @@ final class OpenFileCacheTests: XCTestCase {
 
     static func process(_ pid: pid_t, hasOpenUnder path: String) -> Bool {
         openFiles(of: pid, under: (path as NSString).deletingLastPathComponent).contains(path)
-    }
-}
-
-/// `strace -f -e trace=openat,openat2,open,fstat,newfstatat,statx` attached to a process,
-/// or nil (with a message) when strace is missing or may not attach.
-final class OpenTrace {
-    private let pid: pid_t
-    private let output: String
-
-    init?(pid target: pid_t) {
-        let path = ["/usr/bin/strace", "/bin/strace"].first { (path: String) in access(path, X_OK) == 0 }
-        output = NSTemporaryDirectory() + "open-trace-\(getpid())-\(target)"
-        guard let path, let launched = try? Launch.run(path, ["-f", "-e", "trace=openat,openat2,open,fstat,newfstatat,statx",
-                                                              "-o", output, "-p", "\(target)"]) else {
-            print("strace is not available: the check that a hit opens nothing is skipped")
-            return nil
-        }
-        pid = launched.pid
-        let line = Launch.readLine(from: launched.stderr, timeoutMilliseconds: 10_000) ?? ""
-        close(launched.stdout)
-        close(launched.stderr)
-        guard line.contains("attached") else {
-            print("strace could not attach (\(line)): the check that a hit opens nothing is skipped")
-            kill(pid, SIGKILL)
-            _ = Launch.waitForExit(pid, timeoutMilliseconds: 5000)
-            return nil
-        }
-    }
-
-    /// Detaches; the traced calls, one line each.
-    func finish() -> [String] {
-        kill(pid, SIGINT)
-        _ = Launch.waitForExit(pid, timeoutMilliseconds: 10_000)
-        defer { unlink(output) }
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { !$0.contains("+++") && !$0.contains("---") }
     }
 }
