@@ -132,3 +132,27 @@ final class OpenFileCacheTests: XCTestCase {
         openFiles(of: pid, under: (path as NSString).deletingLastPathComponent).contains(path)
     }
 }
+
+final class OpenFileCacheBudgetTests: XCTestCase {
+    /// Under a descriptor limit that cannot hold --max-connections and the cache, the cache is
+    /// shrunk (and the operator told), so the connections keep their headroom.
+    func testTheCacheShrinksToLeaveTheConnectionsTheirDescriptors() throws {
+        let tree = try StaticTree()
+        for index in 0..<80 { try tree.file("f\(index).txt", "\(index)\n") }
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root,
+                                        "--max-connections", "150"], openFileLimit: 256)
+        // 256 - 150 connections - 64 for the worker's own descriptors; said once, on stderr.
+        var errors = ""
+        XCTAssertTrue(ServerProcess.eventually {
+            errors += server.standardError()
+            return errors.contains("open-file cache shrunk from 1000 to 42 entries")
+        }, errors)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
+        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let client = try TestClient(port: server.port)
+        for index in 0..<80 { XCTAssertEqual(try client.get("/f\(index).txt").body, "\(index)\n") }
+        XCTAssertTrue(ServerProcess.eventually { OpenFileCacheTests.openFiles(of: worker, under: tree.root).count == 42 },
+                      "\(OpenFileCacheTests.openFiles(of: worker, under: tree.root).count) open")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+}
