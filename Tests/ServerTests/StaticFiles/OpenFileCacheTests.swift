@@ -36,7 +36,7 @@ final class OpenFileCacheTests: XCTestCase {
         let worker = try XCTUnwrap(server.workerPIDs().first)
         let client = try TestClient(port: server.port)
         XCTAssertEqual(try client.get("/a.css").body, "body{}\n", "the first request opens it")
-        let trace = OpenTrace(pid: worker)
+        let trace = Strace(pid: worker, calls: "openat,openat2,open,fstat,newfstatat,statx")
         for _ in 0..<5 { XCTAssertEqual(try client.get("/a.css").body, "body{}\n") }
         if let calls = trace?.finish() {
             XCTAssertEqual(calls, [], "a hit makes none of these calls")
@@ -91,7 +91,7 @@ final class OpenFileCacheTests: XCTestCase {
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
         let worker = try XCTUnwrap(server.workerPIDs().first)
         let client = try TestClient(port: server.port)
-        let trace = OpenTrace(pid: worker)
+        let trace = Strace(pid: worker, calls: "openat,openat2,open,fstat,newfstatat,statx")
         XCTAssertEqual(try client.get("/a.txt").body, "one\n")
         try replace("a.txt", with: "two\n")
         XCTAssertEqual(try client.get("/a.txt").body, "two\n")
@@ -133,38 +133,26 @@ final class OpenFileCacheTests: XCTestCase {
     }
 }
 
-/// `strace -f -e trace=openat,openat2,open,fstat,newfstatat,statx` attached to a process,
-/// or nil (with a message) when strace is missing or may not attach.
-final class OpenTrace {
-    private let pid: pid_t
-    private let output: String
-
-    init?(pid target: pid_t) {
-        let path = ["/usr/bin/strace", "/bin/strace"].first { (path: String) in access(path, X_OK) == 0 }
-        output = NSTemporaryDirectory() + "open-trace-\(getpid())-\(target)"
-        guard let path, let launched = try? Launch.run(path, ["-f", "-e", "trace=openat,openat2,open,fstat,newfstatat,statx",
-                                                              "-o", output, "-p", "\(target)"]) else {
-            print("strace is not available: the check that a hit opens nothing is skipped")
-            return nil
-        }
-        pid = launched.pid
-        let line = Launch.readLine(from: launched.stderr, timeoutMilliseconds: 10_000) ?? ""
-        close(launched.stdout)
-        close(launched.stderr)
-        guard line.contains("attached") else {
-            print("strace could not attach (\(line)): the check that a hit opens nothing is skipped")
-            kill(pid, SIGKILL)
-            _ = Launch.waitForExit(pid, timeoutMilliseconds: 5000)
-            return nil
-        }
-    }
-
-    /// Detaches; the traced calls, one line each.
-    func finish() -> [String] {
-        kill(pid, SIGINT)
-        _ = Launch.waitForExit(pid, timeoutMilliseconds: 10_000)
-        defer { unlink(output) }
-        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { !$0.contains("+++") && !$0.contains("---") }
+final class OpenFileCacheBudgetTests: XCTestCase {
+    /// Under a descriptor limit that cannot hold --max-connections and the cache, the cache is
+    /// shrunk (and the operator told), so the connections keep their headroom.
+    func testTheCacheShrinksToLeaveTheConnectionsTheirDescriptors() throws {
+        let tree = try StaticTree()
+        for index in 0..<80 { try tree.file("f\(index).txt", "\(index)\n") }
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root,
+                                        "--max-connections", "150"], openFileLimit: 256)
+        // 256 - 150 connections - 64 for the worker's own descriptors; said once, on stderr.
+        var errors = ""
+        XCTAssertTrue(ServerProcess.eventually {
+            errors += server.standardError()
+            return errors.contains("open-file cache shrunk from 1000 to 42 entries")
+        }, errors)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
+        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let client = try TestClient(port: server.port)
+        for index in 0..<80 { XCTAssertEqual(try client.get("/f\(index).txt").body, "\(index)\n") }
+        XCTAssertTrue(ServerProcess.eventually { OpenFileCacheTests.openFiles(of: worker, under: tree.root).count == 42 },
+                      "\(OpenFileCacheTests.openFiles(of: worker, under: tree.root).count) open")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 }
