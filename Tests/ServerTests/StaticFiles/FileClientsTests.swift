@@ -45,7 +45,7 @@ final class FileClientsTests: XCTestCase {
         XCTAssertEqual(try curl(["-z", "Sun, 13 Sep 2020 12:26:40 GMT"]).status, 304)
         XCTAssertEqual(try curl(["-z", "Sun, 13 Sep 2020 12:26:39 GMT"]), .init(status: 200, body: content))
         let local = root + "/local-copy"
-        FileManager.default.createFile(atPath: local, contents: Data("old".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: local, contents: Data("old".utf8)))
         setModified(local, modified - 3600)
         XCTAssertEqual(try curl(["-z", local]), .init(status: 200, body: content), "a local copy older than the file")
         setModified(local, modified + 3600)
