@@ -3,10 +3,11 @@
 // regions: its exact length is known before the first byte, and the file is
 // read a piece at a time (pread into the connection's output), never whole.
 //
-// Why a stream and not sendfile per part: such answers are rare (PDF readers,
-// download accelerators) and bounded (ByteRanges.maximumParts, and no more bytes
-// than the file), and a stream needs no new kind of body in the connection's send
-// path; the copy through user space costs what nginx's copy for small parts does.
+// Why a stream and not sendfile per part (nginx chains header buffers and file
+// buffers and sends the file ones with sendfile): such answers are rare (PDF
+// readers, download accelerators) and bounded (ByteRanges.maximumParts, and no
+// more bytes than the file), and a stream needs no new kind of body in the
+// connection's send path. The price is one copy of the parts through user space.
 import Glibc
 import ServerSystem
 
@@ -33,7 +34,8 @@ public enum MultipartRanges {
         return (BodyStream(length: length, producer: producer), "multipart/byteranges; boundary=" + boundary)
     }
 
-    /// 20 random decimal digits: unlikely to occur in the file, as RFC 2046 §5.1.1 asks of a boundary.
+    /// 20 random decimal digits (nginx: a 20-digit counter): unlikely to occur in the file,
+    /// as RFC 2046 §5.1.1 asks of a boundary, and not predictable from one answer to the next.
     static func boundary() -> String {
         let digits = String(UInt64.random(in: 0...UInt64.max))
         return String(repeating: "0", count: 20 - digits.count) + digits
