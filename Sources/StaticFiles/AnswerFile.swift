@@ -5,7 +5,9 @@
 import HTTP1
 
 /// Answers a GET or HEAD of `file`: 200, 206, 304, 412 or 416 (HEAD: the same head, no body).
-func answerFile(_ file: OpenedFile, to request: Request, with response: inout Response) {
-    FileResponse.answer(request, file: file.file, validators: file.validators, mediaType: file.mediaType,
+/// - Parameter mediaType: the type to send instead of `file`'s own: a precompressed sibling
+///   ("a.css.gz") is sent as the original's type, with its own validators and ranges.
+func answerFile(_ file: OpenedFile, as mediaType: MediaType? = nil, to request: Request, with response: inout Response) {
+    FileResponse.answer(request, file: file.file, validators: file.validators, mediaType: mediaType ?? file.mediaType,
                         with: &response)
 }
