@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerBenchmarks",
-            dependencies: ["Server", "CMallocCounter", "ServerCLI", "TestSupport"]
+            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport"]
         ),
     ]
 )

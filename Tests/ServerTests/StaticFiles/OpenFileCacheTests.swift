@@ -121,6 +121,25 @@ final class OpenFileCacheTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testAFileEvictedWhileItIsBeingSentArrivesWhole() throws {
+        let size = 16 << 20
+        let bytes = (0..<size / 4096).flatMap { page in [UInt8](repeating: UInt8(truncatingIfNeeded: page), count: 4096) }
+        try Data(bytes).write(to: URL(fileURLWithPath: tree.root + "/big.bin"))
+        for name in ["x", "y", "z"] { try tree.file(name, name) }
+        let server = try start(["--open-file-cache", "1"])
+        let slow = try TestClient(port: server.port, smallReceiveBuffer: true)
+        try slow.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        var reader = RawReader(fd: slow.fd)
+        XCTAssertTrue(try reader.readHead().contains("Content-Length: \(size)\r\n"))
+        var received = try reader.read(exactly: 1 << 20)
+        // Other names take the cache's one entry: the file being sent is evicted.
+        let other = try TestClient(port: server.port)
+        for name in ["x", "y", "z"] { XCTAssertEqual(try other.get("/" + name).body, name) }
+        received += try reader.read(exactly: size - received.count)
+        XCTAssertTrue(received == bytes, "the whole file, every byte in place")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     static func openFiles(of pid: pid_t, under prefix: String) -> [String] {
         let directory = "/proc/\(pid)/fd"
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
