@@ -41,7 +41,10 @@ public enum ResponseBody: Sendable {
 /// The response a handler builds for one request.
 public struct Response: Sendable {
     public var status: HTTPStatus
+    /// Empty (and no `mediaType`) for none: a 304 has none (RFC 9110 §15.4.5).
     public var contentType: StaticString
+    /// A Content-Type made at run time; when set, it is sent instead of `contentType`.
+    public var mediaType: MediaType? = nil
     public var body: ResponseBody
     /// Close the connection after this response, even if the client asked to keep it.
     public var closeConnection: Bool
@@ -64,5 +67,11 @@ public struct Response: Sendable {
     public mutating func addHeader(_ name: StaticString, _ value: String) {
         guard !value.utf8.contains(where: { $0 == .cr || $0 == .lf || $0 == 0 }) else { return }
         headers.append((name, value))
+    }
+
+    /// Adds fields whose values are known to be safe (a file's validators, formatted once):
+    /// into an empty list a shared array is taken by reference, without allocating.
+    package mutating func addCheckedHeaders(_ fields: [(name: StaticString, value: String)]) {
+        if headers.isEmpty { headers = fields } else { headers += fields }
     }
 }
