@@ -22,12 +22,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "CEventPoll"),
+        // The system's zlib, for gzip of responses (Server/Compression).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
                 "CEventPoll",
+                "CZlib",
                 "ServerSystem",
                 "HTTP1",
                 .product(name: "Logging", package: "swift-log"),

@@ -38,8 +38,9 @@ extension ConnectionDriver {
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
         connection.endHandling()
-        let response = completion.response
+        var response = completion.response
         let head = ticket.head
+        if let compression { ticket.request.withRequest { compression.apply(to: &response, for: $0, head: head) } }
         let keepAlive = head.keepAlive && !response.closeConnection && !draining
         // Responses sent before it may still wait for the client: this one goes after them.
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)

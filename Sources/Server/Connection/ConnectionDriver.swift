@@ -50,6 +50,8 @@ package final class ConnectionDriver {
     private let clock: () -> Int
     /// Where deferred handler work runs (the event loop's worker); nil in the blocking models, which run it inline.
     let deferral: DeferredDispatch?
+    /// On-the-fly gzip, nil when it is off: then a request costs one untaken branch.
+    let compression: ResponseCompression?
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -65,10 +67,12 @@ package final class ConnectionDriver {
 
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
-                 clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil) {
+                 clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil,
+                 compression: CompressionSettings = CompressionSettings()) {
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
+        self.compression = ResponseCompression(compression)
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
@@ -236,6 +240,7 @@ package final class ConnectionDriver {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
                     response = work.runInline(OwnedRequest(request))
                 }
+                if let compression { compression.apply(to: &response, for: request, head: head) }
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                     && response.body.allowsKeepAlive(for: head.version)
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)

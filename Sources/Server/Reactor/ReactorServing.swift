@@ -41,7 +41,8 @@ enum ReactorServing {
             defer { deferral.close() }
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
-                                          bodyRate: configuration.minBodyRate, deferral: deferral)
+                                          bodyRate: configuration.minBodyRate, deferral: deferral,
+                                          compression: configuration.compression)
             try EventLoop(listener: listener, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
                           record: record, scoreboard: worker?.scoreboard, accessLog: accessLog).run()
