@@ -63,7 +63,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "TestSupport"]
+                           "ServerCommandLine", "TestSupport", "CZlib"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

@@ -80,13 +80,16 @@ final class GzipBody: BodyProducer, @unchecked Sendable {
         return true
     }
 
-    /// Calls `body` with the input zlib has not taken yet.
+    /// Calls `body` with the input zlib has not taken yet: in memory, at most a staging's worth
+    /// per call, so the input bound per pull holds however well the bytes compress.
     private func withInput<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         switch source {
         case .bytes(let bytes):
-            return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[position...])) }
+            let end = min(bytes.count, position + CompressionSource.stagingSize)
+            return bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[position..<end])) }
         case .text(let text):
-            return body(UnsafeRawBufferPointer(start: text.utf8Start + position, count: text.utf8CodeUnitCount - position))
+            let count = min(text.utf8CodeUnitCount - position, CompressionSource.stagingSize)
+            return body(UnsafeRawBufferPointer(start: text.utf8Start + position, count: count))
         case .file, .stream:
             guard let staging else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
             return body(UnsafeRawBufferPointer(rebasing: staging[stagedStart..<stagedEnd]))

@@ -60,6 +60,8 @@ extension ConnectionDriver {
         } else if !keepAlive {
             refuseFurtherInput(scratchInput, connection, linger: false)
         }
+        // A file or stream body (a gzipped one too) follows its head, as for an inline answer.
+        holdBody(of: response, for: head, on: connection)
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
         let status = flush(connection, via: transport)
