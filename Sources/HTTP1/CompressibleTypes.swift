@@ -14,6 +14,12 @@ public enum CompressibleTypes {
         "font/ttf", "font/otf", "font/collection", "image/x-icon", "image/vnd.microsoft.icon", "image/bmp",
     ]
 
+    /// Whether `response`'s Content-Type (its run-time media type when set) is compressible.
+    public static func contains(typeOf response: Response) -> Bool {
+        if let mediaType = response.mediaType { return mediaType.bytes.withUnsafeBytes { contains($0) } }
+        return contains(response.contentType)
+    }
+
     /// Whether a response of Content-Type `contentType` (parameters such as charset ignored) is compressible.
     public static func contains(_ contentType: StaticString) -> Bool {
         let bytes = UnsafeRawBufferPointer(start: contentType.utf8Start, count: contentType.utf8CodeUnitCount)

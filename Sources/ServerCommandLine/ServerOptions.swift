@@ -109,6 +109,8 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
 
+    @OptionGroup(title: "Static files") public var files: StaticFileFlags
+
     public var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.model = model
@@ -165,6 +167,7 @@ public struct ServerOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.message)
         }
+        try files.validate()
     }
 }
 

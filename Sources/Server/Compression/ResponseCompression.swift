@@ -42,7 +42,7 @@ struct ResponseCompression {
         let status = response.status.code
         guard status >= 200 && status != 204 && status != 206 && status != 304 else { return false }
         if let length, length < minimumLength || length == 0 { return false }
-        guard CompressibleTypes.contains(response.contentType) else { return false }
+        guard CompressibleTypes.contains(typeOf: response) else { return false }
         return !response.headers.contains { Self.named($0.name, "content-encoding") || Self.named($0.name, "content-range") }
     }
 
