@@ -103,9 +103,6 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bodies shorter than this are not compressed by --gzip.", valueName: "bytes"))
     var gzipMinLength = CompressionSettings().minimumLength
 
-    @Flag(help: "Serve a file's precompressed sibling (name.br, name.gz) when the client's Accept-Encoding prefers it.")
-    var gzipStatic = false
-
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
 
@@ -143,7 +140,6 @@ public struct ServerOptions: ParsableArguments {
         configuration.compression.gzip = gzip
         configuration.compression.level = gzipLevel
         configuration.compression.minimumLength = gzipMinLength
-        configuration.compression.precompressed = gzipStatic
         return configuration
     }
 

@@ -1,6 +1,7 @@
 // CompressionSettings: the operator's choices for compressing responses
-// (--gzip, --gzip-level, --gzip-min-length, --gzip-static), validated with
-// the rest of the configuration.
+// on the fly (--gzip, --gzip-level, --gzip-min-length), validated with the
+// rest of the configuration. Precompressed files are the file handler's
+// (StaticFileOptions.precompressed, --gzip-static).
 
 /// How responses are compressed. Everything is off by default, as in nginx.
 public struct CompressionSettings: Sendable, Equatable {
@@ -16,10 +17,6 @@ public struct CompressionSettings: Sendable, Equatable {
     /// shrinks by little or grows, for the price of a zlib state. 256 bytes is where short JSON
     /// answers start to gain (Akamai and Cloudflare use a few hundred bytes to 1 KiB).
     public var minimumLength = 256
-    /// Serve `name.gz` / `name.br` beside a requested file when the client prefers them
-    /// (nginx's gzip_static and brotli_static), with the file handler.
-    public var precompressed = false
-
     public init() {}
 
     /// The first setting that cannot work, as one line.
