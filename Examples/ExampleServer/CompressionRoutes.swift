@@ -73,29 +73,45 @@ struct CompressionRoutes: ExampleRoute {
     static func text(count: Int) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count + 64)
-        var line = 0
+        var number = 0
         while bytes.count < count {
-            bytes += Array("line \(line): the quick brown fox jumps over the lazy dog \(line * 7919 % 10007)\n".utf8)
-            line += 1
+            bytes += line(number)
+            number += 1
         }
         return Array(bytes.prefix(count))
     }
+
+    static func line(_ number: Int) -> [UInt8] {
+        Array("line \(number): the quick brown fox jumps over the lazy dog \(number * 7919 % 10007)\n".utf8)
+    }
 }
 
-/// `count` bytes of `CompressionRoutes.text`, produced a piece at a time.
+/// `count` bytes of `CompressionRoutes.text`, made a line at a time as the client reads.
 /// Unchecked Sendable: the worker's event loop alone pulls it, one call at a time.
 final class TextProducer: BodyProducer, @unchecked Sendable {
-    private let text: [UInt8]
-    private var position = 0
+    private var remaining: Int
+    private var line = 0
+    private var pending: [UInt8] = []
+    private var pendingStart = 0
 
     init(count: Int) {
-        text = CompressionRoutes.text(count: count)
+        remaining = count
     }
 
     func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
-        let count = min(text.count - position, buffer.count)
-        text.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + position, byteCount: count) }
-        position += count
-        return count
+        var written = 0
+        while written < buffer.count && remaining > 0 {
+            if pendingStart == pending.count {
+                pending = CompressionRoutes.line(line)
+                pendingStart = 0
+                line += 1
+            }
+            let count = min(buffer.count - written, pending.count - pendingStart, remaining)
+            pending.withUnsafeBytes { (buffer.baseAddress! + written).copyMemory(from: $0.baseAddress! + pendingStart, byteCount: count) }
+            pendingStart += count
+            written += count
+            remaining -= count
+        }
+        return written
     }
 }
