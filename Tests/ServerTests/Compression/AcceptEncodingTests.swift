@@ -96,3 +96,33 @@ final class AcceptEncodingTests: XCTestCase {
         return accepted
     }
 }
+
+final class PrecompressedSiblingChoiceTests: XCTestCase {
+    func testSiblingsAreTriedByWeightThenSmallestAndOnlyWhenAtLeastAsWelcomeAsIdentity() {
+        // (Accept-Encoding, siblings present, expected choice, codings tried in order)
+        let table: [(String?, Set<ContentCoding>, ContentCoding?, [ContentCoding])] = [
+            (nil, [.br, .gzip], nil, []),
+            ("gzip", [.br, .gzip], .gzip, [.gzip]),
+            ("br, gzip", [.br, .gzip], .br, [.br]),
+            ("br, gzip", [.gzip], .gzip, [.br, .gzip]),
+            ("br;q=0.5, gzip", [.br, .gzip], .gzip, [.gzip]),
+            ("br;q=0.5, gzip", [.br], .br, [.gzip, .br]),
+            ("identity, gzip;q=0.5", [.gzip], nil, []),
+            ("identity;q=0.5, gzip;q=0.5", [.gzip], .gzip, [.gzip]),
+            ("gzip;q=0, br;q=0", [.br, .gzip], nil, []),
+            ("*", [.gzip], .gzip, [.br, .gzip]),
+            ("br, gzip", [], nil, [.br, .gzip]),
+        ]
+        for (value, present, expected, order) in table {
+            var accepted = AcceptEncoding()
+            if let value { Array(value.utf8).withUnsafeBytes { accepted.add($0) } }
+            var tried: [ContentCoding] = []
+            let chosen = PrecompressedSiblings.choose(for: accepted) { coding -> ContentCoding? in
+                tried.append(coding)
+                return present.contains(coding) ? coding : nil
+            }
+            XCTAssertEqual(chosen?.coding, expected, "\(value ?? "none")")
+            XCTAssertEqual(tried, order, "\(value ?? "none")")
+        }
+    }
+}
