@@ -127,6 +127,7 @@ final class GzipOnTheFlyTests: XCTestCase {
         let client = try TestClient(port: server.port)
         var reader = RawReader(fd: client.fd)
         let get = try GzipWire.exchange(&reader, client, GzipWire.get("/example/text-file"))
+        XCTAssertTrue(get.isGzipped, get.head)
         try client.send(GzipWire.get("/example/text-file", method: "HEAD") + GzipWire.get("/health"))
         let head = try GzipWire.read(&reader, head: true)
         XCTAssertEqual(Self.fieldsButDate(head.head), Self.fieldsButDate(get.head), "RFC 9110 §9.3.2: the same fields")
