@@ -2,8 +2,9 @@
 // a BodyProducer, so the connection pulls one piece (at most 16 KiB of gzip
 // output, sent as one chunk) only once the socket has taken the previous one:
 // a slow reader holds one zlib state, one staging buffer and one piece, never
-// the body. The zlib state is made on the first pull (a HEAD response never
-// makes one) and freed when the stream ends or the body is released.
+// the body. The zlib state is taken on the first pull (a HEAD response never
+// takes one) from the worker's pool, and given back when the stream ends or
+// the body is released mid-way (the client went away).
 import CZlib
 import HTTP1
 
@@ -11,6 +12,8 @@ import HTTP1
 final class GzipBody: BodyProducer, @unchecked Sendable {
     private let source: CompressionSource
     private let level: Int32
+    /// Where the zlib state comes from and goes back to; nil: made here, freed at the end.
+    private let pool: DeflaterPool?
     private var deflater: GzipDeflater?
     /// Source bytes read so far (taken from memory, or read into the staging buffer).
     private var position = 0
@@ -25,15 +28,17 @@ final class GzipBody: BodyProducer, @unchecked Sendable {
     /// compressible body (a run of zeros deflates 1000:1) cannot hold the loop for megabytes.
     static let inputPerPull = 256 * 1024
 
-    init(source: CompressionSource, level: Int32) {
+    init(source: CompressionSource, level: Int32, pool: DeflaterPool? = nil) {
         self.source = source
         self.level = level
+        self.pool = pool
     }
 
     func produce(into output: UnsafeMutableRawBufferPointer) -> Int {
         if finished { return 0 }
         if deflater == nil {
-            guard let made = GzipDeflater(level: level, sourceLength: source.length) else { return -1 }
+            let made = pool.map { $0.take(sourceLength: source.length) } ?? GzipDeflater(level: level, sourceLength: source.length)
+            guard let made else { return -1 }
             deflater = made
         }
         guard let deflater else { return -1 }
@@ -50,6 +55,7 @@ final class GzipBody: BodyProducer, @unchecked Sendable {
             if step.finished {
                 finished = true
                 source.close()
+                releaseDeflater()
                 break
             }
         }
@@ -100,7 +106,15 @@ final class GzipBody: BodyProducer, @unchecked Sendable {
         if source.isInMemory { position += count } else { stagedStart += count }
     }
 
+    /// Done with the zlib state (the stream ended, or the body was released mid-way): back to the pool, or freed.
+    private func releaseDeflater() {
+        guard let deflater else { return }
+        self.deflater = nil
+        if let pool { pool.give(deflater) } else { deflater.end() }
+    }
+
     deinit {
+        releaseDeflater()
         staging?.deallocate()
     }
 }

@@ -1,14 +1,16 @@
 // GzipDeflater: one gzip stream (RFC 1952) being deflated by zlib. zlib keeps
 // a pointer back to its z_stream and checks it on every call, so the struct
-// lives at a fixed heap address; deflateEnd runs exactly once, when the stream
-// ends or, for a body abandoned mid-way (the client went away), when its
-// owner is released.
+// lives at a fixed heap address; deflateEnd runs exactly once, when the state
+// is freed or, pooled (DeflaterPool), when the pool lets it go; a body
+// abandoned mid-way (the client went away) gives its state back all the same.
 import CZlib
 import Synchronization
 
 final class GzipDeflater {
     private let stream: UnsafeMutablePointer<z_stream>
     private var ended = false
+    /// Whether it has zlib's full window and hash (made for a body of unknown or large length): only those are pooled.
+    let isFullSize: Bool
 
     /// zlib states alive in this process: a test's way to see every abandoned body freed its own.
     static let live = Atomic<Int>(0)
@@ -24,16 +26,8 @@ final class GzipDeflater {
     /// window and hash shrink to fit it, as nginx's gzip filter does, so a 2 KiB body does
     /// not pay for zlib's full 256 KiB state. Nil when zlib cannot allocate its state.
     init?(level: Int32, sourceLength: Int?) {
-        var windowBits: Int32 = 15
-        var memoryLevel: Int32 = 8
-        if let sourceLength, sourceLength > 0 {
-            // zlib needs the window to exceed the input by its 262-byte lookahead (MIN_LOOKAHEAD).
-            while windowBits > 9 && sourceLength < (1 << (windowBits - 1)) - 262 {
-                windowBits -= 1
-                memoryLevel -= 1
-            }
-            memoryLevel = max(memoryLevel, 1)
-        }
+        let (windowBits, memoryLevel) = Self.sizes(forSourceLength: sourceLength)
+        isFullSize = windowBits == 15
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         // deflateInit2 is a macro Swift cannot import: the function behind it takes the header's
@@ -47,6 +41,26 @@ final class GzipDeflater {
             return nil
         }
         Self.live.add(1, ordering: .relaxed)
+    }
+
+    /// zlib's window bits and memory level for a source of `sourceLength` bytes (nil: unknown).
+    private static func sizes(forSourceLength sourceLength: Int?) -> (windowBits: Int32, memoryLevel: Int32) {
+        var windowBits: Int32 = 15
+        var memoryLevel: Int32 = 8
+        if let sourceLength, sourceLength > 0 {
+            // zlib needs the window to exceed the input by its 262-byte lookahead (MIN_LOOKAHEAD).
+            while windowBits > 9 && sourceLength < (1 << (windowBits - 1)) - 262 {
+                windowBits -= 1
+                memoryLevel -= 1
+            }
+            memoryLevel = max(memoryLevel, 1)
+        }
+        return (windowBits, memoryLevel)
+    }
+
+    /// Whether a source of `sourceLength` gets the full-size state (the one a pool keeps).
+    static func isFullSize(forSourceLength sourceLength: Int?) -> Bool {
+        sizes(forSourceLength: sourceLength).windowBits == 15
     }
 
     /// Deflates what it can of `input` into `output`. `flush` is Z_NO_FLUSH while input is to
@@ -67,8 +81,12 @@ final class GzipDeflater {
         // The buffers are the caller's, valid for this call only.
         stream.pointee.next_in = nil
         stream.pointee.next_out = nil
-        if step.finished { end() }
         return step
+    }
+
+    /// Makes it ready for a new stream, keeping zlib's memory (deflateReset): valid mid-stream too.
+    func reset() -> Bool {
+        !ended && deflateReset(stream) == Z_OK
     }
 
     /// Frees zlib's state (deflateEnd); later calls do nothing.

@@ -19,12 +19,15 @@ import HTTP1
 struct ResponseCompression {
     let level: Int32
     let minimumLength: Int
+    /// The connection driver's idle zlib states.
+    let pool: DeflaterPool
 
     /// The compression `settings` ask for, nil when on-the-fly gzip is off.
     init?(_ settings: CompressionSettings) {
         guard settings.gzip else { return nil }
         level = Int32(settings.level)
         minimumLength = settings.minimumLength
+        pool = DeflaterPool(level: level)
     }
 
     /// Compresses `response` for `request` when it is worth it and the client accepts it.
@@ -32,7 +35,7 @@ struct ResponseCompression {
         guard let source = CompressionSource(response.body), isCompressible(response, length: source.length) else { return }
         addVary(to: &response)
         guard head.version == .http1_1, AcceptEncoding(of: request).preferred(among: [.identity, .gzip]) == .gzip else { return }
-        response.body = .stream(BodyStream(producer: GzipBody(source: source, level: level)))
+        response.body = .stream(BodyStream(producer: GzipBody(source: source, level: level, pool: pool)))
         response.addHeader("Content-Encoding", "gzip")
         weakenETag(of: &response)
     }

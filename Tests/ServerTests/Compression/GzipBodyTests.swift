@@ -46,6 +46,40 @@ final class GzipBodyTests: XCTestCase {
         XCTAssertEqual(GzipDeflater.live.load(ordering: .relaxed), 0, "released mid-way: deflateEnd ran")
     }
 
+    func testAPoolReusesOneZlibStateAcrossBodiesFinishedOrAbandoned() throws {
+        let pool = DeflaterPool(level: 1)
+        for round in 0..<10 {
+            let body = GzipBody(source: .bytes(Self.sample), level: 1, pool: pool)
+            if round % 2 == 0 {
+                XCTAssertEqual(Gunzip.decode(try XCTUnwrap(Self.pullAll(body, pieceSize: 1000))), Self.sample, "round \(round)")
+            } else {
+                var piece = [UInt8](repeating: 0, count: 512)
+                XCTAssertGreaterThan(piece.withUnsafeMutableBytes { body.produce(into: $0) }, 0)  // then abandoned
+            }
+            XCTAssertEqual(GzipDeflater.live.load(ordering: .relaxed), 1, "round \(round): the one state, reused")
+        }
+        XCTAssertEqual(pool.idleCount, 1)
+        // A small body gets a state sized for it, freed rather than pooled.
+        XCTAssertNotNil(Self.pullAll(GzipBody(source: .bytes(Array(Self.sample.prefix(1000))), level: 1, pool: pool), pieceSize: 100))
+        XCTAssertEqual(pool.idleCount, 1)
+        XCTAssertEqual(GzipDeflater.live.load(ordering: .relaxed), 1)
+    }
+
+    func testAPoolKeepsAtMostItsCapacity() {
+        let pool = DeflaterPool(level: 1)
+        var bodies: [GzipBody] = []
+        for _ in 0..<(DeflaterPool.capacity + 3) {
+            let body = GzipBody(source: .bytes(Self.sample), level: 1, pool: pool)
+            var piece = [UInt8](repeating: 0, count: 512)
+            _ = piece.withUnsafeMutableBytes { body.produce(into: $0) }
+            bodies.append(body)
+        }
+        XCTAssertEqual(GzipDeflater.live.load(ordering: .relaxed), DeflaterPool.capacity + 3)
+        bodies = []
+        XCTAssertEqual(pool.idleCount, DeflaterPool.capacity)
+        XCTAssertEqual(GzipDeflater.live.load(ordering: .relaxed), DeflaterPool.capacity, "the rest were freed (deflateEnd)")
+    }
+
     func testABodyNeverPulledMakesNoZlibState() {
         _ = GzipBody(source: .bytes(Self.sample), level: 1)
         XCTAssertEqual(GzipDeflater.live.load(ordering: .relaxed), 0)

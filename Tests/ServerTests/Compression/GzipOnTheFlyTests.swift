@@ -157,6 +157,23 @@ final class GzipOnTheFlyTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testEveryModelGzips() throws {
+        let (path, _) = try GzipWire.textFile(megabytes: 1, compressible: true)
+        filePath = path
+        setenv("EXAMPLE_FILE", path, 1)
+        defer { unsetenv("EXAMPLE_FILE") }
+        for model in ["serial", "thread-pool", "thread-per-connection", "process-per-connection", "prefork", "reactor"] {
+            let server = try ServerProcess(["--host", "127.0.0.1", "--model", model, "--gzip"], executable: "example-server")
+            let client = try TestClient(port: server.port)
+            var reader = RawReader(fd: client.fd)
+            let identity = try GzipWire.exchange(&reader, client, GzipWire.get("/example/text-file", acceptEncoding: nil))
+            let gzipped = try GzipWire.exchange(&reader, client, GzipWire.get("/example/text-file", close: true))
+            XCTAssertTrue(gzipped.isGzipped, "\(model): \(gzipped.head)")
+            XCTAssertEqual(gzipped.decoded, identity.body, model)
+            XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0, model)
+        }
+    }
+
     private static func fieldsButDate(_ head: String) -> [String] {
         head.split(separator: "\r\n").map(String.init).filter { !$0.lowercased().hasPrefix("date:") }
     }
