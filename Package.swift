@@ -57,7 +57,8 @@ let package = Package(
         // An embedder's server: the library with routes of its own (used by the integration tests).
         .executableTarget(
             name: "ExampleServer",
-            dependencies: ["Server", "ServerCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Server", "ServerCommandLine", "StaticFiles",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/ExampleServer"
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.
@@ -72,7 +73,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerBenchmarks",
-            dependencies: ["Server", "CMallocCounter", "ServerCLI", "TestSupport"]
+            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport"]
         ),
     ]
 )

@@ -1,7 +1,8 @@
 // example-server: how an embedder builds a server on the library: its own
 // routes, tried in order, in front of the built-in ones, behind the same flags
-// as `server`. The integration tests start it to reach what only a handler
-// can ask for (file bodies, streamed bodies, deferred work).
+// as `server`; with EXAMPLE_STATIC_ROOT, a directory's files mounted at /static
+// in front of them all (MountedFiles). The integration tests start it to reach
+// what only a handler can ask for (file bodies, streamed bodies, deferred work).
 import ArgumentParser
 import Server
 import ServerCommandLine
@@ -15,8 +16,10 @@ struct ExampleCommand: ServerExecutable {
     @OptionGroup var options: ServerOptions
 
     static func main() {
+        let files = MountedFiles.openRoot()
         ServerCommandLine.main(Self.self) {
-            ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), CompressionRoutes()], fallback: BuiltinRoutes())
+            MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), CompressionRoutes()],
+                                                          fallback: BuiltinRoutes()))
         }
     }
 }

@@ -8,14 +8,16 @@
 import Glibc
 import HTTP1
 import ServerSystem
+import Synchronization
 
 /// A directory that files are served from.
-public final class RootDirectory: @unchecked Sendable {
+public final class RootDirectory: Sendable {
     private let directory: SharedFile
     /// The path it was opened from, for error messages.
     public let path: String
     /// Whether openat2(2) is used; cleared on the first ENOSYS (or by a test, to walk by hand).
-    private var usesOpenat2: Bool
+    /// Atomic: the thread models share one root among their serving threads.
+    private let usesOpenat2: Atomic<Bool>
 
     /// Symbolic links followed in one lookup at most, as the kernel's own limit (path_resolution(7)).
     static let maximumLinks = 40
@@ -24,7 +26,7 @@ public final class RootDirectory: @unchecked Sendable {
     public init(path: String, usesOpenat2: Bool = true) throws(SystemError) {
         directory = SharedFile(owning: try BeneathCalls.openDirectory(path))
         self.path = path
-        self.usesOpenat2 = usesOpenat2
+        self.usesOpenat2 = Atomic(usesOpenat2)
     }
 
     /// Why a name could not be opened.
@@ -40,11 +42,11 @@ public final class RootDirectory: @unchecked Sendable {
     public func open(_ relative: String) throws -> SharedFile {
         let name = relative.isEmpty ? "." : relative
         do throws(SystemError) {
-            if usesOpenat2 {
+            if usesOpenat2.load(ordering: .relaxed) {
                 do {
                     return SharedFile(owning: try BeneathCalls.openBeneath(directory.fd, name, flags: BeneathCalls.readFlags))
                 } catch where error.errno == ENOSYS {
-                    usesOpenat2 = false
+                    usesOpenat2.store(false, ordering: .relaxed)
                 }
             }
             return try walk(name)

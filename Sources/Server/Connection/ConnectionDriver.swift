@@ -45,6 +45,8 @@ package final class ConnectionDriver {
     let record: WorkerRecord
     /// The access log, nil when it is off: then a request costs one untaken branch.
     let accessLog: AccessLog?
+    /// The access log line of the file body just answered, until `holdBody` gives it to the body (ConnectionDriver+AccessLog).
+    var heldLogLine: (log: AccessLog, line: AccessLogLine.Held)?
     /// Monotonic milliseconds, for the body rate: read only while a body arrives in pieces.
     /// A parameter so that a test or the fuzzer can run the connection on a clock of its own.
     private let clock: () -> Int
@@ -247,10 +249,7 @@ package final class ConnectionDriver {
                 record.add(.requests)
                 record.countResponse(status: response.status.code)
                 // Logged before `consume`: the request's bytes are still in the buffer.
-                if let accessLog {
-                    accessLog.record(request, on: connection.socket.fd, status: response.status.code,
-                                     bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
-                }
+                if let accessLog { log(request, head, response, on: connection, to: accessLog) }
                 input.consume(head.totalLength)
                 connection.progress.reset()
                 connection.sentContinue = false
@@ -259,6 +258,7 @@ package final class ConnectionDriver {
                 if !keepAlive { refuseFurtherInput(input, connection, linger: !input.isEmpty) }
                 // A file or stream body is sent after its head; the requests behind it wait their turn.
                 holdBody(of: response, for: head, on: connection)
+                if heldLogLine != nil { handOverLogLine(to: connection) }
                 if connection.pendingBody != nil {
                     connection.requestsDeferred = !input.isEmpty
                     return

@@ -19,6 +19,9 @@ final class PendingBody {
     let chunked: Bool
     /// The stream's producer has given its last piece (the last chunk is queued): it is not asked again.
     var produced = false
+    /// A file body's access log line, written with the bytes actually sent once the body is
+    /// done with, however it ends (sent, failed, timed out, the connection closed).
+    var logLine: (log: AccessLog, line: AccessLogLine.Held)?
 
     /// The body of `response` to be sent after its head, or nil when it has none to send
     /// later (then a file's descriptor is closed here, as for HEAD, 204 and 304).
@@ -56,5 +59,10 @@ final class PendingBody {
     /// Done with the body (sent, failed, or its connection ended): a file is closed now, once.
     func release() {
         if case .file(let region) = source { region.close() }
+    }
+
+    deinit {
+        guard let logLine, case .file(let region) = source else { return }
+        logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
     }
 }

@@ -50,6 +50,18 @@ package final class AccessLog {
         flushIfFull()
     }
 
+    /// The line of a request whose file body is still to be sent: completed by `complete` with
+    /// the bytes that did leave, as nginx logs $body_bytes_sent when the request ends.
+    func hold(_ request: Request, on fd: Int32, status: Int) -> AccessLogLine.Held {
+        AccessLogLine.held(request, address: peers.address(of: fd), time: time.value(now: Clock.wallClockSeconds()),
+                           status: status)
+    }
+
+    func complete(_ line: AccessLogLine.Held, bodyBytes: Int) {
+        AccessLogLine.append(line, bodyBytes: bodyBytes, into: buffer)
+        flushIfFull()
+    }
+
     /// Logs a response the server gave on its own to a request it could not take.
     func recordRefused(on fd: Int32, status: Int, bodyBytes: Int) {
         AccessLogLine.appendRefused(address: peers.address(of: fd), time: time.value(now: Clock.wallClockSeconds()),

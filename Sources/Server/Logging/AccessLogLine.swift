@@ -11,13 +11,49 @@ enum AccessLogLine {
     /// A line for a request the handler answered.
     static func append(_ request: Request, address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer,
                        status: Int, bodyBytes: Int, into out: ByteBuffer) {
+        appendBeforeBytes(request, address: address, time: time, status: status, into: out)
+        out.appendDecimal(bodyBytes)
+        appendAfterBytes(request, into: out)
+    }
+
+    /// A line whose $body_bytes_sent is known only once its body has been sent (a file):
+    /// its text before and after the number, rendered while the request's bytes are at hand.
+    struct Held {
+        let before: [UInt8]
+        let after: [UInt8]
+    }
+
+    static func held(_ request: Request, address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer,
+                     status: Int) -> Held {
+        let scratch = ByteBuffer(capacity: 512)
+        appendBeforeBytes(request, address: address, time: time, status: status, into: scratch)
+        let before = scratch.withReadableBytes { Array($0) }
+        scratch.clear()
+        appendAfterBytes(request, into: scratch)
+        return Held(before: before, after: scratch.withReadableBytes { Array($0) })
+    }
+
+    /// The held line, completed with the body bytes actually sent.
+    static func append(_ line: Held, bodyBytes: Int, into out: ByteBuffer) {
+        out.append(line.before)
+        out.appendDecimal(bodyBytes)
+        out.append(line.after)
+    }
+
+    private static func appendBeforeBytes(_ request: Request, address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer,
+                                          status: Int, into out: ByteBuffer) {
         appendPrefix(address: address, time: time, into: out)
         out.append("\"")
         appendEscaped(request.method.bytes, into: out)
         out.append(" ")
         appendEscaped(request.target.bytes, into: out)
         out.append(request.version == .http1_0 ? " HTTP/1.0\" " : " HTTP/1.1\" ")
-        appendNumbers(status: status, bodyBytes: bodyBytes, into: out)
+        out.appendDecimal(status)
+        out.append(" ")
+    }
+
+    private static func appendAfterBytes(_ request: Request, into out: ByteBuffer) {
+        out.append(" ")
         appendQuoted(request.header("referer"), into: out)
         out.append(" ")
         appendQuoted(request.header("user-agent"), into: out)

@@ -150,3 +150,27 @@ final class StaticFileServingTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 }
+
+final class StaticFileFlagTests: XCTestCase {
+    /// A bad --root or cache size: one line on stderr naming it, a non-zero exit, nothing served.
+    func testBadStaticFileFlagsFailWithOneLine() throws {
+        let notADirectory = NSTemporaryDirectory() + "not-a-directory-\(getpid())"
+        FileManager.default.createFile(atPath: notADirectory, contents: Data("x".utf8))
+        defer { unlink(notADirectory) }
+        let cases: [([String], String)] = [
+            (["--root", "/nonexistent-\(getpid())"], "--root /nonexistent-\(getpid()): No such file or directory"),
+            (["--root", notADirectory], "Not a directory"),
+            (["--root", ""], "--root must not be empty"),
+            (["--root", "/tmp", "--open-file-cache=-1"], "--open-file-cache must be between 0 and 1000000"),
+            (["--root", "/tmp", "--open-file-cache-valid", "0"], "--open-file-cache-valid"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try Launch.runToEnd(ServerProcess.executablePath, ["--port", "0"] + arguments)
+            XCTAssertNotEqual(result.status.flatMap(exitCode(ofWaitStatus:)), 0, "\(arguments)")
+            let lines = result.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "one line on stderr for \(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("server: "), result.stderr)
+            XCTAssertTrue(result.stderr.contains(expected), "\(result.stderr) mentions \(expected)")
+        }
+    }
+}

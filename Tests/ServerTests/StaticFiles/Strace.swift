@@ -1,0 +1,40 @@
+// Strace: `strace -f -e trace=CALLS` attached to a running process, for tests
+// that check which system calls a worker makes; nil (with a message) when strace
+// is missing or may not attach, and the test checks the rest without it.
+import Foundation
+import Glibc
+import TestSupport
+
+final class Strace {
+    private let pid: pid_t
+    private let output: String
+
+    init?(pid target: pid_t, calls: String) {
+        let path = ["/usr/bin/strace", "/bin/strace"].first { (path: String) in access(path, X_OK) == 0 }
+        output = NSTemporaryDirectory() + "strace-\(getpid())-\(target)-\(UInt32.random(in: 0...UInt32.max))"
+        guard let path, let launched = try? Launch.run(path, ["-f", "-e", "trace=\(calls)", "-o", output, "-p", "\(target)"]) else {
+            print("strace is not available: the system call checks are skipped")
+            return nil
+        }
+        pid = launched.pid
+        // strace reports the attach on stderr before it traces anything.
+        let line = Launch.readLine(from: launched.stderr, timeoutMilliseconds: 10_000) ?? ""
+        close(launched.stdout)
+        close(launched.stderr)
+        guard line.contains("attached") else {
+            print("strace could not attach (\(line)): the system call checks are skipped")
+            kill(pid, SIGKILL)
+            _ = Launch.waitForExit(pid, timeoutMilliseconds: 5000)
+            return nil
+        }
+    }
+
+    /// Detaches; the traced calls, one line each (signals and exits left out).
+    func finish() -> [String] {
+        kill(pid, SIGINT)
+        _ = Launch.waitForExit(pid, timeoutMilliseconds: 10_000)
+        defer { unlink(output) }
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { !$0.contains("+++") && !$0.contains("---") }
+    }
+}
