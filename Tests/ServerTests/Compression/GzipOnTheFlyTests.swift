@@ -95,6 +95,18 @@ final class GzipOnTheFlyTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testAStrongETagBecomesWeakWhenTheBodyIsGzipped() throws {
+        let (server, _) = try startServer()
+        let client = try TestClient(port: server.port)
+        var reader = RawReader(fd: client.fd)
+        let identity = try GzipWire.exchange(&reader, client, GzipWire.get("/example/text/etag?size=5000", acceptEncoding: nil))
+        XCTAssertTrue(identity.has("etag: \"text-v1\"\r\n"), identity.head)
+        // RFC 9110 §8.8.1: the gzipped bytes are another representation; a strong tag would claim they are the same.
+        let gzipped = try GzipWire.exchange(&reader, client, GzipWire.get("/example/text/etag?size=5000"))
+        XCTAssertTrue(gzipped.isGzipped && gzipped.has("etag: w/\"text-v1\"\r\n"), gzipped.head)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testWithoutTheFlagNothingIsCompressedOrVaried() throws {
         let (server, _) = try startServer(flags: [])
         let client = try TestClient(port: server.port)
