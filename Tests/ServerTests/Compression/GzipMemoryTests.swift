@@ -90,6 +90,22 @@ final class GzipMemoryTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testAFileTruncatedWhileItIsGzippedEndsTheConnectionWithoutTheLastChunk() throws {
+        let (server, _, worker) = try startServer(fileMegabytes: 32)
+        let idleDescriptors = GzipWire.openDescriptors(of: worker)
+        let client = try TestClient(port: server.port, smallReceiveBuffer: true)
+        try client.send(GzipWire.get("/example/text-file"))
+        var reader = RawReader(fd: client.fd)
+        XCTAssertTrue(try reader.readHead().contains("Content-Encoding: gzip"))
+        XCTAssertEqual(truncate(filePath, 1 << 20), 0, "truncate(2)")
+        // The worker reads on as the client drains, meets the end of the file before the region's
+        // end, and closes: the body is cut short, never ended with the last chunk as if complete.
+        XCTAssertThrowsError(try reader.readChunkedBody(), "the body ends without its last chunk")
+        XCTAssertTrue(ServerProcess.eventually { GzipWire.openDescriptors(of: worker) == idleDescriptors },
+                      "the connection and the file are closed")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     private static func readLine(_ reader: inout RawReader) throws -> String {
         var line: [UInt8] = []
         while line.count < 2 || line[line.count - 2] != 13 || line[line.count - 1] != 10 {
