@@ -13,8 +13,9 @@ import HTTP1
 
 /// A request path, decoded and normalised.
 public struct RequestPath: Equatable, Sendable {
-    /// The segments under the root, none empty, `.` or `..`.
-    public let segments: [String]
+    /// The path relative to the root ("css/site.css"; "" for the root itself): its segments, none
+    /// empty, `.` or `..`, joined by "/".
+    public let relative: String
     /// Whether the path ended in `/` (a directory was asked for).
     public let trailingSlash: Bool
 
@@ -23,17 +24,46 @@ public struct RequestPath: Equatable, Sendable {
         case malformedEscape, nul, encodedSlash, backslash, invalidUTF8, aboveRoot
     }
 
-    /// The path relative to the root ("css/site.css"; "" for the root itself).
-    public var relative: String { segments.joined(separator: "/") }
+    /// The segments under the root.
+    public var segments: [String] { relative.split(separator: "/").map(String.init) }
 
     /// Whether a segment names a dot file (`.git`, `.env`): hidden unless served on purpose.
-    public var hasDotSegment: Bool { segments.contains { $0.utf8.first == UInt8(ascii: ".") } }
+    public var hasDotSegment: Bool {
+        var atSegmentStart = true
+        for byte in relative.utf8 {
+            if atSegmentStart && byte == UInt8(ascii: ".") { return true }
+            atSegmentStart = byte == UInt8(ascii: "/")
+        }
+        return false
+    }
 
     /// Normalises `bytes`, a request path without its query, which starts with "/".
     public init(decoding bytes: UnsafeRawBufferPointer) throws(Refusal) {
+        if let plain = Self.alreadyNormal(bytes) {
+            (relative, trailingSlash) = plain
+            return
+        }
         let decoded = try Self.percentDecode(bytes)
         guard Self.isWellFormedUTF8(decoded) else { throw .invalidUTF8 }
-        (segments, trailingSlash) = try Self.removeDotSegments(decoded)
+        let (segments, slash) = try Self.removeDotSegments(decoded)
+        relative = segments.joined(separator: "/")
+        trailingSlash = slash
+    }
+
+    /// The common case, without the arrays the general one builds: printable ASCII with no
+    /// escape, no `\`, no empty segment and no segment starting with a dot (so no `.` or `..`)
+    /// is already normal. nil sends anything else the general way.
+    static func alreadyNormal(_ bytes: UnsafeRawBufferPointer) -> (String, Bool)? {
+        guard bytes.count >= 1, bytes[0] == UInt8(ascii: "/") else { return nil }
+        var previous = UInt8(ascii: "/")
+        for byte in bytes.dropFirst() {
+            guard byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "%") && byte != UInt8(ascii: "\\") else { return nil }
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".")) { return nil }
+            previous = byte
+        }
+        let slash = bytes.count > 1 && previous == UInt8(ascii: "/")
+        let end = slash ? bytes.count - 1 : bytes.count
+        return (String(decoding: UnsafeRawBufferPointer(rebasing: bytes[1..<end]), as: UTF8.self), slash || bytes.count == 1)
     }
 
     /// Each `%XX` becomes its byte, once. A `/` or `\` that arrives encoded is refused here,

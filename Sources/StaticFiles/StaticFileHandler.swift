@@ -84,10 +84,10 @@ public struct StaticFileHandler: HTTPHandler {
     /// A directory asked for with its slash answers with its index file, else a listing or 403;
     /// without the slash, a 301 adds it, so relative links in the page resolve inside it.
     private func answerDirectory(_ name: RequestPath, _ request: Request, _ response: inout Response) {
-        guard name.trailingSlash || name.segments.isEmpty else {
+        guard name.trailingSlash || name.relative.isEmpty else {
             return DirectoryAnswers.redirect(toDirectory: prefix, name.segments, query: request.query, &response)
         }
-        let index = name.segments.isEmpty ? options.indexName : name.relative + "/" + options.indexName
+        let index = name.relative.isEmpty ? options.indexName : name.relative + "/" + options.indexName
         switch look(up: index, &response) {
         case nil: return
         case .file(let file)?: answer(file, named: index, request, &response)

@@ -27,6 +27,10 @@ final class RequestPathTests: XCTestCase {
         ("/%F0%9F%98%80", ["😀"], false),
         ("/..a/b..", ["..a", "b.."], false),
         ("/a/...", ["a", "..."], false),
+        ("/a.b/c-d_e~f/", ["a.b", "c-d_e~f"], true),
+        ("/x/.well-known", ["x", ".well-known"], false),
+        ("/%41", ["A"], false),
+        ("/a.", ["a."], false),
     ]
 
     private static let refused: [(String, Refusal)] = [
