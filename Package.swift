@@ -24,12 +24,15 @@ let package = Package(
     ],
     targets: [
         .target(name: "CEventPoll"),
+        // The system's zlib, for gzip of responses (Server/Compression).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
                 "CEventPoll",
+                "CZlib",
                 "ServerSystem",
                 "HTTP1",
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +69,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport"]
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

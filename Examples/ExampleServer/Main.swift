@@ -19,7 +19,8 @@ struct ExampleCommand: ServerExecutable {
         let files = MountedFiles.openRoot()
         ServerCommandLine.main(Self.self) {
             WarmUp.waitIfAsked()
-            return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes()],
+            return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes(),
+                                                                          CompressionRoutes()],
                                                                  fallback: BuiltinRoutes()))
         }
     }

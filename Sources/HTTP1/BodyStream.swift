@@ -8,7 +8,9 @@
 /// that runs the connection, never concurrently.
 public protocol BodyProducer: AnyObject, Sendable {
     /// Writes the next bytes of the body at the front of `buffer` (at most its count)
-    /// and returns how many; 0 means the body is complete.
+    /// and returns how many; 0 means the body is complete. A negative count means it
+    /// cannot be completed (its source failed): the server closes the connection without
+    /// ending the body, so the client sees it cut short (RFC 9112 §8) rather than whole.
     func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int
 }
 
@@ -28,7 +30,7 @@ public final class BodyStream: Sendable {
         self.producer = producer
     }
 
-    /// The next bytes into `buffer`; 0 at the end.
+    /// The next bytes into `buffer`; 0 at the end, negative when the body cannot be completed.
     package func produce(into buffer: UnsafeMutableRawBufferPointer) -> Int {
         producer.produce(into: buffer)
     }

@@ -13,13 +13,24 @@ package enum ChunkedWriter {
     /// - Returns: true when that was the last chunk (the body is complete).
     package static func appendChunk(into out: ByteBuffer, maximum: Int,
                                     produce: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+        guard let isLast = appendPiece(into: out, maximum: maximum, produce: produce) else {
+            preconditionFailure("a producer returned a negative count")
+        }
+        return isLast
+    }
+
+    /// `appendChunk` for a producer that may fail (a negative count, see BodyProducer):
+    /// then nothing is appended and it returns nil, so the body is never ended as if complete.
+    package static func appendPiece(into out: ByteBuffer, maximum: Int,
+                                    produce: (UnsafeMutableRawBufferPointer) -> Int) -> Bool? {
         var isLast = false
+        var failed = false
         out.withWritableSpace(minimum: sizeLineRoom + maximum + 2) { space in
             let data = UnsafeMutableRawBufferPointer(rebasing: space[sizeLineRoom..<(sizeLineRoom + maximum)])
             let count = produce(data)
-            precondition(count >= 0 && count <= maximum, "a producer wrote outside the buffer it was given")
+            precondition(count <= maximum, "a producer wrote outside the buffer it was given")
             guard count > 0 else {
-                isLast = true
+                if count < 0 { failed = true } else { isLast = true }
                 return 0
             }
             // Size line first, then the data moved up behind it: hex without leading zeros, as every client expects.
@@ -32,6 +43,7 @@ package enum ChunkedWriter {
             space[sizeLine + count + 1] = UInt8(ascii: "\n")
             return sizeLine + count + 2
         }
+        if failed { return nil }
         if isLast { out.append("0\r\n\r\n") }
         return isLast
     }

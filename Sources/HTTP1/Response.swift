@@ -49,7 +49,7 @@ public struct Response: Sendable {
     /// Close the connection after this response, even if the client asked to keep it.
     public var closeConnection: Bool
     /// Extra header fields, in order. Empty (and allocation-free) unless a handler adds one.
-    public private(set) var headers: [(name: StaticString, value: String)] = []
+    public package(set) var headers: [(name: StaticString, value: String)] = []
     /// Set by `deferToPool` or `deferToTask`: the answer comes later, from this work.
     public internal(set) var deferred: DeferredWork? = nil
 

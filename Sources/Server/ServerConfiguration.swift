@@ -68,6 +68,8 @@ public struct ServerConfiguration: Sendable {
     public var maxThreads = 256
     /// Where each worker writes its access log (nginx's combined format); off by default.
     public var accessLog = AccessLogDestination.off
+    /// On-the-fly and precompressed gzip of responses.
+    public var compression = CompressionSettings()
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -128,6 +130,7 @@ public struct ServerConfiguration: Sendable {
         }
         try Self.checkMaximum("--max-body-size", limits.maxBodyBytes, RequestLimits.maximumBodyBytes)
         try validateListeners()
+        try compression.validate()
     }
 
     /// A request limit beyond what the parser's offsets can hold (RequestLimits says which type bounds which).

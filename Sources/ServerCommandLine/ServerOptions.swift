@@ -102,6 +102,15 @@ public struct ServerOptions: ParsableArguments {
                                valueName: "path"))
     var accessLog = "off"
 
+    @Flag(help: "Compress compressible responses (text, JSON, JavaScript, XML, SVG, wasm...) with gzip on the fly for HTTP/1.1 clients that accept it.")
+    var gzip = false
+
+    @Option(help: "zlib level of --gzip, 1 (fastest) to 9 (smallest).")
+    var gzipLevel = CompressionSettings().level
+
+    @Option(help: ArgumentHelp("Bodies shorter than this are not compressed by --gzip.", valueName: "bytes"))
+    var gzipMinLength = CompressionSettings().minimumLength
+
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
 
@@ -139,6 +148,9 @@ public struct ServerOptions: ParsableArguments {
         configuration.pidFile = pidFile
         configuration.user = user
         configuration.accessLog = AccessLogDestination(argument: accessLog)
+        configuration.compression.gzip = gzip
+        configuration.compression.level = gzipLevel
+        configuration.compression.minimumLength = gzipMinLength
         return configuration
     }
 

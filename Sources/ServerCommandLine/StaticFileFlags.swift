@@ -27,10 +27,14 @@ public struct StaticFileFlags: ParsableArguments {
     @Option(help: "Seconds a cached file is trusted before its name is looked up again (nginx's open_file_cache_valid).")
     var openFileCacheValid = Seconds(milliseconds: StaticFileOptions().openFileCacheValidMilliseconds)
 
+    @Flag(help: "Serve a file's precompressed sibling (name.br, name.gz) when the client's Accept-Encoding prefers it (nginx's gzip_static).")
+    var gzipStatic = false
+
     var options: StaticFileOptions {
         var options = StaticFileOptions()
         options.serveDotFiles = serveDotFiles
         options.autoindex = autoindex
+        options.precompressed = gzipStatic
         options.openFileCacheCapacity = openFileCache
         options.openFileCacheValidMilliseconds = openFileCacheValid.milliseconds
         return options

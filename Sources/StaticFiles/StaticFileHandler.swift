@@ -74,7 +74,7 @@ public struct StaticFileHandler: HTTPHandler {
             // "/a.txt/" asks for a directory that a file is not (open(2) would say ENOTDIR).
             if name.trailingSlash { return passOn(request, &response) }
             guard allowsReading(request, &response) else { return }
-            answerFile(file, to: request, with: &response)
+            answer(file, named: name.relative, request, &response)
         case .directory?:
             guard allowsReading(request, &response) else { return }
             answerDirectory(name, request, &response)
@@ -90,11 +90,25 @@ public struct StaticFileHandler: HTTPHandler {
         let index = name.relative.isEmpty ? options.indexName : name.relative + "/" + options.indexName
         switch look(up: index, &response) {
         case nil: return
-        case .file(let file)?: answerFile(file, to: request, with: &response)
+        case .file(let file)?: answer(file, named: index, request, &response)
         case .directory?, .missing?:
             guard options.autoindex else { return DirectoryAnswers.forbid(&response) }
             DirectoryAnswers.listing(of: name, under: root, prefix: prefix, options: options, &response)
         }
+    }
+
+    /// A file, or with --gzip-static its precompressed sibling when the client prefers one.
+    private func answer(_ file: OpenedFile, named relative: String, _ request: Request, _ response: inout Response) {
+        if options.precompressed {
+            // A sibling whose lookup fails is passed over (the failure's 500 goes to a scratch response).
+            var scratch = Response()
+            let answered = answerPrecompressed(file, named: relative, to: request, with: &response) {
+                guard case .file(let sibling)? = look(up: $0, &scratch) else { return nil }
+                return sibling
+            }
+            if answered { return }
+        }
+        answerFile(file, to: request, with: &response)
     }
 
     /// The cache's answer for `relative`, counted as a hit or a miss; nil (and a 500) when the lookup failed.

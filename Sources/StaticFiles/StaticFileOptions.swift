@@ -14,6 +14,9 @@ public struct StaticFileOptions: Sendable {
     /// How long a cached lookup is trusted before the name is looked up again, in ms
     /// (nginx's open_file_cache_valid, 60 s by default).
     public var openFileCacheValidMilliseconds = 60_000
+    /// Serve `name.br` or `name.gz` beside a requested file when the client prefers it
+    /// (nginx's gzip_static and brotli_static); off by default, as there.
+    public var precompressed = false
     /// Entries an autoindex listing shows at most.
     public var maximumListingEntries = 10_000
 

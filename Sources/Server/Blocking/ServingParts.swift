@@ -20,7 +20,8 @@ struct ServingParts {
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
             let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
             service = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler, logger: logger,
-                                       record: worker?.record ?? .detached, bodyRate: configuration.minBodyRate)
+                                       record: worker?.record ?? .detached, bodyRate: configuration.minBodyRate,
+                                       compression: configuration.compression)
         case .line:
             service = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: thread),
                                  maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)

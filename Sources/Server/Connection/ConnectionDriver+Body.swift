@@ -106,17 +106,20 @@ extension ConnectionDriver {
     }
 
     /// Appends the stream's next piece to `output`. Returns true when the body is complete,
-    /// nil when a stream of known length ended short of it (the response cannot be finished).
+    /// nil when the producer failed or a stream of known length ended short of it (the response cannot be finished).
     private func produce(_ stream: BodyStream, of body: PendingBody, into output: ByteBuffer) -> Bool? {
         if body.chunked {
-            return ChunkedWriter.appendChunk(into: output, maximum: Self.streamPiece) { stream.produce(into: $0) }
+            return ChunkedWriter.appendPiece(into: output, maximum: Self.streamPiece) { stream.produce(into: $0) }
         }
         let limit = min(body.remaining ?? Self.streamPiece, Self.streamPiece)
+        var failed = false
         let count = output.withWritableSpace(minimum: limit, atMost: limit) { space in
             let count = stream.produce(into: space)
-            precondition(count >= 0 && count <= space.count, "a producer wrote outside the buffer it was given")
-            return count
+            precondition(count <= space.count, "a producer wrote outside the buffer it was given")
+            failed = count < 0
+            return max(count, 0)
         }
+        if failed { return nil }
         guard let remaining = body.remaining else { return count == 0 }  // HTTP/1.0: the close ends it
         body.remaining = remaining - count
         if remaining == count { return true }

@@ -41,8 +41,9 @@ extension ConnectionDriver {
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
         connection.endHandling()
-        let response = completion.response
+        var response = completion.response
         let head = ticket.head
+        if let compression { ticket.request.withRequest { compression.apply(to: &response, for: $0, head: head) } }
         let keepAlive = head.keepAlive && !response.closeConnection && !draining
         // Responses sent before it may still wait for the client: this one goes after them.
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
@@ -62,6 +63,8 @@ extension ConnectionDriver {
         } else if !keepAlive {
             refuseFurtherInput(scratchInput, connection, linger: false)
         }
+        // A file or stream body (a gzipped one too) follows its head, as for an inline answer.
+        holdBody(of: response, for: head, on: connection)
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
         let status = flush(connection, via: transport)

@@ -56,6 +56,8 @@ package final class ConnectionDriver {
     /// The clients proxies named (PROXY headers, forwarded headers); nil unless configured,
     /// and then a request costs one untaken branch.
     let clientAddresses: ClientAddresses?
+    /// On-the-fly gzip, nil when it is off: then a request costs one untaken branch.
+    let compression: ResponseCompression?
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -72,11 +74,12 @@ package final class ConnectionDriver {
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
                  clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil,
-                 clientAddresses: ClientAddresses? = nil) {
+                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings()) {
         self.clientAddresses = clientAddresses
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
+        self.compression = ResponseCompression(compression)
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
@@ -218,6 +221,7 @@ package final class ConnectionDriver {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
                     response = work.runInline(OwnedRequest(request))
                 }
+                if let compression { compression.apply(to: &response, for: request, head: head) }
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                     && response.body.allowsKeepAlive(for: head.version)
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)

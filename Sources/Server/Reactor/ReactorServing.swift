@@ -48,7 +48,8 @@ enum ReactorServing {
             worker?.reportServing()
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
-                                          bodyRate: configuration.minBodyRate, deferral: deferral, clientAddresses: clients)
+                                          bodyRate: configuration.minBodyRate, deferral: deferral, clientAddresses: clients,
+                                          compression: configuration.compression)
             try EventLoop(listeners: listeners, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
                           record: record, scoreboard: worker?.scoreboard, accessLog: accessLog, proxyHeaders: proxyHeaders,
