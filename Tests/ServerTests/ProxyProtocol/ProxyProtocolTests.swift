@@ -125,6 +125,8 @@ final class ProxyProtocolTests: XCTestCase {
         let client = try TestClient(port: server.ports[1], timeoutSeconds: 10)
         try client.send(Array(Self.v1("203.0.113.7", 51234).prefix(20)))
         XCTAssertTrue(Self.closedWithoutResponse(client), "closed at the header timeout (before the client's 10 s), with no 408")
+        let metrics = try TestClient(port: server.ports[0]).get("/metrics").body
+        XCTAssertTrue(metrics.contains("outcome=\"refused\"} 1"), "counted as refused: \(metrics)")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
