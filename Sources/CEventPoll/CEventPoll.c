@@ -91,8 +91,8 @@ static int fail(int fd, const char *call, const char **failed_call) {
     return -1;
 }
 
-// socket, SO_REUSEADDR, optional SO_REUSEPORT, bind: what a listener and a probe share.
-static int bound_socket(const char *host, uint16_t port, int reuseport, const char **failed_call) {
+// socket, SO_REUSEADDR, optional SO_REUSEPORT and IPV6_V6ONLY, bind: what a listener and a probe share.
+static int bound_socket(const char *host, uint16_t port, int reuseport, int ipv6_only, const char **failed_call) {
     struct sockaddr_storage address;
     socklen_t length = resolve_numeric(host, port, &address);
     if (length == 0) {
@@ -106,14 +106,19 @@ static int bound_socket(const char *host, uint16_t port, int reuseport, const ch
         return fail(fd, "setsockopt(SO_REUSEADDR)", failed_call);
     if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
         return fail(fd, "setsockopt(SO_REUSEPORT)", failed_call);
+    // ipv6(7): without IPV6_V6ONLY an IPv6 wildcard socket also takes IPv4 connections,
+    // so "[::]:80" could not sit beside "0.0.0.0:80" (nginx's ipv6only=on).
+    if (ipv6_only && address.ss_family == AF_INET6
+        && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0)
+        return fail(fd, "setsockopt(IPV6_V6ONLY)", failed_call);
     if (bind(fd, (struct sockaddr *)&address, length) < 0)
         return fail(fd, "bind", failed_call);
     return fd;
 }
 
-int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
+int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport, int ipv6_only,
                    const char **failed_call) {
-    int fd = bound_socket(host, port, reuseport, failed_call);
+    int fd = bound_socket(host, port, reuseport, ipv6_only, failed_call);
     if (fd < 0) return -1;
     int on = 1;
     // Linux copies TCP_NODELAY from the listener to every accepted socket, which saves
@@ -131,8 +136,8 @@ int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
     return fd;
 }
 
-int cep_probe_port(const char *host, uint16_t port, const char **failed_call) {
-    int fd = bound_socket(host, port, 0, failed_call);
+int cep_probe_port(const char *host, uint16_t port, int ipv6_only, const char **failed_call) {
+    int fd = bound_socket(host, port, 0, ipv6_only, failed_call);
     if (fd < 0) return -1;
     close(fd);
     return 0;

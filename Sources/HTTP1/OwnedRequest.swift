@@ -8,19 +8,27 @@ public struct OwnedRequest: Sendable {
     private let bytes: [UInt8]
     private let head: RequestHead
     private let fields: [HeaderField]
+    /// The client a proxy named (ClientAddress.swift), copied when there is one.
+    private let client: [UInt8]?
 
     /// Copies the request line, header block and (decoded) body of `request`.
     package init(_ request: Request) {
         head = request.head
         fields = Array(request.fields)
         bytes = Array(UnsafeBufferPointer(start: request.base, count: request.head.totalLength))
+        client = request.clientEntry.map { Array(UnsafeRawBufferPointer(start: $0, count: ClientAddressEntry.size)) }
     }
 
     /// The zero-copy view of this request, valid inside `body` only.
     public func withRequest<Result>(_ body: (Request) throws -> Result) rethrows -> Result {
         try bytes.withUnsafeBytes { raw in
             try fields.withUnsafeBufferPointer { fields in
-                try body(Request(bytes: raw, head: head, fields: fields))
+                var request = Request(bytes: raw, head: head, fields: fields)
+                guard let client else { return try body(request) }
+                return try client.withUnsafeBytes { entry in
+                    request.clientEntry = entry.baseAddress
+                    return try body(request)
+                }
             }
         }
     }
@@ -35,6 +43,10 @@ public struct OwnedRequest: Sendable {
     public var query: String? { withRequest { $0.query?.string } }
     /// The value of the first field named `name` (lowercase; matching ignores case).
     public func header(_ name: StaticString) -> String? { withRequest { $0.header(name)?.string } }
+    /// The client's address as a trusted proxy named it (see `Request.clientAddress`).
+    public var clientAddress: String? { withRequest { $0.clientAddress?.string } }
+    /// The client's port, when the proxy named one.
+    public var clientPort: Int? { withRequest { $0.clientPort } }
     /// The body: Content-Length bytes or the decoded chunks.
     public var body: [UInt8] { withRequest { Array($0.body.bytes) } }
 }

@@ -11,11 +11,6 @@ struct ModelContext {
     let logger: Logger
     let announce: (String) -> Void
 
-    /// The startup line: "listening on 127.0.0.1:8080 (serial, protocol http)".
-    func startupLine(port: Int, details: String? = nil) -> String {
-        "listening on \(Address.display(host: configuration.host, port: port)) (\(startupDetails(details)))"
-    }
-
     /// What the startup line says in parentheses: the model, its own settings, the protocol.
     func startupDetails(_ details: String?) -> String {
         configuration.model.rawValue + (details.map { ": \($0)" } ?? "") + ", protocol \(configuration.wireProtocol.rawValue)"
@@ -27,9 +22,13 @@ struct ModelContext {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try signals.block()
-        let listener = try Listener.open(host: configuration.bindAddress, port: configuration.port,
-                                         backlog: Int32(clamping: configuration.backlog), reusePort: false)
-        announce(startupLine(port: listener.port, details: details))
+        // Their one listener: --host/--port, or the single --listen (validation allows no more).
+        let address = configuration.listenAddresses[0]
+        let listener = try Listener.open(host: address.host, port: address.port, backlog: Int32(clamping: configuration.backlog),
+                                         reusePort: false, ipv6Only: !configuration.listen.isEmpty)
+        let host = configuration.listen.isEmpty ? configuration.host : address.host
+        // "listening on 127.0.0.1:8080 (serial, protocol http)"
+        announce("listening on \(Address.display(host: host, port: listener.port)) (\(startupDetails(details)))")
         return listener
     }
 
@@ -38,8 +37,8 @@ struct ModelContext {
         SignalDisposition.ignoreBrokenPipe()
         SignalDisposition.ignoreUnusedControlSignals()
         try ReactorServing.handledSignals.block()
-        let listeners = try ListenerSet.open(configuration.listenAddresses, like: nil,
-                                             backlog: Int32(clamping: configuration.backlog), reusePort: false)
+        let listeners = try ListenerSet.open(configuration.listenAddresses, like: nil, backlog: Int32(clamping: configuration.backlog),
+                                             reusePort: false, ipv6Only: !configuration.listen.isEmpty)
         let addresses = listeners.display(hostOverride: configuration.listen.isEmpty ? configuration.host : nil)
         announce("listening on \(addresses) (\(startupDetails(details)))")
         return listeners

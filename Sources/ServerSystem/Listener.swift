@@ -26,10 +26,12 @@ public final class Listener {
     /// - Parameters:
     ///   - host: a numeric IPv4 or IPv6 address.
     ///   - reusePort: set `SO_REUSEPORT`, so several sockets can share the port and the kernel spreads connections.
-    public static func open(host: String, port: Int, backlog: Int32, reusePort: Bool) throws(SystemError) -> Listener {
+    ///   - ipv6Only: an IPv6 socket takes no IPv4 connections (`IPV6_V6ONLY`), so `::` can share a port with `0.0.0.0`.
+    public static func open(host: String, port: Int, backlog: Int32, reusePort: Bool,
+                            ipv6Only: Bool = false) throws(SystemError) -> Listener {
         var failedCall: UnsafePointer<CChar>? = nil
         let descriptor = FileDescriptor(try blockingSystemCall(failedStep(failedCall, "listen", host, port), {
-            cep_listen_tcp(host, UInt16(truncatingIfNeeded: port), backlog, reusePort ? 1 : 0, &failedCall)
+            cep_listen_tcp(host, UInt16(truncatingIfNeeded: port), backlog, reusePort ? 1 : 0, ipv6Only ? 1 : 0, &failedCall)
         }))
         let fd = descriptor.raw
         do {
@@ -71,10 +73,10 @@ public final class Listener {
 
     /// Throws if something already listens on `host:port`, even a server that uses
     /// SO_REUSEPORT under the same user (which a SO_REUSEPORT bind would silently join).
-    public static func ensurePortIsFree(host: String, port: Int) throws(SystemError) {
+    public static func ensurePortIsFree(host: String, port: Int, ipv6Only: Bool = false) throws(SystemError) {
         var failedCall: UnsafePointer<CChar>? = nil
         _ = try blockingSystemCall(failedStep(failedCall, "bind", host, port), {
-            cep_probe_port(host, UInt16(truncatingIfNeeded: port), &failedCall)
+            cep_probe_port(host, UInt16(truncatingIfNeeded: port), ipv6Only ? 1 : 0, &failedCall)
         })
     }
 

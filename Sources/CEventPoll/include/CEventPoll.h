@@ -50,16 +50,17 @@ int cep_accept(int listen_fd);
 int cep_accept_peer(int listen_fd, char *peer, size_t capacity);
 
 // Creates a listening TCP socket on a numeric IPv4 or IPv6 address: socket,
-// SO_REUSEADDR, optional SO_REUSEPORT, TCP_NODELAY, TCP_DEFER_ACCEPT, bind, listen(backlog). The socket is
+// SO_REUSEADDR, optional SO_REUSEPORT, optional IPV6_V6ONLY (an IPv6 address only), TCP_NODELAY,
+// TCP_DEFER_ACCEPT, bind, listen(backlog). The socket is
 // non-blocking and close-on-exec. On failure it returns -1 with errno intact
 // and *failed_call names the step that failed ("inet_pton", "bind", ...).
-int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport,
+int cep_listen_tcp(const char *host, uint16_t port, int backlog, int reuseport, int ipv6_only,
                    const char **failed_call);
 
 // Binds (without SO_REUSEPORT, without listening) and closes a socket on host:port, to
 // learn whether the port is free: SO_REUSEPORT sockets of the same user would otherwise
 // share a port that another server already serves. 0 if free, -1 with errno otherwise.
-int cep_probe_port(const char *host, uint16_t port, const char **failed_call);
+int cep_probe_port(const char *host, uint16_t port, int ipv6_only, const char **failed_call);
 
 // The local port a socket is bound to (getsockname), for `--port 0`; -1 on failure.
 int cep_local_port(int fd);

@@ -114,6 +114,11 @@ final class ProxyHeaderReader {
         }
     }
 
+    /// The header timeout expired before the header was whole: the connection closes (never a 408).
+    func headerTimedOut() {
+        record.add(.proxyHeadersRefused)
+    }
+
     private func refuse() -> ConnectionStatus {
         record.add(.proxyHeadersRefused)
         return .closed

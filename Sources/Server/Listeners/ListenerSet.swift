@@ -28,13 +28,16 @@ final class ListenerSet {
 
     /// Opens one socket per address; `like` gives the ports an earlier set got (for port 0
     /// and SO_REUSEPORT, the new sockets join that set's groups).
+    /// - Parameter ipv6Only: IPv6 sockets take no IPv4 connections (`--listen`'s rule, as nginx's
+    ///   `ipv6only=on`); `--host ::` keeps the kernel's dual-stack default.
     static func open(_ addresses: [ListenAddress], like earlier: ListenerSet?, backlog: Int32,
-                     reusePort: Bool) throws(SystemError) -> ListenerSet {
+                     reusePort: Bool, ipv6Only: Bool) throws(SystemError) -> ListenerSet {
         var opened: [Listener] = []
         do {
             for (index, address) in addresses.enumerated() {
                 let port = earlier?.members[index].port ?? address.port
-                opened.append(try Listener.open(host: address.host, port: port, backlog: backlog, reusePort: reusePort))
+                opened.append(try Listener.open(host: address.host, port: port, backlog: backlog, reusePort: reusePort,
+                                                ipv6Only: ipv6Only))
             }
         } catch {
             opened.forEach { $0.close() }

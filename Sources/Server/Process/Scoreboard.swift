@@ -36,7 +36,8 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case active = 4
     case accepted = 5
     /// PROXY protocol headers read whole from a trusted peer, and connections refused for
-    /// theirs (an untrusted peer, a malformed header or none): once per connection, not per request.
+    /// theirs (an untrusted peer, a malformed header or none, one not whole within the header
+    /// timeout): once per connection, not per request.
     case proxyHeadersAccepted = 6
     case proxyHeadersRefused = 7
     case requests = 8

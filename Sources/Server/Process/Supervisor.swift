@@ -109,7 +109,7 @@ final class Supervisor {
         let count = configuration.reusePort ? configuration.workers : 1
         if configuration.reusePort {
             for address in configuration.listenAddresses where address.port != 0 {
-                try Listener.ensurePortIsFree(host: address.host, port: address.port)
+                try Listener.ensurePortIsFree(host: address.host, port: address.port, ipv6Only: !configuration.listen.isEmpty)
             }
         }
         let first = try openListenerSet(like: nil)
@@ -125,8 +125,8 @@ final class Supervisor {
 
     /// A socket for every listener, on the ports `like` got (the first set, for `--port 0`).
     func openListenerSet(like first: ListenerSet?) throws(SystemError) -> ListenerSet {
-        try ListenerSet.open(configuration.listenAddresses, like: first,
-                             backlog: Int32(clamping: configuration.backlog), reusePort: configuration.reusePort)
+        try ListenerSet.open(configuration.listenAddresses, like: first, backlog: Int32(clamping: configuration.backlog),
+                             reusePort: configuration.reusePort, ipv6Only: !configuration.listen.isEmpty)
     }
 
     /// Without SO_REUSEPORT every worker serves listeners[0] alone, so further sockets

@@ -246,6 +246,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         while let connection = timers.firstExpired(now: now) {
             let timeout = connection.timeout
             timers.disarm(connection)
+            if connection.awaitingProxyHeader { proxyHeaders?.headerTimedOut() }
             if let answer = timeout?.answer {
                 // A request in hand (408) or a handler too slow (503): answered, then closed.
                 apply(driver.timedOut(connection, answering: answer), to: connection)

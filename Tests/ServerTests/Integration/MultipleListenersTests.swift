@@ -72,6 +72,26 @@ final class MultipleListenersTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    /// nginx's `listen 80; listen [::]:80;`: the IPv6 wildcard takes IPv6 only, so both bind one port.
+    func testIPv4AndIPv6WildcardListenersShareAPort() throws {
+        let (fd, port) = try LifecycleTests.listeningSocket()
+        close(fd)
+        let server = try ServerProcess(["--listen", "0.0.0.0:\(port)", "--listen", "[::]:\(port)", "--workers", "1"])
+        XCTAssertEqual(server.ports, [port, port], server.startupLine)
+        XCTAssertEqual(try TestClient(port: port).get("/").status, 200)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    func testASingleListenerModelServesItsListen() throws {
+        let server = try ServerProcess(["--model", "serial", "--listen", "127.0.0.1:0"])
+        XCTAssertTrue(server.startupLine.hasPrefix("listening on 127.0.0.1:") && server.port != 8080, server.startupLine)
+        XCTAssertEqual(try TestClient(port: server.port).get("/").status, 200, server.startupLine)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        let refused = try Launch.runToEnd(ServerProcess.executable(named: "server"),
+                                          ["--model", "serial", "--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0"])
+        XCTAssertTrue(refused.stderr.contains("apply only to the hybrid and reactor models"), refused.stderr)
+    }
+
     func testUSR2HandsEveryListenerToTheNewMaster() throws {
         for mode in Self.modes {
             let directory = NSTemporaryDirectory() + "listeners-\(getpid())-\(mode.flags.count)"

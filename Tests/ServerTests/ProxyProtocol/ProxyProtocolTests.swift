@@ -59,6 +59,7 @@ final class ProxyProtocolTests: XCTestCase {
         try first.send(Self.v1("203.0.113.7", 51234) + Self.clientRequest)
         XCTAssertEqual(try first.readResponse().body, "203.0.113.7 51234\n", "header and request in one segment")
         XCTAssertEqual(try first.get("/example/client").body, "203.0.113.7 51234\n", "every request of the connection")
+        XCTAssertEqual(try first.get("/example/client/deferred").body, "203.0.113.7 51234\n", "a deferred handler too")
         let second = try TestClient(port: proxied)
         try second.send(Self.v2([198, 51, 100, 9], 40000))
         try second.send(Self.clientRequest)
@@ -70,7 +71,7 @@ final class ProxyProtocolTests: XCTestCase {
                        "a plain listener's request names no proxied client")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         let lines = accessLogLines(log)
-        XCTAssertEqual(lines.filter { $0.hasPrefix("203.0.113.7 - - [") }.count, 2, "\(lines)")
+        XCTAssertEqual(lines.filter { $0.hasPrefix("203.0.113.7 - - [") }.count, 3, "\(lines)")
         XCTAssertEqual(lines.filter { $0.hasPrefix("198.51.100.9 - - [") }.count, 1, "\(lines)")
         XCTAssertEqual(lines.filter { $0.hasPrefix("2001:db8::7 - - [") }.count, 1, "\(lines)")
         XCTAssertEqual(lines.filter { $0.hasPrefix("127.0.0.1 - - [") }.count, 1, "the plain request: \(lines)")
@@ -124,6 +125,8 @@ final class ProxyProtocolTests: XCTestCase {
         let client = try TestClient(port: server.ports[1], timeoutSeconds: 10)
         try client.send(Array(Self.v1("203.0.113.7", 51234).prefix(20)))
         XCTAssertTrue(Self.closedWithoutResponse(client), "closed at the header timeout (before the client's 10 s), with no 408")
+        let metrics = try TestClient(port: server.ports[0]).get("/metrics").body
+        XCTAssertTrue(metrics.contains("outcome=\"refused\"} 1"), "counted as refused: \(metrics)")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
