@@ -2,7 +2,8 @@
 //
 // A prefork + epoll HTTP/1.1 server, in targets along the data flow; each
 // imports only those below it, so the build keeps the arrows pointing one way:
-//   ServerCLI -> Server (supervisor, reactor, connections, handlers, logging)
+//   ServerCLI -> StaticFiles (the file-serving handler)
+//             -> Server (supervisor, reactor, connections, handlers, logging)
 //             -> HTTP1 (buffers, parser, request/response, writer)
 //             -> ServerSystem (syscalls, descriptors, sockets, epoll, signals)
 //             -> CEventPoll (the C shim)
@@ -15,6 +16,7 @@ let package = Package(
         .executable(name: "server", targets: ["ServerCLI"]),
         .executable(name: "example-server", targets: ["ExampleServer"]),
         .library(name: "Server", targets: ["Server"]),
+        .library(name: "StaticFiles", targets: ["StaticFiles"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,11 +35,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Serving the files of a directory: a handler embedders mount, and what `server --root` runs.
+        .target(name: "StaticFiles", dependencies: ["CEventPoll", "ServerSystem", "HTTP1", "Server"]),
         // The server's flags and the life of an executable: shared by `server` and the example.
         .target(
             name: "ServerCommandLine",
             dependencies: [
                 "Server",
+                "StaticFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -60,7 +65,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "TestSupport"]
+                           "ServerCommandLine", "StaticFiles", "TestSupport"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

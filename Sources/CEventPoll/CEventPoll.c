@@ -13,6 +13,7 @@
 #include <string.h>
 #include <linux/filter.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -227,3 +228,14 @@ int cep_listen_drop_syns(int fd) {
 int cep_wait_exit_code(int status) { return WEXITSTATUS(status); }
 int cep_wait_signaled(int status) { return WIFSIGNALED(status); }
 int cep_wait_term_signal(int status) { return WTERMSIG(status); }
+
+int cep_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve) {
+#ifdef SYS_openat2
+    struct open_how how = { .flags = flags, .mode = 0, .resolve = resolve };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+#else
+    (void)dirfd; (void)path; (void)flags; (void)resolve;
+    errno = ENOSYS;
+    return -1;
+#endif
+}

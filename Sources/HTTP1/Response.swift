@@ -42,6 +42,8 @@ public enum ResponseBody: Sendable {
 public struct Response: Sendable {
     public var status: HTTPStatus
     public var contentType: StaticString
+    /// A Content-Type made at run time; when set, it is sent instead of `contentType`.
+    public var mediaType: MediaType? = nil
     public var body: ResponseBody
     /// Close the connection after this response, even if the client asked to keep it.
     public var closeConnection: Bool

@@ -15,7 +15,8 @@ package struct ResponseWriter {
         let bodyLength = response.status.allowsContent ? response.body.count : 0
         // A stream of unknown length has no Content-Length: chunked (or, to HTTP/1.0, the close) frames it.
         let framedLength: Int? = response.body.hasUnknownLength ? nil : bodyLength
-        writeHead(status: response.status, contentType: response.contentType, contentLength: framedLength,
+        writeHead(status: response.status, contentType: response.contentType, mediaType: response.mediaType,
+                  contentLength: framedLength,
                   keepAlive: keepAlive, version: head.version, into: out)
         for field in response.headers {
             out.append(field.name)
@@ -42,7 +43,7 @@ package struct ResponseWriter {
     /// Writes a complete error response that closes the connection: the status
     /// line, the framing headers and the reason phrase as a short text body.
     package func writeError(_ status: HTTPStatus, into out: ByteBuffer) {
-        writeHead(status: status, contentType: "text/plain; charset=utf-8",
+        writeHead(status: status, contentType: "text/plain; charset=utf-8", mediaType: nil,
                   contentLength: status.errorBodyLength,
                   keepAlive: false, version: .http1_1, into: out)
         out.append("\r\n")
@@ -51,7 +52,8 @@ package struct ResponseWriter {
     }
 
     /// - Parameter contentLength: nil for a body of unknown length: chunked to an HTTP/1.1 client.
-    private func writeHead(status: HTTPStatus, contentType: StaticString, contentLength: Int?,
+    /// - Parameter mediaType: when set, the Content-Type instead of `contentType`.
+    private func writeHead(status: HTTPStatus, contentType: StaticString, mediaType: MediaType?, contentLength: Int?,
                            keepAlive: Bool, version: HTTPVersion, into out: ByteBuffer) {
         out.append("HTTP/1.1 ")
         out.appendDecimal(status.code)
@@ -62,7 +64,7 @@ package struct ResponseWriter {
         out.append("\r\nDate: ")
         out.append(dateCache.value)
         out.append("\r\nContent-Type: ")
-        out.append(contentType)
+        if let mediaType { out.append(mediaType.bytes) } else { out.append(contentType) }
         // RFC 9110 §8.6: no Content-Length on 1xx and 204; on 304 it is optional, and left out.
         if status.allowsContent {
             if let contentLength {

@@ -28,7 +28,10 @@ public enum ServerCommandLine {
         }
         bootstrapLogging(level: options.logLevel)
         do {
-            exit(try HTTPServer(configuration: options.serverConfiguration, handler: handler).run())
+            let configuration = options.serverConfiguration
+            let handler = try options.files.handler(before: handler, maxConnections: configuration.maxConnections,
+                                                    logger: Logger(label: "server"))
+            exit(try HTTPServer(configuration: configuration, handler: handler).run())
         } catch {
             fail(Command.self, with: error)
         }

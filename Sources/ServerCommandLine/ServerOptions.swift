@@ -97,6 +97,8 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
 
+    @OptionGroup(title: "Static files") public var files: StaticFileFlags
+
     public var serverConfiguration: ServerConfiguration {
         var configuration = ServerConfiguration()
         configuration.model = model
@@ -149,6 +151,7 @@ public struct ServerOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.message)
         }
+        try files.validate()
     }
 }
 

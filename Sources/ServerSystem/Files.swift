@@ -4,8 +4,8 @@ import CEventPoll
 import Glibc
 
 package enum Files {
-    /// The whole contents of a small file, or nil when it does not exist.
-    package static func read(_ path: String) throws(SystemError) -> String? {
+    /// The whole contents of a small file (its first `limit` bytes), or nil when it does not exist.
+    package static func read(_ path: String, atMost limit: Int = .max) throws(SystemError) -> String? {
         let file: FileDescriptor
         do {
             file = FileDescriptor(try blockingSystemCall("open(\(path))", { open(path, O_RDONLY | O_CLOEXEC) }))
@@ -24,7 +24,8 @@ package enum Files {
                 }
             }.get()
             if count == 0 { break }
-            bytes += chunk[0..<count]
+            bytes += chunk[0..<min(count, limit - bytes.count)]
+            if bytes.count >= limit { break }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>     // Glibc's Swift module does not export epoll.
 #include <sys/signalfd.h>  // nor signalfd.
 #include <sys/socket.h>
+#include <linux/openat2.h>  // RESOLVE_* for cep_openat2
 
 // The EPOLL* names are an anonymous enum in <sys/epoll.h>, which Swift imports
 // with awkward types; these are the same bits as plain uint32_t values.
@@ -106,6 +107,12 @@ int cep_reuseport_unsteer(int fd);
 // drops every TCP segment with SYN set: the kernel answers no new connection on it,
 // while handshakes it already answered still complete into its accept queue.
 int cep_listen_drop_syns(int fd);
+
+// openat2(2) has no C library wrapper: the raw syscall with a struct open_how of `flags`
+// and `resolve` (RESOLVE_* bits, <linux/openat2.h>). -1 with errno ENOSYS on kernels before 5.6.
+int cep_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
+static const uint64_t CEP_RESOLVE_BENEATH = RESOLVE_BENEATH;
+static const uint64_t CEP_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
 
 // The wait-status macros (WEXITSTATUS, WIFSIGNALED, ...) are not functions Swift can see.
 int cep_wait_exit_code(int status);

@@ -78,6 +78,7 @@ extension ConnectionDriver {
             case .wrote(let count):
                 body.remaining = remaining - count
                 record.add(.bytesOut, UInt64(count))
+                record.add(.fileBytesOut, UInt64(count))
                 connection.madeProgress = true
                 if remaining == count { return nil }
             case .wouldBlock: return .outputPending

@@ -39,6 +39,8 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case bytesIn = 9
     case bytesOut = 10
     case responses1xx = 11, responses2xx = 12, responses3xx = 13, responses4xx = 14, responses5xx = 15
+    /// Static files: open-file cache hits and misses, and file body bytes sent (sendfile), on a third line of their own.
+    case fileCacheHits = 16, fileCacheMisses = 17, fileBytesOut = 18
 }
 
 /// The fields of the server's record, written by the master.
@@ -60,13 +62,14 @@ package enum ServerField: Int, CaseIterable, Sendable {
     /// Totals of workers that have exited, so server-wide counters never go back.
     case retiredAccepted, retiredRequests, retiredBytesIn, retiredBytesOut
     case retired1xx, retired2xx, retired3xx, retired4xx, retired5xx
+    case retiredFileCacheHits, retiredFileCacheMisses, retiredFileBytesOut
 }
 
 package final class Scoreboard: @unchecked Sendable {
     /// Worker records: enough for the largest --workers twice over, as during a rolling restart.
     package static let workerCapacity = 2 * ServerConfiguration.maximumWorkers
-    /// Cells per worker record: 16 × 8 bytes, two cache lines, so workers never share a line.
-    static let cellsPerRecord = 16
+    /// Cells per worker record: 24 × 8 bytes, three cache lines, so workers never share a line.
+    static let cellsPerRecord = 24
     /// Cells of the server's record, which comes first.
     static let serverCells = 32
 

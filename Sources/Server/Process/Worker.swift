@@ -38,6 +38,7 @@ struct Worker {
     func run(masterPID: Int32) -> Never {
         var context = context
         context.logger = Self.logger(logger, slot: context.slot)
+        WorkerRecord.ofThisProcess = context.record
         let logger = context.logger
         do {
             // Opened while still the master's user: logrotate may have renamed the log since

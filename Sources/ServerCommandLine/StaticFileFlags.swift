@@ -1,0 +1,64 @@
+// StaticFileFlags: the flags that make the server serve a directory
+// (--root and its settings), and the handler they build: the files in front of
+// the executable's own handler, which answers every name not found.
+import ArgumentParser
+import Glibc
+import Logging
+import Server
+import StaticFiles
+
+public struct StaticFileFlags: ParsableArguments {
+    public init() {}
+
+    @Option(help: ArgumentHelp("Serve the files under this directory for GET and HEAD (/health and /metrics still answer).",
+                               valueName: "directory"))
+    public var root: String?
+
+    @Flag(help: "Serve names with a segment starting with '.' (.git, .env); without it they are 404.")
+    var serveDotFiles = false
+
+    @Flag(help: "Answer a directory without index.html with an HTML listing (without it: 403).")
+    var autoindex = false
+
+    @Option(help: ArgumentHelp("Open files (and missing names) each worker keeps open and remembers; 0 turns the cache off.",
+                               valueName: "entries"))
+    var openFileCache = StaticFileOptions().openFileCacheCapacity
+
+    @Option(help: "Seconds a cached file is trusted before its name is looked up again (nginx's open_file_cache_valid).")
+    var openFileCacheValid = Seconds(milliseconds: StaticFileOptions().openFileCacheValidMilliseconds)
+
+    var options: StaticFileOptions {
+        var options = StaticFileOptions()
+        options.serveDotFiles = serveDotFiles
+        options.autoindex = autoindex
+        options.openFileCacheCapacity = openFileCache
+        options.openFileCacheValidMilliseconds = openFileCacheValid.milliseconds
+        return options
+    }
+
+    public func validate() throws {
+        guard (0...1_000_000).contains(openFileCache) else {
+            throw ValidationError("--open-file-cache must be between 0 and 1000000 (got \(openFileCache))")
+        }
+        if let root, root.isEmpty { throw ValidationError("--root must not be empty") }
+    }
+
+    /// With --root, a maker of the files handler in front of `fallback`, for each worker; else `fallback`.
+    /// The directory is opened and /etc/mime.types read here, in the master before fork, so a
+    /// bad --root fails at once and the workers share the table.
+    func handler(before fallback: @escaping () -> any HTTPHandler, maxConnections: Int,
+                 logger: Logger) throws -> () -> any HTTPHandler {
+        guard let root else { return fallback }
+        let directory: RootDirectory
+        do {
+            directory = try RootDirectory(path: root)
+        } catch {
+            throw ValidationError("--root \(root): \(error.reason)")
+        }
+        var options = options
+        options.openFileCacheCapacity = DescriptorBudget.reserve(cache: options.openFileCacheCapacity,
+                                                                 connections: maxConnections, logger: logger)
+        let types = ContentTypes.system()
+        return { StaticFileHandler(root: directory, options: options, contentTypes: types, next: fallback()) }
+    }
+}

@@ -1,0 +1,151 @@
+// OpenFileCache: a worker's open files, as nginx's open_file_cache: the
+// descriptor, size, modification time, identity and type of recently served
+// names, and negative entries for names that were missing. Bounded (least
+// recently used goes first) and trusted for `validMilliseconds`, after which a
+// name is looked up again (open beneath the root, fstat) and the entry kept
+// when the file is unchanged. A hit costs no open, fstat or close. Evicting an
+// entry only lets go of its SharedFile: a response still sending from it keeps
+// the descriptor open until it is done. One per worker, made after fork; only
+// the worker's event loop touches it.
+import Glibc
+import HTTP1
+import ServerSystem
+
+public final class OpenFileCache: @unchecked Sendable {
+    /// Entries kept at most (0: nothing is kept, every request opens its file).
+    public let capacity: Int
+    /// How long an entry is trusted before the name is looked up again (ms).
+    public let validMilliseconds: Int
+    private let root: RootDirectory
+    private let contentTypes: ContentTypes
+    private let clock: () -> Int
+
+    private struct Slot {
+        var key: String
+        var lookup: FileLookup
+        var validatedAt: Int
+        var newer = -1
+        var older = -1
+    }
+
+    private var slots: [Slot] = []
+    /// Slots emptied by `evictOldest`, for the next inserts.
+    private var freeSlots: [Int] = []
+    private var indexes: [String: Int] = [:]
+    /// The most and least recently used slots (-1 when empty).
+    private var newest = -1
+    private var oldest = -1
+
+    public init(root: RootDirectory, contentTypes: ContentTypes, capacity: Int, validMilliseconds: Int,
+                clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
+        self.root = root
+        self.contentTypes = contentTypes
+        self.capacity = max(0, capacity)
+        self.validMilliseconds = validMilliseconds
+        self.clock = clock
+        slots.reserveCapacity(self.capacity)
+    }
+
+    /// Entries held now.
+    public var count: Int { indexes.count }
+
+    /// What `relative` names under the root, and whether the cache answered without a lookup.
+    public func lookup(_ relative: String) throws -> (found: FileLookup, hit: Bool) {
+        guard capacity > 0 else { return (try find(relative, previous: nil), false) }
+        let now = clock()
+        if let index = indexes[relative] {
+            touch(index)
+            if now - slots[index].validatedAt < validMilliseconds { return (slots[index].lookup, true) }
+            slots[index].lookup = try find(relative, previous: slots[index].lookup)
+            slots[index].validatedAt = now
+            return (slots[index].lookup, false)
+        }
+        let found = try find(relative, previous: nil)
+        insert(relative, found, now: now)
+        return (found, false)
+    }
+
+    /// Opens and stats `relative`; an unchanged `previous` file is kept (and the new descriptor let go).
+    private func find(_ relative: String, previous: FileLookup?) throws -> FileLookup {
+        let file: SharedFile
+        do {
+            file = try openMakingRoom(relative)
+        } catch let failure as RootDirectory.Failure {
+            return .missing(failure)
+        }
+        let status = try BeneathCalls.status(file.fd)
+        switch status.st_mode & S_IFMT {
+        case S_IFREG:
+            if case .file(let opened)? = previous, opened.isUnchanged(by: status) { return previous! }
+            let name = relative.split(separator: "/").last ?? ""
+            return .file(OpenedFile(file: file, status: status, mediaType: contentTypes.type(ofFileNamed: name)))
+        case S_IFDIR:
+            return .directory
+        default:
+            // A FIFO, socket or device under the root is not content.
+            return .missing(.forbidden)
+        }
+    }
+
+    /// Out of descriptors (EMFILE, ENFILE): the cache lets go of half its files and tries once more.
+    private func openMakingRoom(_ relative: String) throws -> SharedFile {
+        do {
+            return try root.open(relative)
+        } catch let error as SystemError where (error.errno == EMFILE || error.errno == ENFILE) && count > 0 {
+            for _ in 0..<max(1, count / 2) { evictOldest() }
+            return try root.open(relative)
+        }
+    }
+
+    // MARK: Least recently used order
+
+    private func insert(_ key: String, _ lookup: FileLookup, now: Int) {
+        let index: Int
+        if indexes.count >= capacity {
+            index = oldest
+            unlink(index)
+            indexes[slots[index].key] = nil
+            slots[index] = Slot(key: key, lookup: lookup, validatedAt: now)
+        } else if let free = freeSlots.popLast() {
+            index = free
+            slots[index] = Slot(key: key, lookup: lookup, validatedAt: now)
+        } else {
+            index = slots.count
+            slots.append(Slot(key: key, lookup: lookup, validatedAt: now))
+        }
+        indexes[key] = index
+        pushNewest(index)
+    }
+
+    private func evictOldest() {
+        guard oldest >= 0 else { return }
+        let index = oldest
+        unlink(index)
+        indexes[slots[index].key] = nil
+        // The slot is reused by the next insert; until then it holds nothing open.
+        slots[index].lookup = .missing(.missing)
+        freeSlots.append(index)
+    }
+
+    private func touch(_ index: Int) {
+        guard newest != index else { return }
+        unlink(index)
+        pushNewest(index)
+    }
+
+    private func unlink(_ index: Int) {
+        let (newer, older) = (slots[index].newer, slots[index].older)
+        if newer >= 0 { slots[newer].older = older } else { newest = older }
+        if older >= 0 { slots[older].newer = newer } else { oldest = newer }
+        slots[index].newer = -1
+        slots[index].older = -1
+    }
+
+    private func pushNewest(_ index: Int) {
+        slots[index].older = newest
+        slots[index].newer = -1
+        if newest >= 0 { slots[newest].newer = index }
+        newest = index
+        if oldest < 0 { oldest = index }
+    }
+}

@@ -1,0 +1,45 @@
+// OpenedFile: a regular file found under the root, open, with what fstat(2)
+// said of it when it was opened: what a response needs (length, modification
+// time, identity for validators, type) without another call.
+import Glibc
+import HTTP1
+
+/// An open regular file and its facts, as the open-file cache keeps them.
+public final class OpenedFile: Sendable {
+    /// The open file; a response's body region shares it.
+    public let file: SharedFile
+    public let size: Int
+    /// st_mtim: the modification time (Last-Modified, and the ETag's).
+    public let modified: timespec
+    /// st_ino and st_dev: which file this is (the ETag's, and how revalidation tells a replaced file).
+    public let inode: UInt64
+    public let device: UInt64
+    public let mediaType: MediaType
+
+    init(file: SharedFile, status: stat, mediaType: MediaType) {
+        self.file = file
+        size = Int(status.st_size)
+        modified = status.st_mtim
+        inode = UInt64(status.st_ino)
+        device = UInt64(status.st_dev)
+        self.mediaType = mediaType
+    }
+
+    /// Whether `status` describes this file unchanged: the same inode, size and modification time.
+    func isUnchanged(by status: stat) -> Bool {
+        UInt64(status.st_ino) == inode && UInt64(status.st_dev) == device && Int(status.st_size) == size
+            && status.st_mtim.tv_sec == modified.tv_sec && status.st_mtim.tv_nsec == modified.tv_nsec
+    }
+
+    /// A body region of the whole file, sharing the descriptor.
+    public func wholeRegion() -> FileRegion {
+        FileRegion(sharing: file, offset: 0, length: size)
+    }
+}
+
+/// What looking a name up under the root found.
+public enum FileLookup: Sendable {
+    case file(OpenedFile)
+    case directory
+    case missing(RootDirectory.Failure)
+}
