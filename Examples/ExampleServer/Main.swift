@@ -16,7 +16,7 @@ struct ExampleCommand: ServerExecutable {
 
     static func main() {
         ServerCommandLine.main(Self.self) {
-            ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes()], fallback: BuiltinRoutes())
+            ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ApplicationRoutes()], fallback: BuiltinRoutes())
         }
     }
 }
