@@ -19,8 +19,12 @@ final class ExampleServiceTests: XCTestCase {
     /// about 4 minutes here on 2 busy cores; later ones are incremental.
     private static let buildTimeoutMilliseconds = 20 * 60 * 1000
 
-    /// Builds `example-service` and returns its path; skips only when there is no `swift` to build with.
+    /// The binary, built once per test run.
+    nonisolated(unsafe) private static var built: String?
+
+    /// Builds `example-service` (once) and returns its path; skips only when there is no `swift` to build with.
     private func buildService() throws -> String {
+        if let built = Self.built { return built }
         let package = "\(Self.root)/Examples/todos"
         let log = NSTemporaryDirectory() + "example-service-build-\(getpid()).log"
         defer { unlink(log) }
@@ -35,7 +39,9 @@ final class ExampleServiceTests: XCTestCase {
         XCTAssertEqual(build.status.flatMap(exitCode(ofWaitStatus:)), 0, "swift build of Examples/todos:\n\(output.suffix(4000))")
         let binPath = try Launch.runToEnd("/bin/sh", ["-c", "swift build --package-path \"$1\" --show-bin-path", "sh", package],
                                           timeoutMilliseconds: 120_000)
-        return binPath.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/example-service"
+        let binary = binPath.stdout.trimmingCharacters(in: .whitespacesAndNewlines) + "/example-service"
+        if build.status.flatMap(exitCode(ofWaitStatus:)) == 0 { Self.built = binary }
+        return binary
     }
 
     private static func send(_ client: TestClient, _ method: String, _ path: String, body: String? = nil) throws -> TestResponse {
