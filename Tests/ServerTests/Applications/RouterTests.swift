@@ -103,6 +103,18 @@ final class RouterTests: XCTestCase {
             .hasPrefix("HTTP/1.1 404 Not Found\r\n"))
     }
 
+    func testRoutersComposeThroughTheirFallbacks() throws {
+        var api = Router(fallback: Teapot())
+        api.get("/api/{name}", .inline { _, parameters, response in
+            response.body = .bytes(Array("api \(parameters["name"]!)\n".utf8))
+        })
+        var front = Router(fallback: api)
+        front.get("/", .inline { _, _, response in response.body = .text("home\n") })
+        XCTAssertTrue(try exchange("GET / HTTP/1.1\r\nHost: t\r\n\r\n", front).hasSuffix("\r\n\r\nhome\n"))
+        XCTAssertTrue(try exchange("GET /api/x HTTP/1.1\r\nHost: t\r\n\r\n", front).hasSuffix("\r\n\r\napi x\n"))
+        XCTAssertTrue(try exchange("GET /other HTTP/1.1\r\nHost: t\r\n\r\n", front).hasPrefix("HTTP/1.1 418 "))
+    }
+
     func testAThrownErrorIsA500WithoutItsText() throws {
         struct Secret: Error, CustomStringConvertible { var description: String { "password=hunter2" } }
         var router = Router()
