@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "example-server", targets: ["ExampleServer"]),
         .library(name: "Server", targets: ["Server"]),
         .library(name: "StaticFiles", targets: ["StaticFiles"]),
+        .library(name: "ServerCommandLine", targets: ["ServerCommandLine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

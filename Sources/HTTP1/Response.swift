@@ -52,6 +52,8 @@ public struct Response: Sendable {
     public package(set) var headers: [(name: StaticString, value: String)] = []
     /// Set by `deferToPool` or `deferToTask`: the answer comes later, from this work.
     public internal(set) var deferred: DeferredWork? = nil
+    /// Header fields named at run time (`setHeader(name:value:)`), sent after `headers`.
+    public internal(set) var runtimeHeaders: [(name: String, value: String)] = []
 
     @inlinable
     public init(status: HTTPStatus = .ok, contentType: StaticString = "text/plain; charset=utf-8",

@@ -25,6 +25,7 @@ package struct ResponseWriter {
             value.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
             out.append("\r\n")
         }
+        for field in response.runtimeHeaders { appendField(field, to: out) }
         out.append("\r\n")
         guard !head.isHead && bodyLength > 0 else { return }
         switch response.body {

@@ -1,0 +1,64 @@
+// TodoStore: the todos table through GRDB, with the same schema and SQL as the
+// Hummingbird twin (benchmarks/peers/todos-hummingbird). Its calls block, so
+// they run on the worker's handler pool, never on the event loop. A worker
+// opens its own DatabasePool (WAL mode: readers and one writer at a time
+// across every worker's process), with a busy timeout for the writer lock.
+import GRDB
+import Logging
+
+struct Todo: Codable, Sendable {
+    var id: Int64
+    var title: String
+}
+
+struct TodoStore: Sendable {
+    static let schema = "CREATE TABLE IF NOT EXISTS todo (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL)"
+
+    let pool: DatabasePool
+
+    init(path: String) throws {
+        var configuration = Configuration()
+        // Workers write the same file: wait for another's write lock instead of failing (SQLITE_BUSY).
+        configuration.busyMode = .timeout(5)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.write { try $0.execute(sql: Self.schema) }
+    }
+
+    /// The store, or nil (logged) when the database cannot be opened: its routes then answer 503.
+    static func open(path: String) -> TodoStore? {
+        do {
+            return try TodoStore(path: path)
+        } catch {
+            Logger(label: "example-service").error("cannot open the database \(path): \(error)")
+            return nil
+        }
+    }
+
+    func create(title: String) throws -> Todo {
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO todo (title) VALUES (?)", arguments: [title])
+            return Todo(id: db.lastInsertedRowID, title: title)
+        }
+    }
+
+    func all() throws -> [Todo] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, title FROM todo ORDER BY id").map { Todo(id: $0["id"], title: $0["title"]) }
+        }
+    }
+
+    func find(_ id: Int64) throws -> Todo? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, title FROM todo WHERE id = ?", arguments: [id])
+                .map { Todo(id: $0["id"], title: $0["title"]) }
+        }
+    }
+
+    /// Whether a row was deleted.
+    func delete(_ id: Int64) throws -> Bool {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM todo WHERE id = ?", arguments: [id])
+            return db.changesCount > 0
+        }
+    }
+}

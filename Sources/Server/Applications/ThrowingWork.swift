@@ -1,0 +1,42 @@
+// ThrowingWork: deferred work that may throw. The error is logged with the
+// request's method and path, and the client gets a plain 500 that names no
+// internals (RFC 9110 §15.6.1): what failed is for the operator, not the client.
+import HTTP1
+import Logging
+
+extension Response {
+    /// Answers later from `work`, run as a Swift concurrency task where it may await; an error
+    /// it throws becomes a 500. The task is cancelled when the client goes away meanwhile.
+    public mutating func answerInTask(_ work: @escaping @Sendable (OwnedRequest) async throws -> Response) {
+        deferToTask { request in
+            do {
+                return try await work(request)
+            } catch {
+                return HandlerFailure.response(for: error, in: request)
+            }
+        }
+    }
+
+    /// Answers later from `work`, run on a thread of the worker's handler pool
+    /// (`--handler-threads`) where it may block; an error it throws becomes a 500.
+    public mutating func answerOnPool(_ work: @escaping @Sendable (OwnedRequest) throws -> Response) {
+        deferToPool { request in
+            do {
+                return try work(request)
+            } catch {
+                return HandlerFailure.response(for: error, in: request)
+            }
+        }
+    }
+}
+
+/// The answer to a handler that threw.
+package enum HandlerFailure {
+    private static let logger = Logger(label: "handler")
+
+    /// Logs `error` and answers 500 with the reason phrase only.
+    package static func response(for error: any Error, in request: OwnedRequest) -> Response {
+        logger.error("handler failed: \(request.method) \(request.path): \(error)")
+        return Response(status: .internalServerError, body: .text("internal server error\n"))
+    }
+}
