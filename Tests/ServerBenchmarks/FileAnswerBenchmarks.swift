@@ -10,7 +10,7 @@ final class FileAnswerBenchmarks: XCTestCase {
         var template = Array("/tmp/file-answer-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         XCTAssertGreaterThanOrEqual(fd, 0)
-        unlink(String(cString: template))
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         let bytes = [UInt8](repeating: 97, count: 1000)
         XCTAssertEqual(write(fd, bytes, bytes.count), bytes.count)
         var status = stat()

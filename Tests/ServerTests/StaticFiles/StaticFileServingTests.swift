@@ -155,7 +155,7 @@ final class StaticFileFlagTests: XCTestCase {
     /// A bad --root or cache size: one line on stderr naming it, a non-zero exit, nothing served.
     func testBadStaticFileFlagsFailWithOneLine() throws {
         let notADirectory = NSTemporaryDirectory() + "not-a-directory-\(getpid())"
-        FileManager.default.createFile(atPath: notADirectory, contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: notADirectory, contents: Data("x".utf8)))
         defer { unlink(notADirectory) }
         let cases: [([String], String)] = [
             (["--root", "/nonexistent-\(getpid())"], "--root /nonexistent-\(getpid()): No such file or directory"),

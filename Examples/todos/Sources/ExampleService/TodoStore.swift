@@ -4,6 +4,7 @@
 // opens its own DatabasePool (WAL mode: readers and one writer at a time
 // across every worker's process), with a busy timeout for the writer lock.
 import GRDB
+import Glibc
 import Logging
 
 struct Todo: Codable, Sendable {
@@ -25,12 +26,22 @@ struct TodoStore: Sendable {
     }
 
     /// The store, or nil (logged) when the database cannot be opened: its routes then answer 503.
+    /// Workers start together, and switching a new file to WAL mode or creating the table
+    /// takes a lock the busy timeout does not always wait for (SQLite answers SQLITE_BUSY at
+    /// once when waiting could deadlock), so a busy or locked database is tried again, for
+    /// up to five seconds, before the worker gives up on it.
     static func open(path: String) -> TodoStore? {
-        do {
-            return try TodoStore(path: path)
-        } catch {
-            Logger(label: "example-service").error("cannot open the database \(path): \(error)")
-            return nil
+        var attempts = 0
+        while true {
+            do {
+                return try TodoStore(path: path)
+            } catch let error as DatabaseError where [.SQLITE_BUSY, .SQLITE_LOCKED].contains(error.resultCode) && attempts < 50 {
+                attempts += 1
+                usleep(100_000)
+            } catch {
+                Logger(label: "example-service").error("cannot open the database \(path): \(error)")
+                return nil
+            }
         }
     }
 
