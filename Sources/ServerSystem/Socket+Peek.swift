@@ -21,13 +21,6 @@ extension Transport where Self: ~Copyable {
 
     /// Takes bytes from the socket beneath the transport (read(2) on its descriptor).
     package func readBeneath(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
-        do {
-            guard let count = try systemCall("read(fd \(fd))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
-                return .wouldBlock
-            }
-            return count == 0 ? .closed : .bytes(count)
-        } catch where error.errno == ECONNRESET || error.errno == ETIMEDOUT {
-            return .closed
-        }
+        try Socket.read(fd, into: buffer)
     }
 }

@@ -41,6 +41,13 @@ package struct Socket: ~Copyable {
 
     @inlinable
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+        try Self.read(fd, into: buffer)
+    }
+
+    /// read(2) of a connected socket's descriptor: EAGAIN is "would block", and a reset or
+    /// a timed-out peer is the end of the stream, like an orderly close.
+    @inlinable
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         do {
             guard let count = try systemCall("read(fd \(fd))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
                 return .wouldBlock

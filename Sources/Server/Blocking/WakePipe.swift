@@ -2,26 +2,19 @@
 // end. Raised once and never read, it wakes every thread watching it (the thread
 // models' stop pipes); as a doorbell, its owner drains it before looking at what
 // the ringing was about (FinishedThreads).
-import CEventPoll
 import Glibc
 import ServerSystem
 
 final class WakePipe: Sendable {
-    private let reader: FileDescriptor
-    private let writer: FileDescriptor
+    private let ends: Pipe
 
     init() throws(SystemError) {
-        var ends: [Int32] = [0, 0]
-        _ = try ends.withUnsafeMutableBufferPointer { (pointer) throws(SystemError) -> Int32 in
-            try blockingSystemCall("pipe2", { cep_pipe(pointer.baseAddress) })
-        }
-        reader = FileDescriptor(ends[0])
-        writer = FileDescriptor(ends[1])
+        ends = try Pipe()
     }
 
     /// The end threads poll.
-    var readEnd: Int32 { reader.raw }
-    private var writeEnd: Int32 { writer.raw }
+    var readEnd: Int32 { ends.reader.raw }
+    private var writeEnd: Int32 { ends.writer.raw }
 
     /// Makes the read end readable. A full pipe (EAGAIN) is already readable, so
     /// nothing is lost when the byte does not fit.
@@ -38,7 +31,7 @@ final class WakePipe: Sendable {
 
     /// Closes both ends (once: later calls do nothing).
     func close() {
-        reader.close()
-        writer.close()
+        ends.reader.close()
+        ends.writer.close()
     }
 }

@@ -6,21 +6,14 @@
 // that; a signal would name its sender, but under --user a worker may not
 // signal its root master, kill(2)). Non-blocking and close-on-exec (pipe2(2)),
 // so a new master of a binary upgrade inherits none.
-import CEventPoll
 import Glibc
 import ServerSystem
 
 final class ServingReport {
-    private let reader: FileDescriptor
-    private let writer: FileDescriptor
+    private let ends: Pipe
 
     init() throws(SystemError) {
-        var ends: [Int32] = [0, 0]
-        _ = try ends.withUnsafeMutableBufferPointer { (pointer) throws(SystemError) -> Int32 in
-            try blockingSystemCall("pipe2", { cep_pipe(pointer.baseAddress) })
-        }
-        reader = FileDescriptor(ends[0])
-        writer = FileDescriptor(ends[1])
+        ends = try Pipe()
     }
 
     /// What the master learns from the read end, without waiting.
@@ -34,25 +27,25 @@ final class ServingReport {
     /// In the worker: says it serves, then closes its end.
     func send() {
         var byte: UInt8 = 1
-        _ = try? systemCall("write(pipe \(writer.raw))", { Glibc.write(writer.raw, &byte, 1) })
-        writer.close()
+        _ = try? systemCall("write(pipe \(ends.writer.raw))", { Glibc.write(ends.writer.raw, &byte, 1) })
+        ends.writer.close()
     }
 
     /// In the master: whether the worker has reported.
     func read() -> Reading {
         var byte: UInt8 = 0
-        guard let count = (try? systemCall("read(pipe \(reader.raw))", { Glibc.read(reader.raw, &byte, 1) })) ?? nil else {
+        guard let count = (try? systemCall("read(pipe \(ends.reader.raw))", { Glibc.read(ends.reader.raw, &byte, 1) })) ?? nil else {
             return .notYet
         }
         return count > 0 ? .serving : .gone
     }
 
     /// The end the process does not use, closed right after the fork.
-    func closeReader() { reader.close() }
-    func closeWriter() { writer.close() }
+    func closeReader() { ends.reader.close() }
+    func closeWriter() { ends.writer.close() }
 
     func close() {
-        reader.close()
-        writer.close()
+        ends.reader.close()
+        ends.writer.close()
     }
 }

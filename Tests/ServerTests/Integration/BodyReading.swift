@@ -88,8 +88,8 @@ struct RawReader {
     }
 }
 
-/// `strace -f -e trace=sendfile,read,pread64` attached to a process, or nil (with a message)
-/// when strace is missing or may not attach: then the test checks the rest without it.
+/// `strace -f -e trace=sendfile,read,pread64` attached to a process (Strace), or nil (with a
+/// message) when strace is missing or may not attach: then the test checks the rest without it.
 final class SyscallTrace {
     struct Calls {
         /// Bytes sendfile(2) reported sent, and how often it met a full socket.
@@ -100,37 +100,16 @@ final class SyscallTrace {
         var summary: String { "sendfile sent \(sentByFile) bytes, EAGAIN \(sendFileWouldBlock) times; file reads \(readsOfFile)" }
     }
 
-    private let pid: pid_t
-    private let output: String
+    private let trace: Strace
 
     init?(pid target: pid_t) {
-        let candidates: [String] = ["/usr/bin/strace", "/bin/strace"]
-        let path = candidates.first { access($0, X_OK) == 0 }
-        output = NSTemporaryDirectory() + "strace-\(getpid())-\(target)"
-        guard let path, let launched = try? Launch.run(path, ["-f", "-e", "trace=sendfile,read,pread64", "-o", output,
-                                                              "-p", "\(target)"]) else {
-            print("strace is not available: the check that the file is never read is skipped")
-            return nil
-        }
-        pid = launched.pid
-        // strace reports the attach on stderr before it traces anything.
-        let line = Launch.readLine(from: launched.stderr, timeoutMilliseconds: 10_000) ?? ""
-        close(launched.stdout)
-        close(launched.stderr)
-        guard line.contains("attached") else {
-            print("strace could not attach (\(line)): the check that the file is never read is skipped")
-            kill(pid, SIGKILL)
-            _ = Launch.waitForExit(pid, timeoutMilliseconds: 5000)
-            return nil
-        }
+        guard let trace = Strace(pid: target, calls: "sendfile,read,pread64") else { return nil }
+        self.trace = trace
     }
 
     /// Detaches and tallies the calls.
     func finish() -> Calls {
-        kill(pid, SIGINT)
-        _ = Launch.waitForExit(pid, timeoutMilliseconds: 10_000)
-        defer { unlink(output) }
-        let lines = ((try? String(contentsOfFile: output, encoding: .utf8)) ?? "").split(separator: "\n")
+        let lines = trace.finish()
         var calls = Calls()
         var fileDescriptors = Set<Substring>()
         var readDescriptors: [Substring] = []
