@@ -96,3 +96,16 @@ enum Bytes {
     }
 }
 
+extension UInt8 {
+    /// The value of a hexadecimal digit (HEXDIG, RFC 5234 §B.1, either case): a chunk size,
+    /// a percent-encoded octet (RFC 3986 §2.1); nil for any other byte.
+    @inlinable
+    package var hexDigitValue: UInt8? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return self - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return self - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return self - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -100,7 +100,7 @@ package enum ChunkedBody {
         var index = start
         var size = 0
         var significantDigits = 0
-        while index < count, let digit = hexValue(base[index]) {
+        while index < count, let digit = base[index].hexDigitValue.map(Int.init) {
             // chunk-size = 1*HEXDIG allows leading zeros (RFC 9112 §7.1), so only the digits after
             // them count: 15 already exceed the largest body limit (2^60), and 16 could overflow.
             if size != 0 || digit != 0 { significantDigits += 1 }
@@ -163,12 +163,4 @@ package enum ChunkedBody {
         return base[index + 1] == .lf ? index + 2 : 0
     }
 
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(byte - UInt8(ascii: "A") + 10)
-        default: return nil
-        }
-    }
 }

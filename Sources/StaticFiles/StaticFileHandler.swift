@@ -124,14 +124,9 @@ public struct StaticFileHandler: HTTPHandler {
         }
     }
 
-    /// Only GET and HEAD read a file; anything else gets 405 with Allow (RFC 9110 §15.5.6).
+    /// Only GET and HEAD read a file: the operations routes' rule (405 with Allow otherwise).
     private func allowsReading(_ request: Request, _ response: inout Response) -> Bool {
-        let method = request.method
-        if method == "GET" || method == "HEAD" { return true }
-        response.status = .methodNotAllowed
-        response.addHeader("Allow", "GET, HEAD")
-        response.body = .text("method not allowed\n")
-        return false
+        OperationsRoutes.allowsReading(request, &response)
     }
 
     private func passOn(_ request: Request, _ response: inout Response) {

@@ -50,8 +50,9 @@ package struct OperationsRoutes: HTTPHandler {
         }
     }
 
-    /// Only GET and HEAD read these resources; anything else gets 405 with Allow.
-    static func allowsReading(_ request: Request, _ response: inout Response) -> Bool {
+    /// Only GET and HEAD read these resources (and the static files); anything else gets
+    /// 405 with Allow (RFC 9110 §15.5.6).
+    package static func allowsReading(_ request: Request, _ response: inout Response) -> Bool {
         let method = request.method
         if method == "GET" || method == "HEAD" { return true }
         response.status = .methodNotAllowed
