@@ -20,13 +20,7 @@ READY_PATH = "/1k.html"
 # Compression level for both servers: nginx's default gzip_comp_level.
 GZIP_LEVEL = 1
 
-NGINX_CONF = """\
-worker_processes {workers};
-worker_rlimit_nofile {nofile};
-daemon off;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log crit;
-events {{ worker_connections {nofile}; }}
+NGINX_CONF = servers.NGINX_PROCESS + """\
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;

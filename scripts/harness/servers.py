@@ -12,13 +12,17 @@ HUMMINGBIRD_DIR = os.path.join(ROOT, "benchmarks", "peers", "hello-hummingbird")
 HUMMINGBIRD_BINARY = os.path.join(HUMMINGBIRD_DIR, ".build", "release", "HelloHummingbird")
 SERVER_BINARY = os.path.join(ROOT, ".build", "release", "server")
 
-NGINX_CONF = """\
+# What every nginx the harness runs has: workers, limits, its own pid and log files, in the foreground.
+NGINX_PROCESS = """\
 worker_processes {workers};
 worker_rlimit_nofile {nofile};
 daemon off;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log crit;
 events {{ worker_connections {nofile}; }}
+"""
+
+NGINX_CONF = NGINX_PROCESS + """\
 http {{
     access_log off;
     default_type text/plain;
