@@ -70,6 +70,8 @@ public struct ServerConfiguration: Sendable {
     public var accessLog = AccessLogDestination.off
     /// On-the-fly and precompressed gzip of responses.
     public var compression = CompressionSettings()
+    /// How file bodies are sent: sendfile's chunk, cold reads off the loop.
+    public var fileSending = FileSendSettings()
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -131,6 +133,7 @@ public struct ServerConfiguration: Sendable {
         try Self.checkMaximum("--max-body-size", limits.maxBodyBytes, RequestLimits.maximumBodyBytes)
         try validateListeners()
         try compression.validate()
+        try fileSending.validate()
     }
 
     /// A request limit beyond what the parser's offsets can hold (RequestLimits says which type bounds which).

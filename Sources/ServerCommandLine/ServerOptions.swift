@@ -151,6 +151,7 @@ public struct ServerOptions: ParsableArguments {
         configuration.compression.gzip = gzip
         configuration.compression.level = gzipLevel
         configuration.compression.minimumLength = gzipMinLength
+        configuration.fileSending = files.fileSending
         return configuration
     }
 

@@ -38,6 +38,7 @@ extension ConnectionDriver {
 
     func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion,
                                          via transport: borrowing T) -> ConnectionStatus? {
+        if let loaded = completion.readAhead { return readAheadDone(connection, with: completion, loaded: loaded, via: transport) }
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
         connection.endHandling()

@@ -58,6 +58,8 @@ package final class ConnectionDriver {
     let clientAddresses: ClientAddresses?
     /// On-the-fly gzip, nil when it is off: then a request costs one untaken branch.
     let compression: ResponseCompression?
+    /// sendfile's chunk and when a file body asks the page cache first (ConnectionDriver+Body, +Disk).
+    let fileSending: FileSendSettings
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -74,8 +76,10 @@ package final class ConnectionDriver {
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
                  clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil,
-                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings()) {
+                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings(),
+                 fileSending: FileSendSettings = FileSendSettings()) {
         self.clientAddresses = clientAddresses
+        self.fileSending = fileSending
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
@@ -176,6 +180,8 @@ package final class ConnectionDriver {
 
     package func writable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
+        // A helper is reading the body's next bytes from the disk: nothing to send until it is done.
+        if connection.phase == .readingDisk { return waitForDisk(connection) }
         let status = flush(connection, via: transport)
         // While responses waited for the client, no body was read: that time is not the body's.
         connection.bodyClockRequest = -1

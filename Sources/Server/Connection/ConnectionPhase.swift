@@ -19,6 +19,9 @@ enum ConnectionPhase: Equatable {
     /// A request is with a handler that answers later (a deferred handler): the
     /// connection is neither read (pipelined requests wait their turn) nor written.
     case handling
+    /// A file body waits for a helper thread to read its next bytes into the page cache
+    /// (ConnectionDriver+Disk): neither read nor written meanwhile, under the write timeout.
+    case readingDisk
     /// Responses are waiting for the client to read them.
     case writing
     /// Closing: the write side is shut and what the client still sends is drained.
@@ -29,7 +32,7 @@ enum ConnectionPhase: Equatable {
         switch self {
         case .idle, .readingHead, .readingBody, .lingering: return .read
         case .writing: return .write
-        case .handling: return .none
+        case .handling, .readingDisk: return .none
         }
     }
 
@@ -40,7 +43,7 @@ enum ConnectionPhase: Equatable {
         case .readingHead: return .header
         case .readingBody: return .body
         case .handling: return .handling
-        case .writing: return .write
+        case .writing, .readingDisk: return .write
         case .lingering: return .linger
         }
     }
@@ -57,15 +60,21 @@ enum Interest: Equatable {
 
 extension Connection where T: ~Copyable {
     /// Once the driver has flushed: the phase its buffers show. Lingering and handling
-    /// are left only by the driver itself (lingering never; handling by `endHandling`).
+    /// are left only by the driver itself (lingering never; handling by `endHandling`;
+    /// reading the disk by `endDiskRead`).
     func settlePhase() {
-        if phase == .lingering || phase == .handling { return }
+        if phase == .lingering || phase == .handling || phase == .readingDisk { return }
         phase = bufferedPhase
     }
 
     /// A deferred handler has answered: from now on the phase follows the buffers again.
     func endHandling() {
         if phase == .handling { phase = bufferedPhase }
+    }
+
+    /// The read-ahead of a file body is done: the phase follows the buffers again (writing).
+    func endDiskRead() {
+        if phase == .readingDisk { phase = bufferedPhase }
     }
 
     /// Output left → writing; nothing buffered → idle; otherwise reading the head or

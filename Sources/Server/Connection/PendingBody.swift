@@ -22,6 +22,10 @@ final class PendingBody {
     /// A file body's access log line, written with the bytes actually sent once the body is
     /// done with, however it ends (sent, failed, timed out, the connection closed).
     var logLine: (log: AccessLog, line: AccessLogLine.Held)?
+    /// File bodies with read-ahead (ConnectionDriver+Disk): the file offset up to which the
+    /// page cache was last seen to hold the bytes, and the serial of the read in flight.
+    var cachedThrough = 0
+    var readAheadSerial: UInt64?
 
     /// The body of `response` to be sent after its head, or nil when it has none to send
     /// later (then a file's descriptor is closed here, as for HEAD, 204 and 304).

@@ -14,6 +14,8 @@ package struct Completion: Sendable {
     /// The ticket it answers (see HandlerTicket).
     let serial: UInt64
     let response: Response
+    /// Set instead of an answer when a file body's read-ahead is done (DiskReads): the bytes it brought into the page cache.
+    var readAhead: Int? = nil
 }
 
 package final class CompletionQueue: Sendable {

@@ -35,8 +35,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     let scoreboard: Scoreboard?
     /// The access log, when it is on: written at least once a second, reopened on SIGUSR1.
     let accessLog: AccessLog?
-    /// Connections that yielded with input unread, to serve again next turn, and the
-    /// batch being served now (two arrays swapped each turn, so neither reallocates).
+    /// Connections that yielded (input unread, or a file body's chunk sent), to serve again
+    /// next turn, and the batch of this turn (two arrays swapped each turn, so neither reallocates).
     @exclusivity(unchecked) private var servedAgainNextTurn: [Connection<T>] = []
     @exclusivity(unchecked) private var servingAgain: [Connection<T>] = []
     @exclusivity(unchecked) var running = true
@@ -89,6 +89,9 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
             now = Clock.monotonicMilliseconds()
             dateCache.refresh(now: Clock.wallClockSeconds())
+            // Those that yielded before this turn are served after its events; those that yield
+            // during it wait for the next, so each gets one share (one file chunk) per turn.
+            if !servedAgainNextTurn.isEmpty { swap(&servedAgainNextTurn, &servingAgain) }
             for index in 0..<ready {
                 dispatch(epoll.event(at: index))
             }
@@ -118,6 +121,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
                 return
             }
             if event.peerHungUp { connection.peerHungUp = true }
+            // Served again later this turn (it yielded last turn): serving it now too would give it two shares.
+            if connection.queuedForNextTurn { return }
             if connection.output != nil && event.letsWrite(connection.transport) {
                 apply(driver.writable(connection), to: connection)
             } else if event.letsRead(connection.transport) {
@@ -205,7 +210,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             close(connection)
             return
         }
-        if status == .yielded { servedAgainNextTurn.append(connection) }
+        if status == .yielded { serveAgainNextTurn(connection) }
         timers.rearm(connection, now: now)
     }
 
@@ -218,7 +223,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             close(connection)
             return
         }
-        if status == .yielded { servedAgainNextTurn.append(connection) }
+        if status == .yielded { serveAgainNextTurn(connection) }
         timers.rearm(connection, now: now)
         let interest = connection.wantedInterest
         guard interest != connection.interest else { return }
@@ -232,11 +237,20 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         }
     }
 
+    /// Queues a connection that used up its share of this turn, once: a connection that yielded
+    /// and then had an event too would otherwise be served twice per turn (one chunk each time).
+    private func serveAgainNextTurn(_ connection: Connection<T>) {
+        guard !connection.queuedForNextTurn else { return }
+        connection.queuedForNextTurn = true
+        servedAgainNextTurn.append(connection)
+    }
+
     @inline(__always)  // Once per turn: its usual work is the emptiness check.
     private func serveYieldedConnections() {
-        guard !servedAgainNextTurn.isEmpty else { return }
-        swap(&servedAgainNextTurn, &servingAgain)
-        for connection in servingAgain where connections.connection(for: connection.token) === connection {
+        guard !servingAgain.isEmpty else { return }
+        for connection in servingAgain {
+            connection.queuedForNextTurn = false
+            guard connections.connection(for: connection.token) === connection else { continue }
             apply(readable(connection), to: connection)
         }
         servingAgain.removeAll(keepingCapacity: true)
@@ -295,13 +309,13 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
 
     // MARK: Deferred handlers
 
-    /// Answers posted by the handler pool or tasks: each goes to its connection, if
-    /// that is still open and waiting for it (a closed token or a timed-out ticket drops it).
+    /// Answers posted by the handler pool or tasks, and finished read-aheads of file bodies: each goes
+    /// to its connection, if that is still open and waiting for it (a closed token or a timed-out ticket drops it).
     private func deliverCompletions() {
         guard let completions = driver.deferredCompletions else { return }
         for completion in completions.takeAll() {
-            guard let connection = connections.connection(for: completion.token),
-                  connection.awaitingHandler?.serial == completion.serial else { continue }
+            // The driver checks the serial against what the connection waits for (an answer or a read-ahead).
+            guard let connection = connections.connection(for: completion.token) else { continue }
             if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
         }
     }

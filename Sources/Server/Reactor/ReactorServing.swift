@@ -43,13 +43,14 @@ enum ReactorServing {
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
             let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
             // Made here, in the worker after fork; its threads start only when a handler first defers.
-            let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger)
+            let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger,
+                                                fileSending: configuration.fileSending)
             defer { deferral.close() }
             worker?.reportServing()
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
                                           bodyRate: configuration.minBodyRate, deferral: deferral, clientAddresses: clients,
-                                          compression: configuration.compression)
+                                          compression: configuration.compression, fileSending: configuration.fileSending)
             try EventLoop(listeners: listeners, sharedListener: sharedListener, signals: signals, settings: settings,
                           driver: driver, dateCache: dateCache, logger: logger,
                           record: record, scoreboard: worker?.scoreboard, accessLog: accessLog, proxyHeaders: proxyHeaders,
