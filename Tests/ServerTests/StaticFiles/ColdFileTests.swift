@@ -3,7 +3,8 @@
 // threads (--aio-threads, nginx's `aio threads`) instead of by a sendfile that
 // would block the loop: it arrives intact (SHA-256 compared), other requests
 // are answered while it goes, and /metrics counts the read-aheads; with
-// --aio-threads 0 the same file still arrives and nothing is offloaded.
+// --aio-threads 0 the same file still arrives and nothing is offloaded; a file
+// just written (cached) is sent without read-ahead; bad flags are refused.
 // Skipped where eviction cannot be observed (a file system that keeps the
 // pages, or no RWF_NOWAIT to ask with).
 import Foundation
@@ -98,5 +99,16 @@ final class ColdFileTests: XCTestCase {
         XCTAssertEqual(try download("warm.bin", from: server).sha256, expected)
         XCTAssertEqual(try metric(server, "file_reads_offloaded_total"), 0)
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    func testBadFileSendingFlagsAreOneLineAndANonZeroExit() throws {
+        for (flags, message) in [(["--aio-threads", "65"], "--aio-threads must be between 0 and 64"),
+                                 (["--aio-threads=-1"], "--aio-threads must be between 0 and 64"),
+                                 (["--sendfile-max-chunk", "4095"], "--sendfile-max-chunk must be between 4096")] {
+            let result = try Launch.runToEnd(ServerProcess.executablePath, flags + ["--port", "0"])
+            XCTAssertNotEqual(result.status.flatMap(exitCode(ofWaitStatus:)), 0, "\(flags)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+        }
     }
 }
