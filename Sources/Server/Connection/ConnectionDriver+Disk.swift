@@ -3,7 +3,8 @@
 // the worker; instead the loop asks the page cache first (preadv2 with
 // RWF_NOWAIT, one byte at each end of the chunk), and on a miss hands a
 // read-ahead to the worker's helper threads (DiskReads, nginx's `aio threads`)
-// and parks the connection in the readingDisk phase until the read is done.
+// and parks the connection in the readingDisk phase until the read is done;
+// from then on the helpers read a window ahead of what is sent.
 import HTTP1
 import ServerSystem
 
@@ -25,6 +26,7 @@ extension ConnectionDriver {
         }
         if last == .cached {
             body.cachedThrough = end
+            if body.readAheadThrough > 0 { keepReadingAhead(region, of: body, past: end) }
             return nil
         }
         let length = min(body.remaining ?? count, max(count, fileSending.readAheadBytes))
@@ -32,9 +34,26 @@ extension ConnectionDriver {
             return nil
         }
         body.readAheadSerial = serial
+        body.readAheadThrough = max(body.readAheadThrough, body.offset + length)
         record.add(.fileReadsOffloaded)
+        keepReadingAhead(region, of: body, past: body.offset + length)
         connection.phase = .readingDisk
         return .idle
+    }
+
+    /// A body that has missed the cache once is cold: the helpers keep reading a window
+    /// ahead of what is sent, without the connection waiting for them, so the disk works
+    /// while the socket drains instead of in turns with it. A warm body never missed and
+    /// costs no read at all.
+    private func keepReadingAhead(_ region: FileRegion, of body: PendingBody, past position: Int) {
+        let window = fileSending.readAheadBytes
+        let bodyEnd = body.offset + (body.remaining ?? 0)
+        let start = max(body.readAheadThrough, position)
+        guard start < min(bodyEnd, position + window) else { return }
+        let length = min(window, bodyEnd - start)
+        deferral?.prefetch(region, at: start, count: length)
+        body.readAheadThrough = start + length
+        record.add(.fileReadsOffloaded)
     }
 
     /// The connection waits for its read-ahead: nothing is sent meanwhile, but a client gone away ends it at once.

@@ -23,8 +23,10 @@ final class PendingBody {
     /// done with, however it ends (sent, failed, timed out, the connection closed).
     var logLine: (log: AccessLog, line: AccessLogLine.Held)?
     /// File bodies with read-ahead (ConnectionDriver+Disk): the file offset up to which the
-    /// page cache was last seen to hold the bytes, and the serial of the read in flight.
+    /// page cache was last seen to hold the bytes, the serial of the read it waits for, and
+    /// the end of what was handed to the helpers (0: the body never missed the cache).
     var cachedThrough = 0
+    var readAheadThrough = 0
     var readAheadSerial: UInt64?
 
     /// The body of `response` to be sent after its head, or nil when it has none to send

@@ -73,6 +73,12 @@ package final class DeferredDispatch {
         return serial
     }
 
+    /// Reads `count` bytes of `region` from `offset` into the page cache on a helper thread, with no
+    /// completion: a read ahead of what the connection sends, which it will find cached (or in flight).
+    func prefetch(_ region: FileRegion, at offset: Int, count: Int) {
+        diskReads?.readAhead(region, at: offset, count: count, then: nil)
+    }
+
     func close() {
         completions.close()
     }

@@ -23,16 +23,16 @@ final class DiskReads: Sendable {
     }
 
     /// Reads `count` bytes of `region`'s file from `offset` on a helper thread, then
-    /// calls `done` there with the bytes read (0 when the read failed: sendfile then meets
-    /// the failure itself). The job holds `region`, so its descriptor stays open until the
+    /// calls `done`, if any, there with the bytes read (0 when the read failed: sendfile then
+    /// meets the failure itself). The job holds `region`, so its descriptor stays open until the
     /// read is over even if the connection ends first.
-    func readAhead(_ region: FileRegion, at offset: Int, count: Int, then done: @escaping @Sendable (Int) -> Void) {
+    func readAhead(_ region: FileRegion, at offset: Int, count: Int, then done: (@Sendable (Int) -> Void)?) {
         pool.submit { [self] in
             let buffer = takeBuffer()
             defer { giveBack(buffer) }
             let bytes = UnsafeMutableRawBufferPointer(start: buffer, count: min(count, readAheadBytes))
             let loaded = (try? PageCache.load(region.fd, at: offset, into: bytes)) ?? 0
-            done(loaded)
+            done?(loaded)
         }
     }
 
