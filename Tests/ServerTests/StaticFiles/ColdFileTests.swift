@@ -81,6 +81,19 @@ final class ColdFileTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    /// Edge-triggered mode registers the connection for both directions once: the events that
+    /// come while it waits for the disk must not send, and the read's completion must resume it.
+    func testAnEvictedFileIsReadAheadInEdgeTriggeredModeToo() throws {
+        try tree.file("small.txt", "small\n")
+        let (path, expected) = try randomFile("cold.bin")
+        try evict(path)
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root,
+                                        "--reuseport", "--edge-triggered"])
+        XCTAssertEqual(try download("cold.bin", from: server).sha256, expected, "the same SHA-256")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(try metric(server, "file_reads_offloaded_total")), 1)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testWithoutAioThreadsAnEvictedFileIsSentByTheLoopItself() throws {
         try tree.file("small.txt", "small\n")
         let (path, expected) = try randomFile("cold.bin")
