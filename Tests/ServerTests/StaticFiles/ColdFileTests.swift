@@ -30,14 +30,15 @@ final class ColdFileTests: XCTestCase {
         return (path, String(made.stdout.prefix(64)))
     }
 
-    /// Drops the file's pages from the page cache; throws XCTSkip when they are still seen there.
-    private func evict(_ path: String) throws {
+    /// Drops the file's pages from the page cache; throws XCTSkip when they are still seen there
+    /// (unless `checking` is false: helpers may be reading it back in meanwhile).
+    private func evict(_ path: String, checking: Bool = true) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         XCTAssertGreaterThanOrEqual(fd, 0)
         defer { close(fd) }
         XCTAssertEqual(fdatasync(fd), 0)
         XCTAssertEqual(posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED), 0)
-        for offset in [0, Self.size / 2, Self.size - 1] where PageCache.residency(of: fd, at: offset) != .missing {
+        for offset in [0, Self.size / 2, Self.size - 1] where checking && PageCache.residency(of: fd, at: offset) != .missing {
             throw XCTSkip("the page cache still holds the file after POSIX_FADV_DONTNEED (or cannot be asked): eviction is not observable here")
         }
     }
@@ -90,6 +91,35 @@ final class ColdFileTests: XCTestCase {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root,
                                         "--reuseport", "--edge-triggered"])
         XCTAssertEqual(try download("cold.bin", from: server).sha256, expected, "the same SHA-256")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(try metric(server, "file_reads_offloaded_total")), 1)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    /// A helper still reading for a connection that has gone holds the file open until its read is
+    /// done, and no longer: with the open-file cache off each response owns its descriptor, and
+    /// the worker's descriptors come back to what they were.
+    func testClientsThatLeaveDuringAReadAheadLeaveNoDescriptorBehind() throws {
+        try tree.file("small.txt", "small\n")
+        let (path, _) = try randomFile("cold.bin")
+        try evict(path)
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root, "--open-file-cache", "0"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
+        let worker = try XCTUnwrap(server.workerPIDs().first)
+        // One connection open throughout, so the baseline is not taken while another one closes.
+        let keeper = try TestClient(port: server.port)
+        XCTAssertEqual(try keeper.get("/small.txt").status, 200)
+        let descriptors = { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(worker)/fd").count) ?? -1 }
+        let before = descriptors()
+        for _ in 0..<20 {
+            try evict(path, checking: false)
+            let client = try TestClient(port: server.port)
+            try client.send("GET /cold.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+            var reader = RawReader(fd: client.fd)
+            XCTAssertTrue(try reader.readHead().hasPrefix("HTTP/1.1 200"))
+        }
+        XCTAssertEqual(try keeper.get("/small.txt").body, "small\n", "the worker still serves")
+        // At most as many: connections of the test's setup may close meanwhile; 20 owned files left open would show.
+        XCTAssertTrue(ServerProcess.eventually { descriptors() <= before }, "descriptors back to \(before): \(descriptors())")
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(try metric(server, "file_reads_offloaded_total")), 1)
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
