@@ -31,7 +31,10 @@ final class BrotliEncoder: StreamEncoder {
     }
 
     func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, _ flush: EncoderFlush) -> EncoderStep {
-        var availableIn = input.count
+        // Output still held from a flush (the last piece had no room for all of it) must come
+        // out before more input goes in: libbrotli refuses input until then (encode.h, FLUSH).
+        var availableIn = BrotliEncoderHasMoreOutput(state) != 0 ? 0 : input.count
+        let offered = availableIn
         var nextIn = input.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var availableOut = output.count
         var nextOut = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
@@ -44,7 +47,7 @@ final class BrotliEncoder: StreamEncoder {
         // False only for a misuse (input changed under FINISH, an operation out of order): a bug here.
         let succeeded = BrotliEncoderCompressStream(state, operation, &availableIn, &nextIn, &availableOut, &nextOut, nil)
         precondition(succeeded != 0, "BrotliEncoderCompressStream failed")
-        return EncoderStep(consumed: input.count - availableIn, produced: output.count - availableOut,
+        return EncoderStep(consumed: offered - availableIn, produced: output.count - availableOut,
                            finished: BrotliEncoderIsFinished(state) != 0)
     }
 
