@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CEventPoll"),
         // The system's zlib, for gzip of responses (Server/Compression).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The system's libbrotli, for brotli of responses (Server/Compression) and decoding it in tests.
+        .systemLibrary(name: "CBrotli", path: "Sources/CBrotli", providers: [.apt(["libbrotli-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
         .target(
@@ -34,6 +36,7 @@ let package = Package(
             dependencies: [
                 "CEventPoll",
                 "CZlib",
+                "CBrotli",
                 "ServerSystem",
                 "HTTP1",
                 .product(name: "Logging", package: "swift-log"),
@@ -70,7 +73,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib"]
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

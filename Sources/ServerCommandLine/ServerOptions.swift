@@ -111,6 +111,12 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bodies shorter than this are not compressed by --gzip.", valueName: "bytes"))
     var gzipMinLength = CompressionSettings().minimumLength
 
+    @Flag(help: "Compress the same responses with brotli on the fly for HTTP/1.1 clients that accept br (preferred to gzip on equal weights).")
+    var brotli = false
+
+    @Option(help: "libbrotli quality of --brotli, 0 (fastest) to 11 (smallest).")
+    var brotliLevel = CompressionSettings().brotliLevel
+
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
 
@@ -152,6 +158,8 @@ public struct ServerOptions: ParsableArguments {
         configuration.compression.level = gzipLevel
         configuration.compression.minimumLength = gzipMinLength
         configuration.fileSending = files.fileSending
+        configuration.compression.brotli = brotli
+        configuration.compression.brotliLevel = brotliLevel
         return configuration
     }
 

@@ -50,12 +50,7 @@ extension ConnectionDriver {
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
         record.add(.requests)
         record.countResponse(status: response.status.code)
-        if let accessLog {
-            ticket.request.withRequest {
-                accessLog.record($0, on: transport.fd, status: response.status.code,
-                                 bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
-            }
-        }
+        if let accessLog { ticket.request.withRequest { log($0, head, response, on: connection, to: accessLog) } }
         connection.requestsServed &+= 1
         connection.madeProgress = true
         if !keepAlive, let input = connection.input {
@@ -66,6 +61,7 @@ extension ConnectionDriver {
         }
         // A file or stream body (a gzipped one too) follows its head, as for an inline answer.
         holdBody(of: response, for: head, on: connection)
+        if heldLogLine != nil { handOverLogLine(to: connection) }
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
         let status = flush(connection, via: transport)

@@ -83,7 +83,7 @@ package final class ConnectionDriver {
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
-        self.compression = ResponseCompression(compression)
+        self.compression = ResponseCompression(compression, record: record)
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record

@@ -19,7 +19,10 @@ final class PendingBody {
     let chunked: Bool
     /// The stream's producer has given its last piece (the last chunk is queued): it is not asked again.
     var produced = false
-    /// A file body's access log line, written with the bytes actually sent once the body is
+    /// Bytes of a stream queued for the socket so far (with its chunk framing), and how many of them it took.
+    var producedBytes = 0
+    var sentBytes = 0
+    /// A body's access log line, written with the bytes actually sent once the body is
     /// done with, however it ends (sent, failed, timed out, the connection closed).
     var logLine: (log: AccessLog, line: AccessLogLine.Held)?
     /// File bodies with read-ahead (ConnectionDriver+Disk): the file offset up to which the
@@ -66,7 +69,10 @@ final class PendingBody {
     }
 
     deinit {
-        guard let logLine, case .file(let region) = source else { return }
-        logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
+        guard let logLine else { return }
+        switch source {
+        case .file(let region): logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
+        case .stream: logLine.log.complete(logLine.line, bodyBytes: sentBytes)
+        }
     }
 }

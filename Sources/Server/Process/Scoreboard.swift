@@ -48,6 +48,8 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case fileCacheHits = 16, fileCacheMisses = 17, fileBytesOut = 18
     /// File body read-aheads handed to the helper threads on a page-cache miss (--aio-threads).
     case fileReadsOffloaded = 19
+    /// Responses compressed on the fly, by coding (ResponseCompression).
+    case gzipResponses = 20, brotliResponses = 21
 }
 
 /// The fields of the server's record, written by the master.
@@ -74,6 +76,7 @@ package enum ServerField: Int, CaseIterable, Sendable {
     case ready
     case retiredFileCacheHits, retiredFileCacheMisses, retiredFileBytesOut
     case retiredFileReadsOffloaded
+    case retiredGzipResponses, retiredBrotliResponses
 }
 
 package final class Scoreboard: @unchecked Sendable {

@@ -84,6 +84,7 @@ extension Scoreboard {
             (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
             (.fileCacheHits, .retiredFileCacheHits), (.fileCacheMisses, .retiredFileCacheMisses),
             (.fileBytesOut, .retiredFileBytesOut), (.fileReadsOffloaded, .retiredFileReadsOffloaded),
+            (.gzipResponses, .retiredGzipResponses), (.brotliResponses, .retiredBrotliResponses),
         ]
         // A seqlock around the move: the sequence is odd while the counts are on
         // their way from the record to the totals, so a reader never sees them in
