@@ -51,6 +51,11 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     let maxConnections: Int
     /// The monotonic clock, read once per loop turn.
     @exclusivity(unchecked) var now = Clock.monotonicMilliseconds()
+    /// Where deferred answers and async handlers' task jobs wait for this loop (nil: none ever do).
+    private let deferred: CompletionQueue?
+    /// What `runDeferredWork` takes from it each round (kept, so no array is allocated per batch).
+    @exclusivity(unchecked) private var takenCompletions: [Completion] = []
+    @exclusivity(unchecked) private var takenJobs: [UnownedJob] = []
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listeners: ListenerSet, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
@@ -63,6 +68,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         self.signals = signals
         mode = settings.mode
         self.driver = driver
+        deferred = driver.deferredCompletions
         self.dateCache = dateCache
         self.logger = logger
         timers = ConnectionTimers(settings.timeouts)
@@ -82,11 +88,12 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     func run() throws(SystemError) {
         try gate.open(in: epoll)
         try epoll.add(signals.fd, events: CEP_EPOLLIN, token: ReservedToken.signals)
-        if let completions = driver.deferredCompletions {
-            try epoll.add(completions.fd, events: CEP_EPOLLIN, token: ReservedToken.completions)
+        if let deferred {
+            try epoll.add(deferred.fd, events: CEP_EPOLLIN, token: ReservedToken.completions)
         }
         while running {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
+            if let deferred, deferred.inUse { deferred.loopWoke() }
             now = Clock.monotonicMilliseconds()
             dateCache.refresh(now: Clock.wallClockSeconds())
             // Those that yielded before this turn are served after its events; those that yield
@@ -95,6 +102,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             for index in 0..<ready {
                 dispatch(epoll.event(at: index))
             }
+            runDeferredWork()
             serveYieldedConnections()
             expireTimeouts()
             accessLog?.flushIfDue(now: now)
@@ -113,7 +121,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         case ReservedToken.signals:
             receiveSignals()
         case ReservedToken.completions:
-            deliverCompletions()
+            // Its answers and jobs are taken after this batch of events (runDeferredWork).
+            break
         default:
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else {
@@ -304,20 +313,37 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max,
                        drain?.nextDeadline(openConnections: connections.count) ?? .max, accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
+        // Last before the wait: from here on, answers and jobs raise the eventfd.
+        if let deferred, deferred.inUse, !deferred.loopWillWait() { return 0 }
         return Int32(clamping: max(0, wait))
     }
 
     // MARK: Deferred handlers
 
+    /// Runs the async handlers' jobs queued for this loop and delivers the answers posted by
+    /// the handler pool or tasks, in rounds: a job posts an answer, an answer lets a pipelined
+    /// request start a task. At most a few rounds per turn, so a task that keeps yielding
+    /// cannot starve the sockets; what is left makes the next wait return at once.
+    @inline(__always)  // Once per turn: its usual work is one atomic load.
+    private func runDeferredWork() {
+        guard let deferred, deferred.inUse else { return }
+        for _ in 0..<4 {
+            deferred.take(completions: &takenCompletions, jobs: &takenJobs)
+            if takenCompletions.isEmpty && takenJobs.isEmpty { return }
+            deferred.run(&takenJobs)
+            deliverCompletions()
+        }
+    }
+
     /// Answers posted by the handler pool or tasks, and finished read-aheads of file bodies: each goes
     /// to its connection, if that is still open and waiting for it (a closed token or a timed-out ticket drops it).
     private func deliverCompletions() {
-        guard let completions = driver.deferredCompletions else { return }
-        for completion in completions.takeAll() {
+        for completion in takenCompletions {
             // The driver checks the serial against what the connection waits for (an answer or a read-ahead).
             guard let connection = connections.connection(for: completion.token) else { continue }
             if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
         }
+        takenCompletions.removeAll(keepingCapacity: true)
     }
 
     // MARK: Signals
