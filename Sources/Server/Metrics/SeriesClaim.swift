@@ -9,8 +9,10 @@ import Glibc
 import ServerSystem
 
 extension MetricsRegion {
-    /// How long a worker waits for another to finish writing a key it claimed. A worker
-    /// killed in between leaves the slot claimed forever; after this the slot is passed over.
+    /// How long one registration waits, in all, for other workers to finish writing keys
+    /// they claimed. A worker killed in between leaves its slot claimed forever (and garbage
+    /// can make every slot look so): once the time is up such slots are passed over at once,
+    /// so a registration never holds a worker's loop longer than this.
     static let claimWaitMilliseconds = 20
 
     /// The slot holding `key` as `kind`, claimed now if no slot holds it; nil when every slot
@@ -18,6 +20,7 @@ extension MetricsRegion {
     func findOrClaim(_ key: [UInt8], kind: SeriesKind) -> Int? {
         let wanted = SeriesHeader(kind: kind, keyLength: key.count)
         let start = Int(Self.hash(key, kind: kind) % UInt64(Self.seriesLimit))
+        let giveUpAt = Clock.monotonicMilliseconds() + Self.claimWaitMilliseconds
         for probe in 0..<Self.seriesLimit {
             let slot = (start + probe) % Self.seriesLimit
             let cell = header(slot)
@@ -32,15 +35,14 @@ extension MetricsRegion {
                 }
                 current = found
             }
-            if current == SeriesHeader.claiming { current = awaitClaim(slot) }
+            if current == SeriesHeader.claiming { current = awaitClaim(slot, until: giveUpAt) }
             if SeriesHeader(decoding: current) == wanted, keyEquals(key, slot: slot) { return slot }
         }
         return nil
     }
 
-    /// The slot's header once another worker has finished claiming it, or as it is after the wait.
-    private func awaitClaim(_ slot: Int) -> UInt64 {
-        let giveUpAt = Clock.monotonicMilliseconds() + Self.claimWaitMilliseconds
+    /// The slot's header once another worker has finished claiming it, or as it is at `giveUpAt`.
+    private func awaitClaim(_ slot: Int, until giveUpAt: Int) -> UInt64 {
         while true {
             let current = header(slot).pointee.load(ordering: .acquiring)
             if current != SeriesHeader.claiming || Clock.monotonicMilliseconds() > giveUpAt { return current }

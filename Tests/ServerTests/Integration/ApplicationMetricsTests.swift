@@ -106,3 +106,32 @@ final class ApplicationMetricsTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 }
+
+/// Garbage in the shared series table, as a compromised or buggy worker could write it.
+final class ApplicationMetricsCorruptionTests: XCTestCase {
+    /// A header that decodes as a ready counter with a 240-byte key, and a slot "being claimed".
+    private static let readyLooking: UInt64 = 0x0000_0000_00F0_0102
+    private static let claiming: UInt64 = 1
+
+    func testGarbageInTheSeriesTableIsSkippedAndRegistrationsStayBounded() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2"], executable: "example-server")
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        let workers = server.workerPIDs()
+        XCTAssertEqual(try TestClient(port: server.port).get("/example/metrics/count").status, 200)
+        let writer = try XCTUnwrap(workers.first)
+        for (number, value) in [Self.readyLooking, Self.claiming].enumerated() {
+            try SharedRegion(of: writer).fill(with: value)
+            let started = Launch.now()
+            XCTAssertEqual(try TestClient(port: server.port).get("/example/metrics/series?\(number)").status, 200,
+                           "a new series over \(String(value, radix: 16)) is refused, not a crash")
+            XCTAssertLessThan(Launch.now() - started, 2_000, "a table of slots being claimed costs one bounded wait")
+            let scrape = try TestClient(port: server.port).get("/metrics")
+            XCTAssertEqual(scrape.status, 200)
+            let metrics = try PrometheusText(scrape.body)
+            XCTAssertTrue(metrics.samples.allSatisfy { !$0.name.isEmpty }, "garbage keys never reach the text")
+            XCTAssertTrue(processExists(server.pid), "the master survives \(String(value, radix: 16))")
+        }
+        XCTAssertEqual(server.workerPIDs(), workers, "no worker died of the garbage")
+        XCTAssertEqual(server.stop(signal: SIGQUIT).flatMap(exitCode(ofWaitStatus:)), 0, "a graceful stop still ends it")
+    }
+}
