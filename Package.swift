@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
     targets: [
         .target(name: "CEventPoll"),
@@ -40,6 +41,7 @@ let package = Package(
                 "ServerSystem",
                 "HTTP1",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Serving the files of a directory: a handler embedders mount, and what `server --root` runs.
@@ -62,7 +64,8 @@ let package = Package(
         .executableTarget(
             name: "ExampleServer",
             dependencies: ["Server", "ServerCommandLine", "StaticFiles",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Examples/ExampleServer"
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.
@@ -77,7 +80,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerBenchmarks",
-            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport"]
+            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport",
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
     ]
 )

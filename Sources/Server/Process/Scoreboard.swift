@@ -93,14 +93,20 @@ package final class Scoreboard: @unchecked Sendable {
     /// copy of it after fork is its own too, so no other process can change it.
     /// Only the master's thread touches it.
     var ledger = ScoreboardLedger()
+    /// The application's swift-metrics series (Metrics/), after the worker records.
+    package let metrics: MetricsRegion
+    /// The master's totals of those series for exited workers (Metrics/MetricsLedger.swift).
+    var metricsLedger = MetricsLedger()
 
     /// Maps the region; call it in the master before forking.
     package init() throws(SystemError) {
         assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.allSatisfy { $0.rawValue < Self.cellsPerRecord })
-        byteCount = (Self.serverCells + Self.workerCapacity * Self.cellsPerRecord) * MemoryLayout<UInt64>.stride
+        let recordCells = Self.serverCells + Self.workerCapacity * Self.cellsPerRecord
+        byteCount = (recordCells + MetricsRegion.cellCount(workers: Self.workerCapacity)) * MemoryLayout<UInt64>.stride
         let region = try SharedMemory.mapAnonymous(byteCount: byteCount)
         // Fresh anonymous pages are zero, which is every counter's starting value.
         cells = region.bindMemory(to: Atomic<UInt64>.self, capacity: byteCount / MemoryLayout<UInt64>.stride)
+        metrics = MetricsRegion(cells: cells + recordCells, workers: Self.workerCapacity)
     }
 
     deinit { munmap(cells, byteCount) }
