@@ -17,11 +17,12 @@ struct ExampleCommand: ServerExecutable {
 
     static func main() {
         let files = MountedFiles.openRoot()
-        ServerCommandLine.main(Self.self) {
+        ServerCommandLine.main(Self.self, handler: {
             WarmUp.waitIfAsked()
             return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes(),
-                                                                          CompressionRoutes(), ApplicationRoutes()],
+                                                                          CompressionRoutes(), ApplicationRoutes(),
+                                                                          EcosystemRoutes()],
                                                                  fallback: BuiltinRoutes()))
-        }
+        }, services: EcosystemRoutes.workerServices)
     }
 }

@@ -10,10 +10,12 @@ extension ConnectionDriver {
              to accessLog: AccessLog) {
         let bodyBytes = ResponseWriter.bodyLength(of: response, for: head)
         if case .file = response.body, bodyBytes > 0 {
-            heldLogLine = (accessLog, accessLog.hold(request, on: connection.transport.fd, status: response.status.code))
+            heldLogLine = (accessLog, accessLog.hold(request, on: connection.transport.fd, status: response.status.code,
+                                                     requestID: accessLog.requestID(of: response)))
             return
         }
-        accessLog.record(request, on: connection.transport.fd, status: response.status.code, bodyBytes: bodyBytes)
+        accessLog.record(request, on: connection.transport.fd, status: response.status.code, bodyBytes: bodyBytes,
+                         requestID: accessLog.requestID(of: response))
     }
 
     /// Gives the held line to the connection's pending body, which writes it when it is done with.

@@ -52,7 +52,8 @@ extension ConnectionDriver {
         if let accessLog {
             ticket.request.withRequest {
                 accessLog.record($0, on: transport.fd, status: response.status.code,
-                                 bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
+                                 bodyBytes: ResponseWriter.bodyLength(of: response, for: head),
+                                 requestID: accessLog.requestID(of: response))
             }
         }
         connection.requestsServed &+= 1
