@@ -30,7 +30,7 @@ extension Response {
                 try? setContentType(field.value)
             } else {
                 // A field the server writes itself (framing, Date, Server) is refused: it is dropped.
-                try? addHeader(name: field.name.canonicalName, value: field.value)
+                try? addHeader(name: field.name.rawName, value: field.value)
             }
         }
     }
