@@ -82,7 +82,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")],
             path: "Examples/ExampleServer"
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.

@@ -17,6 +17,7 @@ struct ExampleCommand: ServerExecutable {
 
     static func main() {
         let files = MountedFiles.openRoot()
+        EcosystemRoutes.enableTracingIfAsked()
         ServerCommandLine.main(Self.self, handler: {
             WarmUp.waitIfAsked()
             return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes(),
