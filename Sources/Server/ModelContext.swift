@@ -8,6 +8,8 @@ import ServerSystem
 struct ModelContext {
     let configuration: ServerConfiguration
     let makeHandler: () -> any HTTPHandler
+    /// What each event-loop worker runs beside its connections (nil: nothing).
+    var makeServices: () -> (any WorkerServices)? = { nil }
     let logger: Logger
     let announce: (String) -> Void
 

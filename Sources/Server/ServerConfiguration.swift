@@ -68,6 +68,9 @@ public struct ServerConfiguration: Sendable {
     public var maxThreads = 256
     /// Where each worker writes its access log (nginx's combined format); off by default.
     public var accessLog = AccessLogDestination.off
+    /// Whether each access log line ends with the request's id, its response's `X-Request-Id`
+    /// (`--request-id`; ServerEcosystem's `RequestIDs` handler gives every request one).
+    public var logsRequestIDs = false
     /// On-the-fly and precompressed gzip of responses.
     public var compression = CompressionSettings()
     /// How file bodies are sent: sendfile's chunk, cold reads off the loop.

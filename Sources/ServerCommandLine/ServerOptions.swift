@@ -102,6 +102,10 @@ public struct ServerOptions: ParsableArguments {
                                valueName: "path"))
     var accessLog = "off"
 
+    @Flag(help: ArgumentHelp("Give every request an id: the client's X-Request-Id when it is 1-200 characters of [A-Za-z0-9-_.:+=/@], else 32 new hex digits; echoed in X-Request-Id, last field of the access log, in handlers' log metadata (request-id).",
+                             discussion: "Off by default: the inline request path then does no work for it."))
+    public var requestId = false
+
     @Flag(help: "Compress compressible responses (text, JSON, JavaScript, XML, SVG, wasm...) with gzip on the fly for HTTP/1.1 clients that accept it.")
     var gzip = false
 
@@ -154,6 +158,7 @@ public struct ServerOptions: ParsableArguments {
         configuration.pidFile = pidFile
         configuration.user = user
         configuration.accessLog = AccessLogDestination(argument: accessLog)
+        configuration.logsRequestIDs = requestId
         configuration.compression.gzip = gzip
         configuration.compression.level = gzipLevel
         configuration.compression.minimumLength = gzipMinLength

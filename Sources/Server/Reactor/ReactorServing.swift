@@ -20,13 +20,15 @@ enum ReactorServing {
     /// - Parameter worker: the hybrid worker's place in the scoreboard (which also
     ///   serves /metrics); nil for the reactor model, which has no scoreboard.
     static func serve(listeners: ListenerSet, sharedListener: Bool, configuration: ServerConfiguration,
-                      makeHandler: () -> any HTTPHandler, logger: Logger,
-                      worker: WorkerContext? = nil) throws(SystemError) {
+                      makeHandler: () -> any HTTPHandler, makeServices: () -> (any WorkerServices)? = { nil },
+                      logger: Logger, worker: WorkerContext? = nil) throws(SystemError) {
         let signals = try SignalDescriptor(handledSignals)
         // The reactor model may run embedded (HTTPServer), where a leaked descriptor outlives the server.
         defer { signals.close() }
         // A hybrid worker opened it before dropping privileges.
-        let accessLog = if let worker { worker.accessLog } else { try AccessLog.open(configuration.accessLog, logger: logger) }
+        let accessLog = if let worker { worker.accessLog } else {
+            try AccessLog.open(configuration.accessLog, requestIDs: configuration.logsRequestIDs, logger: logger)
+        }
         // On every way out of the loop, so the last second's lines are not lost.
         defer { accessLog?.close() }
         let dateCache = DateCache()
@@ -46,6 +48,10 @@ enum ReactorServing {
             let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger,
                                                 fileSending: configuration.fileSending)
             defer { deferral.close() }
+            // Started before serving, stopped once the loop has drained (WorkerServices).
+            let services = makeServices()
+            services?.start(logger: logger)
+            defer { services?.stop(waitingAtMost: configuration.gracefulTimeout) }
             worker?.reportServing()
             let driver = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler,
                                           logger: logger, record: record, accessLog: accessLog,
