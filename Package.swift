@@ -4,6 +4,8 @@
 // imports only those below it, so the build keeps the arrows pointing one way:
 //   ServerCLI -> StaticFiles (the file-serving handler)
 //             -> Server (supervisor, reactor, connections, handlers, logging)
+//             -> TLS (certificates, TLS sessions as a connection transport)
+//             -> CTLS (the OpenSSL shim)
 //             -> HTTP1 (buffers, parser, request/response, writer)
 //             -> ServerSystem (syscalls, descriptors, sockets, epoll, signals)
 //             -> CEventPoll (the C shim)
@@ -29,6 +31,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
+        // OpenSSL 3, for HTTPS (Debian: libssl-dev to build, libssl3 to run).
+        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "TLS", dependencies: ["CTLS", "ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
@@ -36,6 +41,7 @@ let package = Package(
                 "CZlib",
                 "ServerSystem",
                 "HTTP1",
+                "TLS",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -70,7 +76,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib"]
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "TLS"]
         ),
         .testTarget(
             name: "ServerBenchmarks",

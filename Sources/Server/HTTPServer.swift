@@ -26,7 +26,9 @@ public struct HTTPServer {
     /// Call it from a single-threaded process: most models fork.
     public func run() throws -> Int32 {
         try configuration.validate()
-        let context = ModelContext(configuration: configuration, makeHandler: makeHandler, logger: logger) { line in
+        // Before any fork and before --user drops privileges: workers inherit the loaded keys.
+        let tls = try configuration.loadTLS()
+        let context = ModelContext(configuration: configuration, makeHandler: makeHandler, logger: logger, tls: tls) { line in
             print(line)
             fflush(nil)
         }

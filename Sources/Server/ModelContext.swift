@@ -4,11 +4,14 @@
 import Glibc
 import Logging
 import ServerSystem
+import TLS
 
 struct ModelContext {
     let configuration: ServerConfiguration
     let makeHandler: () -> any HTTPHandler
     let logger: Logger
+    /// The loaded certificates, when some listener speaks TLS.
+    let tls: TLSContext?
     let announce: (String) -> Void
 
     /// What the startup line says in parentheses: the model, its own settings, the protocol.

@@ -13,7 +13,7 @@ enum Hybrid {
         }) { worker throws(SystemError) in
             try ReactorServing.serve(listeners: worker.listeners, sharedListener: worker.sharedListener,
                                      configuration: configuration, makeHandler: context.makeHandler,
-                                     logger: worker.logger, worker: worker)
+                                     logger: worker.logger, worker: worker, tls: context.tls)
         }
         return try supervisor.run(announce: context.announce)
     }

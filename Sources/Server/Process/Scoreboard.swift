@@ -46,6 +46,8 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case responses1xx = 11, responses2xx = 12, responses3xx = 13, responses4xx = 14, responses5xx = 15
     /// Static files: open-file cache hits and misses, and file body bytes sent (sendfile), on a third line of their own.
     case fileCacheHits = 16, fileCacheMisses = 17, fileBytesOut = 18
+    /// TLS connections that ended before their handshake completed (garbage, a scanner, a refused protocol).
+    case tlsHandshakeFailures = 19
 }
 
 /// The fields of the server's record, written by the master.
@@ -71,6 +73,7 @@ package enum ServerField: Int, CaseIterable, Sendable {
     /// with `draining` 0, /readyz answers 200.
     case ready
     case retiredFileCacheHits, retiredFileCacheMisses, retiredFileBytesOut
+    case retiredTLSHandshakeFailures
 }
 
 package final class Scoreboard: @unchecked Sendable {
