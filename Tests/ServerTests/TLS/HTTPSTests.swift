@@ -154,6 +154,31 @@ final class HTTPSTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    /// The ticket keys are the master's (made before fork), so a session a worker began resumes on
+    /// another: with --reuseport the kernel spreads the connections, and a few tries reach both.
+    func testASessionResumesOnAnotherWorker() throws {
+        let pki = try pki
+        let server = try tlsServer(Self.ecdsa, ["--workers", "2", "--reuseport"])
+        let session = pki.directory + "/session-\(server.port).pem"
+        func get(_ sessionFlag: String) throws -> (pid: String, reused: Bool) {
+            let output = try TestCertificates.shell(
+                "printf 'GET / HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -ign_eof "
+                    + "-connect 127.0.0.1:\(server.port) -servername localhost -CAfile \(pki.authority) \(sessionFlag) 2>/dev/null").stdout
+            let pid = output.split(whereSeparator: \.isNewline).first { $0.hasPrefix("pid ") }.map(String.init) ?? "none"
+            return (pid, output.contains("Reused, TLSv1.3"))
+        }
+        let first = try get("-sess_out \(session)")
+        XCTAssertNotEqual(first.pid, "none")
+        var resumedElsewhere = false
+        for _ in 0..<30 where !resumedElsewhere {
+            let next = try get("-sess_in \(session)")
+            XCTAssertTrue(next.reused, "the session resumes on \(next.pid)")
+            resumedElsewhere = next.reused && next.pid != first.pid
+        }
+        XCTAssertTrue(resumedElsewhere, "a resumption landed on the worker that did not issue the ticket")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testIPv6TLSListener() throws {
         let pki = try pki
         try XCTSkipUnless(TestCertificates.ipv6LoopbackAvailable, "no IPv6 loopback (::1) on this machine")
@@ -166,15 +191,9 @@ final class HTTPSTests: XCTestCase {
 }
 
 extension TestCertificates {
-    /// Whether a socket can bind ::1.
+    /// Whether the loopback interface has ::1 (ipv6(7): /proc/net/if_inet6 lists each address).
     static var ipv6LoopbackAvailable: Bool {
-        let probe = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(probe) }
-        var address = sockaddr_in6()
-        address.sin6_family = sa_family_t(AF_INET6)
-        inet_pton(AF_INET6, "::1", &address.sin6_addr)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) == 0 }
-        }
+        let addresses = (try? String(contentsOfFile: "/proc/net/if_inet6", encoding: .utf8)) ?? ""
+        return addresses.split(separator: "\n").contains { $0.hasPrefix("00000000000000000000000000000001") }
     }
 }
