@@ -6,6 +6,8 @@
 //             -> ServerEcosystem (swift-http-types, request ids, service groups, tracing)
 //             -> StaticFiles (the file-serving handler)
 //             -> Server (supervisor, reactor, connections, handlers, logging)
+//             -> TLS (certificates, TLS sessions as a connection transport)
+//             -> CTLS (the OpenSSL shim)
 //             -> HTTP1 (buffers, parser, request/response, writer)
 //             -> ServerSystem (syscalls, descriptors, sockets, epoll, signals)
 //             -> CEventPoll (the C shim)
@@ -38,6 +40,9 @@ let package = Package(
         .systemLibrary(name: "CBrotli", path: "Sources/CBrotli", providers: [.apt(["libbrotli-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
+        // OpenSSL 3, for HTTPS (Debian: libssl-dev to build, libssl3 to run).
+        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "TLS", dependencies: ["CTLS", "ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
@@ -46,6 +51,7 @@ let package = Package(
                 "CBrotli",
                 "ServerSystem",
                 "HTTP1",
+                "TLS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
@@ -100,7 +106,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem",
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "TLS",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]

@@ -2,6 +2,7 @@
 // once before anything is opened or forked.
 import Glibc
 import HTTP1
+import TLS
 
 /// A setting that cannot work, with a message fit for one line on stderr.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -22,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// The listeners `--listen` asked for; empty means one plain listener on `host:port`.
     public var listen: [ListenAddress] = []
+    /// The certificate chains and keys of the `tls` listeners; the first is served to clients
+    /// that name no known host (SNI), the others to those that name one of theirs.
+    public var tlsCertificates: [TLSCertificatePair] = []
     /// Peers whose PROXY headers (and, with `realIPHeader`, forwarded headers) are believed.
     public var trustedProxies = TrustedProxies()
     /// The request header naming the client behind a trusted proxy, if any is honoured.

@@ -50,6 +50,8 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case fileReadsOffloaded = 19
     /// Responses compressed on the fly, by coding (ResponseCompression).
     case gzipResponses = 20, brotliResponses = 21
+    /// TLS connections that ended before their handshake completed (garbage, a scanner, a refused protocol).
+    case tlsHandshakeFailures = 22
 }
 
 /// The fields of the server's record, written by the master.
@@ -77,6 +79,7 @@ package enum ServerField: Int, CaseIterable, Sendable {
     case retiredFileCacheHits, retiredFileCacheMisses, retiredFileBytesOut
     case retiredFileReadsOffloaded
     case retiredGzipResponses, retiredBrotliResponses
+    case retiredTLSHandshakeFailures
 }
 
 package final class Scoreboard: @unchecked Sendable {

@@ -86,6 +86,7 @@ extension Scoreboard {
             (.fileCacheHits, .retiredFileCacheHits), (.fileCacheMisses, .retiredFileCacheMisses),
             (.fileBytesOut, .retiredFileBytesOut), (.fileReadsOffloaded, .retiredFileReadsOffloaded),
             (.gzipResponses, .retiredGzipResponses), (.brotliResponses, .retiredBrotliResponses),
+            (.tlsHandshakeFailures, .retiredTLSHandshakeFailures),
         ]
         // A seqlock around the move: the sequence is odd while the counts are on
         // their way from the record to the totals, so a reader never sees them in

@@ -24,8 +24,9 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     let logger: Logger
     @exclusivity(unchecked) var connections = ConnectionTable<T>()
     private let timers: ConnectionTimers<T>
-    /// How an accepted socket becomes a connection's transport; one that throws has closed the socket.
-    private let makeTransport: (consuming Socket) throws(SystemError) -> T
+    /// How an accepted socket becomes a connection's transport, given the number of the
+    /// listener it came from (TLS on some listeners only); one that throws has closed the socket.
+    private let makeTransport: (consuming Socket, _ listener: Int) throws(SystemError) -> T
     @exclusivity(unchecked) var gate: AcceptGate
     /// Reads the PROXY header of connections from a proxy-protocol listener; nil when no listener is one.
     let proxyHeaders: ProxyHeaderReader?
@@ -62,7 +63,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
          driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
          accessLog: AccessLog? = nil, proxyHeaders: ProxyHeaderReader? = nil,
-         makeTransport: @escaping (consuming Socket) throws(SystemError) -> T) throws(SystemError) {
+         makeTransport: @escaping (consuming Socket, _ listener: Int) throws(SystemError) -> T) throws(SystemError) {
         epoll = try Epoll()
         self.makeTransport = makeTransport
         self.signals = signals
@@ -144,17 +145,17 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     // MARK: Connections
 
     private func acceptConnections() {
-        acceptConnections(from: listener, proxied: gate.firstIsProxied)
+        acceptConnections(from: listener, at: 0, proxied: gate.firstIsProxied)
     }
 
     /// A listener of several (`--listen`), the first excepted: its own token says which.
     private func acceptFromListener(at index: Int) {
-        acceptConnections(from: gate.listeners.members[index], proxied: gate.listeners.addresses[index].proxyProtocol)
+        acceptConnections(from: gate.listeners.members[index], at: index, proxied: gate.listeners.addresses[index].proxyProtocol)
         drain?.connectionsArrived(now: now)
     }
 
     /// - Parameter proxied: each connection starts with a PROXY header (read before any HTTP).
-    private func acceptConnections(from listener: Listener, proxied: Bool) {
+    private func acceptConnections(from listener: Listener, at index: Int, proxied: Bool) {
         var accepted = 0
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
@@ -168,18 +169,20 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             gate.acceptSucceeded()
             record.add(.accepted)
             accepted += 1
-            serveAccepted(socket, proxied: proxied)
+            serveAccepted(socket, from: index, proxied: proxied)
         }
     }
 
     /// Makes the accepted socket's transport (once per connection, not per request) and
     /// serves it; a connection from a proxy-protocol listener (or any, when every peer is
     /// checked against the trusted proxies) is admitted first.
-    /// - Parameter proxied: the connection starts with a PROXY header (read before any HTTP).
-    func serveAccepted(_ socket: consuming Socket, proxied: Bool) {
+    /// - Parameters:
+    ///   - listener: the number of the listener it came from.
+    ///   - proxied: the connection starts with a PROXY header (read before any HTTP).
+    func serveAccepted(_ socket: consuming Socket, from listener: Int, proxied: Bool) {
         let connection: Connection<T>
         do {
-            connection = connections.insert(try makeTransport(socket))
+            connection = connections.insert(try makeTransport(socket, listener))
         } catch {
             logger.error("\(error)")
             return
