@@ -130,17 +130,17 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     // MARK: Connections
 
     private func acceptConnections() {
-        acceptConnections(from: listener, proxied: gate.firstIsProxied)
+        acceptConnections(from: listener, at: 0, proxied: gate.firstIsProxied)
     }
 
     /// A listener of several (`--listen`), the first excepted: its own token says which.
     private func acceptFromListener(at index: Int) {
-        acceptConnections(from: gate.listeners.members[index], proxied: gate.listeners.addresses[index].proxyProtocol)
+        acceptConnections(from: gate.listeners.members[index], at: index, proxied: gate.listeners.addresses[index].proxyProtocol)
         drain?.connectionsArrived(now: now)
     }
 
     /// - Parameter proxied: each connection starts with a PROXY header (read before any HTTP).
-    private func acceptConnections(from listener: Listener, proxied: Bool) {
+    private func acceptConnections(from listener: Listener, at index: Int, proxied: Bool) {
         var accepted = 0
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
@@ -154,15 +154,17 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             gate.acceptSucceeded()
             record.add(.accepted)
             accepted += 1
-            serveAccepted(socket, proxied: proxied)
+            serveAccepted(socket, from: index, proxied: proxied)
         }
     }
 
     /// Makes the accepted socket's transport (once per connection, not per request) and
     /// serves it; a connection from a proxy-protocol listener (or any, when every peer is
     /// checked against the trusted proxies) is admitted first.
-    /// - Parameter proxied: the connection starts with a PROXY header (read before any HTTP).
-    func serveAccepted(_ socket: consuming Socket, proxied: Bool) {
+    /// - Parameters:
+    ///   - listener: the number of the listener it came from.
+    ///   - proxied: the connection starts with a PROXY header (read before any HTTP).
+    func serveAccepted(_ socket: consuming Socket, from listener: Int, proxied: Bool) {
         let connection: Connection<T>
         do {
             connection = connections.insert(try makeTransport(socket))
@@ -170,6 +172,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             logger.error("\(error)")
             return
         }
+        connection.httpsRedirect = gate.redirect(for: listener)
         if proxied || proxyHeaders?.checksEveryPeer == true {
             guard proxyHeaders!.admit(connection, proxied: proxied) else {
                 close(connection)
