@@ -134,6 +134,7 @@ public struct ServerConfiguration: Sendable {
             guard (1...10_000).contains(count) else { throw ConfigurationError("\(flag) must be between 1 and 10000 (got \(count))") }
         }
         guard accessLog != .file("") else { throw ConfigurationError("--access-log needs a path, '-' or 'off'") }
+        try validateRedirects()
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }

@@ -124,6 +124,10 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
 
+    @Flag(name: [.customShort("t"), .customLong("check-configuration")],
+          help: "Check the flags, listeners and files (--root, --access-log, --user) without serving: print 'configuration OK' or one error line, exit 0 or 1 (nginx -t).")
+    var checkConfiguration = false
+
     @OptionGroup(title: "Static files") public var files: StaticFileFlags
 
     public var serverConfiguration: ServerConfiguration {

@@ -222,7 +222,11 @@ package final class ConnectionDriver {
                 var response = Response()
                 var request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
                 if let clientAddresses { request.clientEntry = clientAddresses.client(for: connection, request: request) }
-                handler.respond(to: request, with: &response)
+                if let redirect = connection.httpsRedirect {
+                    redirect.respond(to: request, with: &response)
+                } else {
+                    handler.respond(to: request, with: &response)
+                }
                 if let work = response.deferred {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
                     response = work.runInline(OwnedRequest(request))

@@ -187,6 +187,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             logger.error("\(error)")
             return
         }
+        connection.httpsRedirect = gate.redirect(for: listener)
         if proxied || proxyHeaders?.checksEveryPeer == true {
             guard proxyHeaders!.admit(connection, proxied: proxied) else {
                 close(connection)
