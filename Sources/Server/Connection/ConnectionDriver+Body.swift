@@ -91,6 +91,7 @@ extension ConnectionDriver {
     /// Pulls a piece only once `output` is empty (the socket took everything before it).
     private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
                                                       via transport: borrowing T, on connection: Connection<T>) -> ConnectionStatus? {
+        if let pump = stream.pump { return sendPumped(pump, of: body, through: output, via: transport, on: connection) }
         for _ in 0..<Self.bodyStepsPerTurn {
             // What the socket did not take last time goes first; the producer waits for it.
             if let status = write(output, via: transport, on: connection) { return status }

@@ -19,6 +19,9 @@ package struct Completion: Sendable {
 package final class CompletionQueue: Sendable {
     private struct State {
         var pending: [Completion] = []
+        /// Connections (epoll tokens) whose streamed body moved on the other side (StreamedRequestBody,
+        /// ChunkPump): the loop resumes them if they still wait for it.
+        var nudged: [UInt64] = []
         /// Set by `close`: work that outlives the loop (an embedded reactor's pool threads)
         /// must not write to a descriptor number the kernel may have handed to another file.
         var closed = false
@@ -44,6 +47,23 @@ package final class CompletionQueue: Sendable {
         }
     }
 
+    /// Called by a body's consumer or producer: the connection with `token` may go on.
+    func nudge(_ token: UInt64) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.nudged.append(token)
+            wakeup.signal()
+        }
+    }
+
+    /// The nudged connections, taken with the answers (`takeAll`, which resets the counter).
+    func takeNudges() -> [UInt64] {
+        state.withLock { state in
+            defer { state.nudged.removeAll() }
+            return state.nudged
+        }
+    }
+
     /// Called by the loop when the eventfd is readable. The counter is reset under the
     /// lock with the swap, and posts raise it under the lock too, so every answer left
     /// in the queue has raised it again: none is lost.
@@ -61,6 +81,7 @@ package final class CompletionQueue: Sendable {
         state.withLock { state in
             state.closed = true
             state.pending.removeAll()
+            state.nudged.removeAll()
             wakeup.close()
         }
     }

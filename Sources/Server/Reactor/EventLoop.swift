@@ -262,6 +262,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         timers.disarm(connection)
         // Its answer will be dropped: a task doing the work need not finish it.
         connection.awaitingHandler?.cancel()
+        connection.abandonStreams()
         connections.remove(connection)
         connection.transport.close()
     }
@@ -303,6 +304,11 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             guard let connection = connections.connection(for: completion.token),
                   connection.awaitingHandler?.serial == completion.serial else { continue }
             if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
+        }
+        // A streamed body's handler caught up, or a streamed response's producer has a chunk.
+        for token in completions.takeNudges() {
+            guard let connection = connections.connection(for: token) else { continue }
+            if let status = driver.resume(connection) { apply(status, to: connection) }
         }
     }
 
