@@ -58,7 +58,7 @@ let package = Package(
         // An embedder's server: the library with routes of its own (used by the integration tests).
         .executableTarget(
             name: "ExampleServer",
-            dependencies: ["Server", "ServerCommandLine", "StaticFiles",
+            dependencies: ["Server", "ServerCommandLine", "StaticFiles", "CZlib",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/ExampleServer"
         ),

@@ -20,7 +20,7 @@ struct ExampleCommand: ServerExecutable {
         ServerCommandLine.main(Self.self) {
             WarmUp.waitIfAsked()
             return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes(),
-                                                                          CompressionRoutes(), ApplicationRoutes()],
+                                                                          CompressionRoutes(), ApplicationRoutes(), StreamingRoutes()],
                                                                  fallback: BuiltinRoutes()))
         }
     }
