@@ -89,7 +89,7 @@ let package = Package(
         // An embedder's server: the library with routes of its own (used by the integration tests).
         .executableTarget(
             name: "ExampleServer",
-            dependencies: ["Server", "ServerCommandLine", "StaticFiles", "ServerEcosystem",
+            dependencies: ["Server", "ServerCommandLine", "StaticFiles", "ServerEcosystem", "CZlib",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -32,6 +32,22 @@ public struct Router: HTTPHandler {
     public mutating func patch(_ pattern: String, _ handler: RouteHandler) { add("PATCH", pattern, handler) }
     public mutating func delete(_ pattern: String, _ handler: RouteHandler) { add("DELETE", pattern, handler) }
 
+    public var streamsRequestBodies: Bool {
+        routes.contains { $0.handler.maxBodySize != nil } || fallback?.streamsRequestBodies == true
+    }
+
+    /// The limit of the route that will answer `request` (found as `route` finds it), or the fallback's.
+    public func streamedBodyLimit(for request: Request) -> Int? {
+        let path = request.path.bytes
+        let method = request.method.bytes
+        var known = false
+        for route in routes where route.pattern.matches(path) {
+            known = true
+            if method.elementsEqual(route.method) { return route.handler.maxBodySize }
+        }
+        return known ? nil : fallback?.streamedBodyLimit(for: request)
+    }
+
     public func respond(to request: Request, with response: inout Response) {
         if route(request, with: &response) { return }
         if let fallback {

@@ -66,6 +66,8 @@ package final class Connection<T: Transport & ~Copyable> {
     var awaitingHandler: HandlerTicket?
     /// It came from a `redirect-https` listener: every request is answered by this, not the handler.
     var httpsRedirect: HTTPSRedirect?
+    /// The body its handler reads as it arrives (a streamed body, ConnectionDriver+Streaming).
+    var reception: BodyReception?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after

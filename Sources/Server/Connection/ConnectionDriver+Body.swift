@@ -100,6 +100,7 @@ extension ConnectionDriver {
     /// Pulls pieces while `output` (the head, before the first) holds less than a piece, then writes them together.
     private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
                                                       via transport: borrowing T, on connection: Connection<T>) -> ConnectionStatus? {
+        if let pump = stream.pump { return sendPumped(pump, of: body, through: output, via: transport, on: connection) }
         for _ in 0..<Self.bodyStepsPerTurn {
             var pulls = 0
             while !body.produced && output.readableCount < Self.streamPiece && pulls < Self.pullsPerWrite {

@@ -27,6 +27,9 @@ package final class CompletionQueue: Sendable {
     private struct State {
         var pending: [Completion] = []
         var jobs: [UnownedJob] = []
+        /// Connections (epoll tokens) whose streamed body moved on the other side (StreamedRequestBody,
+        /// ChunkPump): the loop resumes them if they still wait for it.
+        var nudged: [UInt64] = []
         /// Set by `close`: work that outlives the loop (an embedded reactor's pool threads)
         /// must not write to a descriptor number the kernel may have handed to another file.
         var closed = false
@@ -97,7 +100,7 @@ package final class CompletionQueue: Sendable {
     /// from now on raises the eventfd.
     func loopWillWait() -> Bool {
         state.withLock { state in
-            guard state.pending.isEmpty && state.jobs.isEmpty else { return false }
+            guard state.pending.isEmpty && state.jobs.isEmpty && state.nudged.isEmpty else { return false }
             state.loopAwake = false
             return true
         }
@@ -116,6 +119,24 @@ package final class CompletionQueue: Sendable {
             }
             swap(&state.pending, &completions)
             swap(&state.jobs, &jobs)
+        }
+    }
+
+    /// Called by a body's consumer or producer: the connection with `token` may go on.
+    func nudge(_ token: UInt64) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.nudged.append(token)
+            noteUse()
+            Self.wake(&state, wakeup)
+        }
+    }
+
+    /// The nudged connections, taken by the loop after the answers (`take`).
+    func takeNudges() -> [UInt64] {
+        state.withLock { state in
+            defer { state.nudged.removeAll() }
+            return state.nudged
         }
     }
 
@@ -138,6 +159,7 @@ package final class CompletionQueue: Sendable {
             state.closed = true
             state.pending.removeAll()
             state.jobs.removeAll()
+            state.nudged.removeAll()
             wakeup.close()
         }
     }

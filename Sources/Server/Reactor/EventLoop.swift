@@ -289,6 +289,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         timers.disarm(connection)
         // Its answer will be dropped: a task doing the work need not finish it.
         connection.awaitingHandler?.cancel()
+        connection.abandonStreams()
         connections.remove(connection)
         connection.transport.close()
     }
@@ -333,9 +334,11 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         guard let deferred, deferred.inUse else { return }
         for _ in 0..<4 {
             deferred.take(completions: &takenCompletions, jobs: &takenJobs)
-            if takenCompletions.isEmpty && takenJobs.isEmpty { return }
+            let nudges = deferred.takeNudges()
+            if takenCompletions.isEmpty && takenJobs.isEmpty && nudges.isEmpty { return }
             deferred.run(&takenJobs)
             deliverCompletions()
+            resume(nudged: nudges)
         }
     }
 
@@ -348,6 +351,15 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
         }
         takenCompletions.removeAll(keepingCapacity: true)
+    }
+
+    /// Connections whose streamed body moved on: a request body's handler caught up, or a
+    /// streamed response's producer has a chunk.
+    private func resume(nudged tokens: [UInt64]) {
+        for token in tokens {
+            guard let connection = connections.connection(for: token) else { continue }
+            if let status = driver.resume(connection) { apply(status, to: connection) }
+        }
     }
 
     // MARK: Signals
