@@ -28,12 +28,15 @@ package enum ConnectionStatus: Equatable {
 }
 
 package final class ConnectionDriver {
-    private let parser: RequestParser
+    let parser: RequestParser
     /// The worker's header fields: those of the request being answered (see HeaderStorage).
-    private let fields: HeaderStorage
+    let fields: HeaderStorage
     private let bodyRate: MinimumBodyRate
     let writer: ResponseWriter
-    private let handler: any HTTPHandler
+    let handler: any HTTPHandler
+    /// The handler may stream request bodies (HTTPHandler.streamsRequestBodies) and this worker
+    /// can (an event loop, with deferred work): heads are then parsed before their bodies are framed.
+    let streamsBodies: Bool
     /// Set once, when the worker starts draining; unchecked because only the
     /// single-threaded loop touches it, and a dynamic check per request would cost.
     @exclusivity(unchecked) private(set) var draining = false
@@ -83,13 +86,14 @@ package final class ConnectionDriver {
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
-        self.compression = ResponseCompression(compression)
+        self.compression = ResponseCompression(compression, record: record)
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
         self.accessLog = accessLog
         self.writer = writer
         self.handler = handler
+        streamsBodies = deferral != nil && handler.streamsRequestBodies
         self.logger = logger
         scratchInput = ByteBuffer(capacity: Self.readSize)
         scratchOutput = ByteBuffer(capacity: Self.readSize)
@@ -114,7 +118,12 @@ package final class ConnectionDriver {
         if connection.lingering { return drain(connection, via: transport) }
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection, via: transport) }
+        if connection.phase == .awaitingProducer { return connection.peerHungUp ? .closed : .idle }
         for _ in 0..<Self.readsPerTurn {
+            if connection.reception != nil {
+                if let status = receiveBody(on: connection, via: transport) { return status }
+                continue
+            }
             if connection.awaitingHandler != nil { return waitForHandler(connection) }
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
@@ -207,22 +216,34 @@ package final class ConnectionDriver {
                 connection.requestsDeferred = true
                 return
             }
-            switch input.withReadableBytes({ parser.parse($0, progress: &connection.progress, fields: fields.buffer) }) {
-            case .incomplete:
+            let parsed: ParseResult? = if streamsBodies {
+                parseStreaming(input, on: connection)
+            } else {
+                input.withReadableBytes { parser.parse($0, progress: &connection.progress, fields: fields.buffer) }
+            }
+            switch parsed {
+            case nil, .head?:
+                // The request's body is streamed to its handler (ConnectionDriver+Streaming), or refused.
+                return
+            case .incomplete?:
                 sendContinueIfExpected(connection)
                 let bodyBytes = input.readableCount - connection.progress.bodyStart
                 if connection.progress.awaitingBody && bodyRate.isViolated(on: connection, bodyBytes: bodyBytes, now: clock()) {
                     refuse(.requestTimeout, input, connection)
                 }
                 return
-            case .invalid(let status):
+            case .invalid(let status)?:
                 refuse(status, input, connection)
-            case .complete(var head):
+            case .complete(var head)?:
                 if head.isChunked { head.bodyLength = input.withMutableReadableBytes { ChunkedBody.decode($0, from: head.headLength) } }
                 var response = Response()
                 var request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
                 if let clientAddresses { request.clientEntry = clientAddresses.client(for: connection, request: request) }
-                handler.respond(to: request, with: &response)
+                if let redirect = connection.httpsRedirect {
+                    redirect.respond(to: request, with: &response)
+                } else {
+                    handler.respond(to: request, with: &response)
+                }
                 if let work = response.deferred {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
                     response = work.runInline(OwnedRequest(request))
@@ -263,7 +284,7 @@ package final class ConnectionDriver {
     }
 
     /// Answers `status` (an error) instead of the request at the front of `input`, then closes.
-    private func refuse<T: Transport & ~Copyable>(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection<T>) {
+    func refuse<T: Transport & ~Copyable>(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection<T>) {
         writer.writeError(status, into: scratchOutput)
         record.countResponse(status: status.code)
         accessLog?.recordRefused(on: connection.transport.fd, status: status.code, bodyBytes: status.errorBodyLength)

@@ -1,6 +1,7 @@
 // DeferredDispatch: a worker's means of running handler work off its event
 // loop: the handler pool's threads for blocking work, Swift concurrency tasks
-// for async work, and the completion queue that brings the answers back. One
+// run by the loop's own thread for async work (the completion queue is their
+// executor), and the completion queue that brings the answers back. One
 // per event-loop worker; the blocking models have none and run work inline.
 import HTTP1
 import Logging
@@ -52,7 +53,8 @@ package final class DeferredDispatch {
         case .pool(let body):
             pool.submit { completions.post(Completion(token: token, serial: serial, response: body(request))) }
         case .task(let body):
-            ticket.task = Task.detached {
+            // Runs on this worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor).
+            ticket.task = Task(executorPreference: completions) {
                 let response = await body(request)
                 completions.post(Completion(token: token, serial: serial, response: response))
             }
