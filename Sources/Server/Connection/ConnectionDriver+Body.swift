@@ -104,7 +104,11 @@ extension ConnectionDriver {
                 let outcome = produce(stream, of: body, into: output)
                 body.producedBytes += output.readableCount - before
                 switch outcome {
-                case nil: return .closed
+                case nil:
+                    // What came before the failure (the head, whole pieces) still goes, so the client
+                    // sees a body cut short (RFC 9112 §8), not a connection closed without an answer.
+                    _ = writeStream(output, of: body, via: transport, on: connection)
+                    return .closed
                 case true?: body.produced = true
                 case false?: break
                 }
