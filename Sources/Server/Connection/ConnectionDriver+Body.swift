@@ -1,22 +1,24 @@
 // ConnectionDriver+Body: sending a response body that follows its head as the
 // socket drains: a file region with sendfile(2), resumed at its offset after
-// EAGAIN, or a stream pulled a piece at a time once the socket has taken what
-// was queued before it. A stream's pieces join the queued output until it holds
-// a piece's worth (32 KiB), so the head goes out with the first piece and the
-// last piece with the last chunk: a gzipped page is one write, as nginx's one
-// writev (three sendto more were a tenth of gzip's throughput). Queued output
-// stays under two pieces, the write timeout applies while the client does not
-// read, and a connection that keeps the socket draining still yields the worker
-// after a bounded amount.
+// EAGAIN, or a stream pulled a piece at a time while the socket keeps up. The
+// stream's queued bytes never exceed one piece (32 KiB): the producer is asked
+// for at most the room left, and pieces join the head (before the first) and
+// each other, so the head goes out with the first piece and the last piece with
+// the last chunk: a gzipped page is one write, as nginx's one writev (three
+// sendto more were a tenth of gzip's throughput). The write timeout applies
+// while the client does not read, and a connection that keeps the socket
+// draining still yields the worker after a bounded amount.
 import HTTP1
 import ServerSystem
 
 extension ConnectionDriver {
-    /// Bytes of a stream produced per pull, and the queued output below which another piece joins it.
+    /// Bytes of a stream queued at most: the most a stream adds to the connection's output.
     static let streamPiece = 32 * 1024
     /// Pulls joined into one write at most (the last is the end of the body, or a short piece).
     static let pullsPerWrite = 4
-    /// Stream pieces per loop turn before the connection yields to the others (a file body sends one chunk per turn).
+    /// The least room worth a pull, unless the last piece fell short (the end is near: it joins it).
+    static let smallestPull = 8 * 1024
+    /// Stream pieces per loop turn (a file body sends one chunk per turn) before the connection yields to the others.
     static let bodyStepsPerTurn = 8
 
     /// Takes `response`'s file or stream body, if any, onto the connection: it is
@@ -97,18 +99,27 @@ extension ConnectionDriver {
         }
     }
 
-    /// Pulls pieces while `output` (the head, before the first) holds less than a piece, then writes them together.
+    /// Pulls pieces into the room the stream's queued bytes leave, then writes them with what precedes them (the head).
     private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
                                                       via transport: borrowing T, on connection: Connection<T>) -> ConnectionStatus? {
         if let pump = stream.pump { return sendPumped(pump, of: body, through: output, via: transport, on: connection) }
         for _ in 0..<Self.bodyStepsPerTurn {
             var pulls = 0
-            while !body.produced && output.readableCount < Self.streamPiece && pulls < Self.pullsPerWrite {
+            var lastFilled = true
+            while !body.produced && pulls < Self.pullsPerWrite {
+                let room = Self.streamPiece - (body.producedBytes - body.sentBytes)
+                guard room >= Self.smallestPull || (!lastFilled && room > 0) else { break }
                 let before = output.readableCount
-                let outcome = produce(stream, of: body, into: output)
-                body.producedBytes += output.readableCount - before
+                let outcome = produce(stream, of: body, into: output, atMost: room)
+                let added = output.readableCount - before
+                body.producedBytes += added
+                lastFilled = added >= room
                 switch outcome {
-                case nil: return .closed
+                case nil:
+                    // What came before the failure (the head, whole pieces) still goes, so the client
+                    // sees a body cut short (RFC 9112 §8), not a connection closed without an answer.
+                    _ = writeStream(output, of: body, via: transport, on: connection)
+                    return .closed
                 case true?: body.produced = true
                 case false?: break
                 }
@@ -129,13 +140,13 @@ extension ConnectionDriver {
         return status
     }
 
-    /// Appends the stream's next piece to `output`. Returns true when the body is complete,
+    /// Appends the stream's next piece (at most `maximum` bytes of it) to `output`. Returns true when the body is complete,
     /// nil when the producer failed or a stream of known length ended short of it (the response cannot be finished).
-    private func produce(_ stream: BodyStream, of body: PendingBody, into output: ByteBuffer) -> Bool? {
+    private func produce(_ stream: BodyStream, of body: PendingBody, into output: ByteBuffer, atMost maximum: Int) -> Bool? {
         if body.chunked {
-            return ChunkedWriter.appendPiece(into: output, maximum: Self.streamPiece) { stream.produce(into: $0) }
+            return ChunkedWriter.appendPiece(into: output, maximum: maximum) { stream.produce(into: $0) }
         }
-        let limit = min(body.remaining ?? Self.streamPiece, Self.streamPiece)
+        let limit = min(body.remaining ?? maximum, maximum)
         var failed = false
         let count = output.withWritableSpace(minimum: limit, atMost: limit) { space in
             let count = stream.produce(into: space)
