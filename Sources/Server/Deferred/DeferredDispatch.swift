@@ -51,11 +51,16 @@ package final class DeferredDispatch {
         let completions = completions
         switch work {
         case .pool(let body):
-            pool.submit { completions.post(Completion(token: token, serial: serial, response: body(request))) }
+            pool.submit { completions.post(Completion(token: token, serial: serial, response: answer(body, request))) }
         case .task(let body):
             // Runs on this worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor).
             ticket.task = Task(executorPreference: completions) {
-                let response = await body(request)
+                let response: Response
+                do {
+                    response = try await body(request)
+                } catch {
+                    response = HandlerFailure.response(for: error, in: request)
+                }
                 completions.post(Completion(token: token, serial: serial, response: response))
             }
         }
@@ -86,6 +91,15 @@ package final class DeferredDispatch {
     }
 }
 
+/// The answer of blocking work: its own, or the 500 for the error it threw.
+private func answer(_ body: (OwnedRequest) throws -> Response, _ request: OwnedRequest) -> Response {
+    do {
+        return try body(request)
+    } catch {
+        return HandlerFailure.response(for: error, in: request)
+    }
+}
+
 extension DeferredWork {
     /// Runs the work on the calling thread and returns its answer: how the blocking
     /// models (serial, thread per connection, prefork, ...) serve it. Their thread or
@@ -93,12 +107,17 @@ extension DeferredWork {
     func runInline(_ request: OwnedRequest) -> Response {
         switch self {
         case .pool(let body):
-            return body(request)
+            return answer(body, request)
         case .task(let body):
             let done = Semaphore()
             let result = Mutex<Response?>(nil)
             Task.detached {
-                let response = await body(request)
+                let response: Response
+                do {
+                    response = try await body(request)
+                } catch {
+                    response = HandlerFailure.response(for: error, in: request)
+                }
                 result.withLock { $0 = response }
                 done.signal()
             }

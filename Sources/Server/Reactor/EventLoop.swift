@@ -57,6 +57,9 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// What `runDeferredWork` takes from it each round (kept, so no array is allocated per batch).
     @exclusivity(unchecked) private var takenCompletions: [Completion] = []
     @exclusivity(unchecked) private var takenJobs: [UnownedJob] = []
+    /// Connections that handed a request to deferred work this turn: their epoll interest
+    /// changes at the end of the turn, and only if they still wait then (see `apply`).
+    @exclusivity(unchecked) private var handedOff: [Connection<T>] = []
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listeners: ListenerSet, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
@@ -103,8 +106,10 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             for index in 0..<ready {
                 dispatch(epoll.event(at: index))
             }
-            runDeferredWork()
             serveYieldedConnections()
+            // After everything that may hand a request off this turn: its task may answer at once.
+            runDeferredWork()
+            updateHandedOffInterests()
             expireTimeouts()
             accessLog?.flushIfDue(now: now)
             publishToScoreboard()
@@ -238,6 +243,18 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         }
         if status == .yielded { serveAgainNextTurn(connection) }
         timers.rearm(connection, now: now)
+        guard connection.wantedInterest != connection.interest else { return }
+        // An async handler's task runs on this loop and usually answers before the turn
+        // ends: waiting to see spares the two epoll_ctl calls (stop reading, read again).
+        if connection.awaitingHandler != nil {
+            handedOff.append(connection)
+            return
+        }
+        updateInterest(connection)
+    }
+
+    /// Registers the interest the connection's phase now wants (EPOLL_CTL_MOD), if the mode needs it.
+    private func updateInterest(_ connection: Connection<T>) {
         let interest = connection.wantedInterest
         guard interest != connection.interest else { return }
         connection.interest = interest
@@ -324,6 +341,17 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     }
 
     // MARK: Deferred handlers
+
+    /// The interest of the connections that handed off a request this turn, now that the
+    /// turn's jobs have run: one still waiting for its answer stops reading until it comes.
+    @inline(__always)  // Once per turn: its usual work is the emptiness check.
+    private func updateHandedOffInterests() {
+        guard !handedOff.isEmpty else { return }
+        for connection in handedOff where connections.connection(for: connection.token) === connection {
+            updateInterest(connection)
+        }
+        handedOff.removeAll(keepingCapacity: true)
+    }
 
     /// Runs the async handlers' jobs queued for this loop and delivers the answers posted by
     /// the handler pool or tasks, in rounds: a job posts an answer, an answer lets a pipelined
