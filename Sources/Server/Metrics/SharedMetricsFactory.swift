@@ -37,6 +37,11 @@ package final class SharedMetricsFactory: MetricsFactory, @unchecked Sendable {
         return aggregate ? SharedSummary(cells: cells) : SharedGauge(cells: cells)
     }
 
+    package func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
+        guard let cells = cells(label, dimensions, .gauge) else { return NOOPMetricsHandler.instance }
+        return SharedMeter(cells: cells)
+    }
+
     package func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
         guard let cells = cells(label, dimensions, .timer) else { return NOOPMetricsHandler.instance }
         return SharedTimer(cells: cells)
@@ -47,6 +52,7 @@ package final class SharedMetricsFactory: MetricsFactory, @unchecked Sendable {
     package func destroyCounter(_ handler: CounterHandler) {}
     package func destroyRecorder(_ handler: RecorderHandler) {}
     package func destroyTimer(_ handler: TimerHandler) {}
+    package func destroyMeter(_ handler: MeterHandler) {}
 
     /// This worker's two cells of the metric's series, or nil (logged and counted) when it is refused.
     private func cells(_ label: String, _ dimensions: [(String, String)], _ kind: SeriesKind) -> UnsafeMutablePointer<Atomic<UInt64>>? {
