@@ -73,7 +73,8 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib"]
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib",
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .testTarget(
             name: "ServerBenchmarks",

@@ -56,6 +56,11 @@ package final class SharedMetricsFactory: MetricsFactory, @unchecked Sendable {
 
     /// This worker's two cells of the metric's series, or nil (logged and counted) when it is refused.
     private func cells(_ label: String, _ dimensions: [(String, String)], _ kind: SeriesKind) -> UnsafeMutablePointer<Atomic<UInt64>>? {
+        // Two families of one name would make the exposition invalid.
+        guard !label.hasPrefix(MetricsExposition.prefix) else {
+            refuse(SeriesKey.name(of: label, kind: kind), because: "names starting with \(MetricsExposition.prefix) are the server's own")
+            return nil
+        }
         guard let key = SeriesKey.make(label: label, dimensions: dimensions, kind: kind) else {
             refuse(SeriesKey.name(of: label, kind: kind),
                    because: "its name and labels take more than \(MetricsRegion.keyCapacity) bytes")

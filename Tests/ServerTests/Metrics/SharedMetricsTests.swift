@@ -98,6 +98,10 @@ final class SharedMetricsTests: XCTestCase {
         let metrics = try PrometheusText(MetricsExposition.render(scoreboard, now: 0))
         XCTAssertEqual(metrics.value("prefork_metrics_series"), Double(MetricsRegion.seriesLimit))
         XCTAssertEqual(metrics.value("prefork_metrics_registrations_refused_total"), 3)
+        Gauge(label: "prefork_workers", factory: factory).record(9)
+        let again = try PrometheusText(MetricsExposition.render(scoreboard, now: 0))
+        XCTAssertEqual(again.value("prefork_metrics_registrations_refused_total"), 4, "the server's prefix is its own")
+        XCTAssertEqual(again.all("prefork_workers").count, 1)
         XCTAssertEqual(metrics.all("many_total").reduce(0) { $0 + $1.value }, Double(MetricsRegion.seriesLimit))
     }
 }
