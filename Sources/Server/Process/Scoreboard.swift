@@ -46,6 +46,12 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case responses1xx = 11, responses2xx = 12, responses3xx = 13, responses4xx = 14, responses5xx = 15
     /// Static files: open-file cache hits and misses, and file body bytes sent (sendfile), on a third line of their own.
     case fileCacheHits = 16, fileCacheMisses = 17, fileBytesOut = 18
+    /// File body read-aheads handed to the helper threads on a page-cache miss (--aio-threads).
+    case fileReadsOffloaded = 19
+    /// Responses compressed on the fly, by coding (ResponseCompression).
+    case gzipResponses = 20, brotliResponses = 21
+    /// TLS connections that ended before their handshake completed (garbage, a scanner, a refused protocol).
+    case tlsHandshakeFailures = 22
 }
 
 /// The fields of the server's record, written by the master.
@@ -71,6 +77,9 @@ package enum ServerField: Int, CaseIterable, Sendable {
     /// with `draining` 0, /readyz answers 200.
     case ready
     case retiredFileCacheHits, retiredFileCacheMisses, retiredFileBytesOut
+    case retiredFileReadsOffloaded
+    case retiredGzipResponses, retiredBrotliResponses
+    case retiredTLSHandshakeFailures
 }
 
 package final class Scoreboard: @unchecked Sendable {

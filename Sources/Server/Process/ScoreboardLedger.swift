@@ -84,7 +84,9 @@ extension Scoreboard {
             (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
             (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
             (.fileCacheHits, .retiredFileCacheHits), (.fileCacheMisses, .retiredFileCacheMisses),
-            (.fileBytesOut, .retiredFileBytesOut),
+            (.fileBytesOut, .retiredFileBytesOut), (.fileReadsOffloaded, .retiredFileReadsOffloaded),
+            (.gzipResponses, .retiredGzipResponses), (.brotliResponses, .retiredBrotliResponses),
+            (.tlsHandshakeFailures, .retiredTLSHandshakeFailures),
         ]
         // A seqlock around the move: the sequence is odd while the counts are on
         // their way from the record to the totals, so a reader never sees them in
