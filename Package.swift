@@ -109,7 +109,8 @@ let package = Package(
                            "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "TLS",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
-                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
+                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .testTarget(
             name: "ServerBenchmarks",

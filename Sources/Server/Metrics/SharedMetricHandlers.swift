@@ -34,6 +34,34 @@ final class SharedGauge: RecorderHandler, @unchecked Sendable {
     func record(_ value: Double) { cells[0].store(value.bitPattern, ordering: .relaxed) }
 }
 
+/// A Meter: a gauge that can also go up and down by an amount (this worker's value, in cell 0).
+final class SharedMeter: MeterHandler, @unchecked Sendable {
+    private let cells: UnsafeMutablePointer<Atomic<UInt64>>
+
+    init(cells: UnsafeMutablePointer<Atomic<UInt64>>) { self.cells = cells }
+
+    func set(_ value: Int64) { set(Double(value)) }
+
+    func set(_ value: Double) { cells[0].store(value.bitPattern, ordering: .relaxed) }
+
+    func increment(by amount: Double) { cells.addDouble(amount) }
+
+    func decrement(by amount: Double) { cells.addDouble(-amount) }
+}
+
+extension UnsafeMutablePointer where Pointee == Atomic<UInt64> {
+    /// Adds to the Double whose bits the cell holds (compare-and-swap: the worker's threads may race).
+    func addDouble(_ amount: Double, cell: Int = 0) {
+        var current = self[cell].load(ordering: .relaxed)
+        while true {
+            let next = (Double(bitPattern: current) + amount).bitPattern
+            let (exchanged, found) = self[cell].weakCompareExchange(expected: current, desired: next, ordering: .relaxed)
+            if exchanged { return }
+            current = found
+        }
+    }
+}
+
 /// An aggregating Recorder, exposed as a summary: a count in cell 0, a sum in cell 1.
 final class SharedSummary: RecorderHandler, @unchecked Sendable {
     private let cells: UnsafeMutablePointer<Atomic<UInt64>>
@@ -44,13 +72,7 @@ final class SharedSummary: RecorderHandler, @unchecked Sendable {
 
     func record(_ value: Double) {
         cells[0].wrappingAdd(1, ordering: .relaxed)
-        var current = cells[1].load(ordering: .relaxed)
-        while true {
-            let next = (Double(bitPattern: current) + value).bitPattern
-            let (exchanged, found) = cells[1].weakCompareExchange(expected: current, desired: next, ordering: .relaxed)
-            if exchanged { return }
-            current = found
-        }
+        cells.addDouble(value, cell: 1)
     }
 }
 

@@ -37,6 +37,11 @@ package final class SharedMetricsFactory: MetricsFactory, @unchecked Sendable {
         return aggregate ? SharedSummary(cells: cells) : SharedGauge(cells: cells)
     }
 
+    package func makeMeter(label: String, dimensions: [(String, String)]) -> MeterHandler {
+        guard let cells = cells(label, dimensions, .gauge) else { return NOOPMetricsHandler.instance }
+        return SharedMeter(cells: cells)
+    }
+
     package func makeTimer(label: String, dimensions: [(String, String)]) -> TimerHandler {
         guard let cells = cells(label, dimensions, .timer) else { return NOOPMetricsHandler.instance }
         return SharedTimer(cells: cells)
@@ -47,9 +52,15 @@ package final class SharedMetricsFactory: MetricsFactory, @unchecked Sendable {
     package func destroyCounter(_ handler: CounterHandler) {}
     package func destroyRecorder(_ handler: RecorderHandler) {}
     package func destroyTimer(_ handler: TimerHandler) {}
+    package func destroyMeter(_ handler: MeterHandler) {}
 
     /// This worker's two cells of the metric's series, or nil (logged and counted) when it is refused.
     private func cells(_ label: String, _ dimensions: [(String, String)], _ kind: SeriesKind) -> UnsafeMutablePointer<Atomic<UInt64>>? {
+        // Two families of one name would make the exposition invalid.
+        guard !label.hasPrefix(MetricsExposition.prefix) else {
+            refuse(SeriesKey.name(of: label, kind: kind), because: "names starting with \(MetricsExposition.prefix) are the server's own")
+            return nil
+        }
         guard let key = SeriesKey.make(label: label, dimensions: dimensions, kind: kind) else {
             refuse(SeriesKey.name(of: label, kind: kind),
                    because: "its name and labels take more than \(MetricsRegion.keyCapacity) bytes")

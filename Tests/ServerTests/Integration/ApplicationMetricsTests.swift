@@ -51,17 +51,22 @@ final class ApplicationMetricsTests: XCTestCase {
     }
 
     func testGaugesSumTheLiveWorkersAndTimersAreSummariesInSeconds() throws {
-        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"], executable: "example-server")
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--reuseport"], executable: "example-server")
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        var setBy = Set<pid_t>()
+        for _ in 0..<400 where setBy.count < 2 {
+            setBy.insert(try TestClient(port: server.port).get("/example/metrics/gauge?7").servedBy ?? -1)
+        }
+        XCTAssertEqual(setBy, server.workerPIDs())
+        XCTAssertEqual(try scrape(server).value("example_level"), 14, "each worker's 7, summed")
         let client = try TestClient(port: server.port)
-        XCTAssertEqual(try client.get("/example/metrics/gauge?7").status, 200)
-        XCTAssertEqual(try scrape(server).value("example_level"), 7)
         XCTAssertEqual(try client.get("/example/metrics/gauge?3").status, 200)
         for milliseconds in [250, 750, 500] {
             XCTAssertEqual(try client.get("/example/metrics/timer?\(milliseconds)").status, 200)
         }
         let metrics = try scrape(server)
         XCTAssertEqual(metrics.types["example_level"], "gauge")
-        XCTAssertEqual(metrics.value("example_level"), 3, "a gauge holds the last value")
+        XCTAssertEqual(metrics.value("example_level"), 10, "a worker's gauge holds its last value: 3 + 7")
         XCTAssertEqual(metrics.types["example_duration_seconds"], "summary")
         XCTAssertEqual(metrics.value("example_duration_seconds_count"), 3)
         XCTAssertEqual(metrics.value("example_duration_seconds_sum"), 1.5)
