@@ -60,7 +60,7 @@ struct ExampleHeartbeat: Service {
         logger.info("example heartbeat running in worker \(getpid())")
         var ticks = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(nanoseconds: 100_000_000)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(nanoseconds: 100_000_000) }
             ticks += 1
         }
         logger.info("example heartbeat stopped in worker \(getpid()) after \(ticks) ticks")

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // libcrypto's EVP digest API, from Debian's libssl-dev (see Digest.swift for why).
@@ -28,6 +29,8 @@ let package = Package(
                 "CCrypto",
                 .product(name: "Server", package: server),
                 .product(name: "ServerCommandLine", package: server),
+                .product(name: "ServerEcosystem", package: server),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),

@@ -39,24 +39,24 @@ PARSER_SYMBOL = "$s*13RequestParserC5parse*"
 
 def _binary_without_debug_info(directory, binary):
     """Valgrind 3.19 cannot read the DWARF 5 that Swift 6 emits; the symbol table is enough."""
-    path = os.path.join(directory, "server")
+    path = os.path.join(directory, os.path.basename(binary))
     subprocess.run(["objcopy", "--strip-debug", binary, path], check=True)
     return path
 
 
-def _serve(requests, extra_valgrind_flags, binary):
+def _serve(requests, extra_valgrind_flags, binary, server_flags=(), request=BROWSER_REQUEST, environment=None):
     directory = tempfile.mkdtemp(prefix="bench-callgrind-")
     port = free_port()
     command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={directory}/callgrind.%p",
                *extra_valgrind_flags, _binary_without_debug_info(directory, binary),
                "--host", "127.0.0.1", "--port", str(port),
-               "--workers", "1", "--log-level", "error"]
+               "--workers", "1", "--log-level", "error", *server_flags]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+                               start_new_session=True, env={**os.environ, **(environment or {})})
     try:
         connection = _connect(port)
         for _ in range(requests):
-            connection.sendall(BROWSER_REQUEST)
+            connection.sendall(request)
             _read_response(connection)
         connection.close()
     finally:
@@ -115,6 +115,15 @@ def _read_response(connection):
     length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
     while len(body) < length:
         body += connection.recv(4096)
+
+
+def through_worker(small=200, large=2200, binary=SERVER_BINARY, server_flags=(), request=BROWSER_REQUEST,
+                   environment=None):
+    """Instructions per request through a worker of `binary` started with `server_flags` and
+    `environment`, for `request` sent N times on one keep-alive connection."""
+    def total(count):
+        return _serve(count, [], binary, server_flags, request, environment)[0]
+    return (total(large) - total(small)) / (large - small)
 
 
 def per_request(small=200, large=2200, binary=SERVER_BINARY):

@@ -23,7 +23,7 @@ final class ExampleServiceTests: XCTestCase {
     nonisolated(unsafe) private static var built: String?
 
     /// Builds `example-service` (once) and returns its path; skips only when there is no `swift` to build with.
-    private func buildService() throws -> String {
+    func buildService() throws -> String {
         if let built = Self.built { return built }
         let package = "\(Self.root)/Examples/todos"
         let log = NSTemporaryDirectory() + "example-service-build-\(getpid()).log"

@@ -6,6 +6,7 @@ import ArgumentParser
 import Glibc
 import Server
 import ServerCommandLine
+import ServerEcosystem
 
 @main
 struct ExampleService: ServerExecutable {
@@ -22,9 +23,12 @@ struct ExampleService: ServerExecutable {
         // Parsed again by ServerCommandLine.main, which reports bad flags; here only the path is wanted.
         let path = (try? parse(Array(CommandLine.arguments.dropFirst())))?.database ?? "todos.sqlite"
         checkDirectory(of: path)
-        ServerCommandLine.main(Self.self) {
+        ServerCommandLine.main(Self.self, handler: {
             TodoRoutes(store: TodoStore.open(path: path)).router
-        }
+        }, services: {
+            // Each worker's ServiceGroup, after fork: the background count report.
+            WorkerServiceGroup { logger in [TodoCountReport(path: path, logger: logger)] }
+        })
     }
 
     /// One line and exit 1 when the database's directory cannot take it, before any worker starts.

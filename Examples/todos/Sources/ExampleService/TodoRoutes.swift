@@ -1,6 +1,7 @@
 // TodoRoutes: the service's routes. Database calls and hashing block, so they
 // are blocking routes (the worker's handler pool); errors they throw become a
-// 500 with the error in the log.
+// 500 with the error in the log. Changes are logged through the request's logger
+// (its `request-id` metadata names the request under --request-id).
 //   POST /todos {"title": "..."}  201, the stored item (with its id) and Location;
 //                                 counted in `todos_created_total` (swift-metrics), which
 //                                 /metrics shows for the whole server
@@ -14,6 +15,7 @@ import CoreMetrics
 import Foundation
 import Glibc
 import Server
+import ServerEcosystem
 
 struct TodoRoutes {
     let router: Router
@@ -35,6 +37,7 @@ struct TodoRoutes {
                 return Response(status: .badRequest, body: .text("expected a JSON object with a \"title\" string\n"))
             }
             let todo = try store.create(title: new.title)
+            request.logger.info("created todo \(todo.id)")
             var response = try Self.json(todo, status: .created)
             try response.setHeader(name: "Location", value: "/todos/\(todo.id)")
             created.increment()
@@ -54,6 +57,7 @@ struct TodoRoutes {
         router.delete("/todos/{id}", .blocking { request in
             guard let store else { return Self.unavailable }
             guard let id = request.parameters["id"].flatMap(Int64.init), try store.delete(id) else { return Self.notFound }
+            request.logger.info("deleted todo \(id)")
             return Response(status: .noContent)
         })
         router.get("/slow", .blocking { _ in
