@@ -23,10 +23,18 @@ final class TLSReloadTests: XCTestCase {
             return output.split(separator: "\n").first { $0.hasPrefix("subject=") }.map(String.init) ?? output
         }
         XCTAssertEqual(try subject(), "subject=CN = one.test")
+        let session = pki.directory + "/session.pem"
+        func resumes(_ sessionFlag: String) throws -> Bool {
+            try TestCertificates.shell("printf 'GET / HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n' | "
+                + "openssl s_client -ign_eof -connect 127.0.0.1:\(server.port) -noservername -CAfile \(pki.authority) "
+                + "\(sessionFlag) 2>/dev/null").stdout.contains("Reused, TLSv1.3")
+        }
+        XCTAssertFalse(try resumes("-sess_out \(session)"))
 
         try install(two)
         kill(server.pid, SIGHUP)
         XCTAssertTrue(ServerProcess.eventually { (try? subject()) == "subject=CN = two.test" }, "the fresh workers serve the renewed file")
+        XCTAssertTrue(try resumes("-sess_in \(session)"), "a ticket issued before the reload resumes after it (shared ticket keys)")
 
         try TestCertificates.shellSucceeding("echo 'not a certificate' > \(live.certificate)")
         kill(server.pid, SIGHUP)
