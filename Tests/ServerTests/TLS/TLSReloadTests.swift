@@ -48,4 +48,32 @@ final class TLSReloadTests: XCTestCase {
         XCTAssertEqual(try subject(), "subject=CN = two.test", "the previous certificate still serves")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
+
+    /// USR2 execs a new master with the same flags: it loads the certificates itself and
+    /// takes over the TLS listener's socket, which goes on speaking TLS.
+    func testUSR2HandsTheTLSListenerToTheNewMaster() throws {
+        let pki = try TestCertificates()
+        let pair = try pki.leaf("upgrade")
+        let pidFile = pki.directory + "/server.pid"
+        let server = try ServerProcess(["--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0,tls", "--workers", "2",
+                                        "--graceful-timeout", "3", "--pid-file", pidFile] + pair.flags)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        let oldWorkers = server.workerPIDs()
+        func get() throws -> String {
+            try TestCertificates.shellSucceeding("curl -sS --cacert \(pki.authority) --resolve localhost:\(server.ports[1]):127.0.0.1 "
+                + "https://localhost:\(server.ports[1])/")
+        }
+        XCTAssertTrue(try get().hasPrefix("pid "))
+        kill(server.pid, SIGUSR2)
+        var newMaster: pid_t?
+        XCTAssertTrue(ServerProcess.eventually {
+            newMaster = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return newMaster != nil && newMaster != server.pid
+        }, "the new master writes the pid file")
+        defer { if let newMaster { kill(newMaster, SIGTERM) } }
+        XCTAssertEqual(server.waitForExit(timeoutMilliseconds: 10_000).flatMap(exitCode(ofWaitStatus:)), 0, "the old master exits")
+        let answer = try get()
+        let servedBy = pid_t(answer.dropFirst(4).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        XCTAssertFalse(oldWorkers.contains(servedBy), "a new worker answers over TLS: \(answer)")
+    }
 }
