@@ -1,5 +1,10 @@
 // CTLS: pass-throughs for OpenSSL macros and the server's two selection callbacks.
 #include "CTLS.h"
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 long ctls_ctx_set_server_modes(SSL_CTX *ctx) {
@@ -71,4 +76,76 @@ void ctls_ctx_select_by_server_name(SSL_CTX *ctx, const struct ctls_sni_candidat
 
 const char *ctls_server_name(const SSL *ssl) {
     return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+}
+
+// RFC 5077 §4's recommended ticket protection: AES-256-CBC with HMAC-SHA256, named by 16 bytes.
+struct ticket_key {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+};
+
+enum { TICKET_KEY_SLOTS = 3 };
+
+struct ticket_keys {
+    // 0 until the first key; the current key is slots[generation % TICKET_KEY_SLOTS].
+    _Atomic uint64_t generation;
+    struct ticket_key slots[TICKET_KEY_SLOTS];
+};
+
+_Static_assert(sizeof(struct ticket_key) == 80, "ticket key layout");
+
+size_t ctls_ticket_keys_size(void) {
+    return sizeof(struct ticket_keys);
+}
+
+int ctls_ticket_keys_rotate(void *region) {
+    struct ticket_keys *keys = region;
+    uint64_t next = atomic_load_explicit(&keys->generation, memory_order_relaxed) + 1;
+    struct ticket_key *key = &keys->slots[next % TICKET_KEY_SLOTS];
+    if (RAND_bytes((unsigned char *)key, sizeof *key) != 1) return 0;
+    atomic_store_explicit(&keys->generation, next, memory_order_release);
+    return 1;
+}
+
+// Set once per process, before any handshake (the callback has no argument of its own).
+static struct ticket_keys *shared_ticket_keys;
+
+static int init_hmac(EVP_MAC_CTX *hmac, const struct ticket_key *key) {
+    OSSL_PARAM parameters[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)key->hmac, sizeof key->hmac),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    return EVP_MAC_CTX_set_params(hmac, parameters);
+}
+
+// SSL_CTX_set_tlsext_ticket_key_evp_cb(3): 1 to use the key, 2 to use it and issue a fresh
+// ticket (it was the previous key), 0 for an unknown name (a full handshake), -1 on error.
+static int ticket_key_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
+                               EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *hmac, int encrypt) {
+    (void)ssl;
+    const struct ticket_keys *keys = shared_ticket_keys;
+    uint64_t generation = atomic_load_explicit(&keys->generation, memory_order_acquire);
+    if (generation == 0) return encrypt ? -1 : 0;
+    if (encrypt) {
+        const struct ticket_key *key = &keys->slots[generation % TICKET_KEY_SLOTS];
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) return -1;
+        memcpy(name, key->name, sizeof key->name);
+        if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key->aes, iv) != 1) return -1;
+        return init_hmac(hmac, key) == 1 ? 1 : -1;
+    }
+    for (uint64_t age = 0; age < 2 && age < generation; age++) {
+        const struct ticket_key *key = &keys->slots[(generation - age) % TICKET_KEY_SLOTS];
+        if (memcmp(name, key->name, sizeof key->name) != 0) continue;
+        if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key->aes, iv) != 1) return -1;
+        if (init_hmac(hmac, key) != 1) return -1;
+        return age == 0 ? 1 : 2;
+    }
+    return 0;
+}
+
+void ctls_ctx_use_ticket_keys(SSL_CTX *ctx, void *region) {
+    shared_ticket_keys = region;
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_callback);
 }

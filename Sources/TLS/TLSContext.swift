@@ -5,9 +5,7 @@
 // list, ALPN http/1.1, record buffers released while a connection is idle, a
 // certificate chosen by the client's server name (SNI).
 //
-// Session tickets: OpenSSL generates the ticket keys when the first context is
-// created, in the master, so every worker forked from it holds the same keys and
-// resumes a session another worker began.
+// Session tickets are encrypted with keys shared by every worker (TLSTicketKeys).
 import CTLS
 import Glibc
 import ServerSystem

@@ -24,6 +24,10 @@ package final class TLSSession: Transport {
     package private(set) var awaitedReadiness: Readiness?
     /// Whether the handshake failure of this connection was reported (once).
     private var failureReported = false
+    /// The stream ended (close_notify or an error) during a read that still returned bytes:
+    /// the next read reports the end. OpenSSL took it off the socket, so epoll will not
+    /// report it again (edge-triggered), and the reader must be told to read once more.
+    private var endPending = false
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
         self.socket = socket
@@ -38,13 +42,14 @@ package final class TLSSession: Transport {
     package var fd: Int32 { socket.fd }
 
     /// Decrypted bytes OpenSSL holds beyond what the last read took (SSL_pending(3)).
-    package var hasBufferedInput: Bool { SSL_pending(ssl) > 0 }
+    package var hasBufferedInput: Bool { endPending || SSL_pending(ssl) > 0 }
 
     /// Whether the handshake has completed.
     package var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
 
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         awaitedReadiness = nil
+        if endPending { return .closed }
         var total = 0
         while total < buffer.count {
             var count = 0
@@ -56,8 +61,9 @@ package final class TLSSession: Transport {
             case .wantRead: break
             case .wantWrite: awaitedReadiness = .writable
             case .closed:
-                // The bytes before the end are delivered; the next read meets the end again.
+                // The bytes before the end are delivered; the next read reports the end.
                 if total == 0 { return .closed }
+                endPending = true
             }
             break
         }

@@ -48,6 +48,20 @@ void ctls_ctx_select_http11(SSL_CTX *ctx);
 // included) serves the connection; an unknown or absent name keeps the default.
 void ctls_ctx_select_by_server_name(SSL_CTX *ctx, const struct ctls_sni_candidates *candidates);
 
+// Session ticket keys shared by every worker: a region the master maps before it forks
+// (the layout stays in C: Swift sees an opaque pointer). Three slots in rotation: the
+// current key encrypts new tickets, it and the previous one decrypt (a ticket made
+// with the previous key is renewed), and the master writes the next key into the
+// third, which no worker reads, then publishes it with a release store.
+size_t ctls_ticket_keys_size(void);
+
+// Writes a fresh random key (RAND_bytes) into the next slot and makes it current. 1 on success.
+int ctls_ticket_keys_rotate(void *region);
+
+// Makes `ctx` encrypt and decrypt tickets with the keys in `region`
+// (SSL_CTX_set_tlsext_ticket_key_evp_cb). One region per process.
+void ctls_ctx_use_ticket_keys(SSL_CTX *ctx, void *region);
+
 // SSL_get_servername for the host name type, or NULL.
 const char *ctls_server_name(const SSL *ssl);
 

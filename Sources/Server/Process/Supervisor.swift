@@ -237,6 +237,7 @@ final class Supervisor {
         progressRetirements()
         releaseSteeringOnceOldMasterIsGone()
         updateReadiness()
+        tls?.rotateTicketKeysIfDue(now: Clock.monotonicMilliseconds(), logger: logger)
         scoreboard.republish()
     }
 

@@ -147,6 +147,8 @@ final class HTTPSTests: XCTestCase {
         _ = try pki
         let server = try ServerProcess(["--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0,tls", "--workers", "2"] + Self.ecdsa.flags)
         XCTAssertEqual(server.ports.count, 2, server.startupLine)
+        XCTAssertTrue(server.startupLine.contains(", 127.0.0.1:\(server.ports[1]) tls ("), server.startupLine)
+        XCTAssertTrue(server.startupLine.contains("TLS file bodies by pread and SSL_write (kernel TLS "), server.startupLine)
         XCTAssertEqual(try TestClient(port: server.ports[0]).get("/").status, 200)
         XCTAssertEqual(try curl(server.ports[1], ["/", "/"]), "200 1\n200 0\n")
         let plainOnTLS = try TestCertificates.shell("curl -sS http://127.0.0.1:\(server.ports[1])/ -o /dev/null -w '%{http_code}'")
@@ -179,6 +181,20 @@ final class HTTPSTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    /// OpenSSL reads a close_notify that arrives with the last request along with it; in
+    /// edge-triggered mode epoll will not report it again, so the session must say an end is pending.
+    func testACloseNotifyArrivingWithTheLastRequestEndsTheConnectionAtOnce() throws {
+        let pki = try pki
+        let client = pki.directory + "/close_notify_client.py"
+        try Self.closeNotifyClient.write(toFile: client, atomically: true, encoding: .utf8)
+        for flags in [[], ["--edge-triggered"]] {
+            let server = try tlsServer(Self.ecdsa, ["--keepalive-timeout", "30"] + flags)
+            let seconds = try TestCertificates.shellSucceeding("python3 \(client) \(server.port) \(pki.authority)")
+            XCTAssertLessThan(Double(seconds.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 99, 5, "\(flags): closed at once")
+            XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        }
+    }
+
     func testIPv6TLSListener() throws {
         let pki = try pki
         try XCTSkipUnless(TestCertificates.ipv6LoopbackAvailable, "no IPv6 loopback (::1) on this machine")
@@ -188,6 +204,46 @@ final class HTTPSTests: XCTestCase {
         XCTAssertEqual(output, "200")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
+}
+
+extension HTTPSTests {
+    static let closeNotifyClient = #"""
+# A TLS client that sends its request and its close_notify alert in one TCP
+# segment, then reads until the server closes: prints the seconds that took.
+# Used by HTTPSTests (the server must see the end that OpenSSL read along with the request).
+import socket
+import ssl
+import sys
+import time
+
+port, authority = int(sys.argv[1]), sys.argv[2]
+context = ssl.create_default_context(cafile=authority)
+incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+session = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+connection = socket.create_connection(("127.0.0.1", port))
+connection.settimeout(10)
+while True:
+    try:
+        session.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        connection.sendall(outgoing.read())
+        data = connection.recv(65536)
+        if not data:
+            sys.exit("closed during the handshake")
+        incoming.write(data)
+connection.sendall(outgoing.read())
+session.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+try:
+    session.unwrap()
+except ssl.SSLWantReadError:
+    pass
+start = time.monotonic()
+connection.sendall(outgoing.read())
+while connection.recv(65536):
+    pass
+print(f"{time.monotonic() - start:.1f}")
+"""#
 }
 
 extension TestCertificates {

@@ -63,6 +63,20 @@ final class TLSDefenceTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    /// Workers running as --user cannot read a root-only key: the master loaded it before forking them.
+    func testTheMasterReadsTheKeyBeforeWorkersDropPrivileges() throws {
+        try XCTSkipUnless(getuid() == 0 && getpwnam("nobody") != nil, "needs root and the user nobody")
+        let pki = try pki
+        let pair = try pki.leaf("private")
+        chmod(pair.key, 0o600)
+        let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1", "--user", "nobody"] + pair.flags)
+        let served = try TestCertificates.shellSucceeding(
+            "curl -sS --cacert \(pki.authority) --resolve localhost:\(server.port):127.0.0.1 -o /dev/null -w '%{http_code}' "
+                + "https://localhost:\(server.port)/")
+        XCTAssertEqual(served, "200")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testAHandshakeThatNeverFinishesIsCutAtTheHeaderTimeout() throws {
         let pki = try pki
         let pair = try pki.leaf("slow")
