@@ -6,6 +6,7 @@ import ArgumentParser
 import Glibc
 import Logging
 import Server
+import ServerEcosystem
 
 /// An executable's command: its name and abstract in `configuration`, the server's
 /// flags in an `@OptionGroup var options: ServerOptions`.
@@ -15,9 +16,12 @@ public protocol ServerExecutable: ParsableCommand {
 
 public enum ServerCommandLine {
     /// Runs `Command` with `CommandLine.arguments`; never returns.
-    /// - Parameter handler: made once in each worker, after fork (see `HTTPServer`).
+    /// - Parameter handler: made once in each worker, after fork (see `HTTPServer`); given request
+    ///   ids with `--request-id` (`RequestIDs`) and traced once `RequestTracing.enable()` was called.
+    /// - Parameter services: what each worker runs beside its connections (`WorkerServiceGroup`).
     public static func main<Command: ServerExecutable>(
-        _: Command.Type, handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() }
+        _: Command.Type, handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() },
+        services: @escaping () -> (any WorkerServices)? = { nil }
     ) -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
         let checking = ConfigurationCheck.isRequested(arguments)
@@ -36,9 +40,14 @@ public enum ServerCommandLine {
         }
         do {
             let configuration = options.serverConfiguration
-            let handler = try options.files.handler(before: handler, maxConnections: configuration.maxConnections,
-                                                    logger: Logger(label: "server"))
-            exit(try HTTPServer(configuration: configuration, handler: handler).run())
+            let files = try options.files.handler(before: handler, maxConnections: configuration.maxConnections,
+                                                  logger: Logger(label: "server"))
+            let requestIDs = options.requestId
+            let handler = { () -> any HTTPHandler in
+                let traced = RequestTracing.wrap(files())
+                return requestIDs ? RequestIDs(traced) : traced
+            }
+            exit(try HTTPServer(configuration: configuration, handler: handler, services: services).run())
         } catch {
             fail(Command.self, with: error)
         }

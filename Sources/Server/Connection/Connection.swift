@@ -35,6 +35,8 @@ package final class Connection<T: Transport & ~Copyable> {
     var lingering: Bool { phase == .lingering }
     /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
     var peerHungUp = false
+    /// The event loop will serve it again at the end of this turn (it yielded): events for it are skipped until then.
+    var queuedForNextTurn = false
     /// Requests answered so far: before the first, a silent connection is waiting
     /// for a header block, not idling between requests.
     var requestsServed = 0
@@ -64,6 +66,8 @@ package final class Connection<T: Transport & ~Copyable> {
     var awaitingHandler: HandlerTicket?
     /// It came from a `redirect-https` listener: every request is answered by this, not the handler.
     var httpsRedirect: HTTPSRedirect?
+    /// The body its handler reads as it arrives (a streamed body, ConnectionDriver+Streaming).
+    var reception: BodyReception?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after
