@@ -83,5 +83,12 @@ final class HTTPSRedirectTests: XCTestCase {
         XCTAssertThrowsError(try configuration.validate())
         configuration.model = .reactor
         XCTAssertNoThrow(try configuration.validate())
+        configuration.listen[0].tls = true
+        XCTAssertThrowsError(try configuration.validate(), "a tls listener cannot also redirect")
+    }
+
+    func testTheStartupLineNamesTheRedirect() throws {
+        let server = try startServer()
+        XCTAssertTrue(server.startupLine.contains(" redirect-https=8443, 127.0.0.1:"), server.startupLine)
     }
 }
