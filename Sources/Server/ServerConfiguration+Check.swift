@@ -5,7 +5,8 @@ import ServerSystem
 
 extension ServerConfiguration {
     /// Throws, as one line, the first thing that would stop this configuration from starting:
-    /// a setting or a combination of listeners (``validate()``), a `--user` that does not exist
+    /// a setting or a combination of listeners (``validate()``), a certificate or key that would
+    /// not load (``loadTLS()``, as the master loads them at start), a `--user` that does not exist
     /// or cannot be adopted, an access log file that cannot be opened for appending. The log is
     /// opened as the master opens it at start (created if absent, as `nginx -t` creates its logs).
     ///
@@ -13,6 +14,11 @@ extension ServerConfiguration {
     /// server usually holds their ports, and binding them here would fail exactly then.
     public func checkBeforeServing() throws(ConfigurationError) {
         try validate()
+        do {
+            _ = try loadTLS()
+        } catch {
+            throw ConfigurationError(error.message)
+        }
         if let user {
             do {
                 _ = try Credentials.lookUp(user)

@@ -5,9 +5,9 @@ import ArgumentParser
 import Server
 
 struct ListenerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Listen on ADDRESS:PORT (IPv6 in brackets: [::1]:8443), repeatable; option tls: HTTPS with the --tls-certificate(s); option proxy-protocol: every connection starts with a PROXY header (v1 or v2) from a --trusted-proxy.",
+    @Option(help: ArgumentHelp("Listen on ADDRESS:PORT (IPv6 in brackets: [::1]:8443), repeatable; option tls: HTTPS with the --tls-certificate(s); option proxy-protocol: every connection starts with a PROXY header (v1 or v2) from a --trusted-proxy; option redirect-https[=PORT]: every request is answered 308 to https on PORT (443).",
                                discussion: "Either --listen or --host/--port, not both (like nginx's listen directives).",
-                               valueName: "address:port[,tls][,proxy-protocol]"))
+                               valueName: "address:port[,tls][,proxy-protocol][,redirect-https[=port]]"))
     var listen: [String] = []
 
     @Option(help: ArgumentHelp("A PEM certificate chain (leaf first) for the tls listeners, repeatable, each with its --tls-key in the same order; the first is the default, the others are chosen by the client's server name (SNI).",

@@ -46,7 +46,7 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
                 address.redirectHTTPSPort = try redirectPort(option, in: text)
             case "proxy-protocol": address.proxyProtocol = true
             case "tls": address.tls = true
-            default: throw ConfigurationError("--listen '\(text)': unknown option '\(option)' (known: tls, proxy-protocol)")
+            default: throw ConfigurationError("--listen '\(text)': unknown option '\(option)' (known: tls, proxy-protocol, redirect-https[=PORT])")
             }
         }
         return address

@@ -7,6 +7,9 @@ extension ServerConfiguration {
 
     func validateRedirects() throws(ConfigurationError) {
         guard redirectsToHTTPS else { return }
+        if let both = listen.first(where: { $0.tls && $0.redirectHTTPSPort != nil }) {
+            throw ConfigurationError("--listen \(Address.displayed(both)): redirect-https is for a plain listener, not a tls one")
+        }
         // The listener a connection came from is known to the event loop alone.
         if !Self.multiListenerModels.contains(model) {
             throw ConfigurationError("--listen ...,redirect-https applies only to the hybrid and reactor models")

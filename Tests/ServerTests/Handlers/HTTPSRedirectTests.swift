@@ -39,6 +39,18 @@ final class HTTPSRedirectTests: XCTestCase {
         XCTAssertEqual(try TestClient(port: server.ports[1]).get("/").status, 200, "the other listener serves")
     }
 
+    func testCurlFollowsTheRedirectToTheTLSListenerBesideIt() throws {
+        let certificates = try TestCertificates()
+        let leaf = try certificates.leaf("redirect")
+        let tlsPort = try NginxProcess.freePort()
+        let server = try ServerProcess(["--listen", "127.0.0.1:0,redirect-https=\(tlsPort)", "--listen", "127.0.0.1:\(tlsPort),tls",
+                                        "--workers", "1"] + leaf.flags)
+        let result = try Launch.runToEnd("/usr/bin/curl", ["-sS", "-L", "--cacert", certificates.authority, "-o", "/dev/null",
+                                                           "-w", "%{http_code} %{url_effective}",
+                                                           "http://localhost:\(server.ports[0])/health?x=1"])
+        XCTAssertEqual(result.stdout, "200 https://localhost:\(tlsPort)/health?x=1", result.stderr)
+    }
+
     func testTheDefaultPortIsLeftOutOfTheLocation() throws {
         let server = try startServer(redirect: "redirect-https")
         let response = try ask(server.ports[0], "GET /p HTTP/1.1\r\nHost: example.com:80\r\n\r\n")
@@ -83,5 +95,12 @@ final class HTTPSRedirectTests: XCTestCase {
         XCTAssertThrowsError(try configuration.validate())
         configuration.model = .reactor
         XCTAssertNoThrow(try configuration.validate())
+        configuration.listen[0].tls = true
+        XCTAssertThrowsError(try configuration.validate(), "a tls listener cannot also redirect")
+    }
+
+    func testTheStartupLineNamesTheRedirect() throws {
+        let server = try startServer()
+        XCTAssertTrue(server.startupLine.contains(" redirect-https=8443, 127.0.0.1:"), server.startupLine)
     }
 }

@@ -73,6 +73,20 @@ final class ConfigurationCheckTests: XCTestCase {
         try assertFails(["-t", "--port", "0", "--access-log", directory + "/missing/access.log"], mentioning: "--access-log")
     }
 
+    func testCertificatesAndKeysAreReadAsAStartReadsThem() throws {
+        let certificates = try TestCertificates()
+        let good = try certificates.leaf("good")
+        let tls = ["-t", "--listen", "127.0.0.1:0,tls", "--listen", "127.0.0.1:0,redirect-https"]
+        let result = try check(tls + good.flags)
+        XCTAssertEqual(result.code, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "server: configuration OK\n")
+        let expired = try certificates.leaf("expired", expired: true)
+        try assertFails(tls + expired.flags, mentioning: "expired")
+        let other = try certificates.leaf("other", key: .rsa)
+        try assertFails(tls + ["--tls-certificate", good.certificate, "--tls-key", other.key], mentioning: "does not match")
+        try assertFails(tls + ["--tls-certificate", good.certificate, "--tls-key", directory + "/missing.key"], mentioning: "missing.key")
+    }
+
     func testAnUnknownUserFails() throws {
         try assertFails(["-t", "--port", "0", "--user", "no-such-user-here"], mentioning: "no-such-user-here")
     }
