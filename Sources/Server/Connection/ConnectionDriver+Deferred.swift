@@ -38,6 +38,7 @@ extension ConnectionDriver {
 
     func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion,
                                          via transport: borrowing T) -> ConnectionStatus? {
+        if let loaded = completion.readAhead { return readAheadDone(connection, with: completion, loaded: loaded, via: transport) }
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
         // A handler that answers before its streamed body's end: the rest is never read, so the
@@ -53,12 +54,7 @@ extension ConnectionDriver {
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
         record.add(.requests)
         record.countResponse(status: response.status.code)
-        if let accessLog {
-            ticket.request.withRequest {
-                accessLog.record($0, on: transport.fd, status: response.status.code,
-                                 bodyBytes: ResponseWriter.bodyLength(of: response, for: head))
-            }
-        }
+        if let accessLog { ticket.request.withRequest { log($0, head, response, on: connection, to: accessLog) } }
         connection.requestsServed &+= 1
         connection.madeProgress = true
         if !keepAlive, let input = connection.input {
@@ -69,6 +65,7 @@ extension ConnectionDriver {
         }
         // A file or stream body (a gzipped one too) follows its head, as for an inline answer.
         holdBody(of: response, for: head, on: connection)
+        if heldLogLine != nil { handOverLogLine(to: connection) }
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
         let status = flush(connection, via: transport)

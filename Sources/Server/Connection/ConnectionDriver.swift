@@ -61,6 +61,8 @@ package final class ConnectionDriver {
     let clientAddresses: ClientAddresses?
     /// On-the-fly gzip, nil when it is off: then a request costs one untaken branch.
     let compression: ResponseCompression?
+    /// sendfile's chunk and when a file body asks the page cache first (ConnectionDriver+Body, +Disk).
+    let fileSending: FileSendSettings
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -77,12 +79,14 @@ package final class ConnectionDriver {
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
                  clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil,
-                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings()) {
+                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings(),
+                 fileSending: FileSendSettings = FileSendSettings()) {
         self.clientAddresses = clientAddresses
+        self.fileSending = fileSending
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
-        self.compression = ResponseCompression(compression)
+        self.compression = ResponseCompression(compression, record: record)
         self.bodyRate = bodyRate
         self.clock = clock
         self.record = record
@@ -186,6 +190,8 @@ package final class ConnectionDriver {
 
     package func writable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
+        // A helper is reading the body's next bytes from the disk: nothing to send until it is done.
+        if connection.phase == .readingDisk { return waitForDisk(connection) }
         let status = flush(connection, via: transport)
         // While responses waited for the client, no body was read: that time is not the body's.
         connection.bodyClockRequest = -1
@@ -234,7 +240,11 @@ package final class ConnectionDriver {
                 var response = Response()
                 var request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
                 if let clientAddresses { request.clientEntry = clientAddresses.client(for: connection, request: request) }
-                handler.respond(to: request, with: &response)
+                if let redirect = connection.httpsRedirect {
+                    redirect.respond(to: request, with: &response)
+                } else {
+                    handler.respond(to: request, with: &response)
+                }
                 if let work = response.deferred {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
                     response = work.runInline(OwnedRequest(request))

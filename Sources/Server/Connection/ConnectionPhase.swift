@@ -19,6 +19,9 @@ enum ConnectionPhase: Equatable {
     /// A request is with a handler that answers later (a deferred handler): the
     /// connection is neither read (pipelined requests wait their turn) nor written.
     case handling
+    /// A file body waits for a helper thread to read its next bytes into the page cache
+    /// (ConnectionDriver+Disk): neither read nor written meanwhile, under the write timeout.
+    case readingDisk
     /// A handler already runs and reads the request's body as it arrives (a streamed body,
     /// ConnectionDriver+Streaming). Paused, the socket is not read: the handler is behind.
     case receivingBody(paused: Bool)
@@ -35,7 +38,7 @@ enum ConnectionPhase: Equatable {
         switch self {
         case .idle, .readingHead, .readingBody, .lingering, .receivingBody(paused: false): return .read
         case .writing: return .write
-        case .handling, .awaitingProducer: return .none
+        case .handling, .readingDisk, .awaitingProducer: return .none
         case .receivingBody(paused: true): return .paused
         }
     }
@@ -49,7 +52,7 @@ enum ConnectionPhase: Equatable {
         case .handling, .receivingBody(paused: true): return .handling
         case .receivingBody(paused: false): return .body
         // The producer is as slow as a client that does not read: neither may hold the connection forever.
-        case .writing, .awaitingProducer: return .write
+        case .writing, .readingDisk, .awaitingProducer: return .write
         case .lingering: return .linger
         }
     }
@@ -69,10 +72,11 @@ enum Interest: Equatable {
 
 extension Connection where T: ~Copyable {
     /// Once the driver has flushed: the phase its buffers show. Lingering and handling
-    /// are left only by the driver itself (lingering never; handling by `endHandling`).
+    /// are left only by the driver itself (lingering never; handling by `endHandling`;
+    /// reading the disk by `endDiskRead`).
     func settlePhase() {
         switch phase {
-        case .lingering, .handling, .receivingBody: return
+        case .lingering, .handling, .readingDisk, .receivingBody: return
         default: phase = bufferedPhase
         }
     }
@@ -83,6 +87,11 @@ extension Connection where T: ~Copyable {
         case .handling, .receivingBody: phase = bufferedPhase
         default: break
         }
+    }
+
+    /// The read-ahead of a file body is done: the phase follows the buffers again (writing).
+    func endDiskRead() {
+        if phase == .readingDisk { phase = bufferedPhase }
     }
 
     /// Output left → writing (or waiting for a streamed response's producer); nothing

@@ -19,11 +19,18 @@ final class PendingBody {
     let chunked: Bool
     /// The stream's producer has given its last piece (the last chunk is queued): it is not asked again.
     var produced = false
+    /// Bytes of a stream queued for the socket so far (with its chunk framing), and how many of them it took.
+    var producedBytes = 0
+    var sentBytes = 0
     /// A stream from an async sequence had nothing ready: the connection waits for its producer's nudge.
     var waitingForProducer = false
-    /// A file body's access log line, written with the bytes actually sent once the body is
+    /// A body's access log line, written with the bytes actually sent once the body is
     /// done with, however it ends (sent, failed, timed out, the connection closed).
     var logLine: (log: AccessLog, line: AccessLogLine.Held)?
+    /// File bodies with read-ahead (ConnectionDriver+Disk): the file offset up to which the
+    /// page cache was last seen to hold the bytes, and the serial of the read in flight.
+    var cachedThrough = 0
+    var readAheadSerial: UInt64?
 
     /// The body of `response` to be sent after its head, or nil when it has none to send
     /// later (then a file's descriptor is closed here, as for HEAD, 204 and 304).
@@ -73,7 +80,10 @@ final class PendingBody {
     }
 
     deinit {
-        guard let logLine, case .file(let region) = source else { return }
-        logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
+        guard let logLine else { return }
+        switch source {
+        case .file(let region): logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
+        case .stream: logLine.log.complete(logLine.line, bodyBytes: sentBytes)
+        }
     }
 }
