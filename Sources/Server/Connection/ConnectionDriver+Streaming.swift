@@ -165,6 +165,7 @@ extension ConnectionDriver {
         record.add(.requests)
         record.countResponse(status: response.status.code)
         refuseFurtherInput(input, connection, linger: true)
+        holdBody(of: response, for: head, on: connection)
     }
 
     /// A body's consumer or producer nudged the loop: a connection that waits for it goes on.

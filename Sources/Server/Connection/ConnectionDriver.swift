@@ -116,9 +116,10 @@ package final class ConnectionDriver {
     /// `readable` over any transport: generic, so the socket's case is specialised (see Transport).
     package func readable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         if connection.lingering { return drain(connection, via: transport) }
+        // A streamed response waits for its producer's nudge; a client gone meanwhile ends it (and the task).
+        if connection.phase == .awaitingProducer { return connection.peerHungUp ? .closed : .idle }
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection, via: transport) }
-        if connection.phase == .awaitingProducer { return connection.peerHungUp ? .closed : .idle }
         for _ in 0..<Self.readsPerTurn {
             if connection.reception != nil {
                 if let status = receiveBody(on: connection, via: transport) { return status }

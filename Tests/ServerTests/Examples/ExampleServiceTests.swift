@@ -1,7 +1,7 @@
 // The example service (Examples/todos, its own package) end to end: built with
 // SwiftPM as a reader would, started on port 0 with two workers and its database
 // in a temporary directory, then its API over sockets: create, list, fetch,
-// delete, 404, 400, the blocking /slow route and the upload digest.
+// delete, 404, 400, the blocking /slow route and the upload digest (whole and streamed).
 import Foundation
 import Glibc
 import TestSupport
@@ -109,6 +109,18 @@ final class ExampleServiceTests: XCTestCase {
         try large.write(toFile: file, atomically: false, encoding: .utf8)
         let expected = try Launch.runToEnd("/usr/bin/sha256sum", [file]).stdout.prefix(64)
         XCTAssertEqual(try Self.send(client, "POST", "/upload", body: large).body, expected + "\n")
+        // Streamed: 3 MiB in 48 chunks, past the 1 MiB --max-body-size a whole body would meet.
+        let streamed = String(repeating: large, count: 6)
+        try streamed.write(toFile: file, atomically: false, encoding: .utf8)
+        let streamedDigest = try Launch.runToEnd("/usr/bin/sha256sum", [file]).stdout.prefix(64)
+        let bytes = Array(streamed.utf8)
+        var chunked = Array("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for start in stride(from: 0, to: bytes.count, by: 65_536) {
+            let piece = bytes[start..<min(bytes.count, start + 65_536)]
+            chunked += Array("\(String(piece.count, radix: 16))\r\n".utf8) + piece + [13, 10]
+        }
+        try client.send(chunked + Array("0\r\n\r\n".utf8))
+        XCTAssertEqual(try client.readResponse().body, streamedDigest + "\n", "a chunked upload, hashed as it streams")
 
         XCTAssertEqual(try client.get("/health").status, 200, "the built-in routes stay in front")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)

@@ -166,6 +166,23 @@ final class RequestBodyStreamingTests: XCTestCase {
         }
     }
 
+    func testAClientThatPausesMidBodyGets408AndAHandlerThatFallsBehindGets503() throws {
+        let server = try startServer(["--body-timeout", "0.4", "--handler-timeout", "0.6"])
+        let before = StreamingWire.counter("/stream/interrupted", port: server.port) ?? -1
+        let slowClient = try TestClient(port: server.port)
+        try slowClient.send(StreamingWire.head("/stream/crc", fields: "Content-Length: 1000\r\n") + "only ten b")
+        let timedOut = try slowClient.readResponse()
+        XCTAssertEqual(timedOut.status, 408, "the body timeout applies while the body streams")
+        XCTAssertTrue(ServerProcess.eventually { StreamingWire.counter("/stream/interrupted", port: server.port) == before + 1 },
+                      "the handler's read failed")
+        // A handler that never reads on: the server stops reading, then gives up on the handler.
+        let behind = try TestClient(port: server.port)
+        try behind.send(StreamingWire.head("/stream/held", fields: "Content-Length: \(64 << 20)\r\n"))
+        _ = behind.sendWithoutBlocking(StreamingWire.bytes(64 * 1024), forMilliseconds: 300, atMost: 64 << 20)
+        XCTAssertEqual(try behind.readResponse().status, 503, "the handler timeout applies while the handler is behind")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testPipelinedRequestsBehindAStreamedBodyAreAnsweredInOrder() throws {
         for mode in Self.modes {
             let server = try startServer(mode)
