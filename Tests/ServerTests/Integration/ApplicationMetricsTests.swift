@@ -50,6 +50,17 @@ final class ApplicationMetricsTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testPreforkModelWorkersRecordIntoTheSameSeries() throws {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--model", "prefork", "--workers", "2"], executable: "example-server")
+        // A prefork worker serves one connection until it closes: one request per connection.
+        for _ in 0..<6 {
+            XCTAssertEqual(try TestClient(port: server.port).get("/example/metrics/count", headers: "Connection: close\r\n").status, 200)
+        }
+        let response = try TestClient(port: server.port).get("/metrics", headers: "Connection: close\r\n")
+        XCTAssertEqual(try PrometheusText(response.body).value("example_hits_total"), 6)
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testGaugesSumTheLiveWorkersAndTimersAreSummariesInSeconds() throws {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--reuseport"], executable: "example-server")
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
