@@ -9,6 +9,8 @@ import TLS
 struct ModelContext {
     let configuration: ServerConfiguration
     let makeHandler: () -> any HTTPHandler
+    /// What each event-loop worker runs beside its connections (nil: nothing).
+    var makeServices: () -> (any WorkerServices)? = { nil }
     let logger: Logger
     /// The loaded certificates, when some listener speaks TLS.
     let tls: TLSContext?

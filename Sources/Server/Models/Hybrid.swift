@@ -13,7 +13,7 @@ enum Hybrid {
                 + "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
         }) { worker throws(SystemError) in
             try ReactorServing.serve(listeners: worker.listeners, sharedListener: worker.sharedListener,
-                                     configuration: configuration, makeHandler: context.makeHandler,
+                                     configuration: configuration, makeHandler: context.makeHandler, makeServices: context.makeServices,
                                      logger: worker.logger, worker: worker, tls: certificates?.current)
         }
         return try supervisor.run(announce: context.announce)

@@ -181,7 +181,7 @@ final class Supervisor {
         let report = try makeServingReport(recordIndex: recordIndex)
         let pid: Int32
         do {
-            pid = try ChildProcess.fork()
+            pid = try SingleThreadedFork.fork()
         } catch {
             report?.close()
             scoreboard.retireRecord(recordIndex)
@@ -194,7 +194,7 @@ final class Supervisor {
                                         scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
             context.servingReport = report
             Worker(context: context, body: workerBody, credentials: credentials,
-                   accessLog: configuration.accessLog, logger: logger)
+                   accessLog: configuration.accessLog, logsRequestIDs: configuration.logsRequestIDs, logger: logger)
                 .run(masterPID: masterPID)
         }
         scoreboard.setPID(pid, ofRecord: recordIndex)

@@ -155,7 +155,7 @@ final class TransportSeamTests: XCTestCase {
         XCTAssertGreaterThan(log?.refused ?? 0, 100)
     }
 
-    func testStreamProducesNoMoreThanOnePieceAheadOfWhatTheTransportTook() throws {
+    func testStreamProducesLessThanTwoPiecesAheadOfWhatTheTransportTook() throws {
         let producer = CountingProducer(total: 1 << 20)
         let body = try XCTUnwrap(PendingBody.holding(Response(body: .stream(BodyStream(length: 1 << 20, producer: producer))),
                                                      for: Self.head))
@@ -166,7 +166,9 @@ final class TransportSeamTests: XCTestCase {
         for _ in 0..<100_000 {
             let status = driver.send(body, through: output, via: connection.transport, on: connection)
             while case let count = Glibc.read(pair.client, &chunk, chunk.count), count > 0 { taken += count }
-            XCTAssertLessThanOrEqual(producer.produced - taken, ConnectionDriver.streamPiece, "at most one piece queued")
+            // A piece joins queued output only while it holds less than a piece (so a head and a
+            // small body leave in one write): never two pieces' worth waits for the socket.
+            XCTAssertLessThan(producer.produced - taken, 2 * ConnectionDriver.streamPiece, "under two pieces queued")
             if status == nil { break }
         }
         XCTAssertEqual(taken, 1 << 20, "a known length is sent raw, every byte")
