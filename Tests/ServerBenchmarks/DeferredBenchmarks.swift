@@ -45,6 +45,7 @@ final class DeferredBenchmarks: XCTestCase {
             let allocations = Measure.allocations {
                 _ = driver.readable(connection)
                 for _ in 0..<1000 {
+                    queue.wakeupSeen()
                     queue.take(completions: &completions, jobs: &jobs)
                     queue.run(&jobs)
                     if let completion = completions.first {

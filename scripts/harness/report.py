@@ -307,7 +307,8 @@ def applications_report(context):
     memory per idle connection, the blocking route beside /health, the three handler shapes."""
     ours, theirs = context["ours"], context["theirs"]
     lines = ["# Application code: the example service against its Hummingbird 2 twin", "",
-             f"Written by `{context['invocation']}` on {context['date']} ({context['machine']}). "
+             f"Written by `{context['invocation']}` on {context['date']} ({context['machine']['cpu']}, "
+             f"{context['machine']['cores']} cores, Linux {context['machine']['kernel']}, {context['machine']['wrk']}). "
              f"{context['repetitions']} repetition(s) of {context['seconds']} s per scenario, servers alternated, "
              "medians; one wrk thread. The machine was shared with other work while this ran: "
              "treat the figures as one noisy run and re-run the command to check them.", "",
@@ -350,4 +351,4 @@ def applications_report(context):
         lines.append(f"| {scenario.title} | {summary['rps'][0]:,.0f} | {_ratio(summary['rps'][0], inline)} | "
                      f"{_percentile(summary['p99_us'])} | {_cpu(summary)} |")
     lines += ["", "Commands:", "", "```", *context["commands"], *context["server_commands"], "```", ""]
-    return "\n".join(lines)
+    return "\n".join(lines).replace(context["root"] + "/", "")

@@ -3,8 +3,11 @@
 // answers (from the handler pool's threads, or from tasks) and task jobs (the
 // queue is the task executor of async handlers, CompletionQueue+TaskExecutor).
 // The loop takes both between epoll turns. The eventfd is raised only when the
-// loop may be asleep in epoll_wait and only once until it is read, so a busy
-// loop receives answers and jobs without a single write or read of it.
+// loop may be asleep in epoll_wait and only once until the loop has seen it, so a
+// busy loop receives answers and jobs without a single write or read of it; and
+// it is written after the lock is released, so the handler pool's threads never
+// wait on each other's system calls (a profile at 512 connections showed them
+// spinning on this lock while one of them wrote).
 // The connection is named by its epoll token (fd and generation) and the
 // ticket's serial, so an answer for a connection that was closed or timed out
 // meanwhile is recognised and dropped.
@@ -30,13 +33,15 @@ package final class CompletionQueue: Sendable {
         /// Connections (epoll tokens) whose streamed body moved on the other side (StreamedRequestBody,
         /// ChunkPump): the loop resumes them if they still wait for it.
         var nudged: [UInt64] = []
-        /// Set by `close`: work that outlives the loop (an embedded reactor's pool threads)
-        /// must not write to a descriptor number the kernel may have handed to another file.
+        /// Set by `close`: answers and jobs that arrive afterwards are dropped. The eventfd
+        /// itself is closed only with the queue (deinit), so a poster that decided to raise
+        /// it never writes to a descriptor number the kernel has handed to another file.
         var closed = false
         /// The loop is between two epoll waits and looks at this queue before the next one
         /// (`loopWillWait`): nothing need wake it. False until the loop first runs.
         var loopAwake = false
-        /// The eventfd was raised and not yet read back: raising it again would change nothing.
+        /// The eventfd was raised (or is being raised) and the loop has not seen it yet:
+        /// raising it again would change nothing.
         var raised = false
     }
 
@@ -55,23 +60,25 @@ package final class CompletionQueue: Sendable {
 
     /// Called by whichever thread finished the work (the loop's own, for a task it runs).
     func post(_ completion: Completion) {
-        state.withLock { state in
-            guard !state.closed else { return }
+        let wake = state.withLock { state in
+            guard !state.closed else { return false }
             state.pending.append(completion)
             noteUse()
-            Self.wake(&state, wakeup)
+            return Self.mustWake(&state)
         }
+        if wake { wakeup.signal() }
     }
 
     /// Queues a task's job for the loop's thread (see CompletionQueue+TaskExecutor).
     /// A job that arrives after `close` is dropped: its worker is exiting.
     func enqueue(job: UnownedJob) {
-        state.withLock { state in
-            guard !state.closed else { return }
+        let wake = state.withLock { state in
+            guard !state.closed else { return false }
             state.jobs.append(job)
             noteUse()
-            Self.wake(&state, wakeup)
+            return Self.mustWake(&state)
         }
+        if wake { wakeup.signal() }
     }
 
     private func noteUse() {
@@ -81,12 +88,19 @@ package final class CompletionQueue: Sendable {
     /// Whether anything was ever queued here (see `used`).
     var inUse: Bool { used.load(ordering: .acquiring) }
 
-    /// Raised under the lock, so `close` cannot slip in between the check and the write,
-    /// and `loopWillWait` cannot miss it.
-    private static func wake(_ state: inout State, _ wakeup: borrowing EventCounter) {
-        guard !state.loopAwake && !state.raised else { return }
+    /// Decided under the lock (so `loopWillWait` cannot miss it), written after it.
+    private static func mustWake(_ state: inout State) -> Bool {
+        guard !state.loopAwake && !state.raised else { return false }
         state.raised = true
-        wakeup.signal()
+        return true
+    }
+
+    /// Called by the loop when epoll reported the eventfd: reads it back, then lets the next
+    /// post raise it again. A write that lands between the two (its poster decided before)
+    /// leaves it readable: the next wait returns at once and this runs again, so it never stays set.
+    func wakeupSeen() {
+        wakeup.reset()
+        state.withLock { $0.raised = false }
     }
 
     /// Called by the loop right after each epoll wait: until `loopWillWait`, whatever is
@@ -107,16 +121,10 @@ package final class CompletionQueue: Sendable {
     }
 
     /// Moves every waiting answer and job into `completions` and `jobs` (empty, their
-    /// capacity kept between turns, so the loop allocates no array per batch). Reads the
-    /// eventfd back if it was raised: anything queued afterwards raises it again (or is
-    /// seen before the next wait), so none is lost.
+    /// capacity kept between turns, so the loop allocates no array per batch).
     func take(completions: inout [Completion], jobs: inout [UnownedJob]) {
         state.withLock { state in
             guard !state.closed else { return }
-            if state.raised {
-                wakeup.reset()
-                state.raised = false
-            }
             swap(&state.pending, &completions)
             swap(&state.jobs, &jobs)
         }
@@ -124,12 +132,13 @@ package final class CompletionQueue: Sendable {
 
     /// Called by a body's consumer or producer: the connection with `token` may go on.
     func nudge(_ token: UInt64) {
-        state.withLock { state in
-            guard !state.closed else { return }
+        let wake = state.withLock { state in
+            guard !state.closed else { return false }
             state.nudged.append(token)
             noteUse()
-            Self.wake(&state, wakeup)
+            return Self.mustWake(&state)
         }
+        if wake { wakeup.signal() }
     }
 
     /// The nudged connections, taken by the loop after the answers (`take`).
@@ -140,27 +149,27 @@ package final class CompletionQueue: Sendable {
         }
     }
 
-    /// Every waiting answer, for callers that run no jobs (tests); jobs stay queued.
+    /// Every waiting answer, the eventfd seen, for callers that run no jobs (tests); jobs stay queued.
     func takeAll() -> [Completion] {
-        state.withLock { state in
+        wakeupSeen()
+        return state.withLock { state in
             guard !state.closed else { return [] }
-            if state.raised {
-                wakeup.reset()
-                state.raised = false
-            }
             defer { state.pending.removeAll() }
             return state.pending
         }
     }
 
-    /// Closes the eventfd; answers and jobs queued afterwards are dropped.
+    /// Drops what waits and everything queued afterwards; the eventfd closes with the queue.
     func close() {
         state.withLock { state in
             state.closed = true
             state.pending.removeAll()
             state.jobs.removeAll()
             state.nudged.removeAll()
-            wakeup.close()
         }
+    }
+
+    deinit {
+        wakeup.close()
     }
 }

@@ -128,7 +128,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             receiveSignals()
         case ReservedToken.completions:
             // Its answers and jobs are taken after this batch of events (runDeferredWork).
-            break
+            deferred?.wakeupSeen()
         default:
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else {

@@ -92,6 +92,7 @@ final class CompletionQueueTests: XCTestCase {
             guard Self.isReadable(dispatch.completions.fd, withinMilliseconds: 5000) else { break }
             // What the event loop does each turn: run the tasks' jobs, take the answers.
             var completions: [Completion] = [], jobs: [UnownedJob] = []
+            dispatch.completions.wakeupSeen()
             dispatch.completions.take(completions: &completions, jobs: &jobs)
             dispatch.completions.run(&jobs)
             for completion in completions {
