@@ -6,6 +6,8 @@
 //             -> ServerEcosystem (swift-http-types, request ids, service groups, tracing)
 //             -> StaticFiles (the file-serving handler)
 //             -> Server (supervisor, reactor, connections, handlers, logging)
+//             -> TLS (certificates, TLS sessions as a connection transport)
+//             -> CTLS (the OpenSSL shim)
 //             -> HTTP1 (buffers, parser, request/response, writer)
 //             -> ServerSystem (syscalls, descriptors, sockets, epoll, signals)
 //             -> CEventPoll (the C shim)
@@ -25,6 +27,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.0"),
@@ -33,16 +36,24 @@ let package = Package(
         .target(name: "CEventPoll"),
         // The system's zlib, for gzip of responses (Server/Compression).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The system's libbrotli, for brotli of responses (Server/Compression) and decoding it in tests.
+        .systemLibrary(name: "CBrotli", path: "Sources/CBrotli", providers: [.apt(["libbrotli-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
+        // OpenSSL 3, for HTTPS (Debian: libssl-dev to build, libssl3 to run).
+        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "TLS", dependencies: ["CTLS", "ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
                 "CEventPoll",
                 "CZlib",
+                "CBrotli",
                 "ServerSystem",
                 "HTTP1",
+                "TLS",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Serving the files of a directory: a handler embedders mount, and what `server --root` runs.
@@ -78,12 +89,13 @@ let package = Package(
         // An embedder's server: the library with routes of its own (used by the integration tests).
         .executableTarget(
             name: "ExampleServer",
-            dependencies: ["Server", "ServerCommandLine", "StaticFiles", "ServerEcosystem",
+            dependencies: ["Server", "ServerCommandLine", "StaticFiles", "ServerEcosystem", "CZlib",
                            .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log"),
-                           .product(name: "Tracing", package: "swift-distributed-tracing")],
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Examples/ExampleServer"
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.
@@ -94,16 +106,18 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "ServerEcosystem",
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "TLS",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
-                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
+                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .testTarget(
             name: "ServerBenchmarks",
             dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport", "ServerEcosystem",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
-                           .product(name: "Tracing", package: "swift-distributed-tracing")]
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
     ]
 )

@@ -6,6 +6,7 @@
 //   GET /example/text/stream?chunks=N&size=M  N pieces of M bytes of text, of unknown length
 //   GET /example/text/deferred?size=N      N bytes of text answered from the handler pool
 //   GET /example/text/etag?size=N          N bytes of text with a strong ETag
+//   GET /example/text/no-transform?size=N  N bytes of text with Cache-Control: no-transform (never compressed)
 //   GET /example/precompressed             EXAMPLE_FILE, or EXAMPLE_FILE.br / .gz when the
 //                                          client's Accept-Encoding prefers one (PrecompressedSiblings)
 import Glibc
@@ -23,6 +24,9 @@ struct CompressionRoutes: ExampleRoute {
         } else if path == "/example/text" || path == "/example/text/etag" {
             response.body = .bytes(Self.text(count: Self.size(in: request)))
             if path == "/example/text/etag" { response.addHeader("ETag", "\"text-v1\"") }
+        } else if path == "/example/text/no-transform" {
+            response.body = .bytes(Self.text(count: Self.size(in: request)))
+            response.addHeader("Cache-Control", "public, No-Transform")
         } else if path == "/example/text/static" {
             response.body = .text("short\n")
         } else if path == "/example/text/stream" {

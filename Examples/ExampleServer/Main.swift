@@ -21,7 +21,7 @@ struct ExampleCommand: ServerExecutable {
         ServerCommandLine.main(Self.self, handler: {
             WarmUp.waitIfAsked()
             return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes(),
-                                                                          CompressionRoutes(), ApplicationRoutes(),
+                                                                          CompressionRoutes(), ApplicationRoutes(), MetricsRoutes(), StreamingRoutes(),
                                                                           EcosystemRoutes()],
                                                                  fallback: BuiltinRoutes()))
         }, services: EcosystemRoutes.workerServices)

@@ -4,12 +4,15 @@
 // the two `Response` methods below; the server copies the request out once and
 // answers the connection when the work returns, keeping pipelined responses in order.
 
-/// Work that answers a request later, off the event loop.
+/// Work that answers a request later, off the event loop. An error it throws is
+/// logged by the server, and the client gets a plain 500 that names none of it.
+/// (Throwing in the type itself, rather than a wrapper that catches, saves a closure
+/// context per request.)
 public enum DeferredWork: Sendable {
     /// Runs on one of the worker's handler threads (pthreads): it may block.
-    case pool(@Sendable (OwnedRequest) -> Response)
+    case pool(@Sendable (OwnedRequest) throws -> Response)
     /// Runs as a Swift concurrency task: it may await.
-    case task(@Sendable (OwnedRequest) async -> Response)
+    case task(@Sendable (OwnedRequest) async throws -> Response)
 }
 
 extension Response {
@@ -19,13 +22,13 @@ extension Response {
     ///
     /// Two names rather than one overloaded `defer(to:)`: a synchronous and an
     /// `async` closure literal would otherwise be told apart only by inference.
-    public mutating func deferToPool(_ work: @escaping @Sendable (OwnedRequest) -> Response) {
+    public mutating func deferToPool(_ work: @escaping @Sendable (OwnedRequest) throws -> Response) {
         deferred = .pool(work)
     }
 
     /// Answers this request later, from `work` run as a Swift concurrency task,
     /// where it may await. Cancelled (best effort) when the client goes away.
-    public mutating func deferToTask(_ work: @escaping @Sendable (OwnedRequest) async -> Response) {
+    public mutating func deferToTask(_ work: @escaping @Sendable (OwnedRequest) async throws -> Response) {
         deferred = .task(work)
     }
 }

@@ -1,5 +1,6 @@
 // Preconditions: evaluating If-Match, If-Unmodified-Since, If-None-Match and
 // If-Modified-Since against a representation, in the order of RFC 9110 §13.2.2.
+import ServerSystem
 
 /// What the preconditions decide.
 public enum PreconditionOutcome: Equatable, Sendable {
@@ -32,9 +33,11 @@ public enum Preconditions {
                 return isGetOrHead ? .notModified : .preconditionFailed
             }
         } else if isGetOrHead, let ifModifiedSince = fields.ifModifiedSince,
-                  let date = HTTPDate.parse(ifModifiedSince), modified <= date {
+                  let date = HTTPDate.parse(ifModifiedSince), modified <= date, date <= Clock.wallClockSeconds() {
             // §13.1.3: not modified when the last modification is no later than the date; an
-            // invalid date is ignored. (nginx's default, `if_modified_since exact`, wants equality.)
+            // invalid date is ignored, and so is one later than the server's clock (the clock is
+            // read only for a date that would answer 304). (nginx's default, `if_modified_since
+            // exact`, wants equality.)
             return .notModified
         }
         return .proceed

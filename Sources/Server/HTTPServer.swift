@@ -31,8 +31,10 @@ public struct HTTPServer {
     /// Call it from a single-threaded process: most models fork.
     public func run() throws -> Int32 {
         try configuration.validate()
+        // Before any fork and before --user drops privileges: workers inherit the loaded keys.
+        let tls = try configuration.loadTLS()
         let context = ModelContext(configuration: configuration, makeHandler: makeHandler, makeServices: makeServices,
-                                   logger: logger) { line in
+                                   logger: logger, tls: tls) { line in
             print(line)
             fflush(nil)
         }

@@ -4,6 +4,7 @@
 import Glibc
 import Logging
 import ServerSystem
+import TLS
 
 struct ModelContext {
     let configuration: ServerConfiguration
@@ -11,11 +12,14 @@ struct ModelContext {
     /// What each event-loop worker runs beside its connections (nil: nothing).
     var makeServices: () -> (any WorkerServices)? = { nil }
     let logger: Logger
+    /// The loaded certificates, when some listener speaks TLS.
+    let tls: TLSContext?
     let announce: (String) -> Void
 
     /// What the startup line says in parentheses: the model, its own settings, the protocol.
     func startupDetails(_ details: String?) -> String {
         configuration.model.rawValue + (details.map { ": \($0)" } ?? "") + ", protocol \(configuration.wireProtocol.rawValue)"
+            + (tls == nil ? "" : ", " + KernelTLS.fileBodyPath)
     }
 
     /// Sets the process's signal dispositions and blocks `signals` (before any thread

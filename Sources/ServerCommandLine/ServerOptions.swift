@@ -115,8 +115,18 @@ public struct ServerOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bodies shorter than this are not compressed by --gzip.", valueName: "bytes"))
     var gzipMinLength = CompressionSettings().minimumLength
 
+    @Flag(help: "Compress the same responses with brotli on the fly for HTTP/1.1 clients that accept br (preferred to gzip on equal weights).")
+    var brotli = false
+
+    @Option(help: "libbrotli quality of --brotli, 0 (fastest) to 11 (smallest).")
+    var brotliLevel = CompressionSettings().brotliLevel
+
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
+
+    @Flag(name: [.customShort("t"), .customLong("check-configuration")],
+          help: "Check the flags, listeners and files (--root, --access-log, --user) without serving: print 'configuration OK' or one error line, exit 0 or 1 (nginx -t).")
+    var checkConfiguration = false
 
     @OptionGroup(title: "Static files") public var files: StaticFileFlags
 
@@ -156,6 +166,9 @@ public struct ServerOptions: ParsableArguments {
         configuration.compression.gzip = gzip
         configuration.compression.level = gzipLevel
         configuration.compression.minimumLength = gzipMinLength
+        configuration.fileSending = files.fileSending
+        configuration.compression.brotli = brotli
+        configuration.compression.brotliLevel = brotliLevel
         return configuration
     }
 

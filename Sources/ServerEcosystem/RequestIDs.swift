@@ -25,13 +25,13 @@ public struct RequestIDs: HTTPHandler {
         switch response.deferred {
         case .pool(let work)?:
             response.deferToPool { request in
-                var answer = RequestScope.$current.withValue(scope) { work(request) }
+                var answer = try RequestScope.$current.withValue(scope) { try work(request) }
                 answer.addHeader("X-Request-Id", id)
                 return answer
             }
         case .task(let work)?:
             response.deferToTask { request in
-                var answer = await RequestScope.$current.withValue(scope) { await work(request) }
+                var answer = try await RequestScope.$current.withValue(scope) { try await work(request) }
                 answer.addHeader("X-Request-Id", id)
                 return answer
             }

@@ -48,15 +48,25 @@ public struct TracedHandler: HTTPHandler {
         switch response.deferred {
         case .pool(let work)?:
             response.deferToPool { request in
-                let answer = ServiceContext.$current.withValue(span.context) { work(request) }
-                Self.end(span, status: answer.status.code)
-                return answer
+                do {
+                    let answer = try ServiceContext.$current.withValue(span.context) { try work(request) }
+                    Self.end(span, status: answer.status.code)
+                    return answer
+                } catch {
+                    Self.end(span, failedWith: error)
+                    throw error
+                }
             }
         case .task(let work)?:
             response.deferToTask { request in
-                let answer = await ServiceContext.$current.withValue(span.context) { await work(request) }
-                Self.end(span, status: answer.status.code)
-                return answer
+                do {
+                    let answer = try await ServiceContext.$current.withValue(span.context) { try await work(request) }
+                    Self.end(span, status: answer.status.code)
+                    return answer
+                } catch {
+                    Self.end(span, failedWith: error)
+                    throw error
+                }
             }
         case nil:
             Self.end(span, status: response.status.code)
@@ -68,6 +78,12 @@ public struct TracedHandler: HTTPHandler {
         // OpenTelemetry: a server span is an error for 5xx only (4xx is the client's).
         if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
         span.end()
+    }
+
+    /// A handler that threw is answered 500 by the server (ThrowingWork): the span says so, with the error.
+    private static func end(_ span: any Tracing.Span, failedWith error: any Error) {
+        span.recordError(error)
+        end(span, status: 500)
     }
 }
 

@@ -8,29 +8,17 @@ extension Response {
     /// Answers later from `work`, run as a Swift concurrency task where it may await; an error
     /// it throws becomes a 500. The task is cancelled when the client goes away meanwhile.
     public mutating func answerInTask(_ work: @escaping @Sendable (OwnedRequest) async throws -> Response) {
-        deferToTask { request in
-            do {
-                return try await work(request)
-            } catch {
-                return HandlerFailure.response(for: error, in: request)
-            }
-        }
+        deferToTask(work)
     }
 
     /// Answers later from `work`, run on a thread of the worker's handler pool
     /// (`--handler-threads`) where it may block; an error it throws becomes a 500.
     public mutating func answerOnPool(_ work: @escaping @Sendable (OwnedRequest) throws -> Response) {
-        deferToPool { request in
-            do {
-                return try work(request)
-            } catch {
-                return HandlerFailure.response(for: error, in: request)
-            }
-        }
+        deferToPool(work)
     }
 }
 
-/// The answer to a handler that threw.
+/// The answer to a handler that threw (DeferredDispatch catches the error).
 package enum HandlerFailure {
     private static let logger = Logger(label: "handler")
 

@@ -1,5 +1,6 @@
 // CompressionSettings: the operator's choices for compressing responses
-// on the fly (--gzip, --gzip-level, --gzip-min-length), validated with the
+// on the fly (--gzip, --gzip-level, --gzip-min-length, --brotli,
+// --brotli-level), validated with the
 // rest of the configuration. Precompressed files are the file handler's
 // (StaticFileOptions.precompressed, --gzip-static).
 
@@ -17,11 +18,20 @@ public struct CompressionSettings: Sendable, Equatable {
     /// shrinks by little or grows, for the price of a zlib state. 256 bytes is where short JSON
     /// answers start to gain (Akamai and Cloudflare use a few hundred bytes to 1 KiB).
     public var minimumLength = 256
+    /// Compress them with brotli (RFC 7932) for clients that accept `br`; preferred to gzip when
+    /// the client weighs both alike (its bodies are smaller). The minimum length is gzip's.
+    public var brotli = false
+    /// libbrotli's quality, 0 to 11. 2, as fast as zlib's level 1 with smaller output; the high
+    /// qualities (9 to 11) cost many times more CPU and suit precompressed files (.br siblings).
+    public var brotliLevel = 2
     public init() {}
 
     /// The first setting that cannot work, as one line.
     func validate() throws(ConfigurationError) {
         guard (1...9).contains(level) else { throw ConfigurationError("--gzip-level must be between 1 and 9 (got \(level))") }
+        guard (0...11).contains(brotliLevel) else {
+            throw ConfigurationError("--brotli-level must be between 0 and 11 (got \(brotliLevel))")
+        }
         guard minimumLength >= 0 else {
             throw ConfigurationError("--gzip-min-length must not be negative (got \(minimumLength))")
         }

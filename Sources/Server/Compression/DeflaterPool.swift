@@ -5,15 +5,18 @@
 // 100 KiB pages before the pool); nginx keeps its zlib memory in its request
 // pool for the same reason. Bounded, so a burst leaves at most `capacity` idle
 // states behind. One per connection driver: only its thread touches it.
-final class DeflaterPool {
+final class DeflaterPool: EncoderSupply {
     let level: Int32
     private var idle: [GzipDeflater] = []
     /// Idle states kept at most (~256 KiB each).
     static let capacity = 4
+    private let keeps: Int
 
-    init(level: Int32) {
+    /// - Parameter keeping: idle states kept at most (0: each state is freed when its body is done).
+    init(level: Int32, keeping: Int = DeflaterPool.capacity) {
         self.level = level
-        idle.reserveCapacity(Self.capacity)
+        keeps = keeping
+        idle.reserveCapacity(keeping)
     }
 
     /// A state for a body of `sourceLength` (nil: unknown): an idle one when it is full-size.
@@ -24,7 +27,7 @@ final class DeflaterPool {
 
     /// Takes back a state its body is done with (finished or abandoned): kept when there is room, else freed.
     func give(_ deflater: GzipDeflater) {
-        guard deflater.isFullSize, idle.count < Self.capacity, deflater.reset() else { return deflater.end() }
+        guard deflater.isFullSize, idle.count < keeps, deflater.reset() else { return deflater.end() }
         idle.append(deflater)
     }
 

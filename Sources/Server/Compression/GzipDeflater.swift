@@ -6,7 +6,7 @@
 import CZlib
 import Synchronization
 
-final class GzipDeflater {
+final class GzipDeflater: StreamEncoder {
     private let stream: UnsafeMutablePointer<z_stream>
     private var ended = false
     /// Whether it has zlib's full window and hash (made for a body of unknown or large length): only those are pooled.
@@ -15,12 +15,7 @@ final class GzipDeflater {
     /// zlib states alive in this process: a test's way to see every abandoned body freed its own.
     static let live = Atomic<Int>(0)
 
-    /// What one call did: input bytes taken, output bytes written, and whether the stream is complete.
-    struct Step {
-        var consumed: Int
-        var produced: Int
-        var finished: Bool
-    }
+    typealias Step = EncoderStep
 
     /// Starts a gzip stream at `level` (1...9). For a source of known, small length the
     /// window and hash shrink to fit it, as nginx's gzip filter does, so a 2 KiB body does
@@ -82,6 +77,14 @@ final class GzipDeflater {
         stream.pointee.next_in = nil
         stream.pointee.next_out = nil
         return step
+    }
+
+    func encode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer, _ flush: EncoderFlush) -> EncoderStep {
+        switch flush {
+        case .process: return deflate(input, into: output, flush: Z_NO_FLUSH)
+        case .flush: return deflate(input, into: output, flush: Z_SYNC_FLUSH)
+        case .finish: return deflate(input, into: output, flush: Z_FINISH)
+        }
     }
 
     /// Makes it ready for a new stream, keeping zlib's memory (deflateReset): valid mid-stream too.

@@ -38,34 +38,34 @@ extension ConnectionDriver {
 
     func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion,
                                          via transport: borrowing T) -> ConnectionStatus? {
+        if let loaded = completion.readAhead { return readAheadDone(connection, with: completion, loaded: loaded, via: transport) }
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
+        // A handler that answers before its streamed body's end: the rest is never read, so the
+        // connection closes after the answer (lingering, so the unread bytes cause no reset).
+        let bodyUnread = connection.reception != nil
+        if bodyUnread { abandonReception(connection) }
         connection.endHandling()
         var response = completion.response
         let head = ticket.head
         if let compression { ticket.request.withRequest { compression.apply(to: &response, for: $0, head: head) } }
-        let keepAlive = head.keepAlive && !response.closeConnection && !draining
+        let keepAlive = head.keepAlive && !response.closeConnection && !draining && !bodyUnread
         // Responses sent before it may still wait for the client: this one goes after them.
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
         record.add(.requests)
         record.countResponse(status: response.status.code)
-        if let accessLog {
-            ticket.request.withRequest {
-                accessLog.record($0, on: transport.fd, status: response.status.code,
-                                 bodyBytes: ResponseWriter.bodyLength(of: response, for: head),
-                                 requestID: accessLog.requestID(of: response))
-            }
-        }
+        if let accessLog { ticket.request.withRequest { log($0, head, response, on: connection, to: accessLog) } }
         connection.requestsServed &+= 1
         connection.madeProgress = true
         if !keepAlive, let input = connection.input {
-            refuseFurtherInput(input, connection, linger: !input.isEmpty)
+            refuseFurtherInput(input, connection, linger: !input.isEmpty || bodyUnread)
             connection.input = nil
         } else if !keepAlive {
-            refuseFurtherInput(scratchInput, connection, linger: false)
+            refuseFurtherInput(scratchInput, connection, linger: bodyUnread)
         }
         // A file or stream body (a gzipped one too) follows its head, as for an inline answer.
         holdBody(of: response, for: head, on: connection)
+        if heldLogLine != nil { handOverLogLine(to: connection) }
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
         let status = flush(connection, via: transport)

@@ -26,8 +26,10 @@ extension ConnectionDriver {
     }
 
     private func flush<T: Transport & ~Copyable>(_ output: ByteBuffer, on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
-        // A file body follows the head: MSG_MORE lets a small file share its packet.
-        if let status = write(output, via: transport, on: connection, moreFollows: connection.pendingBody?.isFile == true) {
+        // A file body follows the head: MSG_MORE lets a small file share its packet. A stream's
+        // head waits to go out with its first piece, in one write (ConnectionDriver+Body).
+        let isFile = connection.pendingBody?.isFile
+        if isFile != false, let status = write(output, via: transport, on: connection, moreFollows: isFile == true) {
             return status
         }
         if connection.pendingBody != nil, let status = sendPendingBody(after: output, on: connection, via: transport) { return status }

@@ -19,9 +19,20 @@ final class PendingBody {
     let chunked: Bool
     /// The stream's producer has given its last piece (the last chunk is queued): it is not asked again.
     var produced = false
-    /// A file body's access log line, written with the bytes actually sent once the body is
+    /// Bytes of a stream queued for the socket so far (with its chunk framing), and how many of them it took.
+    var producedBytes = 0
+    var sentBytes = 0
+    /// A stream from an async sequence had nothing ready: the connection waits for its producer's nudge.
+    var waitingForProducer = false
+    /// A body's access log line, written with the bytes actually sent once the body is
     /// done with, however it ends (sent, failed, timed out, the connection closed).
     var logLine: (log: AccessLog, line: AccessLogLine.Held)?
+    /// File bodies with read-ahead (ConnectionDriver+Disk): the file offset up to which the
+    /// page cache was last seen to hold the bytes, the serial of the read it waits for, and
+    /// the end of what was handed to the helpers (0: the body never missed the cache).
+    var cachedThrough = 0
+    var readAheadThrough = 0
+    var readAheadSerial: UInt64?
 
     /// The body of `response` to be sent after its head, or nil when it has none to send
     /// later (then a file's descriptor is closed here, as for HEAD, 204 and 304).
@@ -56,13 +67,25 @@ final class PendingBody {
         return false
     }
 
-    /// Done with the body (sent, failed, or its connection ended): a file is closed now, once.
+    /// Done with the body (sent, failed, or its connection ended): a file is closed now, once;
+    /// an async sequence's task is cancelled (it has ended already when the body was sent).
     func release() {
-        if case .file(let region) = source { region.close() }
+        switch source {
+        case .file(let region): region.close()
+        case .stream(let stream): stream.pump?.cancel()
+        }
+    }
+
+    /// The connection ends before the body is sent: the producer's task, if any, is cancelled.
+    func abandon() {
+        if case .stream(let stream) = source { stream.pump?.cancel() }
     }
 
     deinit {
-        guard let logLine, case .file(let region) = source else { return }
-        logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
+        guard let logLine else { return }
+        switch source {
+        case .file(let region): logLine.log.complete(logLine.line, bodyBytes: region.length - (remaining ?? 0))
+        case .stream: logLine.log.complete(logLine.line, bodyBytes: sentBytes)
+        }
     }
 }

@@ -1,6 +1,7 @@
 // DeferredDispatch: a worker's means of running handler work off its event
 // loop: the handler pool's threads for blocking work, Swift concurrency tasks
-// for async work, and the completion queue that brings the answers back. One
+// run by the loop's own thread for async work (the completion queue is their
+// executor), and the completion queue that brings the answers back. One
 // per event-loop worker; the blocking models have none and run work inline.
 import HTTP1
 import Logging
@@ -30,12 +31,16 @@ final class HandlerTicket {
 package final class DeferredDispatch {
     let completions: CompletionQueue
     private let pool: HandlerPool
+    /// The helper threads that read cold file pages ahead of sendfile; nil when `--aio-threads` is 0.
+    let diskReads: DiskReads?
     /// Only the loop's thread hands out tickets.
     private var nextSerial: UInt64 = 0
 
-    init(threads: Int, logger: Logger) throws(SystemError) {
+    init(threads: Int, logger: Logger, fileSending: FileSendSettings = FileSendSettings()) throws(SystemError) {
         completions = try CompletionQueue()
         pool = HandlerPool(size: threads, logger: logger)
+        diskReads = fileSending.aioThreads > 0
+            ? DiskReads(threads: fileSending.aioThreads, readAheadBytes: fileSending.readAheadBytes, logger: logger) : nil
     }
 
     /// Starts `work` on `request` for the connection with epoll token `token`.
@@ -46,18 +51,52 @@ package final class DeferredDispatch {
         let completions = completions
         switch work {
         case .pool(let body):
-            pool.submit { completions.post(Completion(token: token, serial: serial, response: body(request))) }
+            pool.submit { completions.post(Completion(token: token, serial: serial, response: answer(body, request))) }
         case .task(let body):
-            ticket.task = Task.detached {
-                let response = await body(request)
+            // Runs on this worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor).
+            ticket.task = Task(executorPreference: completions) {
+                let response: Response
+                do {
+                    response = try await body(request)
+                } catch {
+                    response = HandlerFailure.response(for: error, in: request)
+                }
                 completions.post(Completion(token: token, serial: serial, response: response))
             }
         }
         return ticket
     }
 
+    /// Reads `count` bytes of `region` from `offset` into the page cache on a helper thread
+    /// for the connection with epoll token `token`; returns the serial its completion carries.
+    func startReadAhead(of region: FileRegion, at offset: Int, count: Int, token: UInt64) -> UInt64? {
+        guard let diskReads else { return nil }
+        nextSerial &+= 1
+        let serial = nextSerial
+        let completions = completions
+        diskReads.readAhead(region, at: offset, count: count) { loaded in
+            completions.post(Completion(token: token, serial: serial, response: Response(), readAhead: loaded))
+        }
+        return serial
+    }
+
+    /// Reads `count` bytes of `region` from `offset` into the page cache on a helper thread, with no
+    /// completion: a read ahead of what the connection sends, which it will find cached (or in flight).
+    func prefetch(_ region: FileRegion, at offset: Int, count: Int) {
+        diskReads?.readAhead(region, at: offset, count: count, then: nil)
+    }
+
     func close() {
         completions.close()
+    }
+}
+
+/// The answer of blocking work: its own, or the 500 for the error it threw.
+private func answer(_ body: (OwnedRequest) throws -> Response, _ request: OwnedRequest) -> Response {
+    do {
+        return try body(request)
+    } catch {
+        return HandlerFailure.response(for: error, in: request)
     }
 }
 
@@ -68,12 +107,17 @@ extension DeferredWork {
     func runInline(_ request: OwnedRequest) -> Response {
         switch self {
         case .pool(let body):
-            return body(request)
+            return answer(body, request)
         case .task(let body):
             let done = Semaphore()
             let result = Mutex<Response?>(nil)
             Task.detached {
-                let response = await body(request)
+                let response: Response
+                do {
+                    response = try await body(request)
+                } catch {
+                    response = HandlerFailure.response(for: error, in: request)
+                }
                 result.withLock { $0 = response }
                 done.signal()
             }

@@ -52,10 +52,12 @@ final class ListenerSet {
         for member in members { try member.keepAcrossExec() }
     }
 
-    /// "127.0.0.1:41234, [::1]:41235 proxy-protocol": the listeners with their bound ports.
+    /// "127.0.0.1:41234, [::1]:41235 tls proxy-protocol, 0.0.0.0:80 redirect-https=443": the listeners with their bound ports.
     func display(hostOverride: String? = nil) -> String {
         zip(members, addresses).map { member, address in
-            Address.display(host: hostOverride ?? address.host, port: member.port) + (address.proxyProtocol ? " proxy-protocol" : "")
+            Address.display(host: hostOverride ?? address.host, port: member.port) + (address.tls ? " tls" : "")
+                + (address.proxyProtocol ? " proxy-protocol" : "")
+                + (address.redirectHTTPSPort.map { " redirect-https=\($0)" } ?? "")
         }.joined(separator: ", ")
     }
 }

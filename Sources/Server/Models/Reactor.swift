@@ -10,7 +10,8 @@ enum Reactor {
         let listeners = try context.startListeners(details: "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
         defer { listeners.close() }
         try ReactorServing.serve(listeners: listeners, sharedListener: false, configuration: configuration,
-                                 makeHandler: context.makeHandler, makeServices: context.makeServices, logger: context.logger)
+                                 makeHandler: context.makeHandler, makeServices: context.makeServices, logger: context.logger,
+                                 tls: try context.tls.map(TLSCertificates.init)?.current)
         return 0
     }
 }

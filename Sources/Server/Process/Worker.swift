@@ -47,6 +47,7 @@ struct Worker {
         context.logger = Self.logger(logger, slot: context.slot)
         WorkerRecord.ofThisProcess = context.record
         let logger = context.logger
+        ApplicationMetrics.bootstrapUnlessSet(scoreboard: context.scoreboard, recordIndex: context.recordIndex, logger: logger)
         do {
             // Opened while still the master's user: logrotate may have renamed the log since
             // the master checked it, and under --user the worker could not create it in a

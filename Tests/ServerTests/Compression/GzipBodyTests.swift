@@ -116,7 +116,7 @@ final class GzipBodyTests: XCTestCase {
     }
 
     /// Every piece until the end (0), or nil when the body fails.
-    static func pullAll(_ body: GzipBody, pieceSize: Int) -> [UInt8]? {
+    static func pullAll<Supply>(_ body: CompressedBody<Supply>, pieceSize: Int) -> [UInt8]? {
         var compressed: [UInt8] = []
         var piece = [UInt8](repeating: 0, count: pieceSize)
         while true {
@@ -134,7 +134,7 @@ final class GzipBodyTests: XCTestCase {
     }
 }
 
-private final class ArrayProducer: BodyProducer, @unchecked Sendable {
+final class ArrayProducer: BodyProducer, @unchecked Sendable {
     private let bytes: [UInt8]
     private var position = 0
     init(_ bytes: [UInt8]) { self.bytes = bytes }

@@ -51,7 +51,7 @@ final class RequestTracingTests: XCTestCase {
         let (response, owned) = Self.respondDeferred(handler, "GET /work HTTP/1.1\r\nHost: t\r\n\(Self.traceparent)\r\n")
         XCTAssertTrue(tracer.finishedSpans.isEmpty, "the request's span is open while its work runs")
         guard case .task(let work)? = response.deferred else { return XCTFail("the answer is deferred") }
-        let answer = await work(owned)
+        let answer = try await work(owned)
         XCTAssertEqual(answer.status.code, 503)
         let spans = tracer.finishedSpans
         XCTAssertEqual(spans.map(\.operationName), ["child work", "GET"])

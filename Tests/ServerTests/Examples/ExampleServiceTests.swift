@@ -1,7 +1,7 @@
 // The example service (Examples/todos, its own package) end to end: built with
 // SwiftPM as a reader would, started on port 0 with two workers and its database
 // in a temporary directory, then its API over sockets: create, list, fetch,
-// delete, 404, 400, the blocking /slow route and the upload digest.
+// delete, 404, 400, the blocking /slow route and the upload digest (whole and streamed).
 import Foundation
 import Glibc
 import TestSupport
@@ -109,10 +109,50 @@ final class ExampleServiceTests: XCTestCase {
         try large.write(toFile: file, atomically: false, encoding: .utf8)
         let expected = try Launch.runToEnd("/usr/bin/sha256sum", [file]).stdout.prefix(64)
         XCTAssertEqual(try Self.send(client, "POST", "/upload", body: large).body, expected + "\n")
+        // Streamed: 3 MiB in 48 chunks, past the 1 MiB --max-body-size a whole body would meet.
+        let streamed = String(repeating: large, count: 6)
+        try streamed.write(toFile: file, atomically: false, encoding: .utf8)
+        let streamedDigest = try Launch.runToEnd("/usr/bin/sha256sum", [file]).stdout.prefix(64)
+        let bytes = Array(streamed.utf8)
+        var chunked = Array("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for start in stride(from: 0, to: bytes.count, by: 65_536) {
+            let piece = bytes[start..<min(bytes.count, start + 65_536)]
+            chunked += Array("\(String(piece.count, radix: 16))\r\n".utf8) + piece + [13, 10]
+        }
+        try client.send(chunked + Array("0\r\n\r\n".utf8))
+        XCTAssertEqual(try client.readResponse().body, streamedDigest + "\n", "a chunked upload, hashed as it streams")
 
         XCTAssertEqual(try client.get("/health").status, 200, "the built-in routes stay in front")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
         XCTAssertEqual(access(database, F_OK), 0, "the database is where --database put it")
+    }
+
+    func testTodosCreatedIsOneServerWideCounterThatSurvivesAKilledWorker() throws {
+        let binary = try buildService()
+        let directory = NSTemporaryDirectory() + "todos-metrics-\(getpid())-\(Launch.now())"
+        XCTAssertEqual(mkdir(directory, 0o700), 0)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--reuseport", "--database", directory + "/todos.sqlite"],
+                                       executable: binary)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        // Twelve connections over two SO_REUSEPORT listeners: both workers take some (all on one: p = 2^-11).
+        let clients = try (0..<12).map { _ in try TestClient(port: server.port) }
+        for (index, client) in clients.enumerated() {
+            XCTAssertEqual(try Self.send(client, "POST", "/todos", body: #"{"title": "item \#(index)"}"#).status, 201)
+        }
+        XCTAssertEqual(try Self.send(clients[0], "POST", "/todos", body: #"{"name": "x"}"#).status, 400, "not counted")
+        let metrics = try PrometheusText(try TestClient(port: server.port).get("/metrics").body)
+        XCTAssertEqual(metrics.value("todos_created_total"), 12)
+        XCTAssertEqual(metrics.all("prefork_worker_requests_total").filter { $0.value > 0 }.count, 2, "both workers created some")
+        let victim = try XCTUnwrap(server.workerPIDs().first)
+        kill(victim, SIGKILL)
+        XCTAssertTrue(ServerProcess.eventually {
+            let workers = server.workerPIDs()
+            return workers.count == 2 && !workers.contains(victim)
+        }, "the slot is refilled")
+        let after = try PrometheusText(try TestClient(port: server.port).get("/metrics").body)
+        XCTAssertEqual(after.value("todos_created_total"), 12, "a killed worker's creations still count")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
     func testAnUnwritableDatabaseDirectoryIsOneLineAndExit1() throws {

@@ -109,6 +109,7 @@ enum FileSemanticsTable {
         .init("If-Modified-Since at Last-Modified", ["If-Modified-Since: {lm}"], 304, .none),
         .init("If-Modified-Since later", ["If-Modified-Since: \(after)"], 304, .none, nginx: (200, exactDate)),
         .init("If-Modified-Since earlier", ["If-Modified-Since: \(before)"], 200, .whole),
+        .init("If-Modified-Since in the future", ["If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT"], 200, .whole),
         .init("If-Modified-Since not a date", ["If-Modified-Since: yesterday"], 200, .whole),
         .init("If-Modified-Since as RFC 850", ["If-Modified-Since: \(rfc850)"], 304, .none),
         .init("If-Modified-Since as asctime", ["If-Modified-Since: \(asctime)"], 304, .none),

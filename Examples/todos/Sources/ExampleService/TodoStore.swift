@@ -12,6 +12,7 @@ struct Todo: Codable, Sendable {
     var title: String
 }
 
+// Every query is a cached prepared statement (one per SQLite connection), on both sides.
 struct TodoStore: Sendable {
     static let schema = "CREATE TABLE IF NOT EXISTS todo (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL)"
 
@@ -47,20 +48,20 @@ struct TodoStore: Sendable {
 
     func create(title: String) throws -> Todo {
         try pool.write { db in
-            try db.execute(sql: "INSERT INTO todo (title) VALUES (?)", arguments: [title])
+            try db.cachedStatement(sql: "INSERT INTO todo (title) VALUES (?)").execute(arguments: [title])
             return Todo(id: db.lastInsertedRowID, title: title)
         }
     }
 
     func all() throws -> [Todo] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, title FROM todo ORDER BY id").map { Todo(id: $0["id"], title: $0["title"]) }
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT id, title FROM todo ORDER BY id")).map { Todo(id: $0["id"], title: $0["title"]) }
         }
     }
 
     func find(_ id: Int64) throws -> Todo? {
         try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, title FROM todo WHERE id = ?", arguments: [id])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT id, title FROM todo WHERE id = ?"), arguments: [id])
                 .map { Todo(id: $0["id"], title: $0["title"]) }
         }
     }
@@ -68,7 +69,7 @@ struct TodoStore: Sendable {
     /// Whether a row was deleted.
     func delete(_ id: Int64) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM todo WHERE id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM todo WHERE id = ?").execute(arguments: [id])
             return db.changesCount > 0
         }
     }

@@ -1,61 +1,60 @@
-// GzipBody: a response body compressed with gzip as the socket drains. It is
-// a BodyProducer, so the connection pulls one piece (at most 16 KiB of gzip
-// output, sent as one chunk) only once the socket has taken the previous one:
-// a slow reader holds one zlib state, one staging buffer and one piece, never
-// the body. The zlib state is taken on the first pull (a HEAD response never
-// takes one) from the worker's pool, and given back when the stream ends or
-// the body is released mid-way (the client went away).
-import CZlib
+// CompressedBody: a response body compressed (gzip or br) as the socket drains.
+// It is a BodyProducer, so the connection pulls one piece (at most 32 KiB of
+// compressed output, sent as one chunk) only once the socket has taken what was
+// queued: a slow reader holds one encoder state, one staging buffer and one
+// piece, never the body. The encoder is taken on the first pull (a HEAD
+// response never takes one) from the worker's supply, and given back when the
+// stream ends or the body is released mid-way (the client went away).
 import HTTP1
 
+/// A gzip body, its zlib state from the worker's pool.
+typealias GzipBody = CompressedBody<DeflaterPool>
+/// A brotli body.
+typealias BrotliBody = CompressedBody<BrotliEncoders>
+
 /// Unchecked Sendable: the worker's event loop alone pulls it, one call at a time (see BodyProducer).
-final class GzipBody: BodyProducer, @unchecked Sendable {
+final class CompressedBody<Supply: EncoderSupply>: BodyProducer, @unchecked Sendable {
     private let source: CompressionSource
-    private let level: Int32
-    /// Where the zlib state comes from and goes back to; nil: made here, freed at the end.
-    private let pool: DeflaterPool?
-    private var deflater: GzipDeflater?
+    private let supply: Supply
+    private var encoder: Supply.Encoder?
     /// Source bytes read so far (taken from memory, or read into the staging buffer).
     private var position = 0
-    /// Staged bytes not yet taken by zlib: `staging[stagedStart..<stagedEnd]`.
+    /// Staged bytes not yet taken by the encoder: `staging[stagedStart..<stagedEnd]`.
     private var staging: UnsafeMutableRawBufferPointer?
     private var stagedStart = 0
     private var stagedEnd = 0
     private var sourceEnded = false
     private var finished = false
 
-    /// Input deflated per pull before the piece is handed over even if not full, so a very
+    /// Input encoded per pull before the piece is handed over even if not full, so a very
     /// compressible body (a run of zeros deflates 1000:1) cannot hold the loop for megabytes.
-    static let inputPerPull = 256 * 1024
+    static var inputPerPull: Int { 256 * 1024 }
 
-    init(source: CompressionSource, level: Int32, pool: DeflaterPool? = nil) {
+    init(source: CompressionSource, supply: Supply) {
         self.source = source
-        self.level = level
-        self.pool = pool
+        self.supply = supply
     }
 
     func produce(into output: UnsafeMutableRawBufferPointer) -> Int {
         if finished { return 0 }
-        if deflater == nil {
-            let made = pool.map { $0.take(sourceLength: source.length) } ?? GzipDeflater(level: level, sourceLength: source.length)
-            guard let made else { return -1 }
-            deflater = made
+        if encoder == nil {
+            guard let made = supply.take(sourceLength: source.length) else { return -1 }
+            encoder = made
         }
-        guard let deflater else { return -1 }
+        guard let encoder else { return -1 }
         var produced = 0
         var consumed = 0
         while produced < output.count && !(consumed >= Self.inputPerPull && produced > 0) {
             guard stageInput() else { return -1 }
-            let flush = sourceEnded ? Z_FINISH : (consumed >= Self.inputPerPull ? Z_SYNC_FLUSH : Z_NO_FLUSH)
-            let step = withInput { deflater.deflate($0, into: UnsafeMutableRawBufferPointer(rebasing: output[produced...]),
-                                                    flush: flush) }
+            let flush: EncoderFlush = sourceEnded ? .finish : (consumed >= Self.inputPerPull ? .flush : .process)
+            let step = withInput { encoder.encode($0, into: UnsafeMutableRawBufferPointer(rebasing: output[produced...]), flush) }
             take(step.consumed)
             consumed += step.consumed
             produced += step.produced
             if step.finished {
                 finished = true
                 source.close()
-                releaseDeflater()
+                releaseEncoder()
                 break
             }
         }
@@ -86,8 +85,8 @@ final class GzipBody: BodyProducer, @unchecked Sendable {
         return true
     }
 
-    /// Calls `body` with the input zlib has not taken yet: in memory, at most a staging's worth
-    /// per call, so the input bound per pull holds however well the bytes compress.
+    /// Calls `body` with the input the encoder has not taken yet: in memory, at most a staging's
+    /// worth per call, so the input bound per pull holds however well the bytes compress.
     private func withInput<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
         switch source {
         case .bytes(let bytes):
@@ -106,15 +105,22 @@ final class GzipBody: BodyProducer, @unchecked Sendable {
         if source.isInMemory { position += count } else { stagedStart += count }
     }
 
-    /// Done with the zlib state (the stream ended, or the body was released mid-way): back to the pool, or freed.
-    private func releaseDeflater() {
-        guard let deflater else { return }
-        self.deflater = nil
-        if let pool { pool.give(deflater) } else { deflater.end() }
+    /// Done with the encoder (the stream ended, or the body was released mid-way): back to its supply.
+    private func releaseEncoder() {
+        guard let encoder else { return }
+        self.encoder = nil
+        supply.give(encoder)
     }
 
     deinit {
-        releaseDeflater()
+        releaseEncoder()
         staging?.deallocate()
+    }
+}
+
+extension CompressedBody where Supply == DeflaterPool {
+    /// A gzip body at `level`; without a pool its zlib state is made for it and freed at its end.
+    convenience init(source: CompressionSource, level: Int32, pool: DeflaterPool? = nil) {
+        self.init(source: source, supply: pool ?? DeflaterPool(level: level, keeping: 0))
     }
 }

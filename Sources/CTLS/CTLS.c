@@ -1,0 +1,151 @@
+// CTLS: pass-throughs for OpenSSL macros and the server's two selection callbacks.
+#include "CTLS.h"
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+long ctls_ctx_set_server_modes(SSL_CTX *ctx) {
+    // RELEASE_BUFFERS: an idle connection gives its 16 KiB+ record buffers back.
+    // ENABLE_PARTIAL_WRITE and ACCEPT_MOVING_WRITE_BUFFER: a write may take part of the
+    // bytes, and the retry after WANT_WRITE may pass them from another address (SSL_write(3)).
+    return SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE
+                                 | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+void ctls_ctx_set_server_options(SSL_CTX *ctx) {
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_clear_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+}
+
+int ctls_ctx_set_tls12_and_13(SSL_CTX *ctx) {
+    return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) == 1
+        && SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1;
+}
+
+long ctls_ctx_set_dh_auto(SSL_CTX *ctx) {
+    return SSL_CTX_set_dh_auto(ctx, 1);
+}
+
+long ctls_ctx_disable_session_cache(SSL_CTX *ctx) {
+    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+}
+
+// "http/1.1" in ALPN's wire format: a length byte, then the name.
+static const unsigned char http11[] = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1' };
+
+static int select_http11(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                         const unsigned char *in, unsigned int inlen, void *arg) {
+    (void)ssl;
+    (void)arg;
+    unsigned char *selected = NULL;
+    if (SSL_select_next_proto(&selected, outlen, http11, sizeof http11, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void ctls_ctx_select_http11(SSL_CTX *ctx) {
+    SSL_CTX_set_alpn_select_cb(ctx, select_http11, NULL);
+}
+
+static int select_by_server_name(SSL *ssl, int *alert, void *arg) {
+    (void)alert;
+    const struct ctls_sni_candidates *candidates = arg;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    if (name == NULL || candidates == NULL) return SSL_TLSEXT_ERR_NOACK;
+    size_t length = strlen(name);
+    for (size_t index = 0; index < candidates->count; index++) {
+        SSL_CTX *candidate = candidates->contexts[index];
+        X509 *certificate = SSL_CTX_get0_certificate(candidate);
+        if (certificate == NULL || X509_check_host(certificate, name, length, 0, NULL) != 1) continue;
+        if (candidate != SSL_get_SSL_CTX(ssl)) SSL_set_SSL_CTX(ssl, candidate);
+        return SSL_TLSEXT_ERR_OK;
+    }
+    // An unknown name is served the default certificate, as nginx does; the client decides.
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void ctls_ctx_select_by_server_name(SSL_CTX *ctx, const struct ctls_sni_candidates *candidates) {
+    SSL_CTX_set_tlsext_servername_callback(ctx, select_by_server_name);
+    SSL_CTX_set_tlsext_servername_arg(ctx, (void *)candidates);
+}
+
+const char *ctls_server_name(const SSL *ssl) {
+    return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+}
+
+// RFC 5077 §4's recommended ticket protection: AES-256-CBC with HMAC-SHA256, named by 16 bytes.
+struct ticket_key {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+};
+
+enum { TICKET_KEY_SLOTS = 3 };
+
+struct ticket_keys {
+    // 0 until the first key; the current key is slots[generation % TICKET_KEY_SLOTS].
+    _Atomic uint64_t generation;
+    struct ticket_key slots[TICKET_KEY_SLOTS];
+};
+
+_Static_assert(sizeof(struct ticket_key) == 80, "ticket key layout");
+
+size_t ctls_ticket_keys_size(void) {
+    return sizeof(struct ticket_keys);
+}
+
+int ctls_ticket_keys_rotate(void *region) {
+    struct ticket_keys *keys = region;
+    uint64_t next = atomic_load_explicit(&keys->generation, memory_order_relaxed) + 1;
+    struct ticket_key *key = &keys->slots[next % TICKET_KEY_SLOTS];
+    if (RAND_bytes((unsigned char *)key, sizeof *key) != 1) return 0;
+    atomic_store_explicit(&keys->generation, next, memory_order_release);
+    return 1;
+}
+
+// Set once per process, before any handshake (the callback has no argument of its own).
+static struct ticket_keys *shared_ticket_keys;
+
+static int init_hmac(EVP_MAC_CTX *hmac, const struct ticket_key *key) {
+    OSSL_PARAM parameters[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, (void *)key->hmac, sizeof key->hmac),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    return EVP_MAC_CTX_set_params(hmac, parameters);
+}
+
+// SSL_CTX_set_tlsext_ticket_key_evp_cb(3): 1 to use the key, 2 to use it and issue a fresh
+// ticket (it was the previous key), 0 for an unknown name (a full handshake), -1 on error.
+static int ticket_key_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
+                               EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *hmac, int encrypt) {
+    (void)ssl;
+    const struct ticket_keys *keys = shared_ticket_keys;
+    uint64_t generation = atomic_load_explicit(&keys->generation, memory_order_acquire);
+    if (generation == 0) return encrypt ? -1 : 0;
+    if (encrypt) {
+        const struct ticket_key *key = &keys->slots[generation % TICKET_KEY_SLOTS];
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) return -1;
+        memcpy(name, key->name, sizeof key->name);
+        if (EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key->aes, iv) != 1) return -1;
+        return init_hmac(hmac, key) == 1 ? 1 : -1;
+    }
+    for (uint64_t age = 0; age < 2 && age < generation; age++) {
+        const struct ticket_key *key = &keys->slots[(generation - age) % TICKET_KEY_SLOTS];
+        if (memcmp(name, key->name, sizeof key->name) != 0) continue;
+        if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key->aes, iv) != 1) return -1;
+        if (init_hmac(hmac, key) != 1) return -1;
+        return age == 0 ? 1 : 2;
+    }
+    return 0;
+}
+
+void ctls_ctx_use_ticket_keys(SSL_CTX *ctx, void *region) {
+    shared_ticket_keys = region;
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_callback);
+}

@@ -1,0 +1,43 @@
+// TLSTicketKeys: the keys that encrypt session tickets (RFC 5077, RFC 8446
+// §4.6.1), in memory the master maps before it forks, so every worker (and
+// every worker forked later, after a HUP reload too) opens a ticket another
+// issued. The master rotates them on a schedule: the current key encrypts, the
+// previous one still decrypts (the client gets a fresh ticket), older tickets
+// cost a full handshake. A key thus protects tickets for at most two periods,
+// which bounds what a stolen worker memory image could decrypt.
+import CTLS
+import Glibc
+import ServerSystem
+
+/// The shared ticket keys and their rotation.
+package final class TLSTicketKeys: @unchecked Sendable {
+    /// How long a key is the current one.
+    package static let rotationMilliseconds = 3_600_000
+
+    private let region: UnsafeMutableRawPointer
+    /// Monotonic milliseconds of the next rotation.
+    private var nextRotation: Int
+
+    /// Maps the region and makes the first key.
+    package init(now: Int = Clock.monotonicMilliseconds()) throws(SystemError) {
+        region = try SharedMemory.mapAnonymous(byteCount: ctls_ticket_keys_size())
+        nextRotation = now + Self.rotationMilliseconds
+        guard ctls_ticket_keys_rotate(region) == 1 else {
+            throw SystemError(call: "RAND_bytes(ticket key)", errno: EIO)
+        }
+    }
+
+    /// Makes every context of `context` use these keys.
+    package func install(in context: TLSContext) {
+        for ssl in context.contexts { ctls_ctx_use_ticket_keys(ssl, region) }
+    }
+
+    /// A fresh current key once the period is over (the master's tick). False only when
+    /// OpenSSL's random generator failed, which leaves the keys as they were.
+    @discardableResult
+    package func rotateIfDue(now: Int) -> Bool {
+        guard now >= nextRotation else { return true }
+        nextRotation = now + Self.rotationMilliseconds
+        return ctls_ticket_keys_rotate(region) == 1
+    }
+}
