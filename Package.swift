@@ -2,8 +2,12 @@
 //
 // A prefork + epoll HTTP/1.1 server, in targets along the data flow; each
 // imports only those below it, so the build keeps the arrows pointing one way:
-//   ServerCLI -> StaticFiles (the file-serving handler)
+//   ServerCLI -> ServerCommandLine (flags, the life of an executable)
+//             -> ServerEcosystem (swift-http-types, request ids, service groups, tracing)
+//             -> StaticFiles (the file-serving handler)
 //             -> Server (supervisor, reactor, connections, handlers, logging)
+//             -> TLS (certificates, TLS sessions as a connection transport)
+//             -> CTLS (the OpenSSL shim)
 //             -> HTTP1 (buffers, parser, request/response, writer)
 //             -> ServerSystem (syscalls, descriptors, sockets, epoll, signals)
 //             -> CEventPoll (the C shim)
@@ -18,10 +22,15 @@ let package = Package(
         .library(name: "Server", targets: ["Server"]),
         .library(name: "StaticFiles", targets: ["StaticFiles"]),
         .library(name: "ServerCommandLine", targets: ["ServerCommandLine"]),
+        .library(name: "ServerEcosystem", targets: ["ServerEcosystem"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.0.0"),
     ],
     targets: [
         .target(name: "CEventPoll"),
@@ -31,6 +40,9 @@ let package = Package(
         .systemLibrary(name: "CBrotli", path: "Sources/CBrotli", providers: [.apt(["libbrotli-dev"])]),
         .target(name: "ServerSystem", dependencies: ["CEventPoll"]),
         .target(name: "HTTP1", dependencies: ["ServerSystem"]),
+        // OpenSSL 3, for HTTPS (Debian: libssl-dev to build, libssl3 to run).
+        .target(name: "CTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "TLS", dependencies: ["CTLS", "ServerSystem"]),
         .target(
             name: "Server",
             dependencies: [
@@ -39,17 +51,33 @@ let package = Package(
                 "CBrotli",
                 "ServerSystem",
                 "HTTP1",
+                "TLS",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Serving the files of a directory: a handler embedders mount, and what `server --root` runs.
         .target(name: "StaticFiles", dependencies: ["CEventPoll", "ServerSystem", "HTTP1", "Server"]),
+        // The Swift server ecosystem, each behind its own library's API: handlers written against
+        // swift-http-types, request ids in swift-log metadata, a ServiceGroup per worker, a span per request.
+        .target(
+            name: "ServerEcosystem",
+            dependencies: [
+                "HTTP1",
+                "Server",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
         // The server's flags and the life of an executable: shared by `server` and the example.
         .target(
             name: "ServerCommandLine",
             dependencies: [
                 "Server",
                 "StaticFiles",
+                "ServerEcosystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,8 +89,13 @@ let package = Package(
         // An embedder's server: the library with routes of its own (used by the integration tests).
         .executableTarget(
             name: "ExampleServer",
-            dependencies: ["Server", "ServerCommandLine", "StaticFiles",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Server", "ServerCommandLine", "StaticFiles", "ServerEcosystem", "CZlib",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")],
             path: "Examples/ExampleServer"
         ),
         // Counts malloc calls so the benchmarks can prove the hot path allocates nothing.
@@ -73,11 +106,17 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli"]
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "TLS",
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "InMemoryTracing", package: "swift-distributed-tracing")]
         ),
         .testTarget(
             name: "ServerBenchmarks",
-            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport"]
+            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport", "ServerEcosystem",
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
     ]
 )

@@ -17,11 +17,13 @@ struct ExampleCommand: ServerExecutable {
 
     static func main() {
         let files = MountedFiles.openRoot()
-        ServerCommandLine.main(Self.self) {
+        EcosystemRoutes.enableTracingIfAsked()
+        ServerCommandLine.main(Self.self, handler: {
             WarmUp.waitIfAsked()
             return MountedFiles.handler(files, in: ExampleRoutes(routes: [BodyRoutes(), DeferredRoutes(), ClientRoutes(),
-                                                                          CompressionRoutes(), ApplicationRoutes()],
+                                                                          CompressionRoutes(), ApplicationRoutes(), MetricsRoutes(), StreamingRoutes(),
+                                                                          EcosystemRoutes()],
                                                                  fallback: BuiltinRoutes()))
-        }
+        }, services: EcosystemRoutes.workerServices)
     }
 }

@@ -17,6 +17,7 @@ let package = Package(
         .package(path: "../.."),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.0"),
     ],
     targets: [
         // libcrypto's EVP digest API, from Debian's libssl-dev (see Digest.swift for why).
@@ -29,6 +30,7 @@ let package = Package(
                 .product(name: "ServerCommandLine", package: server),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
     ]

@@ -14,6 +14,7 @@
 #include <linux/filter.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -243,4 +244,9 @@ int cep_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+long cep_pread_nowait(int fd, void *buffer, size_t count, int64_t offset) {
+    struct iovec vector = { .iov_base = buffer, .iov_len = count };
+    return (long)preadv2(fd, &vector, 1, (off_t)offset, RWF_NOWAIT);
 }

@@ -23,11 +23,29 @@ public protocol BodyProducer: AnyObject, Sendable {
 public final class BodyStream: Sendable {
     public let length: Int?
     let producer: any BodyProducer
+    /// Set for a body made from an async sequence (ChunkPump): its pieces come from a task,
+    /// so the server pulls them through the pump, waiting when none is there yet.
+    package let pump: ChunkPump?
 
     public init(length: Int? = nil, producer: any BodyProducer) {
         precondition((length ?? 0) >= 0, "a stream's length is non-negative")
         self.length = length
         self.producer = producer
+        pump = nil
+    }
+
+    /// A body made of the chunks an async sequence yields (read by a task the server starts
+    /// once the head is sent, at most about 64 KiB ahead of what the socket has taken, and
+    /// cancelled if the client goes away). Without `length` it is sent chunked; with one the
+    /// sequence must yield exactly that many bytes. An error the sequence throws cuts the
+    /// body short (the connection closes), as a producer's failure does.
+    /// Event-loop models only stream it; the blocking models wait for each chunk on their thread.
+    public init<Chunks: AsyncSequence & Sendable>(length: Int? = nil, chunks: Chunks) where Chunks.Element == [UInt8] {
+        precondition((length ?? 0) >= 0, "a stream's length is non-negative")
+        self.length = length
+        let pump = ChunkPump(chunks)
+        self.pump = pump
+        producer = pump
     }
 
     /// The next bytes into `buffer`; 0 at the end, negative when the body cannot be completed.

@@ -128,7 +128,7 @@ package enum ChunkedBody {
     }
 
     /// trailer-section CRLF: field lines that are checked like headers and then dropped.
-    private static func trailers(_ base: UnsafePointer<UInt8>, count: Int, at start: Int, limit: Int,
+    static func trailers(_ base: UnsafePointer<UInt8>, count: Int, at start: Int, limit: Int,
                                  bodyLength: Int) -> Scan {
         var index = start
         while true {

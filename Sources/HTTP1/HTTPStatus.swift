@@ -20,6 +20,7 @@ public struct HTTPStatus: Equatable, Sendable, CustomStringConvertible {
     public static let noContent = HTTPStatus(code: 204, reason: "No Content")
     public static let partialContent = HTTPStatus(code: 206, reason: "Partial Content")
     public static let notModified = HTTPStatus(code: 304, reason: "Not Modified")
+    public static let permanentRedirect = HTTPStatus(code: 308, reason: "Permanent Redirect")
     public static let badRequest = HTTPStatus(code: 400, reason: "Bad Request")
     public static let notFound = HTTPStatus(code: 404, reason: "Not Found")
     public static let methodNotAllowed = HTTPStatus(code: 405, reason: "Method Not Allowed")

@@ -10,6 +10,8 @@ public struct OwnedRequest: Sendable {
     private let fields: [HeaderField]
     /// The client a proxy named (ClientAddress.swift), copied when there is one.
     private let client: [UInt8]?
+    /// A streamed body's chunks (a route with a body limit of its own); nil when the body arrived whole.
+    package var bodySource: (any RequestBodySource)?
 
     /// Copies the request line, header block and (decoded) body of `request`.
     package init(_ request: Request) {
@@ -47,7 +49,8 @@ public struct OwnedRequest: Sendable {
     public var clientAddress: String? { withRequest { $0.clientAddress?.string } }
     /// The client's port, when the proxy named one.
     public var clientPort: Int? { withRequest { $0.clientPort } }
-    /// The body: Content-Length bytes or the decoded chunks.
+    /// The body: Content-Length bytes or the decoded chunks; empty when it is streamed
+    /// (`isBodyStreamed`: read it with `bodyChunks` or `nextChunk()`).
     public var body: [UInt8] { withRequest { Array($0.body.bytes) } }
 }
 

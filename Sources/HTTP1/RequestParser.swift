@@ -14,6 +14,9 @@ package enum ParseResult {
     case incomplete
     /// A whole request (head and body) starts at the buffer's first byte.
     case complete(RequestHead)
+    /// Only from `parseHead`: the head is whole and valid, and its body (Content-Length
+    /// bytes or chunks, not yet checked against any limit) may still be arriving.
+    case head(RequestHead)
     /// The bytes can never become a valid request; answer with this status and close.
     case invalid(HTTPStatus)
 }
@@ -55,10 +58,43 @@ package final class RequestParser {
             #if DEBUG
             progress.headParses += 1
             #endif
-            let result = parseHead(base, start: start, headEnd: headEnd, fields)
+            let result = parseHead(base, start: start, headEnd: headEnd, maxBodyBytes: limits.maxBodyBytes, fields)
             guard case .complete(var head) = result else { return result }
             return frameBody(of: &head, base, count, &progress, fields)
         }
+    }
+
+    /// Like `parse`, but stops at the head: `.head(head)` as soon as it is whole and valid,
+    /// before the body is framed or its declared length checked, so that the caller can
+    /// choose the body's fate (stream it under a limit of its own, or `frameBody(after:)`).
+    /// A request whose head was handed back and then parked by `frameBody` continues as in `parse`.
+    package func parseHead(_ bytes: UnsafeRawBufferPointer, progress: inout ParseProgress,
+                           fields: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
+        precondition(fields.count >= limits.maxHeaderCount, "header storage smaller than maxHeaderCount")
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
+        let count = bytes.count
+        if let parked = progress.parked { return bodyArrived(for: parked, base, count, &progress, fields) }
+        let start = Self.leadingEmptyLines(base, count)
+        switch Self.findHeadEnd(base, count, from: max(progress.headScanned, start)) {
+        case .notYet(let resumeAt):
+            progress.headScanned = resumeAt
+            return limitExceeded(base, start: start, count: count) ?? .incomplete
+        case .found(let headEnd):
+            if let refusal = limitExceeded(base, start: start, count: headEnd) { return refusal }
+            let result = parseHead(base, start: start, headEnd: headEnd, maxBodyBytes: .max, fields)
+            guard case .complete(let head) = result else { return result }
+            return .head(head)
+        }
+    }
+
+    /// After `parseHead`, for a body that is not streamed: what `parse` would have answered
+    /// (the body limit checked, the body framed, the head parked while the body arrives).
+    package func frameBody(after head: RequestHead, _ bytes: UnsafeRawBufferPointer, progress: inout ParseProgress,
+                           fields: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
+        guard head.isChunked || head.bodyLength <= limits.maxBodyBytes else { return .invalid(.contentTooLarge) }
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
+        var head = head
+        return frameBody(of: &head, base, bytes.count, &progress, fields)
     }
 
     /// While a body arrives, only the body is looked at: the head was parsed (and validated)
@@ -161,7 +197,7 @@ package final class RequestParser {
 
     // MARK: Parsing a complete head
 
-    private func parseHead(_ base: UnsafePointer<UInt8>, start: Int, headEnd: Int,
+    private func parseHead(_ base: UnsafePointer<UInt8>, start: Int, headEnd: Int, maxBodyBytes: Int,
                            _ headers: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
         var cursor = HeadCursor(base: base, index: start, end: headEnd)
         let line: RequestLine
@@ -178,7 +214,7 @@ package final class RequestParser {
             headerCount += 1
             if let status = fields.note(field, base) { return .invalid(status) }
         }
-        if let status = fields.verdict(version: line.version, maxBodyBytes: limits.maxBodyBytes) {
+        if let status = fields.verdict(version: line.version, maxBodyBytes: maxBodyBytes) {
             return .invalid(status)
         }
         // RFC 9112 §3.2: a target in none of the four forms, or in one its method may not use, gets 400.

@@ -4,3 +4,4 @@
 // a public type added below is never missing here (NIO does the same).
 @_exported import HTTP1
 @_exported import ServerSystem
+@_exported import TLS

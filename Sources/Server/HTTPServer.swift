@@ -8,15 +8,20 @@ import Logging
 public struct HTTPServer {
     public let configuration: ServerConfiguration
     private let makeHandler: () -> any HTTPHandler
+    private let makeServices: () -> (any WorkerServices)?
     private let logger: Logger
 
     /// - Parameter handler: called once in each worker after it is forked, to make
     ///   that worker's handler (so per-process state, such as the pid, is the worker's own).
+    /// - Parameter services: called once in each event-loop worker after fork: what it runs beside
+    ///   its connections (see `WorkerServices`); none by default.
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "server"),
-                handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() }) {
+                handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() },
+                services: @escaping () -> (any WorkerServices)? = { nil }) {
         self.configuration = configuration
         self.logger = logger
         makeHandler = handler
+        makeServices = services
     }
 
     /// Validates the configuration, binds, prints the startup line to stdout and
@@ -26,7 +31,10 @@ public struct HTTPServer {
     /// Call it from a single-threaded process: most models fork.
     public func run() throws -> Int32 {
         try configuration.validate()
-        let context = ModelContext(configuration: configuration, makeHandler: makeHandler, logger: logger) { line in
+        // Before any fork and before --user drops privileges: workers inherit the loaded keys.
+        let tls = try configuration.loadTLS()
+        let context = ModelContext(configuration: configuration, makeHandler: makeHandler, makeServices: makeServices,
+                                   logger: logger, tls: tls) { line in
             print(line)
             fflush(nil)
         }

@@ -4,11 +4,16 @@
 import Glibc
 import Logging
 import ServerSystem
+import TLS
 
 struct ModelContext {
     let configuration: ServerConfiguration
     let makeHandler: () -> any HTTPHandler
+    /// What each event-loop worker runs beside its connections (nil: nothing).
+    var makeServices: () -> (any WorkerServices)? = { nil }
     let logger: Logger
+    /// The loaded certificates, when some listener speaks TLS.
+    let tls: TLSContext?
     let announce: (String) -> Void
 
     /// What the startup line says in parentheses: the model, its own settings, the protocol.

@@ -2,6 +2,7 @@
 // once before anything is opened or forked.
 import Glibc
 import HTTP1
+import TLS
 
 /// A setting that cannot work, with a message fit for one line on stderr.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -22,6 +23,9 @@ public struct ServerConfiguration: Sendable {
     public var port = 8080
     /// The listeners `--listen` asked for; empty means one plain listener on `host:port`.
     public var listen: [ListenAddress] = []
+    /// The certificate chains and keys of the `tls` listeners; the first is served to clients
+    /// that name no known host (SNI), the others to those that name one of theirs.
+    public var tlsCertificates: [TLSCertificatePair] = []
     /// Peers whose PROXY headers (and, with `realIPHeader`, forwarded headers) are believed.
     public var trustedProxies = TrustedProxies()
     /// The request header naming the client behind a trusted proxy, if any is honoured.
@@ -68,8 +72,13 @@ public struct ServerConfiguration: Sendable {
     public var maxThreads = 256
     /// Where each worker writes its access log (nginx's combined format); off by default.
     public var accessLog = AccessLogDestination.off
+    /// Whether each access log line ends with the request's id, its response's `X-Request-Id`
+    /// (`--request-id`; ServerEcosystem's `RequestIDs` handler gives every request one).
+    public var logsRequestIDs = false
     /// On-the-fly and precompressed gzip of responses.
     public var compression = CompressionSettings()
+    /// How file bodies are sent: sendfile's chunk, cold reads off the loop.
+    public var fileSending = FileSendSettings()
     /// The Server header's value.
     public var serverName: StaticString = "swift-prefork"
 
@@ -125,12 +134,14 @@ public struct ServerConfiguration: Sendable {
             guard (1...10_000).contains(count) else { throw ConfigurationError("\(flag) must be between 1 and 10000 (got \(count))") }
         }
         guard accessLog != .file("") else { throw ConfigurationError("--access-log needs a path, '-' or 'off'") }
+        try validateRedirects()
         guard limits.maxBodyBytes >= 0 else {
             throw ConfigurationError("--max-body-size must not be negative (got \(limits.maxBodyBytes))")
         }
         try Self.checkMaximum("--max-body-size", limits.maxBodyBytes, RequestLimits.maximumBodyBytes)
         try validateListeners()
         try compression.validate()
+        try fileSending.validate()
     }
 
     /// A request limit beyond what the parser's offsets can hold (RequestLimits says which type bounds which).

@@ -1,13 +1,22 @@
-// ListenerOptions: the flags that say where the server listens and whom it
-// believes about the client's address: --listen, --trusted-proxy, --real-ip-header.
+// ListenerOptions: the flags that say where the server listens, with which
+// certificates, and whom it believes about the client's address: --listen,
+// --tls-certificate, --tls-key, --trusted-proxy, --real-ip-header.
 import ArgumentParser
 import Server
 
 struct ListenerOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Listen on ADDRESS:PORT (IPv6 in brackets: [::1]:8443), repeatable; option proxy-protocol: every connection starts with a PROXY header (v1 or v2) from a --trusted-proxy.",
+    @Option(help: ArgumentHelp("Listen on ADDRESS:PORT (IPv6 in brackets: [::1]:8443), repeatable; option tls: HTTPS with the --tls-certificate(s); option proxy-protocol: every connection starts with a PROXY header (v1 or v2) from a --trusted-proxy.",
                                discussion: "Either --listen or --host/--port, not both (like nginx's listen directives).",
-                               valueName: "address:port[,proxy-protocol]"))
+                               valueName: "address:port[,tls][,proxy-protocol]"))
     var listen: [String] = []
+
+    @Option(help: ArgumentHelp("A PEM certificate chain (leaf first) for the tls listeners, repeatable, each with its --tls-key in the same order; the first is the default, the others are chosen by the client's server name (SNI).",
+                               valueName: "path"))
+    var tlsCertificate: [String] = []
+
+    @Option(help: ArgumentHelp("The PEM private key (ECDSA or RSA) of the --tls-certificate at the same position; read by the master before --user, refused when readable by every user.",
+                               valueName: "path"))
+    var tlsKey: [String] = []
 
     @Option(help: ArgumentHelp("A network whose PROXY headers (and forwarded headers, with --real-ip-header) are believed, repeatable.",
                                valueName: "cidr"))
@@ -19,6 +28,7 @@ struct ListenerOptions: ParsableArguments {
 
     func apply(to configuration: inout ServerConfiguration) {
         configuration.listen = listen.compactMap { try? ListenAddress.parse($0) }
+        configuration.tlsCertificates = zip(tlsCertificate, tlsKey).map { TLSCertificatePair(certificatePath: $0, keyPath: $1) }
         configuration.trustedProxies = TrustedProxies(trustedProxy.compactMap { try? NetworkRange.parse($0) })
         configuration.realIPHeader = realIPHeader.flatMap(RealIPHeader.init(rawValue:))
     }
@@ -33,6 +43,9 @@ struct ListenerOptions: ParsableArguments {
             for text in trustedProxy { _ = try NetworkRange.parse(text) }
         } catch {
             throw ValidationError(error.message)
+        }
+        if tlsCertificate.count != tlsKey.count {
+            throw ValidationError("--tls-certificate and --tls-key come in pairs (got \(tlsCertificate.count) certificates and \(tlsKey.count) keys)")
         }
         if let realIPHeader, RealIPHeader(rawValue: realIPHeader) == nil {
             throw ValidationError("--real-ip-header must be one of \(RealIPHeader.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(realIPHeader)')")

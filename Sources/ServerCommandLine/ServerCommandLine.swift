@@ -6,6 +6,7 @@ import ArgumentParser
 import Glibc
 import Logging
 import Server
+import ServerEcosystem
 
 /// An executable's command: its name and abstract in `configuration`, the server's
 /// flags in an `@OptionGroup var options: ServerOptions`.
@@ -15,23 +16,38 @@ public protocol ServerExecutable: ParsableCommand {
 
 public enum ServerCommandLine {
     /// Runs `Command` with `CommandLine.arguments`; never returns.
-    /// - Parameter handler: made once in each worker, after fork (see `HTTPServer`).
+    /// - Parameter handler: made once in each worker, after fork (see `HTTPServer`); given request
+    ///   ids with `--request-id` (`RequestIDs`) and traced once `RequestTracing.enable()` was called.
+    /// - Parameter services: what each worker runs beside its connections (`WorkerServiceGroup`).
     public static func main<Command: ServerExecutable>(
-        _: Command.Type, handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() }
+        _: Command.Type, handler: @escaping () -> any HTTPHandler = { BuiltinRoutes() },
+        services: @escaping () -> (any WorkerServices)? = { nil }
     ) -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        let checking = ConfigurationCheck.isRequested(arguments)
         let options: ServerOptions
         do {
             // parse, not parseAsRoot: --help and --version then arrive as errors, handled below.
-            options = try Command.parse(Array(CommandLine.arguments.dropFirst())).options
+            options = try Command.parse(arguments).options
         } catch {
-            fail(Command.self, with: error)
+            fail(Command.self, with: error, checking: checking)
         }
         bootstrapLogging(level: options.logLevel)
+        if options.checkConfiguration {
+            ConfigurationCheck.run(options, name: Command.configuration.commandName ?? "server") {
+                fail(Command.self, with: $0, checking: true)
+            }
+        }
         do {
             let configuration = options.serverConfiguration
-            let handler = try options.files.handler(before: handler, maxConnections: configuration.maxConnections,
-                                                    logger: Logger(label: "server"))
-            exit(try HTTPServer(configuration: configuration, handler: handler).run())
+            let files = try options.files.handler(before: handler, maxConnections: configuration.maxConnections,
+                                                  logger: Logger(label: "server"))
+            let requestIDs = options.requestId
+            let handler = { () -> any HTTPHandler in
+                let traced = RequestTracing.wrap(files())
+                return requestIDs ? RequestIDs(traced) : traced
+            }
+            exit(try HTTPServer(configuration: configuration, handler: handler, services: services).run())
         } catch {
             fail(Command.self, with: error)
         }
@@ -45,7 +61,9 @@ public enum ServerCommandLine {
         }
     }
 
-    private static func fail<Command: ServerExecutable>(_: Command.Type, with error: Error) -> Never {
+    /// - Parameter checking: `-t` was asked for: any failure exits 1, as `nginx -t` does.
+    private static func fail<Command: ServerExecutable>(_: Command.Type, with error: Error,
+                                                        checking: Bool = false) -> Never {
         let code = Command.exitCode(for: error)
         if code == .success {
             print(Command.fullMessage(for: error))
@@ -56,7 +74,7 @@ public enum ServerCommandLine {
         let firstLine = message.split(separator: "\n").first.map(String.init) ?? "\(error)"
         let text = firstLine.hasPrefix("Error: ") ? String(firstLine.dropFirst(7)) : firstLine
         writeStandardError("\(name): \(text)\n")
-        exit(code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
+        exit(checking || code == .failure || code.rawValue == 0 ? 1 : code.rawValue)
     }
 
     /// Straight to descriptor 2: stderr is unbuffered anyway, and this needs no

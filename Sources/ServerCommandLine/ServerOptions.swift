@@ -102,6 +102,10 @@ public struct ServerOptions: ParsableArguments {
                                valueName: "path"))
     var accessLog = "off"
 
+    @Flag(help: ArgumentHelp("Give every request an id: the client's X-Request-Id when it is 1-200 characters of [A-Za-z0-9-_.:+=/@], else 32 new hex digits; echoed in X-Request-Id, last field of the access log, in handlers' log metadata (request-id).",
+                             discussion: "Off by default: the inline request path then does no work for it."))
+    public var requestId = false
+
     @Flag(help: "Compress compressible responses (text, JSON, JavaScript, XML, SVG, wasm...) with gzip on the fly for HTTP/1.1 clients that accept it.")
     var gzip = false
 
@@ -119,6 +123,10 @@ public struct ServerOptions: ParsableArguments {
 
     @Option(help: "Least severe log level written to stderr.")
     public var logLevel = Logger.Level.info
+
+    @Flag(name: [.customShort("t"), .customLong("check-configuration")],
+          help: "Check the flags, listeners and files (--root, --access-log, --user) without serving: print 'configuration OK' or one error line, exit 0 or 1 (nginx -t).")
+    var checkConfiguration = false
 
     @OptionGroup(title: "Static files") public var files: StaticFileFlags
 
@@ -154,9 +162,11 @@ public struct ServerOptions: ParsableArguments {
         configuration.pidFile = pidFile
         configuration.user = user
         configuration.accessLog = AccessLogDestination(argument: accessLog)
+        configuration.logsRequestIDs = requestId
         configuration.compression.gzip = gzip
         configuration.compression.level = gzipLevel
         configuration.compression.minimumLength = gzipMinLength
+        configuration.fileSending = files.fileSending
         configuration.compression.brotli = brotli
         configuration.compression.brotliLevel = brotliLevel
         return configuration

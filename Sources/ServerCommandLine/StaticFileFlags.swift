@@ -30,6 +30,22 @@ public struct StaticFileFlags: ParsableArguments {
     @Flag(help: "Serve a file's precompressed sibling (name.br, name.gz) when the client's Accept-Encoding prefers it (nginx's gzip_static).")
     var gzipStatic = false
 
+    @Option(help: ArgumentHelp("Bytes one sendfile call sends at most, and one connection per loop turn (nginx's sendfile_max_chunk).",
+                               valueName: "bytes"))
+    var sendfileMaxChunk = FileSendSettings().maxChunk
+
+    @Option(help: ArgumentHelp("Threads per event-loop worker that read cold file pages before sendfile needs them, so a page-cache miss does not block the worker (nginx's aio threads); 0 turns it off.",
+                               valueName: "threads"))
+    var aioThreads = FileSendSettings().aioThreads
+
+    /// How file bodies are sent (the server's, not the file handler's: a handler's file body is sent the same way).
+    var fileSending: FileSendSettings {
+        var settings = FileSendSettings()
+        settings.maxChunk = sendfileMaxChunk
+        settings.aioThreads = aioThreads
+        return settings
+    }
+
     var options: StaticFileOptions {
         var options = StaticFileOptions()
         options.serveDotFiles = serveDotFiles

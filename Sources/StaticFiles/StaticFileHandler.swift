@@ -129,6 +129,10 @@ public struct StaticFileHandler: HTTPHandler {
         OperationsRoutes.allowsReading(request, &response)
     }
 
+    /// Files are read, never written: a streamed body can only be for `next`'s routes.
+    public var streamsRequestBodies: Bool { next?.streamsRequestBodies ?? false }
+    public func streamedBodyLimit(for request: Request) -> Int? { next?.streamedBodyLimit(for: request) }
+
     private func passOn(_ request: Request, _ response: inout Response) {
         if let next { return next.respond(to: request, with: &response) }
         response.status = .notFound

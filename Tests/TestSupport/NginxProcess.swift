@@ -69,7 +69,7 @@ public final class NginxProcess {
     }
 
     /// A loopback port nothing listens on now (bound to port 0, read back, released).
-    private static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw LaunchError("socket: errno \(errno)") }
         defer { close(fd) }

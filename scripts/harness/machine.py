@@ -6,7 +6,7 @@ import shutil
 import subprocess
 import sys
 
-PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "valgrind": "valgrind"}
+PACKAGES = {"wrk": "wrk", "nginx": "nginx-light", "valgrind": "valgrind", "openssl": "openssl"}
 
 
 def progress(message):

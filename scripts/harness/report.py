@@ -296,3 +296,58 @@ def files_section(context, begin, end):
     parts += ["![static files: requests/s or MiB/s by scenario](files.png)", "",
               "Commands:", "", "```", *context["commands"], *context["server_commands"], "```", end, ""]
     return "\n".join(parts)
+
+
+def _ratio(ours, theirs):
+    return f"{ours / theirs:.2f}×" if theirs else "–"
+
+
+def applications_report(context):
+    """benchmarks/applications/results.md: the example service against its Hummingbird twin,
+    memory per idle connection, the blocking route beside /health, the three handler shapes."""
+    ours, theirs = context["ours"], context["theirs"]
+    lines = ["# Application code: the example service against its Hummingbird 2 twin", "",
+             f"Written by `{context['invocation']}` on {context['date']} ({context['machine']}). "
+             f"{context['repetitions']} repetition(s) of {context['seconds']} s per scenario, servers alternated, "
+             "medians; one wrk thread. The machine was shared with other work while this ran: "
+             "treat the figures as one noisy run and re-run the command to check them.", "",
+             "Both services run on their own copy of one freshly seeded SQLite database "
+             f"({context['seeded']} rows, WAL), the same schema and SQL, every statement cached. "
+             f"The example service runs {context['workers']} workers; Hummingbird its default event loops.", "",
+             f"| scenario | {ours} | {theirs} | ratio | p99 {ours} / {theirs} | CPU/request {ours} / {theirs} |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for scenario in context["scenarios"]:
+        mine, other = context["summaries"][scenario.key][ours], context["summaries"][scenario.key][theirs]
+        lines.append(f"| {scenario.title} | {mine['rps'][0]:,.0f}/s | {other['rps'][0]:,.0f}/s | "
+                     f"{_ratio(mine['rps'][0], other['rps'][0])} | {_percentile(mine['p99_us'])} / "
+                     f"{_percentile(other['p99_us'])} | {_cpu(mine)} / {_cpu(other)} |")
+    errors = {name: sum(context["summaries"][s.key][name]["errors"] for s in context["scenarios"]) for name in (ours, theirs)}
+    lines += ["", f"Errors over all runs: {ours} {errors[ours]}, {theirs} {errors[theirs]}.", "",
+              "## Memory per idle keep-alive connection", "",
+              "Each connection asks `GET /todos/1` once and is held open.", "",
+              memory_table(context["memory"], context["memory_count"]).rstrip(), ""]
+    slow = context["slow"]
+    alone, loaded, blocked = slow["alone"], slow["loaded"], slow["slow"]
+    lines += ["## A handler that blocks 50 ms beside /health", "",
+              f"`GET /slow` sleeps 50 ms on the handler pool; wrk keeps {context['slow_in_flight']} of them in flight "
+              f"on {context['slow_workers']} workers ({slow['threads']} pool threads) while another wrk asks "
+              f"`GET /health` on {context['health_connections']} connections.", "",
+              "| figure | value |", "| --- | ---: |",
+              f"| /health p99 without load | {_latency(alone['p99_us'])} |",
+              f"| /health p99 with /slow in flight | {_latency(loaded['p99_us'])} |",
+              f"| difference | {_latency(max(0, loaded['p99_us'] - alone['p99_us']))} "
+              f"({'within' if loaded['p99_us'] - alone['p99_us'] <= 2000 else 'NOT within'} 2 ms) |",
+              f"| /health requests/s without / with load | {alone['rps']:,.0f} / {loaded['rps']:,.0f} |",
+              f"| /slow requests/s | {blocked['rps']:,.0f} |",
+              f"| threads ÷ 50 ms | {slow['expected_slow_rps']:,.0f} |",
+              f"| errors (/health, /slow) | {alone['errors'] + loaded['errors']}, {blocked['errors']} |", "",
+              "## The three handler shapes (example-server)", "",
+              "| handler | requests/s | vs inline | p99 | CPU/request |", "| --- | ---: | ---: | ---: | ---: |"]
+    shapes = context["shapes"]
+    inline = shapes[context["shape_scenarios"][0].key]["example-server"]["rps"][0]
+    for scenario in context["shape_scenarios"]:
+        summary = shapes[scenario.key]["example-server"]
+        lines.append(f"| {scenario.title} | {summary['rps'][0]:,.0f} | {_ratio(summary['rps'][0], inline)} | "
+                     f"{_percentile(summary['p99_us'])} | {_cpu(summary)} |")
+    lines += ["", "Commands:", "", "```", *context["commands"], *context["server_commands"], "```", ""]
+    return "\n".join(lines)

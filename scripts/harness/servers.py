@@ -64,11 +64,15 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited at startup ({' '.join(self.command)})")
-            if http_get_ok(self.port, self.ready_path):
+            if self.answers():
                 return
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"{self.name} did not answer within 60 s")
+
+    def answers(self):
+        """Whether the server answers `ready_path` with 200 (plain HTTP; the TLS harness overrides it)."""
+        return http_get_ok(self.port, self.ready_path)
 
     def stop(self):
         if self.process is None:

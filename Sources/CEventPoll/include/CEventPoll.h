@@ -115,6 +115,12 @@ int cep_openat2(int dirfd, const char *path, uint64_t flags, uint64_t resolve);
 static const uint64_t CEP_RESOLVE_BENEATH = RESOLVE_BENEATH;
 static const uint64_t CEP_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
 
+// preadv2(2) of one buffer with RWF_NOWAIT: a read that is served from the page cache or
+// fails with EAGAIN at once instead of waiting for the disk. preadv2 and RWF_NOWAIT are
+// behind _GNU_SOURCE, which Glibc's Swift module does not define. -1 with EOPNOTSUPP
+// where the file system or kernel (before 4.14) cannot honour the flag.
+long cep_pread_nowait(int fd, void *buffer, size_t count, int64_t offset);
+
 // The wait-status macros (WEXITSTATUS, WIFSIGNALED, ...) are not functions Swift can see.
 int cep_wait_exit_code(int status);
 int cep_wait_signaled(int status);

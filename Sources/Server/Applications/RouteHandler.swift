@@ -13,6 +13,14 @@ public struct RouteHandler {
     }
 
     let kind: Kind
+    /// The most body bytes the route accepts, streamed to its handler as they arrive; nil when
+    /// the body arrives whole (up to `--max-body-size`).
+    let maxBodySize: Int?
+
+    init(kind: Kind, maxBodySize: Int? = nil) {
+        self.kind = kind
+        self.maxBodySize = maxBodySize
+    }
 
     /// Answers on the event loop: fast, never blocking (see `HTTPHandler`).
     public static func inline(_ body: @escaping (Request, RouteParameters, inout Response) -> Void) -> RouteHandler {
@@ -27,6 +35,24 @@ public struct RouteHandler {
     /// Answers from a task, where it may await; cancelled when the client goes away.
     public static func async(_ body: @escaping @Sendable (RoutedRequest) async throws -> Response) -> RouteHandler {
         RouteHandler(kind: .task(body))
+    }
+
+    /// Answers from a pool thread that reads the body as it arrives (`request.nextChunk()`),
+    /// at most `maxBodySize` bytes of it (more gets 413). The socket is read only while the
+    /// handler keeps up. On the blocking models the body arrives whole, within `--max-body-size`.
+    public static func blocking(maxBodySize: Int,
+                                _ body: @escaping @Sendable (RoutedRequest) throws -> Response) -> RouteHandler {
+        precondition(maxBodySize >= 0, "a body limit is non-negative")
+        return RouteHandler(kind: .blocking(body), maxBodySize: maxBodySize)
+    }
+
+    /// Answers from a task that reads the body as it arrives (`for try await chunk in request.bodyChunks`),
+    /// at most `maxBodySize` bytes of it (more gets 413, and the task's next read throws). The socket is
+    /// read only while the task keeps up. On the blocking models the body arrives whole, within `--max-body-size`.
+    public static func async(maxBodySize: Int,
+                             _ body: @escaping @Sendable (RoutedRequest) async throws -> Response) -> RouteHandler {
+        precondition(maxBodySize >= 0, "a body limit is non-negative")
+        return RouteHandler(kind: .task(body), maxBodySize: maxBodySize)
     }
 
     /// Runs the handler for `request`, whose path captured `parameters`.
@@ -61,5 +87,10 @@ public struct RoutedRequest: Sendable {
     /// The value of the first header field named `name`, ignoring case.
     public func header(_ name: String) -> String? {
         request.header(named: name)
+    }
+
+    /// The next chunk of a streamed body, waiting for it (see `OwnedRequest.nextChunk()`).
+    public func nextChunk() throws -> [UInt8]? {
+        try request.nextChunk()
     }
 }

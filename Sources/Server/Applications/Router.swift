@@ -2,7 +2,8 @@
 // ("/todos/{id}"), tried in the order declared. A path no route knows goes to
 // the fallback (another handler: the built-in routes, a file handler) or gets
 // 404; a known path asked with another method gets 405 and the Allow field
-// (RFC 9110 §15.5.6). HEAD is answered by a GET route (RFC 9110 §9.3.2).
+// (RFC 9110 §15.5.6). HEAD is answered by a GET route (RFC 9110 §9.3.2), and
+// OPTIONS, unless a route takes it, by 204 with Allow (RFC 9110 §9.3.7).
 import HTTP1
 
 public struct Router: HTTPHandler {
@@ -30,6 +31,22 @@ public struct Router: HTTPHandler {
     public mutating func put(_ pattern: String, _ handler: RouteHandler) { add("PUT", pattern, handler) }
     public mutating func patch(_ pattern: String, _ handler: RouteHandler) { add("PATCH", pattern, handler) }
     public mutating func delete(_ pattern: String, _ handler: RouteHandler) { add("DELETE", pattern, handler) }
+
+    public var streamsRequestBodies: Bool {
+        routes.contains { $0.handler.maxBodySize != nil } || fallback?.streamsRequestBodies == true
+    }
+
+    /// The limit of the route that will answer `request` (found as `route` finds it), or the fallback's.
+    public func streamedBodyLimit(for request: Request) -> Int? {
+        let path = request.path.bytes
+        let method = request.method.bytes
+        var known = false
+        for route in routes where route.pattern.matches(path) {
+            known = true
+            if method.elementsEqual(route.method) { return route.handler.maxBodySize }
+        }
+        return known ? nil : fallback?.streamedBodyLimit(for: request)
+    }
 
     public func respond(to request: Request, with response: inout Response) {
         if route(request, with: &response) { return }
@@ -61,12 +78,20 @@ public struct Router: HTTPHandler {
             return true
         }
         guard pathKnown else { return false }
-        refuseMethod(path, &response)
+        if method.elementsEqual(Self.options) {
+            response.status = .noContent
+            response.addHeader("Allow", allowedMethods(path))
+        } else {
+            response.status = .methodNotAllowed
+            response.body = .text("method not allowed\n")
+            response.addHeader("Allow", allowedMethods(path))
+        }
         return true
     }
 
     private static let get = Array("GET".utf8)
     private static let head = Array("HEAD".utf8)
+    private static let options = Array("OPTIONS".utf8)
 
     private func run(_ route: Route, _ request: Request, _ path: UnsafeRawBufferPointer, _ response: inout Response) {
         var parameters = RouteParameters()
@@ -74,16 +99,16 @@ public struct Router: HTTPHandler {
         route.handler.run(request, parameters, &response)
     }
 
-    /// 405 with `Allow`: the methods the path's routes take (HEAD with GET), in declaration order.
-    private func refuseMethod(_ path: UnsafeRawBufferPointer, _ response: inout Response) {
+    /// The value of `Allow` for a 405 or an OPTIONS answer: the methods the path's routes
+    /// take (HEAD with GET), in declaration order, then OPTIONS, which every routed path answers.
+    private func allowedMethods(_ path: UnsafeRawBufferPointer) -> String {
         var allowed: [String] = []
         for route in routes where route.pattern.matches(path) {
             let method = String(decoding: route.method, as: UTF8.self)
             if !allowed.contains(method) { allowed.append(method) }
             if method == "GET" && !allowed.contains("HEAD") { allowed.append("HEAD") }
         }
-        response.status = .methodNotAllowed
-        response.body = .text("method not allowed\n")
-        response.addHeader("Allow", allowed.joined(separator: ", "))
+        if !allowed.contains("OPTIONS") { allowed.append("OPTIONS") }
+        return allowed.joined(separator: ", ")
     }
 }

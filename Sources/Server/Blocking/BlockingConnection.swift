@@ -81,7 +81,7 @@ struct BlockingConnection {
         switch interest {
         case .read: return Int32(POLLIN)
         case .write: return Int32(POLLOUT)
-        case .none: return 0
+        case .none, .paused: return 0
         }
     }
 }

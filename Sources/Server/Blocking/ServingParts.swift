@@ -21,7 +21,7 @@ struct ServingParts {
             let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
             service = ConnectionDriver(limits: configuration.limits, writer: writer, handler: handler, logger: logger,
                                        record: worker?.record ?? .detached, bodyRate: configuration.minBodyRate,
-                                       compression: configuration.compression)
+                                       compression: configuration.compression, fileSending: configuration.fileSending)
         case .line:
             service = LineDriver(answer: LineDriver.answer(pid: getpid(), thread: thread),
                                  maxLineBytes: configuration.limits.maxRequestLineBytes, logger: logger)

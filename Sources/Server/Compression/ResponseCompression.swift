@@ -44,6 +44,8 @@ struct ResponseCompression {
 
     /// Compresses `response` for `request` when it is worth it and the client accepts it.
     func apply(to response: inout Response, for request: Request, head: RequestHead) {
+        // A body from an async sequence arrives from a task as it is produced; it goes out as it comes.
+        if case .stream(let stream) = response.body, stream.pump != nil { return }
         guard let source = CompressionSource(response.body), isCompressible(response, length: source.length) else { return }
         addVary(to: &response)
         guard head.version == .http1_1 else { return }

@@ -35,6 +35,8 @@ package final class Connection<T: Transport & ~Copyable> {
     var lingering: Bool { phase == .lingering }
     /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
     var peerHungUp = false
+    /// The event loop will serve it again at the end of this turn (it yielded): events for it are skipped until then.
+    var queuedForNextTurn = false
     /// Requests answered so far: before the first, a silent connection is waiting
     /// for a header block, not idling between requests.
     var requestsServed = 0
@@ -62,6 +64,10 @@ package final class Connection<T: Transport & ~Copyable> {
     /// The handler deferred its answer (DeferredWork): the connection waits for it in the
     /// handling phase, parsing nothing further, until the event loop brings the answer back.
     var awaitingHandler: HandlerTicket?
+    /// It came from a `redirect-https` listener: every request is answered by this, not the handler.
+    var httpsRedirect: HTTPSRedirect?
+    /// The body its handler reads as it arrives (a streamed body, ConnectionDriver+Streaming).
+    var reception: BodyReception?
 
     // Timer state, owned by ConnectionTimers: which timeout is armed, when it
     // expires, and the neighbours on that timeout's deadline list. Re-armed after

@@ -11,10 +11,12 @@ extension ConnectionDriver {
              to accessLog: AccessLog) {
         let bodyBytes = ResponseWriter.bodyLength(of: response, for: head)
         if Self.isSentLater(response.body), !head.isHead && response.status.allowsContent {
-            heldLogLine = (accessLog, accessLog.hold(request, on: connection.transport.fd, status: response.status.code))
+            heldLogLine = (accessLog, accessLog.hold(request, on: connection.transport.fd, status: response.status.code,
+                                                     requestID: accessLog.requestID(of: response)))
             return
         }
-        accessLog.record(request, on: connection.transport.fd, status: response.status.code, bodyBytes: bodyBytes)
+        accessLog.record(request, on: connection.transport.fd, status: response.status.code, bodyBytes: bodyBytes,
+                         requestID: accessLog.requestID(of: response))
     }
 
     private static func isSentLater(_ body: ResponseBody) -> Bool {

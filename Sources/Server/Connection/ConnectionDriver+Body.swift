@@ -12,15 +12,13 @@ import HTTP1
 import ServerSystem
 
 extension ConnectionDriver {
-    /// Bytes per sendfile(2) call, as nginx's sendfile_max_chunk: one call never holds the worker for long.
-    static let sendFileChunk = 1024 * 1024
     /// Bytes of a stream queued at most: the most a stream adds to the connection's output.
     static let streamPiece = 32 * 1024
     /// Pulls joined into one write at most (the last is the end of the body, or a short piece).
     static let pullsPerWrite = 4
     /// The least room worth a pull, unless the last piece fell short (the end is near: it joins it).
     static let smallestPull = 8 * 1024
-    /// sendfile calls or stream pieces per loop turn before the connection yields to the others.
+    /// Stream pieces per loop turn before the connection yields to the others (a file body sends one chunk per turn).
     static let bodyStepsPerTurn = 8
 
     /// Takes `response`'s file or stream body, if any, onto the connection: it is
@@ -66,39 +64,45 @@ extension ConnectionDriver {
         }
     }
 
+    /// One sendfile(2) call of at most one chunk per loop turn, as nginx: a connection whose
+    /// client reads fast would otherwise keep the worker for several chunks while the others wait.
+    /// A body whose next bytes are not in the page cache waits for a helper to read them first.
     private func sendFile<T: Transport & ~Copyable>(_ region: FileRegion, of body: PendingBody, via transport: borrowing T,
                                                     on connection: Connection<T>) -> ConnectionStatus? {
-        for _ in 0..<Self.bodyStepsPerTurn {
-            let remaining = body.remaining ?? 0
-            let outcome: WriteOutcome
-            do {
-                outcome = try transport.sendFile(from: region.fd, offset: &body.offset,
-                                                         count: min(remaining, Self.sendFileChunk))
-            } catch {
-                logger.debug("\(error)")
-                return .closed
-            }
-            switch outcome {
-            case .wrote(0):
-                // The file shrank under the response: its Content-Length can no longer be honoured.
-                logger.debug("sendfile(fd \(transport.fd)): file ended \(remaining) bytes early")
-                return .closed
-            case .wrote(let count):
-                body.remaining = remaining - count
-                record.add(.bytesOut, UInt64(count))
-                record.add(.fileBytesOut, UInt64(count))
-                connection.madeProgress = true
-                if remaining == count { return nil }
-            case .wouldBlock: return .outputPending
-            case .closed: return .closed
-            }
+        let remaining = body.remaining ?? 0
+        let count = min(remaining, fileSending.maxChunk)
+        if deferral?.diskReads != nil, region.length >= fileSending.probeMinimumBytes,
+           let status = readAheadIfCold(region, count: count, of: body, on: connection) {
+            return status
         }
-        return .yielded
+        let outcome: WriteOutcome
+        do {
+            outcome = try transport.sendFile(from: region.fd, offset: &body.offset, count: count)
+        } catch {
+            logger.debug("\(error)")
+            return .closed
+        }
+        switch outcome {
+        case .wrote(0):
+            // The file shrank under the response: its Content-Length can no longer be honoured.
+            logger.debug("sendfile(fd \(transport.fd)): file ended \(remaining) bytes early")
+            return .closed
+        case .wrote(let sent):
+            body.remaining = remaining - sent
+            record.add(.bytesOut, UInt64(sent))
+            record.add(.fileBytesOut, UInt64(sent))
+            connection.madeProgress = true
+            // Even a short count yields rather than waits for EPOLLOUT: only EAGAIN promises an edge.
+            return remaining == sent ? nil : .yielded
+        case .wouldBlock: return .outputPending
+        case .closed: return .closed
+        }
     }
 
     /// Pulls pieces into the room the stream's queued bytes leave, then writes them with what precedes them (the head).
     private func sendStream<T: Transport & ~Copyable>(_ stream: BodyStream, of body: PendingBody, through output: ByteBuffer,
                                                       via transport: borrowing T, on connection: Connection<T>) -> ConnectionStatus? {
+        if let pump = stream.pump { return sendPumped(pump, of: body, through: output, via: transport, on: connection) }
         for _ in 0..<Self.bodyStepsPerTurn {
             var pulls = 0
             var lastFilled = true
@@ -129,7 +133,7 @@ extension ConnectionDriver {
     }
 
     /// Writes `output` and notes the body bytes sent: the body's bytes are the tail of what was queued.
-    private func writeStream<T: Transport & ~Copyable>(_ output: ByteBuffer, of body: PendingBody, via transport: borrowing T,
+    func writeStream<T: Transport & ~Copyable>(_ output: ByteBuffer, of body: PendingBody, via transport: borrowing T,
                                                        on connection: Connection<T>) -> ConnectionStatus? {
         let status = write(output, via: transport, on: connection)
         body.sentBytes = max(body.sentBytes, body.producedBytes - output.readableCount)

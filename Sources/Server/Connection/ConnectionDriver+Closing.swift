@@ -13,6 +13,7 @@ extension ConnectionDriver {
     }
 
     func timedOut<T: Transport & ~Copyable>(_ connection: Connection<T>, answering status: HTTPStatus, via transport: borrowing T) -> ConnectionStatus {
+        if connection.reception != nil { return receptionTimedOut(connection, answering: status, via: transport) }
         if connection.phase == .handling { return handlerTimedOut(connection, via: transport) }
         guard connection.input != nil, connection.output == nil, !connection.lingering else { return .closed }
         connection.input = nil

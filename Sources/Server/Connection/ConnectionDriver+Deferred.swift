@@ -38,13 +38,18 @@ extension ConnectionDriver {
 
     func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion,
                                          via transport: borrowing T) -> ConnectionStatus? {
+        if let loaded = completion.readAhead { return readAheadDone(connection, with: completion, loaded: loaded, via: transport) }
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
         connection.awaitingHandler = nil
+        // A handler that answers before its streamed body's end: the rest is never read, so the
+        // connection closes after the answer (lingering, so the unread bytes cause no reset).
+        let bodyUnread = connection.reception != nil
+        if bodyUnread { abandonReception(connection) }
         connection.endHandling()
         var response = completion.response
         let head = ticket.head
         if let compression { ticket.request.withRequest { compression.apply(to: &response, for: $0, head: head) } }
-        let keepAlive = head.keepAlive && !response.closeConnection && !draining
+        let keepAlive = head.keepAlive && !response.closeConnection && !draining && !bodyUnread
         // Responses sent before it may still wait for the client: this one goes after them.
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
         record.add(.requests)
@@ -53,10 +58,10 @@ extension ConnectionDriver {
         connection.requestsServed &+= 1
         connection.madeProgress = true
         if !keepAlive, let input = connection.input {
-            refuseFurtherInput(input, connection, linger: !input.isEmpty)
+            refuseFurtherInput(input, connection, linger: !input.isEmpty || bodyUnread)
             connection.input = nil
         } else if !keepAlive {
-            refuseFurtherInput(scratchInput, connection, linger: false)
+            refuseFurtherInput(scratchInput, connection, linger: bodyUnread)
         }
         // A file or stream body (a gzipped one too) follows its head, as for an inline answer.
         holdBody(of: response, for: head, on: connection)

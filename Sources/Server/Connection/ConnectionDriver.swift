@@ -28,12 +28,15 @@ package enum ConnectionStatus: Equatable {
 }
 
 package final class ConnectionDriver {
-    private let parser: RequestParser
+    let parser: RequestParser
     /// The worker's header fields: those of the request being answered (see HeaderStorage).
-    private let fields: HeaderStorage
+    let fields: HeaderStorage
     private let bodyRate: MinimumBodyRate
     let writer: ResponseWriter
-    private let handler: any HTTPHandler
+    let handler: any HTTPHandler
+    /// The handler may stream request bodies (HTTPHandler.streamsRequestBodies) and this worker
+    /// can (an event loop, with deferred work): heads are then parsed before their bodies are framed.
+    let streamsBodies: Bool
     /// Set once, when the worker starts draining; unchecked because only the
     /// single-threaded loop touches it, and a dynamic check per request would cost.
     @exclusivity(unchecked) private(set) var draining = false
@@ -58,6 +61,8 @@ package final class ConnectionDriver {
     let clientAddresses: ClientAddresses?
     /// On-the-fly gzip, nil when it is off: then a request costs one untaken branch.
     let compression: ResponseCompression?
+    /// sendfile's chunk and when a file body asks the page cache first (ConnectionDriver+Body, +Disk).
+    let fileSending: FileSendSettings
 
     /// Bytes asked of the kernel per read, into the shared buffer or a connection's own
     /// (however large a body has made that grow); also the shared output buffer's normal size.
@@ -74,8 +79,10 @@ package final class ConnectionDriver {
     package init(limits: RequestLimits, writer: ResponseWriter, handler: any HTTPHandler, logger: Logger,
                  record: WorkerRecord = .detached, accessLog: AccessLog? = nil, bodyRate: MinimumBodyRate = MinimumBodyRate(),
                  clock: @escaping () -> Int = Clock.monotonicMilliseconds, deferral: DeferredDispatch? = nil,
-                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings()) {
+                 clientAddresses: ClientAddresses? = nil, compression: CompressionSettings = CompressionSettings(),
+                 fileSending: FileSendSettings = FileSendSettings()) {
         self.clientAddresses = clientAddresses
+        self.fileSending = fileSending
         parser = RequestParser(limits: limits)
         fields = HeaderStorage(limits: limits)
         self.deferral = deferral
@@ -86,6 +93,7 @@ package final class ConnectionDriver {
         self.accessLog = accessLog
         self.writer = writer
         self.handler = handler
+        streamsBodies = deferral != nil && handler.streamsRequestBodies
         self.logger = logger
         scratchInput = ByteBuffer(capacity: Self.readSize)
         scratchOutput = ByteBuffer(capacity: Self.readSize)
@@ -110,7 +118,12 @@ package final class ConnectionDriver {
         if connection.lingering { return drain(connection, via: transport) }
         // Backpressure: a client that is not reading its responses is not read from either.
         if connection.output != nil { return connection.pendingBody == nil ? .outputPending : writable(connection, via: transport) }
+        if connection.phase == .awaitingProducer { return connection.peerHungUp ? .closed : .idle }
         for _ in 0..<Self.readsPerTurn {
+            if connection.reception != nil {
+                if let status = receiveBody(on: connection, via: transport) { return status }
+                continue
+            }
             if connection.awaitingHandler != nil { return waitForHandler(connection) }
             // Two calls rather than `connection.input ?? scratchInput`: the shared
             // buffer is then passed as it is, with no retain and release per read.
@@ -176,6 +189,8 @@ package final class ConnectionDriver {
 
     package func writable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
         guard connection.output != nil else { return .idle }
+        // A helper is reading the body's next bytes from the disk: nothing to send until it is done.
+        if connection.phase == .readingDisk { return waitForDisk(connection) }
         let status = flush(connection, via: transport)
         // While responses waited for the client, no body was read: that time is not the body's.
         connection.bodyClockRequest = -1
@@ -201,22 +216,34 @@ package final class ConnectionDriver {
                 connection.requestsDeferred = true
                 return
             }
-            switch input.withReadableBytes({ parser.parse($0, progress: &connection.progress, fields: fields.buffer) }) {
-            case .incomplete:
+            let parsed: ParseResult? = if streamsBodies {
+                parseStreaming(input, on: connection)
+            } else {
+                input.withReadableBytes { parser.parse($0, progress: &connection.progress, fields: fields.buffer) }
+            }
+            switch parsed {
+            case nil, .head?:
+                // The request's body is streamed to its handler (ConnectionDriver+Streaming), or refused.
+                return
+            case .incomplete?:
                 sendContinueIfExpected(connection)
                 let bodyBytes = input.readableCount - connection.progress.bodyStart
                 if connection.progress.awaitingBody && bodyRate.isViolated(on: connection, bodyBytes: bodyBytes, now: clock()) {
                     refuse(.requestTimeout, input, connection)
                 }
                 return
-            case .invalid(let status):
+            case .invalid(let status)?:
                 refuse(status, input, connection)
-            case .complete(var head):
+            case .complete(var head)?:
                 if head.isChunked { head.bodyLength = input.withMutableReadableBytes { ChunkedBody.decode($0, from: head.headLength) } }
                 var response = Response()
                 var request = input.withReadableBytes { Request(bytes: $0, head: head, fields: UnsafeBufferPointer(fields.buffer)) }
                 if let clientAddresses { request.clientEntry = clientAddresses.client(for: connection, request: request) }
-                handler.respond(to: request, with: &response)
+                if let redirect = connection.httpsRedirect {
+                    redirect.respond(to: request, with: &response)
+                } else {
+                    handler.respond(to: request, with: &response)
+                }
                 if let work = response.deferred {
                     if let deferral { return handOff(work, request, head, to: deferral, input, connection) }
                     response = work.runInline(OwnedRequest(request))
@@ -257,7 +284,7 @@ package final class ConnectionDriver {
     }
 
     /// Answers `status` (an error) instead of the request at the front of `input`, then closes.
-    private func refuse<T: Transport & ~Copyable>(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection<T>) {
+    func refuse<T: Transport & ~Copyable>(_ status: HTTPStatus, _ input: ByteBuffer, _ connection: Connection<T>) {
         writer.writeError(status, into: scratchOutput)
         record.countResponse(status: status.code)
         accessLog?.recordRefused(on: connection.transport.fd, status: status.code, bodyBytes: status.errorBodyLength)

@@ -19,6 +19,15 @@ enum ConnectionPhase: Equatable {
     /// A request is with a handler that answers later (a deferred handler): the
     /// connection is neither read (pipelined requests wait their turn) nor written.
     case handling
+    /// A file body waits for a helper thread to read its next bytes into the page cache
+    /// (ConnectionDriver+Disk): neither read nor written meanwhile, under the write timeout.
+    case readingDisk
+    /// A handler already runs and reads the request's body as it arrives (a streamed body,
+    /// ConnectionDriver+Streaming). Paused, the socket is not read: the handler is behind.
+    case receivingBody(paused: Bool)
+    /// A streamed response (ChunkPump) has sent all its producer made so far and waits
+    /// for the producer's next chunk: neither read nor written until it is nudged.
+    case awaitingProducer
     /// Responses are waiting for the client to read them.
     case writing
     /// Closing: the write side is shut and what the client still sends is drained.
@@ -27,9 +36,10 @@ enum ConnectionPhase: Equatable {
     /// The readiness the connection waits for in this phase.
     var interest: Interest {
         switch self {
-        case .idle, .readingHead, .readingBody, .lingering: return .read
+        case .idle, .readingHead, .readingBody, .lingering, .receivingBody(paused: false): return .read
         case .writing: return .write
-        case .handling: return .none
+        case .handling, .readingDisk, .awaitingProducer: return .none
+        case .receivingBody(paused: true): return .paused
         }
     }
 
@@ -39,8 +49,10 @@ enum ConnectionPhase: Equatable {
         case .idle(let firstRequest): return firstRequest ? .header : .keepAlive
         case .readingHead: return .header
         case .readingBody: return .body
-        case .handling: return .handling
-        case .writing: return .write
+        case .handling, .receivingBody(paused: true): return .handling
+        case .receivingBody(paused: false): return .body
+        // The producer is as slow as a client that does not read: neither may hold the connection forever.
+        case .writing, .readingDisk, .awaitingProducer: return .write
         case .lingering: return .linger
         }
     }
@@ -53,25 +65,39 @@ enum Interest: Equatable {
     case write
     /// Neither: the connection waits for something else (a deferred handler's answer).
     case none
+    /// Neither, and not even a half-close: a streamed body's handler is behind, and the
+    /// bytes it has not read yet stay in the socket (its TCP window closes: backpressure).
+    case paused
 }
 
 extension Connection where T: ~Copyable {
     /// Once the driver has flushed: the phase its buffers show. Lingering and handling
-    /// are left only by the driver itself (lingering never; handling by `endHandling`).
+    /// are left only by the driver itself (lingering never; handling by `endHandling`;
+    /// reading the disk by `endDiskRead`).
     func settlePhase() {
-        if phase == .lingering || phase == .handling { return }
-        phase = bufferedPhase
+        switch phase {
+        case .lingering, .handling, .readingDisk, .receivingBody: return
+        default: phase = bufferedPhase
+        }
     }
 
     /// A deferred handler has answered: from now on the phase follows the buffers again.
     func endHandling() {
-        if phase == .handling { phase = bufferedPhase }
+        switch phase {
+        case .handling, .receivingBody: phase = bufferedPhase
+        default: break
+        }
     }
 
-    /// Output left → writing; nothing buffered → idle; otherwise reading the head or
-    /// the body of the request at the front of `input`.
+    /// The read-ahead of a file body is done: the phase follows the buffers again (writing).
+    func endDiskRead() {
+        if phase == .readingDisk { phase = bufferedPhase }
+    }
+
+    /// Output left → writing (or waiting for a streamed response's producer); nothing
+    /// buffered → idle; otherwise reading the head or the body of the request at the front of `input`.
     private var bufferedPhase: ConnectionPhase {
-        if output != nil { return .writing }
+        if output != nil { return pendingBody?.waitingForProducer == true ? .awaitingProducer : .writing }
         if input == nil { return .idle(firstRequest: requestsServed == 0) }
         return progress.awaitingBody ? .readingBody : .readingHead
     }
@@ -155,6 +181,7 @@ extension TriggerMode {
         // nothing reads it; EPOLLRDHUP stays, so a client that goes away ends the wait at once
         // (EPOLLHUP and EPOLLERR are reported regardless, epoll_ctl(2)).
         case .none: return eventsWhileHandling
+        case .paused: return eventsWhilePaused
         }
     }
 }

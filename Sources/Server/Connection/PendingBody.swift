@@ -22,9 +22,15 @@ final class PendingBody {
     /// Bytes of a stream queued for the socket so far (with its chunk framing), and how many of them it took.
     var producedBytes = 0
     var sentBytes = 0
+    /// A stream from an async sequence had nothing ready: the connection waits for its producer's nudge.
+    var waitingForProducer = false
     /// A body's access log line, written with the bytes actually sent once the body is
     /// done with, however it ends (sent, failed, timed out, the connection closed).
     var logLine: (log: AccessLog, line: AccessLogLine.Held)?
+    /// File bodies with read-ahead (ConnectionDriver+Disk): the file offset up to which the
+    /// page cache was last seen to hold the bytes, and the serial of the read in flight.
+    var cachedThrough = 0
+    var readAheadSerial: UInt64?
 
     /// The body of `response` to be sent after its head, or nil when it has none to send
     /// later (then a file's descriptor is closed here, as for HEAD, 204 and 304).
@@ -59,9 +65,18 @@ final class PendingBody {
         return false
     }
 
-    /// Done with the body (sent, failed, or its connection ended): a file is closed now, once.
+    /// Done with the body (sent, failed, or its connection ended): a file is closed now, once;
+    /// an async sequence's task is cancelled (it has ended already when the body was sent).
     func release() {
-        if case .file(let region) = source { region.close() }
+        switch source {
+        case .file(let region): region.close()
+        case .stream(let stream): stream.pump?.cancel()
+        }
+    }
+
+    /// The connection ends before the body is sent: the producer's task, if any, is cancelled.
+    func abandon() {
+        if case .stream(let stream) = source { stream.pump?.cancel() }
     }
 
     deinit {

@@ -16,7 +16,7 @@ extension Interest {
     /// This interest with a transport's own wait in its place. A connection that waits for
     /// neither (a deferred handler has its request) does no I/O, so keeps waiting for neither.
     func folding(_ readiness: Readiness?) -> Interest {
-        guard let readiness, self != .none else { return self }
+        guard let readiness, self != .none && self != .paused else { return self }
         return readiness == .readable ? .read : .write
     }
 }

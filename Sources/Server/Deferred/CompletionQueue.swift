@@ -1,8 +1,13 @@
-// CompletionQueue: where deferred handler work posts its answers for the event
-// loop. Any thread appends under a lock and raises the eventfd; the loop, woken
-// by it in epoll, takes every answer at once. The connection is named by its
-// epoll token (fd and generation) and the ticket's serial, so an answer for a
-// connection that was closed or timed out meanwhile is recognised and dropped.
+// CompletionQueue: what deferred handler work hands back to its event loop, and
+// how the loop is woken for it. Two kinds of items wait here under one lock:
+// answers (from the handler pool's threads, or from tasks) and task jobs (the
+// queue is the task executor of async handlers, CompletionQueue+TaskExecutor).
+// The loop takes both between epoll turns. The eventfd is raised only when the
+// loop may be asleep in epoll_wait and only once until it is read, so a busy
+// loop receives answers and jobs without a single write or read of it.
+// The connection is named by its epoll token (fd and generation) and the
+// ticket's serial, so an answer for a connection that was closed or timed out
+// meanwhile is recognised and dropped.
 import HTTP1
 import ServerSystem
 import Synchronization
@@ -14,18 +19,32 @@ package struct Completion: Sendable {
     /// The ticket it answers (see HandlerTicket).
     let serial: UInt64
     let response: Response
+    /// Set instead of an answer when a file body's read-ahead is done (DiskReads): the bytes it brought into the page cache.
+    var readAhead: Int? = nil
 }
 
 package final class CompletionQueue: Sendable {
     private struct State {
         var pending: [Completion] = []
+        var jobs: [UnownedJob] = []
+        /// Connections (epoll tokens) whose streamed body moved on the other side (StreamedRequestBody,
+        /// ChunkPump): the loop resumes them if they still wait for it.
+        var nudged: [UInt64] = []
         /// Set by `close`: work that outlives the loop (an embedded reactor's pool threads)
         /// must not write to a descriptor number the kernel may have handed to another file.
         var closed = false
+        /// The loop is between two epoll waits and looks at this queue before the next one
+        /// (`loopWillWait`): nothing need wake it. False until the loop first runs.
+        var loopAwake = false
+        /// The eventfd was raised and not yet read back: raising it again would change nothing.
+        var raised = false
     }
 
     private let state = Mutex(State())
     private let wakeup: EventCounter
+    /// Set by the first answer or job ever queued. Until then the loop skips this queue
+    /// with one atomic load per turn: a worker whose handlers all answer inline pays nothing more.
+    private let used = Atomic(false)
 
     init() throws(SystemError) {
         wakeup = try EventCounter()
@@ -34,33 +53,113 @@ package final class CompletionQueue: Sendable {
     /// The eventfd the loop watches for readability.
     var fd: Int32 { wakeup.fd }
 
-    /// Called by whichever thread finished the work. The eventfd is raised under the
-    /// lock, so `close` cannot slip in between the check and the write.
+    /// Called by whichever thread finished the work (the loop's own, for a task it runs).
     func post(_ completion: Completion) {
         state.withLock { state in
             guard !state.closed else { return }
             state.pending.append(completion)
-            wakeup.signal()
+            noteUse()
+            Self.wake(&state, wakeup)
         }
     }
 
-    /// Called by the loop when the eventfd is readable. The counter is reset under the
-    /// lock with the swap, and posts raise it under the lock too, so every answer left
-    /// in the queue has raised it again: none is lost.
+    /// Queues a task's job for the loop's thread (see CompletionQueue+TaskExecutor).
+    /// A job that arrives after `close` is dropped: its worker is exiting.
+    func enqueue(job: UnownedJob) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.jobs.append(job)
+            noteUse()
+            Self.wake(&state, wakeup)
+        }
+    }
+
+    private func noteUse() {
+        if !used.load(ordering: .relaxed) { used.store(true, ordering: .releasing) }
+    }
+
+    /// Whether anything was ever queued here (see `used`).
+    var inUse: Bool { used.load(ordering: .acquiring) }
+
+    /// Raised under the lock, so `close` cannot slip in between the check and the write,
+    /// and `loopWillWait` cannot miss it.
+    private static func wake(_ state: inout State, _ wakeup: borrowing EventCounter) {
+        guard !state.loopAwake && !state.raised else { return }
+        state.raised = true
+        wakeup.signal()
+    }
+
+    /// Called by the loop right after each epoll wait: until `loopWillWait`, whatever is
+    /// queued will be seen without a wakeup.
+    func loopWoke() {
+        state.withLock { $0.loopAwake = true }
+    }
+
+    /// Called by the loop as the last thing before an epoll wait. Returns false (and the
+    /// loop must not block) when answers or jobs wait already; otherwise anything queued
+    /// from now on raises the eventfd.
+    func loopWillWait() -> Bool {
+        state.withLock { state in
+            guard state.pending.isEmpty && state.jobs.isEmpty && state.nudged.isEmpty else { return false }
+            state.loopAwake = false
+            return true
+        }
+    }
+
+    /// Moves every waiting answer and job into `completions` and `jobs` (empty, their
+    /// capacity kept between turns, so the loop allocates no array per batch). Reads the
+    /// eventfd back if it was raised: anything queued afterwards raises it again (or is
+    /// seen before the next wait), so none is lost.
+    func take(completions: inout [Completion], jobs: inout [UnownedJob]) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            if state.raised {
+                wakeup.reset()
+                state.raised = false
+            }
+            swap(&state.pending, &completions)
+            swap(&state.jobs, &jobs)
+        }
+    }
+
+    /// Called by a body's consumer or producer: the connection with `token` may go on.
+    func nudge(_ token: UInt64) {
+        state.withLock { state in
+            guard !state.closed else { return }
+            state.nudged.append(token)
+            noteUse()
+            Self.wake(&state, wakeup)
+        }
+    }
+
+    /// The nudged connections, taken by the loop after the answers (`take`).
+    func takeNudges() -> [UInt64] {
+        state.withLock { state in
+            defer { state.nudged.removeAll() }
+            return state.nudged
+        }
+    }
+
+    /// Every waiting answer, for callers that run no jobs (tests); jobs stay queued.
     func takeAll() -> [Completion] {
         state.withLock { state in
             guard !state.closed else { return [] }
-            wakeup.reset()
+            if state.raised {
+                wakeup.reset()
+                state.raised = false
+            }
             defer { state.pending.removeAll() }
             return state.pending
         }
     }
 
-    /// Closes the eventfd; answers posted afterwards are dropped.
+    /// Closes the eventfd; answers and jobs queued afterwards are dropped.
     func close() {
         state.withLock { state in
             state.closed = true
             state.pending.removeAll()
+            state.jobs.removeAll()
+            state.nudged.removeAll()
             wakeup.close()
         }
     }

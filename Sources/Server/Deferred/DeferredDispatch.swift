@@ -1,6 +1,7 @@
 // DeferredDispatch: a worker's means of running handler work off its event
 // loop: the handler pool's threads for blocking work, Swift concurrency tasks
-// for async work, and the completion queue that brings the answers back. One
+// run by the loop's own thread for async work (the completion queue is their
+// executor), and the completion queue that brings the answers back. One
 // per event-loop worker; the blocking models have none and run work inline.
 import HTTP1
 import Logging
@@ -30,12 +31,16 @@ final class HandlerTicket {
 package final class DeferredDispatch {
     let completions: CompletionQueue
     private let pool: HandlerPool
+    /// The helper threads that read cold file pages ahead of sendfile; nil when `--aio-threads` is 0.
+    let diskReads: DiskReads?
     /// Only the loop's thread hands out tickets.
     private var nextSerial: UInt64 = 0
 
-    init(threads: Int, logger: Logger) throws(SystemError) {
+    init(threads: Int, logger: Logger, fileSending: FileSendSettings = FileSendSettings()) throws(SystemError) {
         completions = try CompletionQueue()
         pool = HandlerPool(size: threads, logger: logger)
+        diskReads = fileSending.aioThreads > 0
+            ? DiskReads(threads: fileSending.aioThreads, readAheadBytes: fileSending.readAheadBytes, logger: logger) : nil
     }
 
     /// Starts `work` on `request` for the connection with epoll token `token`.
@@ -48,12 +53,26 @@ package final class DeferredDispatch {
         case .pool(let body):
             pool.submit { completions.post(Completion(token: token, serial: serial, response: body(request))) }
         case .task(let body):
-            ticket.task = Task.detached {
+            // Runs on this worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor).
+            ticket.task = Task(executorPreference: completions) {
                 let response = await body(request)
                 completions.post(Completion(token: token, serial: serial, response: response))
             }
         }
         return ticket
+    }
+
+    /// Reads `count` bytes of `region` from `offset` into the page cache on a helper thread
+    /// for the connection with epoll token `token`; returns the serial its completion carries.
+    func startReadAhead(of region: FileRegion, at offset: Int, count: Int, token: UInt64) -> UInt64? {
+        guard let diskReads else { return nil }
+        nextSerial &+= 1
+        let serial = nextSerial
+        let completions = completions
+        diskReads.readAhead(region, at: offset, count: count) { loaded in
+            completions.post(Completion(token: token, serial: serial, response: Response(), readAhead: loaded))
+        }
+        return serial
     }
 
     func close() {

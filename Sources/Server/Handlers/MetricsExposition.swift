@@ -19,6 +19,7 @@ enum MetricsExposition {
         for family in Family.serverFamilies(snapshot) + Family.workerFamilies(snapshot, now: now) {
             family.write(into: &text)
         }
+        ApplicationMetricsExposition.render(scoreboard, into: &text)
         return text
     }
 

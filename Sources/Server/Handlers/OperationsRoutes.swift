@@ -50,6 +50,11 @@ package struct OperationsRoutes: HTTPHandler {
         }
     }
 
+    package var streamsRequestBodies: Bool { next.streamsRequestBodies }
+
+    /// Its own routes are GET and HEAD only: a streamed body is for `next`'s routes.
+    package func streamedBodyLimit(for request: Request) -> Int? { next.streamedBodyLimit(for: request) }
+
     /// Only GET and HEAD read these resources (and the static files); anything else gets
     /// 405 with Allow (RFC 9110 §15.5.6).
     package static func allowsReading(_ request: Request, _ response: inout Response) -> Bool {

@@ -10,18 +10,23 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
     public var host: String
     /// TCP port; 0 asks the kernel for a free one.
     public var port: Int
+    /// Every request is answered with a redirect to https on this port (`redirect-https[=PORT]`, HTTPSRedirect).
+    public var redirectHTTPSPort: Int? = nil
     /// Every connection starts with a PROXY protocol header (v1 or v2) from a trusted proxy.
     public var proxyProtocol: Bool
+    /// Connections speak TLS (HTTPS) with the server's `--tls-certificate`s.
+    public var tls: Bool
 
-    public init(host: String, port: Int, proxyProtocol: Bool = false) {
+    public init(host: String, port: Int, proxyProtocol: Bool = false, tls: Bool = false) {
         self.host = host
         self.port = port
         self.proxyProtocol = proxyProtocol
+        self.tls = tls
     }
 
-    /// "127.0.0.1:8080,proxy-protocol"
+    /// "127.0.0.1:8443,tls,proxy-protocol"
     public var description: String {
-        Address.display(host: host, port: port) + (proxyProtocol ? ",proxy-protocol" : "")
+        Address.display(host: host, port: port) + (tls ? ",tls" : "") + (proxyProtocol ? ",proxy-protocol" : "")
     }
 
     /// Parses `ADDRESS:PORT[,OPTION...]`; the error is one line naming what is wrong.
@@ -37,12 +42,23 @@ public struct ListenAddress: Equatable, Sendable, CustomStringConvertible {
         var address = ListenAddress(host: host, port: number)
         for option in parts.dropFirst() {
             switch option {
+            case let option where option == "redirect-https" || option.hasPrefix("redirect-https="):
+                address.redirectHTTPSPort = try redirectPort(option, in: text)
             case "proxy-protocol": address.proxyProtocol = true
-            case "tls": throw ConfigurationError("--listen '\(text)': tls is not supported yet")
-            default: throw ConfigurationError("--listen '\(text)': unknown option '\(option)' (known: proxy-protocol)")
+            case "tls": address.tls = true
+            default: throw ConfigurationError("--listen '\(text)': unknown option '\(option)' (known: tls, proxy-protocol)")
             }
         }
         return address
+    }
+
+    /// `redirect-https` (443) or `redirect-https=PORT`.
+    private static func redirectPort(_ option: String, in text: String) throws(ConfigurationError) -> Int {
+        guard let equals = option.firstIndex(of: "=") else { return 443 }
+        guard let port = Int(option[option.index(after: equals)...]), (1...65535).contains(port) else {
+            throw ConfigurationError("--listen '\(text)': redirect-https=PORT needs a port between 1 and 65535")
+        }
+        return port
     }
 
     private static func splitHostPort(_ text: String) -> (String, String)? {

@@ -1,6 +1,7 @@
 // ServerConfiguration+Listeners: which sockets the server listens on, and the
-// checks on `--listen`, `--trusted-proxy` and `--real-ip-header` made before
-// anything is opened.
+// checks on `--listen`, `--trusted-proxy`, `--real-ip-header` and the TLS
+// certificates made before anything is opened.
+import TLS
 
 /// Which request header names the client behind a trusted proxy (nginx's `real_ip_header`).
 public enum RealIPHeader: String, CaseIterable, Sendable {
@@ -16,6 +17,15 @@ extension ServerConfiguration {
         listen.isEmpty ? [ListenAddress(host: bindAddress, port: port)] : listen
     }
 
+    /// Whether some listener speaks TLS.
+    public var servesTLS: Bool { listen.contains { $0.tls } }
+
+    /// Reads and checks the certificates and keys when some listener speaks TLS (nil otherwise):
+    /// in the master, before it forks and before it drops privileges.
+    public func loadTLS() throws(TLSError) -> TLSContext? {
+        servesTLS ? try TLSContext.load(tlsCertificates) : nil
+    }
+
     /// Whether some listener expects a PROXY header on every connection.
     var acceptsProxyProtocol: Bool { listen.contains { $0.proxyProtocol } }
 
@@ -29,6 +39,7 @@ extension ServerConfiguration {
                 throw ConfigurationError("--listen \(Address.displayed(address)) is given twice")
             }
         }
+        try validateTLS()
         let needsEventLoop = listen.count > 1 || acceptsProxyProtocol || realIPHeader != nil
         if needsEventLoop && !Self.multiListenerModels.contains(model) {
             throw ConfigurationError("several listeners, proxy-protocol and --real-ip-header apply only to the hybrid and reactor models")
@@ -41,6 +52,22 @@ extension ServerConfiguration {
         }
         if realIPHeader != nil && trustedProxies.isEmpty {
             throw ConfigurationError("--real-ip-header needs --trusted-proxy CIDR (whose headers to believe)")
+        }
+    }
+}
+
+extension ServerConfiguration {
+    /// TLS listeners and certificates come together, on an event-loop model: a blocking
+    /// worker would hold a whole process or thread through each handshake.
+    private func validateTLS() throws(ConfigurationError) {
+        if servesTLS && tlsCertificates.isEmpty {
+            throw ConfigurationError("--listen ...,tls needs --tls-certificate PATH and --tls-key PATH")
+        }
+        if !servesTLS && !tlsCertificates.isEmpty {
+            throw ConfigurationError("--tls-certificate needs a TLS listener: --listen ADDRESS:PORT,tls")
+        }
+        if servesTLS && !Self.multiListenerModels.contains(model) {
+            throw ConfigurationError("TLS (--listen ...,tls) applies only to the hybrid and reactor models (got --model \(model.rawValue))")
         }
     }
 }

@@ -19,6 +19,8 @@ package final class AccessLog {
     private let buffer = ByteBuffer(capacity: 64 * 1024)
     private let time = LocalTimeCache()
     private let logger: Logger
+    /// Whether each line ends with the request's id (`--request-id`): the response's `X-Request-Id`.
+    let logsRequestIDs: Bool
     /// Client addresses by descriptor, noted at accept.
     let peers = PeerAddresses()
     /// When the oldest unwritten line was noticed by the event loop (monotonic ms).
@@ -27,36 +29,50 @@ package final class AccessLog {
     private var failing = false
 
     /// The log for `destination`, or nil when it is off.
-    package static func open(_ destination: AccessLogDestination, logger: Logger) throws(SystemError) -> AccessLog? {
+    package static func open(_ destination: AccessLogDestination, requestIDs: Bool = false,
+                             logger: Logger) throws(SystemError) -> AccessLog? {
         switch destination {
         case .off: return nil
-        case .standardOutput: return AccessLog(destination, file: FileDescriptor(STDOUT_FILENO), logger: logger)
-        case .file(let path): return AccessLog(destination, file: try AccessLogDestination.openFile(path), logger: logger)
+        case .standardOutput:
+            return AccessLog(destination, file: FileDescriptor(STDOUT_FILENO), requestIDs: requestIDs, logger: logger)
+        case .file(let path):
+            return AccessLog(destination, file: try AccessLogDestination.openFile(path), requestIDs: requestIDs, logger: logger)
         }
     }
 
-    private init(_ destination: AccessLogDestination, file: consuming FileDescriptor, logger: Logger) {
+    private init(_ destination: AccessLogDestination, file: consuming FileDescriptor, requestIDs: Bool, logger: Logger) {
         self.destination = destination
         self.file = file
+        self.logsRequestIDs = requestIDs
         self.logger = logger
+    }
+
+    /// The id to end `response`'s line with: its `X-Request-Id` field (as `RequestIDs` adds it), when ids are logged.
+    func requestID(of response: Response) -> String? {
+        guard logsRequestIDs else { return nil }
+        return response.headers.first { Self.isRequestIDName($0.name) }?.value
+    }
+
+    private static func isRequestIDName(_ name: StaticString) -> Bool {
+        UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount).elementsEqual("X-Request-Id".utf8)
     }
 
     // MARK: Lines
 
     /// Logs a request the handler answered with `status` and a body of `bodyBytes`.
-    func record(_ request: Request, on fd: Int32, status: Int, bodyBytes: Int) {
+    func record(_ request: Request, on fd: Int32, status: Int, bodyBytes: Int, requestID: String? = nil) {
         // A forwarded header's client, when a trusted proxy named one; else the connection's.
         let address = request.clientEntry.map(ClientAddressEntry.address) ?? peers.address(of: fd)
         AccessLogLine.append(request, address: address, time: time.value(now: Clock.wallClockSeconds()),
-                             status: status, bodyBytes: bodyBytes, into: buffer)
+                             status: status, bodyBytes: bodyBytes, requestID: requestID, into: buffer)
         flushIfFull()
     }
 
     /// The line of a request whose file body is still to be sent: completed by `complete` with
     /// the bytes that did leave, as nginx logs $body_bytes_sent when the request ends.
-    func hold(_ request: Request, on fd: Int32, status: Int) -> AccessLogLine.Held {
+    func hold(_ request: Request, on fd: Int32, status: Int, requestID: String? = nil) -> AccessLogLine.Held {
         AccessLogLine.held(request, address: peers.address(of: fd), time: time.value(now: Clock.wallClockSeconds()),
-                           status: status)
+                           status: status, requestID: requestID)
     }
 
     func complete(_ line: AccessLogLine.Held, bodyBytes: Int) {

@@ -3,6 +3,8 @@
 //
 //   $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
 //
+// and, with request ids on (`--request-id`), the request's id as a last quoted field.
+//
 // Values taken from the request are escaped as nginx does: `"`, `\`, control
 // bytes and bytes above 0x7E become \xHH, so a client cannot forge a line.
 import HTTP1
@@ -10,10 +12,10 @@ import HTTP1
 enum AccessLogLine {
     /// A line for a request the handler answered.
     static func append(_ request: Request, address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer,
-                       status: Int, bodyBytes: Int, into out: ByteBuffer) {
+                       status: Int, bodyBytes: Int, requestID: String? = nil, into out: ByteBuffer) {
         appendBeforeBytes(request, address: address, time: time, status: status, into: out)
         out.appendDecimal(bodyBytes)
-        appendAfterBytes(request, into: out)
+        appendAfterBytes(request, requestID: requestID, into: out)
     }
 
     /// A line whose $body_bytes_sent is known only once its body has been sent (a file):
@@ -24,12 +26,12 @@ enum AccessLogLine {
     }
 
     static func held(_ request: Request, address: UnsafeRawBufferPointer, time: UnsafeRawBufferPointer,
-                     status: Int) -> Held {
+                     status: Int, requestID: String? = nil) -> Held {
         let scratch = ByteBuffer(capacity: 512)
         appendBeforeBytes(request, address: address, time: time, status: status, into: scratch)
         let before = scratch.withReadableBytes { Array($0) }
         scratch.clear()
-        appendAfterBytes(request, into: scratch)
+        appendAfterBytes(request, requestID: requestID, into: scratch)
         return Held(before: before, after: scratch.withReadableBytes { Array($0) })
     }
 
@@ -52,11 +54,16 @@ enum AccessLogLine {
         out.append(" ")
     }
 
-    private static func appendAfterBytes(_ request: Request, into out: ByteBuffer) {
+    private static func appendAfterBytes(_ request: Request, requestID: String?, into out: ByteBuffer) {
         out.append(" ")
         appendQuoted(request.header("referer"), into: out)
         out.append(" ")
         appendQuoted(request.header("user-agent"), into: out)
+        if var requestID {
+            out.append(" \"")
+            requestID.withUTF8 { appendEscaped(UnsafeRawBufferPointer($0), into: out) }
+            out.append("\"")
+        }
         out.append("\n")
     }
 

@@ -7,13 +7,14 @@ import ServerSystem
 enum Hybrid {
     static func run(_ context: ModelContext) throws -> Int32 {
         let configuration = context.configuration
-        let supervisor = try Supervisor(configuration: configuration, logger: context.logger, describe: { workers in
+        let certificates = context.tls.map(TLSCertificates.init)
+        let supervisor = try Supervisor(configuration: configuration, logger: context.logger, tls: certificates, describe: { workers in
             context.startupDetails("\(workers) workers, reuseport \(configuration.reusePort ? "on" : "off"), "
                 + "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
         }) { worker throws(SystemError) in
             try ReactorServing.serve(listeners: worker.listeners, sharedListener: worker.sharedListener,
-                                     configuration: configuration, makeHandler: context.makeHandler,
-                                     logger: worker.logger, worker: worker)
+                                     configuration: configuration, makeHandler: context.makeHandler, makeServices: context.makeServices,
+                                     logger: worker.logger, worker: worker, tls: certificates?.current)
         }
         return try supervisor.run(announce: context.announce)
     }

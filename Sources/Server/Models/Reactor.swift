@@ -10,7 +10,7 @@ enum Reactor {
         let listeners = try context.startListeners(details: "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")
         defer { listeners.close() }
         try ReactorServing.serve(listeners: listeners, sharedListener: false, configuration: configuration,
-                                 makeHandler: context.makeHandler, logger: context.logger)
+                                 makeHandler: context.makeHandler, makeServices: context.makeServices, logger: context.logger, tls: context.tls)
         return 0
     }
 }

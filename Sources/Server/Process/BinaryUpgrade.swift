@@ -34,7 +34,7 @@ extension Supervisor {
         let handedOver = configuration.reusePort ? Array(listeners.prefix(slots.count)) : listeners
         let environment = InheritedListeners.environmentForNewMaster(handedOver, workers: slots.count)
         do {
-            let pid = try ChildProcess.fork()
+            let pid = try SingleThreadedFork.fork()
             if pid == 0 {
                 for listener in handedOver { try? listener.keepAcrossExec() }
                 ChildProcess.execute(executablePath, CommandLine.arguments, adding: environment)

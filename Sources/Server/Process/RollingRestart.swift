@@ -7,6 +7,8 @@ extension Supervisor {
     func restartWorkers() {
         guard !stopping else { return }
         scoreboard.addServer(.restarts, 1)
+        // Before the fresh workers fork, so that they serve the files as they are now.
+        tls?.reload(logger: logger)
         var replaced: [(slot: Int, pid: pid_t, recordIndex: Int)] = []
         for index in slots.indices {
             guard let pid = slots[index].pid, let recordIndex = slots[index].recordIndex else { continue }

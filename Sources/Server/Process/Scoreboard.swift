@@ -46,8 +46,12 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case responses1xx = 11, responses2xx = 12, responses3xx = 13, responses4xx = 14, responses5xx = 15
     /// Static files: open-file cache hits and misses, and file body bytes sent (sendfile), on a third line of their own.
     case fileCacheHits = 16, fileCacheMisses = 17, fileBytesOut = 18
+    /// File body read-aheads handed to the helper threads on a page-cache miss (--aio-threads).
+    case fileReadsOffloaded = 19
     /// Responses compressed on the fly, by coding (ResponseCompression).
-    case gzipResponses = 19, brotliResponses = 20
+    case gzipResponses = 20, brotliResponses = 21
+    /// TLS connections that ended before their handshake completed (garbage, a scanner, a refused protocol).
+    case tlsHandshakeFailures = 22
 }
 
 /// The fields of the server's record, written by the master.
@@ -73,7 +77,9 @@ package enum ServerField: Int, CaseIterable, Sendable {
     /// with `draining` 0, /readyz answers 200.
     case ready
     case retiredFileCacheHits, retiredFileCacheMisses, retiredFileBytesOut
+    case retiredFileReadsOffloaded
     case retiredGzipResponses, retiredBrotliResponses
+    case retiredTLSHandshakeFailures
 }
 
 package final class Scoreboard: @unchecked Sendable {
@@ -90,14 +96,20 @@ package final class Scoreboard: @unchecked Sendable {
     /// copy of it after fork is its own too, so no other process can change it.
     /// Only the master's thread touches it.
     var ledger = ScoreboardLedger()
+    /// The application's swift-metrics series (Metrics/), after the worker records.
+    package let metrics: MetricsRegion
+    /// The master's totals of those series for exited workers (Metrics/MetricsLedger.swift).
+    var metricsLedger = MetricsLedger()
 
     /// Maps the region; call it in the master before forking.
     package init() throws(SystemError) {
         assert(ServerField.allCases.count <= Self.serverCells && WorkerField.allCases.allSatisfy { $0.rawValue < Self.cellsPerRecord })
-        byteCount = (Self.serverCells + Self.workerCapacity * Self.cellsPerRecord) * MemoryLayout<UInt64>.stride
+        let recordCells = Self.serverCells + Self.workerCapacity * Self.cellsPerRecord
+        byteCount = (recordCells + MetricsRegion.cellCount(workers: Self.workerCapacity)) * MemoryLayout<UInt64>.stride
         let region = try SharedMemory.mapAnonymous(byteCount: byteCount)
         // Fresh anonymous pages are zero, which is every counter's starting value.
         cells = region.bindMemory(to: Atomic<UInt64>.self, capacity: byteCount / MemoryLayout<UInt64>.stride)
+        metrics = MetricsRegion(cells: cells + recordCells, workers: Self.workerCapacity)
     }
 
     deinit { munmap(cells, byteCount) }

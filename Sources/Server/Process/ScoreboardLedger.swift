@@ -53,6 +53,7 @@ extension Scoreboard {
         record[.slot] = UInt64(slot)
         record[.heartbeat] = UInt64(Clock.monotonicMilliseconds())
         record.markInUse()
+        metrics.resetBlock(index)
         publish(.recordsInUse, ledger[.recordsInUse])
         return index
     }
@@ -83,8 +84,9 @@ extension Scoreboard {
             (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
             (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
             (.fileCacheHits, .retiredFileCacheHits), (.fileCacheMisses, .retiredFileCacheMisses),
-            (.fileBytesOut, .retiredFileBytesOut),
+            (.fileBytesOut, .retiredFileBytesOut), (.fileReadsOffloaded, .retiredFileReadsOffloaded),
             (.gzipResponses, .retiredGzipResponses), (.brotliResponses, .retiredBrotliResponses),
+            (.tlsHandshakeFailures, .retiredTLSHandshakeFailures),
         ]
         // A seqlock around the move: the sequence is odd while the counts are on
         // their way from the record to the totals, so a reader never sees them in
@@ -94,6 +96,7 @@ extension Scoreboard {
         atomicMemoryFence(ordering: .releasing)
         let counts = folds.map { record[$0.0] }
         record.reset()
+        retireMetrics(ofRecord: index)
         ledger.free(index)
         for ((_, total), count) in zip(folds, counts) { addServer(total, count) }
         ledger[.retireSequence] = start &+ 2
@@ -106,6 +109,7 @@ extension Scoreboard {
     /// a phantom worker, a draining flag, a sequence left odd that stalls readers.
     package func republish() {
         for field in ServerField.allCases { publish(field, ledger[field]) }
+        publishMetricsTotals()
         for index in 0..<ledger.recordsInUse {
             let record = worker(index)
             guard let owner = ledger.owners[index] else {

@@ -49,13 +49,16 @@ final class Supervisor {
     /// The binary a USR2 executes: the path this one was started from, read now,
     /// since once the file is replaced /proc/self/exe names the deleted old one.
     let executablePath: String
+    /// The TLS context workers are forked with, re-read on HUP; nil without a TLS listener.
+    let tls: TLSCertificates?
 
     static let signals = SignalSet([SIGTERM, SIGINT, SIGQUIT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU, SIGUSR1, SIGUSR2])
     /// How long fast-stopping workers get to exit before they are killed.
     static let stopDeadlineMilliseconds = 5000
 
-    init(configuration: ServerConfiguration, logger: Logger, describe: @escaping (_ workers: Int) -> String,
-         workerBody: @escaping WorkerBody) throws {
+    init(configuration: ServerConfiguration, logger: Logger, tls: TLSCertificates? = nil,
+         describe: @escaping (_ workers: Int) -> String, workerBody: @escaping WorkerBody) throws {
+        self.tls = tls
         self.configuration = configuration
         self.describe = describe
         self.workerBody = workerBody
@@ -178,7 +181,7 @@ final class Supervisor {
         let report = try makeServingReport(recordIndex: recordIndex)
         let pid: Int32
         do {
-            pid = try ChildProcess.fork()
+            pid = try SingleThreadedFork.fork()
         } catch {
             report?.close()
             scoreboard.retireRecord(recordIndex)
@@ -191,7 +194,7 @@ final class Supervisor {
                                         scoreboard: scoreboard, recordIndex: recordIndex, logger: logger)
             context.servingReport = report
             Worker(context: context, body: workerBody, credentials: credentials,
-                   accessLog: configuration.accessLog, logger: logger)
+                   accessLog: configuration.accessLog, logsRequestIDs: configuration.logsRequestIDs, logger: logger)
                 .run(masterPID: masterPID)
         }
         scoreboard.setPID(pid, ofRecord: recordIndex)

@@ -37,6 +37,8 @@ struct Worker {
     /// `--user`: who the worker becomes before serving.
     let credentials: Credentials?
     let accessLog: AccessLogDestination
+    /// Whether its lines end with the request id (`ServerConfiguration.logsRequestIDs`).
+    var logsRequestIDs = false
     let logger: Logger
 
     /// Runs in the forked child; never returns.
@@ -45,11 +47,12 @@ struct Worker {
         context.logger = Self.logger(logger, slot: context.slot)
         WorkerRecord.ofThisProcess = context.record
         let logger = context.logger
+        ApplicationMetrics.bootstrapUnlessSet(scoreboard: context.scoreboard, recordIndex: context.recordIndex, logger: logger)
         do {
             // Opened while still the master's user: logrotate may have renamed the log since
             // the master checked it, and under --user the worker could not create it in a
             // directory only root may write to. The next USR1 hands the new file over.
-            context.accessLog = try AccessLog.open(accessLog, logger: logger)
+            context.accessLog = try AccessLog.open(accessLog, requestIDs: logsRequestIDs, logger: logger)
             // Then: the kernel clears the parent-death signal when the uid or gid changes.
             try credentials?.adopt()
             // A worker must not outlive its master: ask for SIGTERM when it dies, then

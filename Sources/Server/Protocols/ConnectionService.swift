@@ -24,6 +24,8 @@ package protocol ConnectionService: AnyObject {
     var deferredCompletions: CompletionQueue? { get }
     /// Delivers a deferred answer; nil when it is stale and was dropped.
     func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus?
+    /// A streamed body's consumer or producer nudged the connection; nil when it was not waiting.
+    func resume<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus?
 }
 
 extension ConnectionDriver {
@@ -34,6 +36,7 @@ extension ConnectionDriver {
 extension LineDriver {
     package var deferredCompletions: CompletionQueue? { nil }
     package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus? { nil }
+    package func resume<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus? { nil }
 }
 
 extension ConnectionDriver: ConnectionService {}

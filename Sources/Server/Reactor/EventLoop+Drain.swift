@@ -59,11 +59,11 @@ extension EventLoop where T: ~Copyable {
 
     /// Connections that already waited in the queue are served (and closed after their response).
     private func acceptRemaining() {
-        for (member, address) in zip(gate.listeners.members, gate.listeners.addresses) {
+        for (index, (member, address)) in zip(gate.listeners.members, gate.listeners.addresses).enumerated() {
             while connections.count < maxConnections {
                 guard let socket = try? member.accept(notingPeerIn: accessLog?.peers) else { break }
                 record.add(.accepted)
-                serveAccepted(socket, proxied: address.proxyProtocol)
+                serveAccepted(socket, from: index, proxied: address.proxyProtocol)
             }
         }
     }

@@ -24,8 +24,9 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     let logger: Logger
     @exclusivity(unchecked) var connections = ConnectionTable<T>()
     private let timers: ConnectionTimers<T>
-    /// How an accepted socket becomes a connection's transport; one that throws has closed the socket.
-    private let makeTransport: (consuming Socket) throws(SystemError) -> T
+    /// How an accepted socket becomes a connection's transport, given the number of the
+    /// listener it came from (TLS on some listeners only); one that throws has closed the socket.
+    private let makeTransport: (consuming Socket, _ listener: Int) throws(SystemError) -> T
     @exclusivity(unchecked) var gate: AcceptGate
     /// Reads the PROXY header of connections from a proxy-protocol listener; nil when no listener is one.
     let proxyHeaders: ProxyHeaderReader?
@@ -35,8 +36,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     let scoreboard: Scoreboard?
     /// The access log, when it is on: written at least once a second, reopened on SIGUSR1.
     let accessLog: AccessLog?
-    /// Connections that yielded with input unread, to serve again next turn, and the
-    /// batch being served now (two arrays swapped each turn, so neither reallocates).
+    /// Connections that yielded (input unread, or a file body's chunk sent), to serve again
+    /// next turn, and the batch of this turn (two arrays swapped each turn, so neither reallocates).
     @exclusivity(unchecked) private var servedAgainNextTurn: [Connection<T>] = []
     @exclusivity(unchecked) private var servingAgain: [Connection<T>] = []
     @exclusivity(unchecked) var running = true
@@ -51,18 +52,24 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     let maxConnections: Int
     /// The monotonic clock, read once per loop turn.
     @exclusivity(unchecked) var now = Clock.monotonicMilliseconds()
+    /// Where deferred answers and async handlers' task jobs wait for this loop (nil: none ever do).
+    private let deferred: CompletionQueue?
+    /// What `runDeferredWork` takes from it each round (kept, so no array is allocated per batch).
+    @exclusivity(unchecked) private var takenCompletions: [Completion] = []
+    @exclusivity(unchecked) private var takenJobs: [UnownedJob] = []
 
     /// With a `scoreboard`, a worker on a shared listener takes no more than its fair share of connections.
     init(listeners: ListenerSet, sharedListener: Bool, signals: SignalDescriptor, settings: EventLoopSettings,
          driver: Service, dateCache: DateCache, logger: Logger,
          record: WorkerRecord = .detached, scoreboard: Scoreboard? = nil,
          accessLog: AccessLog? = nil, proxyHeaders: ProxyHeaderReader? = nil,
-         makeTransport: @escaping (consuming Socket) throws(SystemError) -> T) throws(SystemError) {
+         makeTransport: @escaping (consuming Socket, _ listener: Int) throws(SystemError) -> T) throws(SystemError) {
         epoll = try Epoll()
         self.makeTransport = makeTransport
         self.signals = signals
         mode = settings.mode
         self.driver = driver
+        deferred = driver.deferredCompletions
         self.dateCache = dateCache
         self.logger = logger
         timers = ConnectionTimers(settings.timeouts)
@@ -82,16 +89,21 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     func run() throws(SystemError) {
         try gate.open(in: epoll)
         try epoll.add(signals.fd, events: CEP_EPOLLIN, token: ReservedToken.signals)
-        if let completions = driver.deferredCompletions {
-            try epoll.add(completions.fd, events: CEP_EPOLLIN, token: ReservedToken.completions)
+        if let deferred {
+            try epoll.add(deferred.fd, events: CEP_EPOLLIN, token: ReservedToken.completions)
         }
         while running {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
+            if let deferred, deferred.inUse { deferred.loopWoke() }
             now = Clock.monotonicMilliseconds()
             dateCache.refresh(now: Clock.wallClockSeconds())
+            // Those that yielded before this turn are served after its events; those that yield
+            // during it wait for the next, so each gets one share (one file chunk) per turn.
+            if !servedAgainNextTurn.isEmpty { swap(&servedAgainNextTurn, &servingAgain) }
             for index in 0..<ready {
                 dispatch(epoll.event(at: index))
             }
+            runDeferredWork()
             serveYieldedConnections()
             expireTimeouts()
             accessLog?.flushIfDue(now: now)
@@ -110,7 +122,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         case ReservedToken.signals:
             receiveSignals()
         case ReservedToken.completions:
-            deliverCompletions()
+            // Its answers and jobs are taken after this batch of events (runDeferredWork).
+            break
         default:
             // A stale token means the connection was closed earlier in this batch.
             guard let connection = connections.connection(for: event.token) else {
@@ -118,6 +131,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
                 return
             }
             if event.peerHungUp { connection.peerHungUp = true }
+            // Served again later this turn (it yielded last turn): serving it now too would give it two shares.
+            if connection.queuedForNextTurn { return }
             if connection.output != nil && event.letsWrite(connection.transport) {
                 apply(driver.writable(connection), to: connection)
             } else if event.letsRead(connection.transport) {
@@ -130,17 +145,17 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     // MARK: Connections
 
     private func acceptConnections() {
-        acceptConnections(from: listener, proxied: gate.firstIsProxied)
+        acceptConnections(from: listener, at: 0, proxied: gate.firstIsProxied)
     }
 
     /// A listener of several (`--listen`), the first excepted: its own token says which.
     private func acceptFromListener(at index: Int) {
-        acceptConnections(from: gate.listeners.members[index], proxied: gate.listeners.addresses[index].proxyProtocol)
+        acceptConnections(from: gate.listeners.members[index], at: index, proxied: gate.listeners.addresses[index].proxyProtocol)
         drain?.connectionsArrived(now: now)
     }
 
     /// - Parameter proxied: each connection starts with a PROXY header (read before any HTTP).
-    private func acceptConnections(from listener: Listener, proxied: Bool) {
+    private func acceptConnections(from listener: Listener, at index: Int, proxied: Bool) {
         var accepted = 0
         while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
             let socket: Socket
@@ -154,22 +169,25 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             gate.acceptSucceeded()
             record.add(.accepted)
             accepted += 1
-            serveAccepted(socket, proxied: proxied)
+            serveAccepted(socket, from: index, proxied: proxied)
         }
     }
 
     /// Makes the accepted socket's transport (once per connection, not per request) and
     /// serves it; a connection from a proxy-protocol listener (or any, when every peer is
     /// checked against the trusted proxies) is admitted first.
-    /// - Parameter proxied: the connection starts with a PROXY header (read before any HTTP).
-    func serveAccepted(_ socket: consuming Socket, proxied: Bool) {
+    /// - Parameters:
+    ///   - listener: the number of the listener it came from.
+    ///   - proxied: the connection starts with a PROXY header (read before any HTTP).
+    func serveAccepted(_ socket: consuming Socket, from listener: Int, proxied: Bool) {
         let connection: Connection<T>
         do {
-            connection = connections.insert(try makeTransport(socket))
+            connection = connections.insert(try makeTransport(socket, listener))
         } catch {
             logger.error("\(error)")
             return
         }
+        connection.httpsRedirect = gate.redirect(for: listener)
         if proxied || proxyHeaders?.checksEveryPeer == true {
             guard proxyHeaders!.admit(connection, proxied: proxied) else {
                 close(connection)
@@ -205,7 +223,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             close(connection)
             return
         }
-        if status == .yielded { servedAgainNextTurn.append(connection) }
+        if status == .yielded { serveAgainNextTurn(connection) }
         timers.rearm(connection, now: now)
     }
 
@@ -218,7 +236,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             close(connection)
             return
         }
-        if status == .yielded { servedAgainNextTurn.append(connection) }
+        if status == .yielded { serveAgainNextTurn(connection) }
         timers.rearm(connection, now: now)
         let interest = connection.wantedInterest
         guard interest != connection.interest else { return }
@@ -232,11 +250,20 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         }
     }
 
+    /// Queues a connection that used up its share of this turn, once: a connection that yielded
+    /// and then had an event too would otherwise be served twice per turn (one chunk each time).
+    private func serveAgainNextTurn(_ connection: Connection<T>) {
+        guard !connection.queuedForNextTurn else { return }
+        connection.queuedForNextTurn = true
+        servedAgainNextTurn.append(connection)
+    }
+
     @inline(__always)  // Once per turn: its usual work is the emptiness check.
     private func serveYieldedConnections() {
-        guard !servedAgainNextTurn.isEmpty else { return }
-        swap(&servedAgainNextTurn, &servingAgain)
-        for connection in servingAgain where connections.connection(for: connection.token) === connection {
+        guard !servingAgain.isEmpty else { return }
+        for connection in servingAgain {
+            connection.queuedForNextTurn = false
+            guard connections.connection(for: connection.token) === connection else { continue }
             apply(readable(connection), to: connection)
         }
         servingAgain.removeAll(keepingCapacity: true)
@@ -262,6 +289,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         timers.disarm(connection)
         // Its answer will be dropped: a task doing the work need not finish it.
         connection.awaitingHandler?.cancel()
+        connection.abandonStreams()
         connections.remove(connection)
         connection.transport.close()
     }
@@ -290,19 +318,47 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max,
                        drain?.nextDeadline(openConnections: connections.count) ?? .max, accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
+        // Last before the wait: from here on, answers and jobs raise the eventfd.
+        if let deferred, deferred.inUse, !deferred.loopWillWait() { return 0 }
         return Int32(clamping: max(0, wait))
     }
 
     // MARK: Deferred handlers
 
-    /// Answers posted by the handler pool or tasks: each goes to its connection, if
-    /// that is still open and waiting for it (a closed token or a timed-out ticket drops it).
+    /// Runs the async handlers' jobs queued for this loop and delivers the answers posted by
+    /// the handler pool or tasks, in rounds: a job posts an answer, an answer lets a pipelined
+    /// request start a task. At most a few rounds per turn, so a task that keeps yielding
+    /// cannot starve the sockets; what is left makes the next wait return at once.
+    @inline(__always)  // Once per turn: its usual work is one atomic load.
+    private func runDeferredWork() {
+        guard let deferred, deferred.inUse else { return }
+        for _ in 0..<4 {
+            deferred.take(completions: &takenCompletions, jobs: &takenJobs)
+            let nudges = deferred.takeNudges()
+            if takenCompletions.isEmpty && takenJobs.isEmpty && nudges.isEmpty { return }
+            deferred.run(&takenJobs)
+            deliverCompletions()
+            resume(nudged: nudges)
+        }
+    }
+
+    /// Answers posted by the handler pool or tasks, and finished read-aheads of file bodies: each goes
+    /// to its connection, if that is still open and waiting for it (a closed token or a timed-out ticket drops it).
     private func deliverCompletions() {
-        guard let completions = driver.deferredCompletions else { return }
-        for completion in completions.takeAll() {
-            guard let connection = connections.connection(for: completion.token),
-                  connection.awaitingHandler?.serial == completion.serial else { continue }
+        for completion in takenCompletions {
+            // The driver checks the serial against what the connection waits for (an answer or a read-ahead).
+            guard let connection = connections.connection(for: completion.token) else { continue }
             if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
+        }
+        takenCompletions.removeAll(keepingCapacity: true)
+    }
+
+    /// Connections whose streamed body moved on: a request body's handler caught up, or a
+    /// streamed response's producer has a chunk.
+    private func resume(nudged tokens: [UInt64]) {
+        for token in tokens {
+            guard let connection = connections.connection(for: token) else { continue }
+            if let status = driver.resume(connection) { apply(status, to: connection) }
         }
     }
 

@@ -41,6 +41,16 @@ public enum TriggerMode: Sendable, CustomStringConvertible {
         }
     }
 
+    /// Events while a streamed request body waits for its handler to catch up: level mode
+    /// asks for nothing (a half-close, reported on every wait, would spin the loop until
+    /// the handler has read on: EPOLLHUP and EPOLLERR still come); edge mode changes nothing.
+    var eventsWhilePaused: UInt32? {
+        switch self {
+        case .level: return 0
+        case .edge: return nil
+        }
+    }
+
     var eventsAfterOutputDrained: UInt32? {
         switch self {
         case .level: return connectionEvents

@@ -84,9 +84,24 @@ final class RouterTests: XCTestCase {
     func testAKnownPathWithAnotherMethodGets405WithAllow() throws {
         let response = try exchange("PUT /todos/3 HTTP/1.1\r\nHost: t\r\n\r\n", makeRouter(fallback: Teapot()))
         XCTAssertTrue(response.hasPrefix("HTTP/1.1 405 Method Not Allowed\r\n"), response)
-        XCTAssertTrue(response.contains("\r\nAllow: GET, HEAD, DELETE\r\n"), response)
+        XCTAssertTrue(response.contains("\r\nAllow: GET, HEAD, DELETE, OPTIONS\r\n"), response)
         let lowercase = try exchange("get /todos HTTP/1.1\r\nHost: t\r\n\r\n", makeRouter())
-        XCTAssertTrue(lowercase.contains("\r\nAllow: GET, HEAD, POST\r\n"), "methods are case-sensitive (RFC 9110 §9.1): \(lowercase)")
+        XCTAssertTrue(lowercase.contains("\r\nAllow: GET, HEAD, POST, OPTIONS\r\n"), "methods are case-sensitive (RFC 9110 §9.1): \(lowercase)")
+    }
+
+    /// RFC 9110 §9.3.7: OPTIONS on a routed path says what the path allows, with no body;
+    /// a route of its own for OPTIONS wins, and an unknown path still goes to the fallback.
+    func testOptionsOnARoutedPathIs204WithAllow() throws {
+        let response = try exchange("OPTIONS /todos/3 HTTP/1.1\r\nHost: t\r\n\r\n", makeRouter(fallback: Teapot()))
+        XCTAssertTrue(response.hasPrefix("HTTP/1.1 204 No Content\r\n"), response)
+        XCTAssertTrue(response.contains("\r\nAllow: GET, HEAD, DELETE, OPTIONS\r\n"), response)
+        XCTAssertFalse(response.contains("Content-Length"), "no Content-Length in a 204 (RFC 9110 §8.6): \(response)")
+        XCTAssertTrue(response.hasSuffix("\r\n\r\n"), response)
+        XCTAssertTrue(try exchange("OPTIONS /elsewhere HTTP/1.1\r\nHost: t\r\n\r\n", makeRouter(fallback: Teapot()))
+            .hasPrefix("HTTP/1.1 418 "))
+        var router = makeRouter()
+        router.add("OPTIONS", "/todos", .inline { _, _, response in response.body = .text("own\n") })
+        XCTAssertTrue(try exchange("OPTIONS /todos HTTP/1.1\r\nHost: t\r\n\r\n", router).hasSuffix("\r\n\r\nown\n"))
     }
 
     func testHeadIsAnsweredByTheGetRouteWithoutItsBody() throws {

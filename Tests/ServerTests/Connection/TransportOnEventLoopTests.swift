@@ -136,7 +136,7 @@ private final class LoopThread: @unchecked Sendable {
                                           handler: PathEcho(), logger: Logger(label: "test"))
             let settings = EventLoopSettings(mode: mode, timeouts: TimeoutDurations(), maxConnections: 16)
             let loop = try EventLoop(listeners: ListenerSet(listener), sharedListener: false, signals: signals, settings: settings,
-                                     driver: driver, dateCache: dateCache, logger: Logger(label: "test")) { socket in
+                                     driver: driver, dateCache: dateCache, logger: Logger(label: "test")) { socket, _ in
                 let held = HeldRecords(waitsForWritable: firstReadWaitsForWritable)
                 self.lock.withLock { self.held.append(held) }
                 return RecordBufferingTransport(socket: socket, piece: piece, held: held)

@@ -84,13 +84,17 @@ final class CompletionQueueTests: XCTestCase {
                                   request: request, head: head, token: 7)
         let task = dispatch.start(.task { owned in
             await Task.yield()
-            return Response(body: .bytes(Array("task \(owned.path)".utf8)))
+            return Response(body: .bytes(Array("task \(owned.path) on \(pthread_self())".utf8)))
         }, request: request, head: head, token: 9)
         XCTAssertNotEqual(pool.serial, task.serial)
         var answers: [UInt64: (UInt64, String)] = [:]
         for _ in 0..<10 where answers.count < 2 {
             guard Self.isReadable(dispatch.completions.fd, withinMilliseconds: 5000) else { break }
-            for completion in dispatch.completions.takeAll() {
+            // What the event loop does each turn: run the tasks' jobs, take the answers.
+            var completions: [Completion] = [], jobs: [UnownedJob] = []
+            dispatch.completions.take(completions: &completions, jobs: &jobs)
+            dispatch.completions.run(&jobs)
+            for completion in completions {
                 guard case .bytes(let body) = completion.response.body else { continue }
                 answers[completion.token] = (completion.serial, String(decoding: body, as: UTF8.self))
             }
@@ -98,7 +102,35 @@ final class CompletionQueueTests: XCTestCase {
         XCTAssertEqual(answers[7]?.0, pool.serial)
         XCTAssertEqual(answers[7]?.1, "pool /work?x=1")
         XCTAssertEqual(answers[9]?.0, task.serial)
-        XCTAssertEqual(answers[9]?.1, "task /work")
+        XCTAssertEqual(answers[9]?.1, "task /work on \(pthread_self())",
+                       "the task ran on the thread that runs the queue's jobs (the loop's), across its await")
+    }
+
+    /// The loop is woken (the eventfd raised) only while it may sleep in epoll_wait, and
+    /// then once, however many answers and jobs arrive, until it reads the eventfd back.
+    func testTheEventfdIsRaisedOnlyForASleepingLoopAndOncePerBatch() throws {
+        let dispatch = try DeferredDispatch(threads: 1, logger: Logger(label: "test"))
+        defer { dispatch.close() }
+        let queue = dispatch.completions
+        let (request, head) = try Self.ownedRequest("GET /batch HTTP/1.1\r\nHost: t\r\n\r\n")
+        var completions: [Completion] = [], jobs: [UnownedJob] = []
+        queue.loopWoke()
+        for token in 1...3 { _ = dispatch.start(.task { _ in Response() }, request: request, head: head, token: UInt64(token)) }
+        XCTAssertFalse(Self.isReadable(queue.fd, withinMilliseconds: 0), "an awake loop is not woken")
+        XCTAssertFalse(queue.loopWillWait(), "jobs wait: the loop must not block")
+        queue.take(completions: &completions, jobs: &jobs)
+        XCTAssertEqual(jobs.count, 3)
+        queue.run(&jobs)
+        XCTAssertFalse(Self.isReadable(queue.fd, withinMilliseconds: 0), "answers posted on the loop's own turn wake nothing")
+        queue.take(completions: &completions, jobs: &jobs)
+        XCTAssertEqual(completions.map(\.token), [1, 2, 3])
+        completions.removeAll()
+        XCTAssertTrue(queue.loopWillWait(), "nothing waits: the loop may block")
+        for serial in 1...5 { queue.post(Completion(token: 9, serial: UInt64(serial), response: Response())) }
+        XCTAssertTrue(Self.isReadable(queue.fd, withinMilliseconds: 1000), "a sleeping loop is woken")
+        var count: UInt64 = 0
+        XCTAssertEqual(read(queue.fd, &count, 8), 8)
+        XCTAssertEqual(count, 1, "raised once for five answers")
     }
 
     func testTheBlockingModelsRunDeferredWorkInlineAndGetItsAnswer() throws {

@@ -31,7 +31,7 @@ final class ApplicationHandlerTests: XCTestCase {
         try client.send(Self.request("/apps/async", method: "DELETE"))
         let wrongMethod = try client.readResponse()
         XCTAssertEqual(wrongMethod.status, 405)
-        XCTAssertEqual(wrongMethod.header("Allow"), "GET, HEAD")
+        XCTAssertEqual(wrongMethod.header("Allow"), "GET, HEAD, OPTIONS")
         XCTAssertEqual(try client.get("/").servedBy, server.workerPIDs().first, "the router's fallback: the built-in routes")
         XCTAssertEqual(try client.get("/health").status, 200)
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)

@@ -115,6 +115,34 @@ final class ExampleServiceTests: XCTestCase {
         XCTAssertEqual(access(database, F_OK), 0, "the database is where --database put it")
     }
 
+    func testTodosCreatedIsOneServerWideCounterThatSurvivesAKilledWorker() throws {
+        let binary = try buildService()
+        let directory = NSTemporaryDirectory() + "todos-metrics-\(getpid())-\(Launch.now())"
+        XCTAssertEqual(mkdir(directory, 0o700), 0)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "2", "--reuseport", "--database", directory + "/todos.sqlite"],
+                                       executable: binary)
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
+        // Twelve connections over two SO_REUSEPORT listeners: both workers take some (all on one: p = 2^-11).
+        let clients = try (0..<12).map { _ in try TestClient(port: server.port) }
+        for (index, client) in clients.enumerated() {
+            XCTAssertEqual(try Self.send(client, "POST", "/todos", body: #"{"title": "item \#(index)"}"#).status, 201)
+        }
+        XCTAssertEqual(try Self.send(clients[0], "POST", "/todos", body: #"{"name": "x"}"#).status, 400, "not counted")
+        let metrics = try PrometheusText(try TestClient(port: server.port).get("/metrics").body)
+        XCTAssertEqual(metrics.value("todos_created_total"), 12)
+        XCTAssertEqual(metrics.all("prefork_worker_requests_total").filter { $0.value > 0 }.count, 2, "both workers created some")
+        let victim = try XCTUnwrap(server.workerPIDs().first)
+        kill(victim, SIGKILL)
+        XCTAssertTrue(ServerProcess.eventually {
+            let workers = server.workerPIDs()
+            return workers.count == 2 && !workers.contains(victim)
+        }, "the slot is refilled")
+        let after = try PrometheusText(try TestClient(port: server.port).get("/metrics").body)
+        XCTAssertEqual(after.value("todos_created_total"), 12, "a killed worker's creations still count")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testAnUnwritableDatabaseDirectoryIsOneLineAndExit1() throws {
         let binary = try buildService()
         let run = try Launch.runToEnd(binary, ["--port", "0", "--database", "/nonexistent-dir/todos.sqlite"])

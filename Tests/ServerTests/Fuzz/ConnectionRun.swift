@@ -143,7 +143,7 @@ struct ConnectionRun {
                 let rest = UnsafeMutableRawBufferPointer(rebasing: raw[offset...])
                 var progress = ParseProgress()
                 switch parser.parse(UnsafeRawBufferPointer(rest), progress: &progress, fields: storage.buffer) {
-                case .incomplete: return nil
+                case .incomplete, .head: return nil  // .head comes only from parseHead
                 case .invalid(let status): return status
                 case .complete(var head):
                     if head.isChunked { head.bodyLength = ChunkedBody.decode(rest, from: head.headLength) }

@@ -11,7 +11,7 @@ enum Verdict: Equatable, CustomStringConvertible {
     init(_ result: ParseResult) {
         switch result {
         case .incomplete: self = .incomplete
-        case .complete: self = .accepted
+        case .complete, .head: self = .accepted  // .head comes only from parseHead
         case .invalid(let status): self = .rejected(status.code)
         }
     }

@@ -16,7 +16,7 @@ final class WordScanTests: XCTestCase {
     private func statusOf(_ bytes: [UInt8]) -> Int? {
         switch parse(bytes) {
         case .invalid(let status): return status.code
-        case .complete: return 200
+        case .complete, .head: return 200
         case .incomplete: return nil
         }
     }

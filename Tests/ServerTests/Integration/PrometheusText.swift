@@ -24,16 +24,26 @@ struct PrometheusText {
     private mutating func read(_ line: String) throws {
         if line.hasPrefix("# TYPE ") {
             let parts = line.split(separator: " ")
-            guard parts.count == 4, ["counter", "gauge"].contains(parts[3]) else { throw LineError(line) }
+            guard parts.count == 4, ["counter", "gauge", "summary"].contains(parts[3]) else { throw LineError(line) }
             types[String(parts[2])] = String(parts[3])
         } else if line.hasPrefix("# HELP ") {
             guard line.split(separator: " ", maxSplits: 3).count == 4 else { throw LineError(line) }
         } else {
             let sample = try Self.sample(line)
-            guard let type = types[sample.name] else { throw LineError("no # TYPE before \(line)") }
+            guard let type = types[sample.name] ?? Self.summaryFamily(of: sample.name, types) else {
+                throw LineError("no # TYPE before \(line)")
+            }
             guard type != "counter" || sample.name.hasSuffix("_total") else { throw LineError("counter without _total: \(line)") }
             samples.append(sample)
         }
+    }
+
+    /// A summary's samples are named for its family plus `_count` or `_sum`.
+    private static func summaryFamily(of name: String, _ types: [String: String]) -> String? {
+        for suffix in ["_count", "_sum"] where name.hasSuffix(suffix) {
+            if types[String(name.dropLast(suffix.count))] == "summary" { return "summary" }
+        }
+        return nil
     }
 
     private static func sample(_ line: String) throws -> Sample {

@@ -5,7 +5,7 @@
 import XCTest
 
 final class SystemCallRulesTests: XCTestCase {
-    private static let targets = ["ServerSystem", "HTTP1", "Server", "ServerCLI"]
+    private static let targets = ["ServerSystem", "HTTP1", "TLS", "Server", "ServerEcosystem", "ServerCLI"]
 
     func testErrnoIsReadOnlyInSystemError() throws {
         try assertOnlyIn("Sources/ServerSystem/SystemError.swift", match: Self.readsErrno)

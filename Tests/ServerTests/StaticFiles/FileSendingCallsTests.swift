@@ -1,8 +1,8 @@
 // FileSendingCallsTests: how a file body leaves, seen with strace on the worker:
 // the head goes with MSG_MORE and the file right after it by sendfile(2), so a
 // small file leaves in the same packet as its head; and no sendfile call sends
-// more than the bounded chunk (nginx's sendfile_max_chunk), so one fast client
-// cannot hold the worker.
+// more than the bounded chunk (nginx's sendfile_max_chunk, --sendfile-max-chunk),
+// one call per loop turn, so one fast client cannot hold the worker.
 import Foundation
 import Glibc
 import TestSupport
@@ -38,8 +38,51 @@ final class FileSendingCallsTests: XCTestCase {
             guard let match = line.firstMatch(of: /sendfile\(\d+, \d+, \[\d+\](?: => \[\d+\])?, (\d+)\)/) else { return nil }
             return Int(match.1)
         }
-        XCTAssertGreaterThanOrEqual(counts.count, 9, "the small file in one call, the 8 MiB in at least 8: \(calls)")
-        XCTAssertLessThanOrEqual(counts.max() ?? 0, 1 << 20, "no call asks for more than the chunk: \(counts)")
+        XCTAssertGreaterThanOrEqual(counts.count, 33, "the small file in one call, the 8 MiB in at least 32: \(calls)")
+        XCTAssertLessThanOrEqual(counts.max() ?? 0, 256 << 10, "no call asks for more than the default chunk, 256 KiB: \(counts)")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    /// `--sendfile-max-chunk` bounds every call, and a connection gets one call per loop turn:
+    /// between two epoll_wait calls of the worker there is at most one sendfile, even for a
+    /// client that reads as fast as the worker sends (it used to get several, and a second
+    /// share when an event for it arrived in the turn it was queued to be served again).
+    func testEachLoopTurnSendsAtMostOneChunkOfTheFlagsSize() throws {
+        let tree = try StaticTree()
+        let big = tree.root + "/big.bin"
+        let fd = open(big, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+        XCTAssertEqual(ftruncate(fd, off_t(4 << 20)), 0)
+        close(fd)
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root,
+                                        "--sendfile-max-chunk", "65536"])
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
+        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let client = try TestClient(port: server.port)
+        guard let trace = Strace(pid: worker, calls: "sendfile,epoll_wait") else {
+            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
+        }
+        try client.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+        var reader = RawReader(fd: client.fd)
+        _ = try reader.readHead()
+        XCTAssertEqual(try reader.read(exactly: 4 << 20).count, 4 << 20)
+        let calls = trace.finish()
+        let counts = calls.compactMap { line -> Int? in
+            guard let match = line.firstMatch(of: /sendfile\(\d+, \d+, \[\d+\](?: => \[\d+\])?, (\d+)\)/) else { return nil }
+            return Int(match.1)
+        }
+        // 64 calls at least; strace may not have written the last line when the client has its bytes.
+        XCTAssertGreaterThanOrEqual(counts.count, 60, "4 MiB in calls of at most 64 KiB: \(calls.count) calls")
+        XCTAssertLessThanOrEqual(counts.max() ?? 0, 65536, "no call asks for more than --sendfile-max-chunk: \(counts)")
+        var sendfilesThisTurn = 0
+        for line in calls {
+            if line.contains("epoll_wait(") {
+                sendfilesThisTurn = 0
+            } else if line.contains("sendfile(") {
+                sendfilesThisTurn += 1
+                XCTAssertLessThanOrEqual(sendfilesThisTurn, 1, "two sendfile calls in one loop turn: \(line)")
+                if sendfilesThisTurn > 1 { break }
+            }
+        }
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 }

@@ -1,13 +1,16 @@
 // TodoRoutes: the service's routes. Database calls and hashing block, so they
 // are blocking routes (the worker's handler pool); errors they throw become a
 // 500 with the error in the log.
-//   POST /todos {"title": "..."}  201, the stored item (with its id) and Location
+//   POST /todos {"title": "..."}  201, the stored item (with its id) and Location;
+//                                 counted in `todos_created_total` (swift-metrics), which
+//                                 /metrics shows for the whole server
 //   GET  /todos                   200, every item, by id
 //   GET  /todos/{id}              200 and the item, or 404
 //   DELETE /todos/{id}            204, or 404
 //   GET  /slow                    blocks a pool thread 50 ms, then 200
 //   POST /upload                  200, the SHA-256 of the body in lowercase hex (whole
 //                                 body, up to --max-body-size; streaming bodies is to come)
+import CoreMetrics
 import Foundation
 import Glibc
 import Server
@@ -21,7 +24,10 @@ struct TodoRoutes {
         var title: String
     }
 
+    /// Made in each worker (routes are made after fork), where the server has bootstrapped
+    /// its swift-metrics backend: every worker's count lands in one server-wide series.
     init(store: TodoStore?) {
+        let created = Counter(label: "todos_created_total")
         var router = Router(fallback: BuiltinRoutes())
         router.post("/todos", .blocking { request in
             guard let store else { return Self.unavailable }
@@ -31,6 +37,7 @@ struct TodoRoutes {
             let todo = try store.create(title: new.title)
             var response = try Self.json(todo, status: .created)
             try response.setHeader(name: "Location", value: "/todos/\(todo.id)")
+            created.increment()
             return response
         })
         router.get("/todos", .blocking { _ in

@@ -1,0 +1,54 @@
+// CTLS: the slice of OpenSSL 3 that Swift cannot reach through its importer:
+// macros (SSL_CTX_set_mode and friends are SSL_CTX_ctrl calls behind #defines)
+// and the two callbacks a server installs (SNI and ALPN selection), written in C
+// so that no Swift closure runs inside a handshake. None of them prints,
+// allocates or exits. Everything else (SSL_new, SSL_read_ex, ERR_get_error...)
+// is a plain function Swift calls through this module's includes.
+#ifndef CTLS_H
+#define CTLS_H
+
+#include <stddef.h>
+#include <openssl/ssl.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+// The certificates a server chooses among by the client's server name (SNI, RFC 6066 §3).
+// Owned by the caller (the Swift TLSContext), which keeps it alive as long as the contexts.
+struct ctls_sni_candidates {
+    SSL_CTX *const *contexts;
+    size_t count;
+};
+
+// SSL_CTX_set_mode (a macro): SSL_MODE_RELEASE_BUFFERS, partial writes, moving write buffers.
+long ctls_ctx_set_server_modes(SSL_CTX *ctx);
+
+// SSL_CTX_set_options with the SSL_OP_* bits (macros over 64-bit shifts): no renegotiation
+// (a client-initiated one costs the server a handshake per request), no compression
+// (CRIME), the client's cipher order (Mozilla's intermediate profile lets clients without
+// AES hardware pick ChaCha20).
+void ctls_ctx_set_server_options(SSL_CTX *ctx);
+
+// SSL_CTX_set_min_proto_version / _max_ (macros): TLS 1.2 and 1.3 only. 1 on success.
+int ctls_ctx_set_tls12_and_13(SSL_CTX *ctx);
+
+// SSL_CTX_set_dh_auto (a macro): built-in DH groups for the DHE suites of the intermediate profile.
+long ctls_ctx_set_dh_auto(SSL_CTX *ctx);
+
+// SSL_CTX_set_session_cache_mode (a macro): no per-process cache; resumption uses tickets,
+// which any worker can open (the ticket keys are shared), where a cache is per process.
+long ctls_ctx_disable_session_cache(SSL_CTX *ctx);
+
+// Installs the ALPN callback that selects http/1.1 (RFC 7301 §3.2: a client offering
+// only other protocols gets the no_application_protocol alert).
+void ctls_ctx_select_http11(SSL_CTX *ctx);
+
+// Installs the SNI callback (SSL_CTX_set_tlsext_servername_callback/_arg, macros): the
+// first candidate whose certificate matches the name (X509_check_host, wildcards
+// included) serves the connection; an unknown or absent name keeps the default.
+void ctls_ctx_select_by_server_name(SSL_CTX *ctx, const struct ctls_sni_candidates *candidates);
+
+// SSL_get_servername for the host name type, or NULL.
+const char *ctls_server_name(const SSL *ssl);
+
+#endif

@@ -1,0 +1,132 @@
+// TLSSession: one server-side TLS connection over a non-blocking socket, as a
+// connection's Transport. The handshake is driven by the first reads (the
+// session is in accept state), so it runs under the header timeout like any
+// slow first request. OpenSSL's "want read" and "want write" are the socket's
+// EAGAIN seen through the record layer: a call blocked on its own direction is
+// `.wouldBlock`; one blocked on the other (a read that must send a ticket or an
+// alert, a write that must first read) is published as `awaitedReadiness`, which
+// the event loop folds into the connection's epoll interest.
+//
+// Both trigger modes rely on one rule: a read or write that returns less than it
+// was offered has met EAGAIN on the socket. SSL_read returns one record at a
+// time and SSL_write (with partial writes) one record's worth, so each loops
+// until the space is full or OpenSSL reports a want; a short count then really
+// means the socket is empty (or full), as for a plain socket.
+import CTLS
+import ServerSystem
+
+/// A TLS connection: the socket it owns and the OpenSSL session over it.
+package final class TLSSession: Transport {
+    private let socket: Socket
+    private let ssl: OpaquePointer
+    private let context: TLSContext
+    /// Set by the last read or write that stopped on the other direction's readiness.
+    package private(set) var awaitedReadiness: Readiness?
+    /// Whether the handshake failure of this connection was reported (once).
+    private var failureReported = false
+
+    init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
+        self.socket = socket
+        self.ssl = ssl
+        self.context = context
+    }
+
+    deinit {
+        SSL_free(ssl)
+    }
+
+    package var fd: Int32 { socket.fd }
+
+    /// Decrypted bytes OpenSSL holds beyond what the last read took (SSL_pending(3)).
+    package var hasBufferedInput: Bool { SSL_pending(ssl) > 0 }
+
+    /// Whether the handshake has completed.
+    package var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
+
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
+        awaitedReadiness = nil
+        var total = 0
+        while total < buffer.count {
+            var count = 0
+            if SSL_read_ex(ssl, buffer.baseAddress! + total, buffer.count - total, &count) == 1 {
+                total += count
+                continue
+            }
+            switch failure() {
+            case .wantRead: break
+            case .wantWrite: awaitedReadiness = .writable
+            case .closed:
+                // The bytes before the end are delivered; the next read meets the end again.
+                if total == 0 { return .closed }
+            }
+            break
+        }
+        return total > 0 ? .bytes(total) : .wouldBlock
+    }
+
+    package func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
+        awaitedReadiness = nil
+        var total = 0
+        while total < bytes.count {
+            var count = 0
+            if SSL_write_ex(ssl, bytes.baseAddress! + total, bytes.count - total, &count) == 1 {
+                total += count
+                continue
+            }
+            switch failure() {
+            case .wantWrite: break
+            case .wantRead: awaitedReadiness = .readable
+            case .closed: return .closed
+            }
+            break
+        }
+        return total > 0 || bytes.isEmpty ? .wrote(total) : .wouldBlock
+    }
+
+    /// Sends a close_notify alert when the handshake is done (RFC 8446 §6.1), then half-closes.
+    package func shutdownWrite() {
+        sendCloseNotify()
+        socket.shutdownWrite()
+    }
+
+    package func resetOnClose() {
+        // A reset discards whatever is queued: no alert is owed to a connection being cut.
+        SSL_set_quiet_shutdown(ssl, 1)
+        socket.resetOnClose()
+    }
+
+    package func close() {
+        sendCloseNotify()
+        socket.close()
+    }
+
+    private func sendCloseNotify() {
+        guard isEstablished, SSL_get_quiet_shutdown(ssl) == 0, SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN == 0 else { return }
+        // Non-blocking: the alert leaves if the socket takes it; the reply is not awaited.
+        if SSL_shutdown(ssl) < 0 { OpenSSLErrors.discard() }
+    }
+
+    private enum Failure {
+        case wantRead, wantWrite, closed
+    }
+
+    /// What an SSL_read_ex or SSL_write_ex that returned 0 means (SSL_get_error(3)).
+    private func failure() -> Failure {
+        let code = SSL_get_error(ssl, 0)
+        switch code {
+        case SSL_ERROR_WANT_READ: return .wantRead
+        case SSL_ERROR_WANT_WRITE: return .wantWrite
+        case SSL_ERROR_ZERO_RETURN: return .closed
+        default:
+            // A protocol error, a reset or an EOF without close_notify: the connection is over.
+            // Nothing is logged (a scanner's garbage must not fill the log): the
+            // handshake-failure counter is the only trace of one that never began.
+            OpenSSLErrors.discard()
+            if !isEstablished && !failureReported {
+                failureReported = true
+                context.onHandshakeFailure?()
+            }
+            return .closed
+        }
+    }
+}
