@@ -18,7 +18,7 @@ extension ConnectionDriver {
     static let pullsPerWrite = 4
     /// The least room worth a pull, unless the last piece fell short (the end is near: it joins it).
     static let smallestPull = 8 * 1024
-    /// Stream pieces per loop turn (a file body sends one chunk per turn) before the connection yields to the others.
+    /// Stream pieces per loop turn before the connection yields to the others (a file body sends one chunk per turn).
     static let bodyStepsPerTurn = 8
 
     /// Takes `response`'s file or stream body, if any, onto the connection: it is
@@ -133,7 +133,7 @@ extension ConnectionDriver {
     }
 
     /// Writes `output` and notes the body bytes sent: the body's bytes are the tail of what was queued.
-    private func writeStream<T: Transport & ~Copyable>(_ output: ByteBuffer, of body: PendingBody, via transport: borrowing T,
+    func writeStream<T: Transport & ~Copyable>(_ output: ByteBuffer, of body: PendingBody, via transport: borrowing T,
                                                        on connection: Connection<T>) -> ConnectionStatus? {
         let status = write(output, via: transport, on: connection)
         body.sentBytes = max(body.sentBytes, body.producedBytes - output.readableCount)

@@ -11,9 +11,13 @@ extension ConnectionDriver {
     func sendPumped<T: Transport & ~Copyable>(_ pump: ChunkPump, of body: PendingBody, through output: ByteBuffer,
                                              via transport: borrowing T, on connection: Connection<T>) -> ConnectionStatus? {
         for _ in 0..<Self.bodyStepsPerTurn {
-            if let status = write(output, via: transport, on: connection) { return status }
+            if let status = writeStream(output, of: body, via: transport, on: connection) { return status }
             if body.produced { return nil }
-            switch pull(pump, of: body, into: output, token: connection.token) {
+            // Counted as the other streams' are, for the access log's bytes sent (ConnectionDriver+Body).
+            let before = output.readableCount
+            let pulled = pull(pump, of: body, into: output, token: connection.token)
+            body.producedBytes += output.readableCount - before
+            switch pulled {
             case .failed: return .closed
             case .end: body.produced = true
             case .pending:
@@ -22,7 +26,7 @@ extension ConnectionDriver {
             case .bytes: break
             }
         }
-        return write(output, via: transport, on: connection) ?? .yielded
+        return writeStream(output, of: body, via: transport, on: connection) ?? .yielded
     }
 
     /// Appends the pump's next piece to `output` (framed as a chunk when the length is unknown).

@@ -166,6 +166,8 @@ final class TransportSeamTests: XCTestCase {
         for _ in 0..<100_000 {
             let status = driver.send(body, through: output, via: connection.transport, on: connection)
             while case let count = Glibc.read(pair.client, &chunk, chunk.count), count > 0 { taken += count }
+            // Pieces join the head and each other (a head and a small body leave in one write),
+            // but the producer is asked for no more than the room one piece leaves.
             XCTAssertLessThanOrEqual(producer.produced - taken, ConnectionDriver.streamPiece, "at most one piece queued")
             if status == nil { break }
         }
