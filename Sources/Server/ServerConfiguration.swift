@@ -26,6 +26,9 @@ public struct ServerConfiguration: Sendable {
     /// The certificate chains and keys of the `tls` listeners; the first is served to clients
     /// that name no known host (SNI), the others to those that name one of theirs.
     public var tlsCertificates: [TLSCertificatePair] = []
+    /// Seconds a session ticket key encrypts new tickets; tickets it issued resume for
+    /// one period more, then cost a full handshake.
+    public var tlsTicketKeyRotation = 3600
     /// Peers whose PROXY headers (and, with `realIPHeader`, forwarded headers) are believed.
     public var trustedProxies = TrustedProxies()
     /// The request header naming the client behind a trusted proxy, if any is honoured.

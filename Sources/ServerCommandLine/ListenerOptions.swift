@@ -1,6 +1,7 @@
 // ListenerOptions: the flags that say where the server listens, with which
 // certificates, and whom it believes about the client's address: --listen,
-// --tls-certificate, --tls-key, --trusted-proxy, --real-ip-header.
+// --tls-certificate, --tls-key, --tls-ticket-key-rotation, --trusted-proxy,
+// --real-ip-header.
 import ArgumentParser
 import Server
 
@@ -18,6 +19,10 @@ struct ListenerOptions: ParsableArguments {
                                valueName: "path"))
     var tlsKey: [String] = []
 
+    @Option(help: ArgumentHelp("Seconds a session ticket key encrypts new tickets (1 to 604800); a ticket resumes for up to two periods, then costs a full handshake.",
+                               valueName: "seconds"))
+    var tlsTicketKeyRotation: Int = 3600
+
     @Option(help: ArgumentHelp("A network whose PROXY headers (and forwarded headers, with --real-ip-header) are believed, repeatable.",
                                valueName: "cidr"))
     var trustedProxy: [String] = []
@@ -29,6 +34,7 @@ struct ListenerOptions: ParsableArguments {
     func apply(to configuration: inout ServerConfiguration) {
         configuration.listen = listen.compactMap { try? ListenAddress.parse($0) }
         configuration.tlsCertificates = zip(tlsCertificate, tlsKey).map { TLSCertificatePair(certificatePath: $0, keyPath: $1) }
+        configuration.tlsTicketKeyRotation = tlsTicketKeyRotation
         configuration.trustedProxies = TrustedProxies(trustedProxy.compactMap { try? NetworkRange.parse($0) })
         configuration.realIPHeader = realIPHeader.flatMap(RealIPHeader.init(rawValue:))
     }
@@ -46,6 +52,9 @@ struct ListenerOptions: ParsableArguments {
         }
         if tlsCertificate.count != tlsKey.count {
             throw ValidationError("--tls-certificate and --tls-key come in pairs (got \(tlsCertificate.count) certificates and \(tlsKey.count) keys)")
+        }
+        if !(1...604_800).contains(tlsTicketKeyRotation) {
+            throw ValidationError("--tls-ticket-key-rotation must be between 1 and 604800 seconds (got \(tlsTicketKeyRotation))")
         }
         if let realIPHeader, RealIPHeader(rawValue: realIPHeader) == nil {
             throw ValidationError("--real-ip-header must be one of \(RealIPHeader.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(realIPHeader)')")

@@ -102,8 +102,18 @@ package final class TLSSession: Transport {
     }
 
     package func close() {
+        // Closed by the server before the handshake completed (the header timeout cut a
+        // slow or stalled one, or a graceful stop): a handshake failure like any other.
+        reportHandshakeFailureOnce()
         sendCloseNotify()
         socket.close()
+    }
+
+    /// Counts this connection in the handshake failures once, if its handshake never completed.
+    private func reportHandshakeFailureOnce() {
+        guard !isEstablished && !failureReported else { return }
+        failureReported = true
+        context.onHandshakeFailure?()
     }
 
     private func sendCloseNotify() {
@@ -128,10 +138,7 @@ package final class TLSSession: Transport {
             // Nothing is logged (a scanner's garbage must not fill the log): the
             // handshake-failure counter is the only trace of one that never began.
             OpenSSLErrors.discard()
-            if !isEstablished && !failureReported {
-                failureReported = true
-                context.onHandshakeFailure?()
-            }
+            reportHandshakeFailureOnce()
             return .closed
         }
     }

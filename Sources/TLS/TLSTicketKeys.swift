@@ -11,17 +11,18 @@ import ServerSystem
 
 /// The shared ticket keys and their rotation.
 package final class TLSTicketKeys: @unchecked Sendable {
-    /// How long a key is the current one.
-    package static let rotationMilliseconds = 3_600_000
+    /// How long a key is the current one (--tls-ticket-key-rotation).
+    package let rotationMilliseconds: Int
 
     private let region: UnsafeMutableRawPointer
     /// Monotonic milliseconds of the next rotation.
     private var nextRotation: Int
 
     /// Maps the region and makes the first key.
-    package init(now: Int = Clock.monotonicMilliseconds()) throws(SystemError) {
+    package init(rotationMilliseconds: Int, now: Int = Clock.monotonicMilliseconds()) throws(SystemError) {
+        self.rotationMilliseconds = rotationMilliseconds
         region = try SharedMemory.mapAnonymous(byteCount: ctls_ticket_keys_size())
-        nextRotation = now + Self.rotationMilliseconds
+        nextRotation = now + rotationMilliseconds
         guard ctls_ticket_keys_rotate(region) == 1 else {
             throw SystemError(call: "RAND_bytes(ticket key)", errno: EIO)
         }
@@ -32,12 +33,17 @@ package final class TLSTicketKeys: @unchecked Sendable {
         for ssl in context.contexts { ctls_ctx_use_ticket_keys(ssl, region) }
     }
 
-    /// A fresh current key once the period is over (the master's tick). False only when
-    /// OpenSSL's random generator failed, which leaves the keys as they were.
-    @discardableResult
-    package func rotateIfDue(now: Int) -> Bool {
-        guard now >= nextRotation else { return true }
-        nextRotation = now + Self.rotationMilliseconds
-        return ctls_ticket_keys_rotate(region) == 1
+    /// What the master's tick did to the keys.
+    package enum Rotation {
+        case notDue, rotated
+        /// OpenSSL's random generator failed, which leaves the keys as they were.
+        case failed
+    }
+
+    /// A fresh current key once the period is over (the master's tick).
+    package func rotateIfDue(now: Int) -> Rotation {
+        guard now >= nextRotation else { return .notDue }
+        nextRotation = now + rotationMilliseconds
+        return ctls_ticket_keys_rotate(region) == 1 ? .rotated : .failed
     }
 }

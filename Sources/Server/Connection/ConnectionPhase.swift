@@ -192,4 +192,12 @@ extension ConnectionPhase {
         if case .idle = self { return true }
         return false
     }
+
+    /// Idle after a response (a kept-alive connection): the reactor's graceful drain ends
+    /// it. A connection still waiting for its first request is not ended: its client has
+    /// just connected to send one (over TLS the handshake may be under way or just done),
+    /// and closing it would fail that request without the client having reused anything
+    /// (RFC 9112 §9.3.1 lets clients retry only on a reused connection). The header
+    /// timeout and the graceful timeout bound how long it holds the drain.
+    var isKeptAliveIdle: Bool { self == .idle(firstRequest: false) }
 }

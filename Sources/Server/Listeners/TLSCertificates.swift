@@ -16,16 +16,22 @@ final class TLSCertificates {
     private let ticketKeys: TLSTicketKeys
 
     /// Maps the ticket keys (before any fork) and installs them in `context`.
-    init(_ context: TLSContext) throws(SystemError) {
+    init(_ context: TLSContext, ticketKeyRotationSeconds: Int) throws(SystemError) {
         pairs = context.pairs
         current = context
-        ticketKeys = try TLSTicketKeys()
+        ticketKeys = try TLSTicketKeys(rotationMilliseconds: ticketKeyRotationSeconds * 1000)
         ticketKeys.install(in: context)
     }
 
-    /// A new ticket key once the period is over (the master's tick).
-    func rotateTicketKeysIfDue(now: Int, logger: Logger) {
-        if !ticketKeys.rotateIfDue(now: now) { logger.error("RAND_bytes failed: the session ticket key was not rotated") }
+    /// A new ticket key once the period is over (the master's tick); true when it rotated.
+    func rotateTicketKeysIfDue(now: Int, logger: Logger) -> Bool {
+        switch ticketKeys.rotateIfDue(now: now) {
+        case .notDue: return false
+        case .rotated: return true
+        case .failed:
+            logger.error("RAND_bytes failed: the session ticket key was not rotated")
+            return false
+        }
     }
 
     /// Reads the files again; on failure keeps `current` and says why in one line.

@@ -7,7 +7,9 @@ import ServerSystem
 enum Hybrid {
     static func run(_ context: ModelContext) throws -> Int32 {
         let configuration = context.configuration
-        let certificates = try context.tls.map(TLSCertificates.init)
+        let certificates = try context.tls.map { (tls) throws(SystemError) in
+            try TLSCertificates(tls, ticketKeyRotationSeconds: configuration.tlsTicketKeyRotation)
+        }
         let supervisor = try Supervisor(configuration: configuration, logger: context.logger, tls: certificates, describe: { workers in
             context.startupDetails("\(workers) workers, reuseport \(configuration.reusePort ? "on" : "off"), "
                 + "edge-triggered \(configuration.triggerMode == .edge ? "on" : "off")")

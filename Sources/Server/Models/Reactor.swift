@@ -11,7 +11,9 @@ enum Reactor {
         defer { listeners.close() }
         try ReactorServing.serve(listeners: listeners, sharedListener: false, configuration: configuration,
                                  makeHandler: context.makeHandler, makeServices: context.makeServices, logger: context.logger,
-                                 tls: try context.tls.map(TLSCertificates.init)?.current)
+                                 tls: try context.tls.map { (tls) throws(SystemError) in
+                                     try TLSCertificates(tls, ticketKeyRotationSeconds: configuration.tlsTicketKeyRotation)
+                                 }?.current)
         return 0
     }
 }

@@ -80,6 +80,8 @@ package enum ServerField: Int, CaseIterable, Sendable {
     case retiredFileReadsOffloaded
     case retiredGzipResponses, retiredBrotliResponses
     case retiredTLSHandshakeFailures
+    /// Session ticket keys the master has rotated (--tls-ticket-key-rotation).
+    case tlsTicketKeyRotations
 }
 
 package final class Scoreboard: @unchecked Sendable {

@@ -237,7 +237,9 @@ final class Supervisor {
         progressRetirements()
         releaseSteeringOnceOldMasterIsGone()
         updateReadiness()
-        tls?.rotateTicketKeysIfDue(now: Clock.monotonicMilliseconds(), logger: logger)
+        if tls?.rotateTicketKeysIfDue(now: Clock.monotonicMilliseconds(), logger: logger) == true {
+            scoreboard.addServer(.tlsTicketKeyRotations, 1)
+        }
         scoreboard.republish()
     }
 

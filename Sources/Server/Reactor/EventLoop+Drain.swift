@@ -69,11 +69,11 @@ extension EventLoop where T: ~Copyable {
     }
 
     /// Once per loop turn while draining: a connection that has become idle (its last
-    /// keep-alive response was sent) is ended, and a listener kept for the queue is closed
+    /// keep-alive response was sent) is ended (one awaiting its first request is served), and a listener kept for the queue is closed
     /// once nothing else is left and the queue has settled (after a last sweep, which may
     /// find more to serve); when neither is left, or at the deadline, the loop stops.
     func continueDrain() {
-        for connection in connections.all where connection.phase.isIdle {
+        for connection in connections.all where connection.phase.isKeptAliveIdle {
             apply(driver.closeIdle(connection), to: connection)
         }
         if drain!.closesListener(openConnections: connections.count, now: now) { closeListener(sweepingFirst: true) }

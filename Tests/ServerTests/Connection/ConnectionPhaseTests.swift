@@ -65,6 +65,14 @@ final class ConnectionPhaseTests: XCTestCase {
         XCTAssertFalse(busy.contains(where: \.isIdle))
     }
 
+    /// The reactor's drain ends only kept-alive connections: one awaiting its first request
+    /// (over TLS, maybe mid-handshake) has a request coming and is served.
+    func testTheReactorDrainEndsOnlyKeptAliveIdleConnections() {
+        XCTAssertTrue(ConnectionPhase.idle(firstRequest: false).isKeptAliveIdle)
+        XCTAssertFalse(ConnectionPhase.idle(firstRequest: true).isKeptAliveIdle)
+        XCTAssertFalse(([.readingHead, .readingBody, .handling, .writing, .lingering] as [ConnectionPhase]).contains(where: \.isKeptAliveIdle))
+    }
+
     func testTimeoutExpiryAnswersOnlyWhenARequestIsInHand() {
         let table: [(Timeout, HTTPStatus?)] = [
             (.header, .requestTimeout), (.body, .requestTimeout),  // RFC 9110 §15.5.9

@@ -2,7 +2,7 @@
 // expired or mismatched certificate, a key every user can read, TLS on a
 // blocking model, a listener without certificates: one line and a non-zero exit
 // before anything listens. A handshake that never finishes is cut at the header
-// timeout; garbage instead of a ClientHello closes with only a counter rising.
+// timeout and counted; garbage instead of a ClientHello closes with only a counter rising.
 import Foundation
 import Glibc
 import TestSupport
@@ -77,11 +77,13 @@ final class TLSDefenceTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
-    func testAHandshakeThatNeverFinishesIsCutAtTheHeaderTimeout() throws {
+    func testAHandshakeThatNeverFinishesIsCutAtTheHeaderTimeoutAndCounted() throws {
         let pki = try pki
         let pair = try pki.leaf("slow")
-        let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1", "--header-timeout", "1"] + pair.flags)
-        let client = try TestClient(port: server.port, timeoutSeconds: 10)
+        let server = try ServerProcess(["--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0,tls", "--workers", "1",
+                                        "--header-timeout", "1"] + pair.flags)
+        XCTAssertEqual(try Self.handshakeFailures(server.ports[0]), 0)
+        let client = try TestClient(port: server.ports[1], timeoutSeconds: 10)
         // The start of a TLS record header (handshake, TLS 1.0 record version), and then nothing.
         try client.send([0x16, 0x03, 0x01])
         let start = Launch.now()
@@ -89,6 +91,8 @@ final class TLSDefenceTests: XCTestCase {
         let elapsed = Launch.now() - start
         XCTAssertGreaterThan(elapsed, 700, "not before the timeout")
         XCTAssertLessThan(elapsed, 5000, "at the timeout")
+        XCTAssertTrue(ServerProcess.eventually { (try? Self.handshakeFailures(server.ports[0])) == 1 },
+                      "the cut handshake counts in prefork_tls_handshake_failures_total")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
