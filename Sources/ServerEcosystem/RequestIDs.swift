@@ -18,6 +18,10 @@ public struct RequestIDs: HTTPHandler {
         self.logger = logger
     }
 
+    // A streamed route behind this wrapper still streams (HTTPHandler.streamedBodyLimit).
+    public var streamsRequestBodies: Bool { next.streamsRequestBodies }
+    public func streamedBodyLimit(for request: Request) -> Int? { next.streamedBodyLimit(for: request) }
+
     public func respond(to request: Request, with response: inout Response) {
         let scope = RequestScope(id: RequestID.of(request), baseLogger: logger)
         RequestScope.$current.withValue(scope) { next.respond(to: request, with: &response) }

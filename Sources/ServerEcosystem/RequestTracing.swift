@@ -34,6 +34,10 @@ public struct TracedHandler: HTTPHandler {
         self.next = next
     }
 
+    // A streamed route behind this wrapper still streams (HTTPHandler.streamedBodyLimit).
+    public var streamsRequestBodies: Bool { next.streamsRequestBodies }
+    public func streamedBodyLimit(for request: Request) -> Int? { next.streamedBodyLimit(for: request) }
+
     public func respond(to request: Request, with response: inout Response) {
         var parent = ServiceContext.topLevel
         withExtendedLifetime(request) {

@@ -89,6 +89,21 @@ final class RequestBodyStreamingTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    func testAStreamedRouteStillStreamsBehindTheRequestIDWrapper() throws {
+        // --request-id wraps the handler (ServerEcosystem.RequestIDs): the wrapper must pass the
+        // route's own limit on, or the 2 MiB body would meet the server's 1 MiB limit (413).
+        let server = try startServer(["--request-id"])
+        let large = StreamingWire.bytes(2 << 20)
+        let client = try TestClient(port: server.port)
+        try client.send(StreamingWire.head("/stream/crc", fields: "Content-Length: \(large.count)\r\nX-Request-Id: upload-1\r\n"))
+        try client.send(large)
+        let response = try client.readResponse()
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.body, BodySummary.of(large).line)
+        XCTAssertEqual(response.header("X-Request-Id"), "upload-1")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testAHandlerThatIsBehindStopsTheServerReadingUntilItCatchesUp() throws {
         let total = 96 << 20
         let block = StreamingWire.bytes(64 * 1024)
