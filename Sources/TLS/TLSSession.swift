@@ -41,8 +41,9 @@ package final class TLSSession: Transport {
 
     package var fd: Int32 { socket.fd }
 
-    /// Decrypted bytes OpenSSL holds beyond what the last read took (SSL_pending(3)).
-    package var hasBufferedInput: Bool { endPending || SSL_pending(ssl) > 0 }
+    /// Bytes OpenSSL holds beyond what the last read took, decrypted or still read ahead
+    /// from the socket (SSL_has_pending(3): SSL_pending alone misses the read-ahead ones).
+    package var hasBufferedInput: Bool { endPending || SSL_has_pending(ssl) == 1 }
 
     /// Whether the handshake has completed.
     package var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
