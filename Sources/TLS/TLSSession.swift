@@ -28,6 +28,14 @@ package final class TLSSession: Transport {
     /// the next read reports the end. OpenSSL took it off the socket, so epoll will not
     /// report it again (edge-triggered), and the reader must be told to read once more.
     private var endPending = false
+    /// A response head written with `moreFollows` (a file body comes next), held back to
+    /// share its TLS record and write(2) with the body's first chunk (TLSSession+Files).
+    /// Allocated at the first such head, kept for the session.
+    var heldHead: UnsafeMutableRawBufferPointer?
+    /// How many bytes of `heldHead` are still owed to the peer.
+    var heldCount = 0
+    /// The largest head that is held back; a larger one goes out on its own.
+    static let heldHeadCapacity = 4096
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
         self.socket = socket
@@ -37,6 +45,7 @@ package final class TLSSession: Transport {
 
     deinit {
         SSL_free(ssl)
+        heldHead?.deallocate()
     }
 
     package var fd: Int32 { socket.fd }
@@ -73,6 +82,45 @@ package final class TLSSession: Transport {
 
     package func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
         awaitedReadiness = nil
+        // Only a file body follows a held head; anything else first sends what is held.
+        if heldCount > 0, let outcome = sendHeldHead() { return outcome }
+        if moreFollows, bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
+        return try writeRecords(bytes)
+    }
+
+    /// Copies a head to be sent with the next write, as MSG_MORE does for a plain socket.
+    private func hold(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
+        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.heldHeadCapacity, alignment: 16)
+        heldHead = held
+        held.copyMemory(from: bytes)
+        heldCount = bytes.count
+        return .wrote(bytes.count)
+    }
+
+    /// Sends the held head alone; nil once it is all out, else the outcome to report.
+    private func sendHeldHead() -> WriteOutcome? {
+        guard let held = heldHead else { return nil }
+        let outcome = try? writeRecords(UnsafeRawBufferPointer(rebasing: held[0..<heldCount]))
+        switch outcome {
+        case .wrote(let sent)?:
+            dropHeld(sent)
+            return heldCount == 0 ? nil : .wouldBlock
+        case .wouldBlock?: return .wouldBlock
+        default: return .closed
+        }
+    }
+
+    /// Forgets the first `sent` held bytes: the peer has them.
+    func dropHeld(_ sent: Int) {
+        guard let held = heldHead, sent > 0 else { return }
+        let left = heldCount - min(sent, heldCount)
+        if left > 0 { held.baseAddress!.copyMemory(from: held.baseAddress! + sent, byteCount: left) }
+        heldCount = left
+    }
+
+    /// SSL_write_ex until the bytes are out or OpenSSL reports a want (one record per call).
+    func writeRecords(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
+        awaitedReadiness = nil
         var total = 0
         while total < bytes.count {
             var count = 0
@@ -92,6 +140,7 @@ package final class TLSSession: Transport {
 
     /// Sends a close_notify alert when the handshake is done (RFC 8446 §6.1), then half-closes.
     package func shutdownWrite() {
+        if heldCount > 0 { _ = sendHeldHead() }
         sendCloseNotify()
         socket.shutdownWrite()
     }
@@ -103,6 +152,7 @@ package final class TLSSession: Transport {
     }
 
     package func close() {
+        if heldCount > 0 { _ = sendHeldHead() }
         sendCloseNotify()
         socket.close()
     }
