@@ -14,14 +14,14 @@ extension TLSSession {
 
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
         let head = heldCount
-        // The head and the chunk fill at most one record.
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: head + min(count, Self.fileChunkBytes - head),
-                                                            alignment: 16)
-        defer { buffer.deallocate() }
-        if let held = heldHead, head > 0 {
-            buffer.baseAddress!.copyMemory(from: held.baseAddress!, byteCount: head)
-        }
-        let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head...]), at: offset)
+        // The head and the chunk fill at most one record; a held head already has its buffer.
+        let chunk = min(count, Self.fileChunkBytes - head)
+        let held = heldHead
+        let buffer = held ?? UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        // A held head's buffer is the session's: dropHeld releases it once the head is out.
+        defer { if held == nil { buffer.deallocate() } }
+        let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head..<(head + chunk)]),
+                                    at: offset)
         guard length > 0 else { return .wrote(0) }  // the file ended early
         let outcome = try writeRecords(UnsafeRawBufferPointer(rebasing: buffer[0..<(head + length)]))
         guard case .wrote(let sent) = outcome else { return outcome }

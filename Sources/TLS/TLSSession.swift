@@ -30,11 +30,14 @@ package final class TLSSession: Transport {
     private var endPending = false
     /// A response head written with `moreFollows` (a file body comes next), held back to
     /// share its TLS record and write(2) with the body's first chunk (TLSSession+Files).
-    /// Allocated at the first such head, kept for the session.
+    /// It is the start of the buffer that chunk is read into, so holding allocates no more
+    /// than the file sending did, and the buffer goes once the head is out: an idle
+    /// connection keeps nothing.
     var heldHead: UnsafeMutableRawBufferPointer?
     /// How many bytes of `heldHead` are still owed to the peer.
     var heldCount = 0
-    /// The largest head that is held back; a larger one goes out on its own.
+    /// The largest head that is held back; a larger one goes out on its own (at most a
+    /// quarter of the record it shares with the body).
     static let heldHeadCapacity = 4096
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
@@ -90,7 +93,7 @@ package final class TLSSession: Transport {
 
     /// Copies a head to be sent with the next write, as MSG_MORE does for a plain socket.
     private func hold(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
-        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.heldHeadCapacity, alignment: 16)
+        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.fileChunkBytes, alignment: 16)
         heldHead = held
         held.copyMemory(from: bytes)
         heldCount = bytes.count
@@ -116,6 +119,10 @@ package final class TLSSession: Transport {
         let left = heldCount - min(sent, heldCount)
         if left > 0 { held.baseAddress!.copyMemory(from: held.baseAddress! + sent, byteCount: left) }
         heldCount = left
+        if left == 0 {
+            held.deallocate()
+            heldHead = nil
+        }
     }
 
     /// SSL_write_ex until the bytes are out or OpenSSL reports a want (one record per call).
