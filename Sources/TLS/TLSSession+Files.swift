@@ -3,7 +3,9 @@
 // most one record's worth (16 KiB, RFC 8446 §5.1) with pread(2) into a buffer
 // that lives only for the call, and writes it with SSL_write. After a want, the
 // retry reads the same bytes again from the same offset, which is what OpenSSL
-// requires of a repeated write (SSL_write(3)).
+// requires of a repeated write (SSL_write(3)). A response head held back by
+// `write(_:moreFollows:)` goes first in the same buffer, so a small file's head
+// and body share one record and one write(2), as MSG_MORE gives a plain socket.
 import ServerSystem
 
 extension TLSSession {
@@ -11,12 +13,22 @@ extension TLSSession {
     static let fileChunkBytes = 16 * 1024
 
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(count, Self.fileChunkBytes), alignment: 16)
-        defer { buffer.deallocate() }
-        let length = try Files.read(file, into: buffer, at: offset)
+        let head = heldCount
+        // The head and the chunk fill at most one record; a held head already has its buffer.
+        let chunk = min(count, Self.fileChunkBytes - head)
+        let held = heldHead
+        let buffer = held ?? UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
+        // A held head's buffer is the session's: dropHeld releases it once the head is out.
+        defer { if held == nil { buffer.deallocate() } }
+        let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head..<(head + chunk)]),
+                                    at: offset)
         guard length > 0 else { return .wrote(0) }  // the file ended early
-        let outcome = try write(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), moreFollows: false)
-        if case .wrote(let sent) = outcome { offset += sent }
-        return outcome
+        let outcome = try writeRecords(UnsafeRawBufferPointer(rebasing: buffer[0..<(head + length)]))
+        guard case .wrote(let sent) = outcome else { return outcome }
+        dropHeld(sent)
+        // Part of the head only: the socket is full, and the retry passes the rest of it again.
+        guard sent > head else { return .wouldBlock }
+        offset += sent - head
+        return .wrote(sent - head)
     }
 }

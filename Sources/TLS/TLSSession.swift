@@ -28,6 +28,17 @@ package final class TLSSession: Transport {
     /// the next read reports the end. OpenSSL took it off the socket, so epoll will not
     /// report it again (edge-triggered), and the reader must be told to read once more.
     private var endPending = false
+    /// A response head written with `moreFollows` (a file body comes next), held back to
+    /// share its TLS record and write(2) with the body's first chunk (TLSSession+Files).
+    /// It is the start of the buffer that chunk is read into, so holding allocates no more
+    /// than the file sending did, and the buffer goes once the head is out: an idle
+    /// connection keeps nothing.
+    var heldHead: UnsafeMutableRawBufferPointer?
+    /// How many bytes of `heldHead` are still owed to the peer.
+    var heldCount = 0
+    /// The largest head that is held back; a larger one goes out on its own (at most a
+    /// quarter of the record it shares with the body).
+    static let heldHeadCapacity = 4096
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
         self.socket = socket
@@ -37,12 +48,14 @@ package final class TLSSession: Transport {
 
     deinit {
         SSL_free(ssl)
+        heldHead?.deallocate()
     }
 
     package var fd: Int32 { socket.fd }
 
-    /// Decrypted bytes OpenSSL holds beyond what the last read took (SSL_pending(3)).
-    package var hasBufferedInput: Bool { endPending || SSL_pending(ssl) > 0 }
+    /// Bytes OpenSSL holds beyond what the last read took, decrypted or still read ahead
+    /// from the socket (SSL_has_pending(3): SSL_pending alone misses the read-ahead ones).
+    package var hasBufferedInput: Bool { endPending || SSL_has_pending(ssl) == 1 }
 
     /// Whether the handshake has completed.
     package var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
@@ -72,6 +85,49 @@ package final class TLSSession: Transport {
 
     package func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
         awaitedReadiness = nil
+        // Only a file body follows a held head; anything else first sends what is held.
+        if heldCount > 0, let outcome = sendHeldHead() { return outcome }
+        if moreFollows, bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
+        return try writeRecords(bytes)
+    }
+
+    /// Copies a head to be sent with the next write, as MSG_MORE does for a plain socket.
+    private func hold(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
+        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.fileChunkBytes, alignment: 16)
+        heldHead = held
+        held.copyMemory(from: bytes)
+        heldCount = bytes.count
+        return .wrote(bytes.count)
+    }
+
+    /// Sends the held head alone; nil once it is all out, else the outcome to report.
+    private func sendHeldHead() -> WriteOutcome? {
+        guard let held = heldHead else { return nil }
+        let outcome = try? writeRecords(UnsafeRawBufferPointer(rebasing: held[0..<heldCount]))
+        switch outcome {
+        case .wrote(let sent)?:
+            dropHeld(sent)
+            return heldCount == 0 ? nil : .wouldBlock
+        case .wouldBlock?: return .wouldBlock
+        default: return .closed
+        }
+    }
+
+    /// Forgets the first `sent` held bytes: the peer has them.
+    func dropHeld(_ sent: Int) {
+        guard let held = heldHead, sent > 0 else { return }
+        let left = heldCount - min(sent, heldCount)
+        if left > 0 { held.baseAddress!.copyMemory(from: held.baseAddress! + sent, byteCount: left) }
+        heldCount = left
+        if left == 0 {
+            held.deallocate()
+            heldHead = nil
+        }
+    }
+
+    /// SSL_write_ex until the bytes are out or OpenSSL reports a want (one record per call).
+    func writeRecords(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> WriteOutcome {
+        awaitedReadiness = nil
         var total = 0
         while total < bytes.count {
             var count = 0
@@ -91,6 +147,7 @@ package final class TLSSession: Transport {
 
     /// Sends a close_notify alert when the handshake is done (RFC 8446 §6.1), then half-closes.
     package func shutdownWrite() {
+        if heldCount > 0 { _ = sendHeldHead() }
         sendCloseNotify()
         socket.shutdownWrite()
     }
@@ -105,6 +162,7 @@ package final class TLSSession: Transport {
         // Closed by the server before the handshake completed (the header timeout cut a
         // slow or stalled one, or a graceful stop): a handshake failure like any other.
         reportHandshakeFailureOnce()
+        if heldCount > 0 { _ = sendHeldHead() }
         sendCloseNotify()
         socket.close()
     }

@@ -20,7 +20,8 @@ struct ctls_sni_candidates {
     size_t count;
 };
 
-// SSL_CTX_set_mode (a macro): SSL_MODE_RELEASE_BUFFERS, partial writes, moving write buffers.
+// SSL_CTX_set_mode (a macro): SSL_MODE_RELEASE_BUFFERS, partial writes, moving write buffers;
+// and SSL_CTX_set_read_ahead (a macro too).
 long ctls_ctx_set_server_modes(SSL_CTX *ctx);
 
 // SSL_CTX_set_options with the SSL_OP_* bits (macros over 64-bit shifts): no renegotiation
