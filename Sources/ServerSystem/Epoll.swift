@@ -21,6 +21,9 @@ package struct ReadyEvent {
     @inlinable package var isWritable: Bool { events & (CEP_EPOLLOUT | CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
     /// The peer has finished sending (EPOLLRDHUP) or the connection is gone (EPOLLHUP).
     @inlinable package var peerHungUp: Bool { events & (CEP_EPOLLRDHUP | CEP_EPOLLHUP) != 0 }
+    /// Both directions are gone or the socket has an error (a reset): reported by epoll(7)
+    /// whatever the interest, so a connection that asks for no events still gets it.
+    @inlinable package var connectionGone: Bool { events & (CEP_EPOLLHUP | CEP_EPOLLERR) != 0 }
 }
 
 @usableFromInline

@@ -87,6 +87,12 @@ public final class TestClient {
     }
 
     /// Half-closes the connection: the server reads end of file after what was sent.
+    /// Makes the close (deinit) a reset (SO_LINGER of 0 s): the server sees ECONNRESET / EPOLLHUP, not a FIN.
+    public func resetOnClose() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+    }
+
     public func shutdownWrite() {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }

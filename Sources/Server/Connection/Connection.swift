@@ -35,6 +35,8 @@ package final class Connection<T: Transport & ~Copyable> {
     var lingering: Bool { phase == .lingering }
     /// The peer has sent FIN (EPOLLRDHUP seen): its end of file is still to be read.
     var peerHungUp = false
+    /// The connection is gone (EPOLLHUP or EPOLLERR seen, e.g. a reset): nothing more will arrive.
+    var connectionGone = false
     /// The event loop will serve it again at the end of this turn (it yielded): events for it are skipped until then.
     var queuedForNextTurn = false
     /// Requests answered so far: before the first, a silent connection is waiting

@@ -14,6 +14,11 @@ import ServerSystem
 final class BodyReception {
     var decoder: BodyDecoder
     let body: StreamedRequestBody
+    /// Body bytes read from the socket so far, for the minimum body rate (MinimumBodyRate).
+    var bytesIn = 0
+    /// When reading paused because the handler was behind (monotonic ms): the client is not
+    /// slow meanwhile, so the time paused moves the rate's clock on when reading resumes.
+    var pausedAt: Int?
 
     init(decoder: BodyDecoder, body: StreamedRequestBody) {
         self.decoder = decoder
@@ -72,9 +77,16 @@ extension ConnectionDriver {
     /// Returns the connection's status when this turn is over for it, nil to read again.
     func receiveBody<T: Transport & ~Copyable>(on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus? {
         guard let reception = connection.reception else { return nil }
-        if connection.phase == .receivingBody(paused: true) { return .idle }
+        if connection.phase == .receivingBody(paused: true) {
+            // Paused, the connection asks epoll for nothing, yet a reset is still reported on every
+            // wait (level-triggered): left unanswered it would spin the loop until the handler caught up.
+            guard connection.connectionGone else { return .idle }
+            abandonReception(connection)
+            return .closed
+        }
         if reception.body.pauseIfBehind() {
             connection.phase = .receivingBody(paused: true)
+            reception.pausedAt = clock()
             return .idle
         }
         let input: ByteBuffer
@@ -100,6 +112,13 @@ extension ConnectionDriver {
         }
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
+        reception.bytesIn += count
+        // Every byte restarts the body timeout: without a rate, a trickle would hold the
+        // connection and its handler (a pool thread, for a blocking one) for ever.
+        if bodyRate.isViolated(on: connection, bodyBytes: reception.bytesIn, now: clock()) {
+            refuseBody(.requestTimeout, input, connection)
+            return flush(connection, via: transport)
+        }
         if takeBody(from: input, on: connection) != nil { return flush(connection, via: transport) }
         if connection.reception == nil { return .idle }  // complete: the requests behind it wait for the answer
         let emptied = count < read.offered && !connection.peerHungUp && !transport.hasBufferedInput
@@ -174,6 +193,10 @@ extension ConnectionDriver {
         switch connection.phase {
         case .receivingBody(paused: true):
             connection.phase = .receivingBody(paused: false)
+            if let reception = connection.reception, let pausedAt = reception.pausedAt {
+                connection.bodyClockStart += clock() - pausedAt
+                reception.pausedAt = nil
+            }
             return readable(connection)
         case .awaitingProducer:
             connection.pendingBody?.waitingForProducer = false

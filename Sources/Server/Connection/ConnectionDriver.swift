@@ -31,7 +31,7 @@ package final class ConnectionDriver {
     let parser: RequestParser
     /// The worker's header fields: those of the request being answered (see HeaderStorage).
     let fields: HeaderStorage
-    private let bodyRate: MinimumBodyRate
+    let bodyRate: MinimumBodyRate
     let writer: ResponseWriter
     let handler: any HTTPHandler
     /// The handler may stream request bodies (HTTPHandler.streamsRequestBodies) and this worker
@@ -53,7 +53,7 @@ package final class ConnectionDriver {
     var heldLogLine: (log: AccessLog, line: AccessLogLine.Held)?
     /// Monotonic milliseconds, for the body rate: read only while a body arrives in pieces.
     /// A parameter so that a test or the fuzzer can run the connection on a clock of its own.
-    private let clock: () -> Int
+    let clock: () -> Int
     /// Where deferred handler work runs (the event loop's worker); nil in the blocking models, which run it inline.
     let deferral: DeferredDispatch?
     /// The clients proxies named (PROXY headers, forwarded headers); nil unless configured,
@@ -217,7 +217,8 @@ package final class ConnectionDriver {
                 connection.requestsDeferred = true
                 return
             }
-            let parsed: ParseResult? = if streamsBodies {
+            // A redirect-https listener answers every request with its redirect: nothing streams there.
+            let parsed: ParseResult? = if streamsBodies && connection.httpsRedirect == nil {
                 parseStreaming(input, on: connection)
             } else {
                 input.withReadableBytes { parser.parse($0, progress: &connection.progress, fields: fields.buffer) }

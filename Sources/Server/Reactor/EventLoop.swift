@@ -136,6 +136,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
                 return
             }
             if event.peerHungUp { connection.peerHungUp = true }
+            if event.connectionGone { connection.connectionGone = true }
             // Served again later this turn (it yielded last turn): serving it now too would give it two shares.
             if connection.queuedForNextTurn { return }
             if connection.output != nil && event.letsWrite(connection.transport) {

@@ -19,6 +19,21 @@ final class HTTPSRedirectTests: XCTestCase {
         return try client.readResponse(headOnly: request.hasPrefix("HEAD "))
     }
 
+    func testARouteThatStreamsItsBodyIsRedirectedToo() throws {
+        // The example server streams these routes' bodies to their handlers (their own limits):
+        // on a redirect listener they must get the redirect like any request, never the handler.
+        let server = try ServerProcess(["--listen", "127.0.0.1:0,redirect-https", "--listen", "127.0.0.1:0", "--workers", "1"],
+                                       executable: "example-server")
+        for path in ["/stream/crc", "/stream/limited", "/stream/blocking-crc"] {
+            let response = try ask(server.ports[0], "POST \(path) HTTP/1.1\r\nHost: example.com\r\nContent-Length: 3\r\n\r\nabc")
+            XCTAssertEqual(response.status, 308, path)
+            XCTAssertEqual(response.header("Location"), "https://example.com\(path)", path)
+        }
+        let served = try TestClient(port: server.ports[1])
+        try served.send("POST /stream/limited HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+        XCTAssertEqual(try served.readResponse().body, "3 bytes\n", "the plain listener streams it")
+    }
+
     func testEveryRequestOnTheRedirectListenerIsSentToHTTPSOnTheSameHostAndTarget() throws {
         let server = try startServer()
         let port = server.ports[0]

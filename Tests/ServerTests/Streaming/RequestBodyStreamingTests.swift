@@ -136,6 +136,52 @@ final class RequestBodyStreamingTests: XCTestCase {
         }
     }
 
+    func testAClientThatResetsWhileItsBodyIsPausedIsClosedAtOnce() throws {
+        // Paused, the connection asks epoll for nothing; a reset is reported all the same,
+        // and must close it, not spin the loop until the handler catches up (30 s here).
+        for mode in Self.modes {
+            let server = try startServer(mode)
+            let before = Self.activeConnections(server)
+            var client: TestClient? = try TestClient(port: server.port)
+            try client?.send(StreamingWire.head("/stream/held", fields: "Content-Length: \(96 << 20)\r\n"))
+            _ = client?.sendWithoutBlocking(StreamingWire.bytes(64 * 1024), forMilliseconds: 1000, atMost: 96 << 20)
+            XCTAssertEqual(Self.activeConnections(server), before.map { $0 + 1 }, "the held upload is open (\(mode))")
+            client?.resetOnClose()
+            client = nil
+            XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 5000) { Self.activeConnections(server) == before },
+                          "the reset connection is closed while its handler still waits (\(mode))")
+            XCTAssertEqual(try TestClient(port: server.port).get("/stream/release").status, 200)
+            XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        }
+    }
+
+    /// Connections open in the server now, as /metrics says (the same for every scrape).
+    private static func activeConnections(_ server: ServerProcess) -> Int? {
+        guard let text = try? TestClient(port: server.port).get("/metrics").body,
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("prefork_connections_active ") }),
+              let value = Double(line.split(separator: " ").last ?? "") else { return nil }
+        return Int(value)
+    }
+
+    func testABodyTrickledBelowTheMinimumRateGets408WhenStreamedToo() throws {
+        // Every byte restarts the body timeout: only the rate stops a trickle from holding
+        // the connection and its handler (a pool thread, for a blocking one) for ever.
+        let server = try startServer(["--min-body-rate", "10000", "--min-body-rate-grace", "1"])
+        for route in ["/stream/crc", "/stream/blocking-crc"] {
+            let client = try TestClient(port: server.port)
+            try client.send(StreamingWire.head(route, fields: "Content-Length: 1000000\r\n"))
+            var answered = false
+            for _ in 0..<50 where !answered {  // 100 bytes every 100 ms: about 1,000 bytes/s, for at most 5 s
+                try? client.send(StreamingWire.bytes(100))
+                answered = client.isReadable(withinMilliseconds: 100)
+            }
+            XCTAssertTrue(answered, "\(route): refused within 5 s")
+            XCTAssertEqual(try client.readResponse().status, 408, route)
+        }
+        XCTAssertEqual(try TestClient(port: server.port).get("/apps/inline").body, "inline\n")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     func testAGibibyteChunkedUploadIsHashedWithTheWorkersMemoryNearIdle() throws {
         let server = try startServer()
         guard let worker = Self.worker(of: server) else { return XCTFail("no worker") }
