@@ -16,6 +16,9 @@ public final class TLSContext: @unchecked Sendable {
     public let pairs: [TLSCertificatePair]
     /// One SSL_CTX per pair, in the same order.
     let contexts: [OpaquePointer]
+    /// How file bodies go: by kernel TLS when the kernel offers the `tls` module at load
+    /// time and OpenSSL was built with it, else read and encrypted in user space.
+    public let fileBodyPath: TLSFileBodyPath
     /// The SNI callback's view of `contexts` (C memory the callback reads during handshakes).
     private let candidateArray: UnsafeMutablePointer<OpaquePointer?>
     private let candidates: UnsafeMutablePointer<ctls_sni_candidates>
@@ -42,12 +45,16 @@ public final class TLSContext: @unchecked Sendable {
             for context in contexts { SSL_CTX_free(context) }
             throw error
         }
-        return TLSContext(pairs: pairs, contexts: contexts)
+        // Only where the kernel has the `tls` module: elsewhere OpenSSL would try the ULP
+        // (a failing setsockopt) after every handshake for nothing.
+        let kernel = KernelTLS.isAvailable && contexts.map(ctls_ctx_enable_ktls).allSatisfy { $0 == 1 }
+        return TLSContext(pairs: pairs, contexts: contexts, fileBodyPath: kernel ? .kernelSendfile : .preadAndWrite)
     }
 
-    private init(pairs: [TLSCertificatePair], contexts: [OpaquePointer]) {
+    private init(pairs: [TLSCertificatePair], contexts: [OpaquePointer], fileBodyPath: TLSFileBodyPath) {
         self.pairs = pairs
         self.contexts = contexts
+        self.fileBodyPath = fileBodyPath
         candidateArray = .allocate(capacity: contexts.count)
         candidateArray.initialize(from: contexts.map { Optional($0) }, count: contexts.count)
         candidates = .allocate(capacity: 1)
