@@ -3,7 +3,9 @@
 // loaded keys and need no right to read the files), and the OpenSSL settings
 // every connection shares: TLS 1.2 and 1.3 only, Mozilla's intermediate cipher
 // list, ALPN http/1.1, record buffers released while a connection is idle, a
-// certificate chosen by the client's server name (SNI).
+// certificate chosen by the client's server name (SNI), and kernel TLS
+// (SSL_OP_ENABLE_KTLS) where the kernel has the `tls` module when the context
+// is loaded, so file bodies can go by SSL_sendfile (TLSSession+Files).
 //
 // Session tickets are encrypted with keys shared by every worker (TLSTicketKeys).
 import CTLS

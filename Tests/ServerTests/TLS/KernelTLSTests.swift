@@ -21,7 +21,7 @@ final class KernelTLSTests: XCTestCase {
         // Loading the module is what an operator would do; it fails harmlessly without modprobe or the right.
         _ = try? TestCertificates.shell("command -v modprobe >/dev/null && modprobe tls")
         try XCTSkipUnless(Self.kernelOffersTLS,
-                          "the kernel lacks the tls ULP (no `tls` in /proc/sys/net/ipv4/tcp_available_ulp, modprobe tls failed)")
+                          "the kernel lacks the tls ULP (no `tls` in /proc/sys/net/ipv4/tcp_available_ulp, even after trying modprobe tls): expected on a kernel without it")
         try checkFileBodies(path: "ktls_sendfile", startup: "TLS file bodies by kernel TLS and SSL_sendfile")
     }
 
