@@ -78,6 +78,21 @@ void ctls_ctx_select_by_server_name(SSL_CTX *ctx, const struct ctls_sni_candidat
     SSL_CTX_set_tlsext_servername_arg(ctx, (void *)candidates);
 }
 
+int ctls_ctx_enable_ktls(SSL_CTX *ctx) {
+#ifdef OPENSSL_NO_KTLS
+    (void)ctx;
+    return 0;
+#else
+    SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);
+    return 1;
+#endif
+}
+
+int ctls_ktls_send(const SSL *ssl) {
+    BIO *wbio = SSL_get_wbio(ssl);
+    return wbio != NULL && BIO_get_ktls_send(wbio) ? 1 : 0;
+}
+
 const char *ctls_server_name(const SSL *ssl) {
     return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 }

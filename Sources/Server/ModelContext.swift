@@ -19,7 +19,7 @@ struct ModelContext {
     /// What the startup line says in parentheses: the model, its own settings, the protocol.
     func startupDetails(_ details: String?) -> String {
         configuration.model.rawValue + (details.map { ": \($0)" } ?? "") + ", protocol \(configuration.wireProtocol.rawValue)"
-            + (tls == nil ? "" : ", " + KernelTLS.fileBodyPath)
+            + (tls.map { ", " + $0.fileBodyPath.startupDescription } ?? "")
     }
 
     /// Sets the process's signal dispositions and blocks `signals` (before any thread

@@ -3,7 +3,9 @@
 // loaded keys and need no right to read the files), and the OpenSSL settings
 // every connection shares: TLS 1.2 and 1.3 only, Mozilla's intermediate cipher
 // list, ALPN http/1.1, record buffers released while a connection is idle, a
-// certificate chosen by the client's server name (SNI).
+// certificate chosen by the client's server name (SNI), and kernel TLS
+// (SSL_OP_ENABLE_KTLS) where the kernel has the `tls` module when the context
+// is loaded, so file bodies can go by SSL_sendfile (TLSSession+Files).
 //
 // Session tickets are encrypted with keys shared by every worker (TLSTicketKeys).
 import CTLS
@@ -16,6 +18,9 @@ public final class TLSContext: @unchecked Sendable {
     public let pairs: [TLSCertificatePair]
     /// One SSL_CTX per pair, in the same order.
     let contexts: [OpaquePointer]
+    /// How file bodies go: by kernel TLS when the kernel offers the `tls` module at load
+    /// time and OpenSSL was built with it, else read and encrypted in user space.
+    public let fileBodyPath: TLSFileBodyPath
     /// The SNI callback's view of `contexts` (C memory the callback reads during handshakes).
     private let candidateArray: UnsafeMutablePointer<OpaquePointer?>
     private let candidates: UnsafeMutablePointer<ctls_sni_candidates>
@@ -42,12 +47,16 @@ public final class TLSContext: @unchecked Sendable {
             for context in contexts { SSL_CTX_free(context) }
             throw error
         }
-        return TLSContext(pairs: pairs, contexts: contexts)
+        // Only where the kernel has the `tls` module: elsewhere OpenSSL would try the ULP
+        // (a failing setsockopt) after every handshake for nothing.
+        let kernel = KernelTLS.isAvailable && contexts.map(ctls_ctx_enable_ktls).allSatisfy { $0 == 1 }
+        return TLSContext(pairs: pairs, contexts: contexts, fileBodyPath: kernel ? .kernelSendfile : .preadAndWrite)
     }
 
-    private init(pairs: [TLSCertificatePair], contexts: [OpaquePointer]) {
+    private init(pairs: [TLSCertificatePair], contexts: [OpaquePointer], fileBodyPath: TLSFileBodyPath) {
         self.pairs = pairs
         self.contexts = contexts
+        self.fileBodyPath = fileBodyPath
         candidateArray = .allocate(capacity: contexts.count)
         candidateArray.initialize(from: contexts.map { Optional($0) }, count: contexts.count)
         candidates = .allocate(capacity: 1)

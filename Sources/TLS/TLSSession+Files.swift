@@ -6,6 +6,13 @@
 // requires of a repeated write (SSL_write(3)). A response head held back by
 // `write(_:moreFollows:)` goes first in the same buffer, so a small file's head
 // and body share one record and one write(2), as MSG_MORE gives a plain socket.
+//
+// With kernel TLS on this connection's sending side (SSL_OP_ENABLE_KTLS took, see
+// TLSContext), the kernel makes the records, so the file goes by SSL_sendfile(3)
+// (sendfile(2) from the page cache, as for a plain socket) after the held head,
+// which then leaves alone by SSL_write.
+import CTLS
+import Glibc
 import ServerSystem
 
 extension TLSSession {
@@ -13,6 +20,7 @@ extension TLSSession {
     static let fileChunkBytes = 16 * 1024
 
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
+        if ctls_ktls_send(ssl) == 1 { return sendFileByKernel(from: file, offset: &offset, count: count) }
         let head = heldCount
         // The head and the chunk fill at most one record; a held head already has its buffer.
         let chunk = min(count, Self.fileChunkBytes - head)
@@ -30,5 +38,25 @@ extension TLSSession {
         guard sent > head else { return .wouldBlock }
         offset += sent - head
         return .wrote(sent - head)
+    }
+
+    /// Up to `count` bytes (the caller's send chunk) by SSL_sendfile, once the held head is out.
+    /// `.wrote(0)` means the file ended early, as sendfile(2)'s 0 does.
+    private func sendFileByKernel(from file: Int32, offset: inout Int, count: Int) -> WriteOutcome {
+        awaitedReadiness = nil
+        if heldCount > 0, let outcome = sendHeldHead() { return outcome }
+        let sent = SSL_sendfile(ssl, file, off_t(offset), count, 0)
+        if sent >= 0 {
+            offset += sent
+            return .wrote(sent)
+        }
+        // EAGAIN (and EINTR, EBUSY) set the BIO's retry flag: SSL_ERROR_WANT_WRITE.
+        switch failure(Int32(truncatingIfNeeded: sent)) {
+        case .wantWrite: return .wouldBlock
+        case .wantRead:
+            awaitedReadiness = .readable
+            return .wouldBlock
+        case .closed: return .closed
+        }
     }
 }

@@ -18,10 +18,10 @@ import ServerSystem
 /// A TLS connection: the socket it owns and the OpenSSL session over it.
 package final class TLSSession: Transport {
     private let socket: Socket
-    private let ssl: OpaquePointer
+    let ssl: OpaquePointer
     private let context: TLSContext
     /// Set by the last read or write that stopped on the other direction's readiness.
-    package private(set) var awaitedReadiness: Readiness?
+    package internal(set) var awaitedReadiness: Readiness?
     /// Whether the handshake failure of this connection was reported (once).
     private var failureReported = false
     /// The stream ended (close_notify or an error) during a read that still returned bytes:
@@ -101,7 +101,7 @@ package final class TLSSession: Transport {
     }
 
     /// Sends the held head alone; nil once it is all out, else the outcome to report.
-    private func sendHeldHead() -> WriteOutcome? {
+    func sendHeldHead() -> WriteOutcome? {
         guard let held = heldHead else { return nil }
         let outcome = try? writeRecords(UnsafeRawBufferPointer(rebasing: held[0..<heldCount]))
         switch outcome {
@@ -180,13 +180,14 @@ package final class TLSSession: Transport {
         if SSL_shutdown(ssl) < 0 { OpenSSLErrors.discard() }
     }
 
-    private enum Failure {
+    enum Failure {
         case wantRead, wantWrite, closed
     }
 
-    /// What an SSL_read_ex or SSL_write_ex that returned 0 means (SSL_get_error(3)).
-    private func failure() -> Failure {
-        let code = SSL_get_error(ssl, 0)
+    /// What an SSL_read_ex or SSL_write_ex that returned 0 (or an SSL_sendfile that
+    /// returned `result` < 0) means (SSL_get_error(3)).
+    func failure(_ result: Int32 = 0) -> Failure {
+        let code = SSL_get_error(ssl, result)
         switch code {
         case SSL_ERROR_WANT_READ: return .wantRead
         case SSL_ERROR_WANT_WRITE: return .wantWrite

@@ -63,6 +63,16 @@ int ctls_ticket_keys_rotate(void *region);
 // (SSL_CTX_set_tlsext_ticket_key_evp_cb). One region per process.
 void ctls_ctx_use_ticket_keys(SSL_CTX *ctx, void *region);
 
+// SSL_CTX_set_options(SSL_OP_ENABLE_KTLS) (a macro): after the handshake, OpenSSL hands the
+// record keys to the kernel (tls(7)) when the kernel and the cipher allow it, and
+// SSL_sendfile(3) may then send a file without it entering user space. 1 when this
+// OpenSSL was built with kernel TLS (the option was set), 0 when it was not (OPENSSL_NO_KTLS).
+int ctls_ctx_enable_ktls(SSL_CTX *ctx);
+
+// BIO_get_ktls_send(SSL_get_wbio(ssl)) (macros): 1 when the kernel encrypts this
+// connection's outgoing records, so SSL_sendfile(3) can be used on it.
+int ctls_ktls_send(const SSL *ssl);
+
 // SSL_get_servername for the host name type, or NULL.
 const char *ctls_server_name(const SSL *ssl);
 

@@ -16,7 +16,7 @@ enum MetricsExposition {
         let snapshot = Snapshot(scoreboard)
         var text = ""
         text.reserveCapacity(4096 + 1024 * snapshot.workers.count)
-        for family in Family.serverFamilies(snapshot) + Family.workerFamilies(snapshot, now: now) {
+        for family in Family.serverFamilies(snapshot) + Family.tlsFamilies(snapshot) + Family.workerFamilies(snapshot, now: now) {
             family.write(into: &text)
         }
         ApplicationMetricsExposition.render(scoreboard, into: &text)

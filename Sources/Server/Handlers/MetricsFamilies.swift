@@ -70,6 +70,17 @@ extension MetricsExposition.Family {
         ]
     }
 
+    /// The way file bodies go over TLS, as one series per path with 1 for the one in use;
+    /// nothing without a TLS listener (a plain server's scrape is unchanged).
+    static func tlsFamilies(_ snapshot: Snapshot) -> [Family] {
+        let inUse = snapshot.server(.tlsFileBodyPath)
+        guard inUse != 0 else { return [] }
+        let paths: [(label: String, code: UInt64)] = [("ktls_sendfile", 2), ("pread_ssl_write", 1)]
+        return [Family("tls_file_body_path", "gauge",
+                       "How file bodies are sent over TLS: kernel TLS and SSL_sendfile, or pread and SSL_write (1: in use).",
+                       paths.map { ("path=\"\($0.label)\"", .count($0.code == inUse ? 1 : 0)) })]
+    }
+
     /// One series per live worker, labelled by its slot and pid.
     static func workerFamilies(_ snapshot: Snapshot, now: Int) -> [Family] {
         func each(_ field: WorkerField) -> [(labels: String, value: Sample)] {

@@ -82,6 +82,9 @@ package enum ServerField: Int, CaseIterable, Sendable {
     case retiredTLSHandshakeFailures
     /// Session ticket keys the master has rotated (--tls-ticket-key-rotation).
     case tlsTicketKeyRotations
+    /// How file bodies go over TLS (TLSFileBodyPath): 0 without a TLS listener,
+    /// 1 pread and SSL_write, 2 kernel TLS and SSL_sendfile. Set by the master.
+    case tlsFileBodyPath
 }
 
 package final class Scoreboard: @unchecked Sendable {

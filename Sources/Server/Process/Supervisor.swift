@@ -87,6 +87,7 @@ final class Supervisor {
         if let inherited { takeOverSteering(inheritedFrom: inherited.source) }
         scoreboard = try Scoreboard()
         scoreboard.setServer(.workersWanted, UInt64(slots.count))
+        publishTLSFileBodyPath()
         // Before the startup line: a pid file that cannot be written fails the start.
         try pidFile?.write()
         announce(startupLine(inherited: inherited?.source))
