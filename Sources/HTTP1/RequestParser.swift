@@ -46,22 +46,9 @@ package final class RequestParser {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count
         if let parked = progress.parked { return bodyArrived(for: parked, base, count, &progress, fields) }
-        let start = Self.leadingEmptyLines(base, count)
-        switch Self.findHeadEnd(base, count, from: max(progress.headScanned, start)) {
-        case .notYet(let resumeAt):
-            progress.headScanned = resumeAt
-            return limitExceeded(base, start: start, count: count) ?? .incomplete
-        case .found(let headEnd):
-            // The same limits, in the same order, as while the head was still arriving, so the
-            // status does not depend on how the bytes were split across reads.
-            if let refusal = limitExceeded(base, start: start, count: headEnd) { return refusal }
-            #if DEBUG
-            progress.headParses += 1
-            #endif
-            let result = parseHead(base, start: start, headEnd: headEnd, maxBodyBytes: limits.maxBodyBytes, fields)
-            guard case .complete(var head) = result else { return result }
-            return frameBody(of: &head, base, count, &progress, fields)
-        }
+        let result = scanHead(base, count, &progress, maxBodyBytes: limits.maxBodyBytes, fields)
+        guard case .complete(var head) = result else { return result }
+        return frameBody(of: &head, base, count, &progress, fields)
     }
 
     /// Like `parse`, but stops at the head: `.head(head)` as soon as it is whole and valid,
@@ -74,16 +61,29 @@ package final class RequestParser {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .incomplete }
         let count = bytes.count
         if let parked = progress.parked { return bodyArrived(for: parked, base, count, &progress, fields) }
+        let result = scanHead(base, count, &progress, maxBodyBytes: .max, fields)
+        guard case .complete(let head) = result else { return result }
+        return .head(head)
+    }
+
+    /// Finds the end of the head (resuming where the last call stopped) and parses it:
+    /// `.complete(head)` with its body not yet framed, `.incomplete`, or a refusal.
+    @inline(__always)
+    private func scanHead(_ base: UnsafePointer<UInt8>, _ count: Int, _ progress: inout ParseProgress, maxBodyBytes: Int,
+                          _ fields: UnsafeMutableBufferPointer<HeaderField>) -> ParseResult {
         let start = Self.leadingEmptyLines(base, count)
         switch Self.findHeadEnd(base, count, from: max(progress.headScanned, start)) {
         case .notYet(let resumeAt):
             progress.headScanned = resumeAt
             return limitExceeded(base, start: start, count: count) ?? .incomplete
         case .found(let headEnd):
+            // The same limits, in the same order, as while the head was still arriving, so the
+            // status does not depend on how the bytes were split across reads.
             if let refusal = limitExceeded(base, start: start, count: headEnd) { return refusal }
-            let result = parseHead(base, start: start, headEnd: headEnd, maxBodyBytes: .max, fields)
-            guard case .complete(let head) = result else { return result }
-            return .head(head)
+            #if DEBUG
+            progress.headParses += 1
+            #endif
+            return parseHead(base, start: start, headEnd: headEnd, maxBodyBytes: maxBodyBytes, fields)
         }
     }
 
