@@ -97,7 +97,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         }
         while running {
             let ready = try epoll.wait(timeoutMilliseconds: waitTimeout())
-            if let deferred, deferred.inUse { deferred.loopWoke() }
+            // Optional chaining, not `if let`: no retain and release of the queue on every turn.
+            if deferred?.inUse == true { deferred?.loopWoke() }
             now = Clock.monotonicMilliseconds()
             dateCache.refresh(now: Clock.wallClockSeconds())
             // Those that yielded before this turn are served after its events; those that yield
@@ -337,7 +338,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
                        drain?.nextDeadline(openConnections: connections.count) ?? .max, accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
         // Last before the wait: from here on, answers and jobs raise the eventfd.
-        if let deferred, deferred.inUse, !deferred.loopWillWait() { return 0 }
+        if deferred?.inUse == true, deferred?.loopWillWait() == false { return 0 }
         return Int32(clamping: max(0, wait))
     }
 
@@ -360,7 +361,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// cannot starve the sockets; what is left makes the next wait return at once.
     @inline(__always)  // Once per turn: its usual work is one atomic load.
     private func runDeferredWork() {
-        guard let deferred, deferred.inUse else { return }
+        // Looked at without a binding first: the usual turn (never used) retains nothing.
+        guard deferred?.inUse == true, let deferred else { return }
         for _ in 0..<4 {
             deferred.take(completions: &takenCompletions, jobs: &takenJobs)
             let nudges = deferred.takeNudges()
