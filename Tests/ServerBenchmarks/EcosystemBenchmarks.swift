@@ -30,7 +30,7 @@ final class EcosystemBenchmarks: XCTestCase {
         ]
         var measured: [String] = []
         for (name, text, handler) in rows {
-            let allocations = Self.allocations(of: text) { request in
+            let allocations = Measure.allocations(of: text) { request in
                 var response = Response()
                 handler.respond(to: request, with: &response)
             }
@@ -86,21 +86,6 @@ final class EcosystemBenchmarks: XCTestCase {
                 }
                 return OwnedRequest(Request(bytes: buffer, head: head, fields: UnsafeBufferPointer(fields.buffer)))
             }
-        }
-    }
-
-    /// Mean heap allocations of `body` over 1000 runs for the parsed `text`.
-    private static func allocations(of text: String, _ body: (Request) -> Void) -> Double {
-        let parser = RequestParser(limits: RequestLimits())
-        let fields = HeaderStorage(limits: parser.limits)
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { buffer -> Double in
-            var progress = ParseProgress()
-            guard case .complete(let head) = parser.parse(buffer, progress: &progress, fields: fields.buffer) else { return .nan }
-            let request = Request(bytes: buffer, head: head, fields: UnsafeBufferPointer(fields.buffer))
-            for _ in 0..<100 { body(request) }  // warm up
-            let total = Measure.allocations { for _ in 0..<1000 { body(request) } }
-            return Double(total) / 1000
         }
     }
 }

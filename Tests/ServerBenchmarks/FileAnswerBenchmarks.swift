@@ -19,7 +19,7 @@ final class FileAnswerBenchmarks: XCTestCase {
         let validators = Validators(RepresentationFacts(status))
         let mediaType = MediaType("text/plain; charset=utf-8")!
 
-        let plainBaseline = Self.allocations(of: "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n") { _ in
+        let plainBaseline = Measure.allocations(of: "GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n") { _ in
             var response = Response()
             response.status = .ok
             response.mediaType = mediaType
@@ -33,7 +33,7 @@ final class FileAnswerBenchmarks: XCTestCase {
         ]
         var measured: [String: Double] = [:]
         for (name, fields) in rows {
-            measured[name] = Self.allocations(of: "GET /a.txt HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\(fields)\r\n") { request in
+            measured[name] = Measure.allocations(of: "GET /a.txt HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\(fields)\r\n") { request in
                 var response = Response()
                 FileResponse.answer(request, file: file, validators: validators, mediaType: mediaType, with: &response)
             }
@@ -43,18 +43,4 @@ final class FileAnswerBenchmarks: XCTestCase {
         XCTAssertLessThanOrEqual(measured["plain GET"]!, plainBaseline, "the semantics add no allocation to a plain GET")
     }
 
-    /// Mean heap allocations of `body` over 1000 runs for the parsed `text`.
-    private static func allocations(of text: String, _ body: (Request) -> Void) -> Double {
-        let parser = RequestParser(limits: RequestLimits())
-        let fields = HeaderStorage(limits: parser.limits)
-        let bytes = Array(text.utf8)
-        return bytes.withUnsafeBytes { buffer -> Double in
-            var progress = ParseProgress()
-            guard case .complete(let head) = parser.parse(buffer, progress: &progress, fields: fields.buffer) else { return .nan }
-            let request = Request(bytes: buffer, head: head, fields: UnsafeBufferPointer(fields.buffer))
-            for _ in 0..<100 { body(request) }  // warm up
-            let total = Measure.allocations { for _ in 0..<1000 { body(request) } }
-            return Double(total) / 1000
-        }
-    }
 }
