@@ -42,5 +42,4 @@ final class FileAnswerBenchmarks: XCTestCase {
                        + rows.map { "\($0.0) \(measured[$0.0]!)" }.joined(separator: ", "))
         XCTAssertLessThanOrEqual(measured["plain GET"]!, plainBaseline, "the semantics add no allocation to a plain GET")
     }
-
 }
