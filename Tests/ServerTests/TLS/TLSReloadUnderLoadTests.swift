@@ -31,7 +31,7 @@ final class TLSReloadUnderLoadTests: XCTestCase {
         try Self.loadScript.write(toFile: directory + "/load.py", atomically: true, encoding: .utf8)
         try TestCertificates.shellSucceeding("python3 \(directory)/load.py \(server.port) \(pki.authority) \(directory) "
             + ">\(directory)/load.out 2>&1 </dev/null &")
-        defer { FileManager.default.createFile(atPath: directory + "/stop", contents: nil) }
+        defer { _ = FileManager.default.createFile(atPath: directory + "/stop", contents: nil) }
         func answered() -> Int { Int((try? String(contentsOfFile: directory + "/progress", encoding: .utf8)) ?? "") ?? 0 }
         func loadProgresses(by count: Int) -> Bool {
             let start = answered()
@@ -56,7 +56,7 @@ final class TLSReloadUnderLoadTests: XCTestCase {
         XCTAssertTrue(loadProgresses(by: 100), "the load goes on after the failed reload")
         XCTAssertEqual(servedSerial(), twoSerial, "the renewed certificate still serves")
 
-        FileManager.default.createFile(atPath: directory + "/stop", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/stop", contents: nil)
         var result: [String: Any] = [:]
         XCTAssertTrue(ServerProcess.eventually(timeoutMilliseconds: 30_000) {
             guard let data = FileManager.default.contents(atPath: directory + "/result"),

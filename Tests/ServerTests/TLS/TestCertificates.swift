@@ -34,8 +34,8 @@ final class TestCertificates {
     init() throws {
         try Self.requireTools()
         var template = Array("/tmp/tls-test-XXXXXX".utf8CString)
-        guard mkdtemp(&template) != nil else { throw LaunchError("mkdtemp failed") }
-        directory = String(cString: template)
+        guard let made = mkdtemp(&template) else { throw LaunchError("mkdtemp failed") }
+        directory = String(cString: made)
         try Self.shellSucceeding("""
             cd \(directory) && touch index.txt && echo 1000 > serial &&
             printf '[ca]\\ndefault_ca = test\\n[test]\\ndatabase = index.txt\\nnew_certs_dir = .\\nserial = serial\\ndefault_md = sha256\\npolicy = any\\nunique_subject = no\\n[any]\\ncommonName = supplied\\n' > ca.cnf &&
