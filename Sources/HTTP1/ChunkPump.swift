@@ -21,9 +21,8 @@ package final class ChunkPump: BodyProducer {
     }
 
     private struct State {
-        var chunks: [[UInt8]] = []
-        /// Index of the first chunk not wholly taken, and bytes taken of it.
-        var head = 0
+        var chunks = ChunkQueue()
+        /// Bytes taken of the first chunk.
         var taken = 0
         var buffered = 0
         var finished = false
@@ -73,15 +72,17 @@ package final class ChunkPump: BodyProducer {
         startIfNeeded()
         let (result, producer) = state.withLock { state -> (Pull, CheckedContinuation<Void, Never>?) in
             var copied = 0
-            while copied < buffer.count && state.head < state.chunks.count {
-                let chunk = state.chunks[state.head]
+            while copied < buffer.count, let chunk = state.chunks.first {
                 let count = min(chunk.count - state.taken, buffer.count - copied)
                 chunk.withUnsafeBytes { bytes in
                     (buffer.baseAddress! + copied).copyMemory(from: bytes.baseAddress! + state.taken, byteCount: count)
                 }
                 copied += count
                 state.taken += count
-                if state.taken == chunk.count { Self.dropFirst(&state) }
+                if state.taken == chunk.count {
+                    state.chunks.dropFirst()
+                    state.taken = 0
+                }
             }
             state.buffered -= copied
             if copied > 0 {
@@ -101,7 +102,7 @@ package final class ChunkPump: BodyProducer {
     package func cancel() {
         let (task, producer) = state.withLock { state in
             state.cancelled = true
-            state.chunks = []
+            state.chunks.removeAll()
             return (state.task, state.producerWaiting.take())
         }
         producer?.resume()
@@ -151,18 +152,5 @@ package final class ChunkPump: BodyProducer {
             return state.wakeConsumer.take()
         }
         wake?()
-    }
-
-    /// Drops the first chunk; the array is compacted once half of it is spent.
-    private static func dropFirst(_ state: inout State) {
-        state.head += 1
-        state.taken = 0
-        if state.head == state.chunks.count {
-            state.chunks.removeAll(keepingCapacity: true)
-            state.head = 0
-        } else if state.head > 64 && state.head * 2 > state.chunks.count {
-            state.chunks.removeFirst(state.head)
-            state.head = 0
-        }
     }
 }

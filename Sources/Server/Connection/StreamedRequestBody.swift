@@ -18,8 +18,7 @@ final class StreamedRequestBody: RequestBodySource {
     }
 
     private struct State {
-        var chunks: [[UInt8]] = []
-        var head = 0
+        var chunks = ChunkQueue()
         var buffered = 0
         var end: End?
         /// The loop stopped reading and waits for a nudge.
@@ -65,7 +64,7 @@ final class StreamedRequestBody: RequestBodySource {
         let waiter = state.withLock { state -> CheckedContinuation<[UInt8]?, any Error>? in
             guard state.end == nil else { return nil }
             state.end = error.map(End.failed) ?? .finished
-            if error != nil { state.chunks = [] }
+            if error != nil { state.chunks.removeAll() }
             state.blockedWaiter.take()?.signal()
             return state.waiter.take()
         }
@@ -124,16 +123,7 @@ final class StreamedRequestBody: RequestBodySource {
     /// when this take brings a paused body down to `resumeAt`.
     private func take(_ wait: (inout State) -> Take) -> Take {
         let (taken, resume) = state.withLock { state -> (Take, Bool) in
-            if state.head < state.chunks.count {
-                let chunk = state.chunks[state.head]
-                state.head += 1
-                if state.head == state.chunks.count {
-                    state.chunks.removeAll(keepingCapacity: true)
-                    state.head = 0
-                } else if state.head > 64 && state.head * 2 > state.chunks.count {
-                    state.chunks.removeFirst(state.head)
-                    state.head = 0
-                }
+            if let chunk = state.chunks.popFirst() {
                 state.buffered -= chunk.count
                 let resume = state.readingPaused && state.buffered <= Self.resumeAt
                 if resume { state.readingPaused = false }
