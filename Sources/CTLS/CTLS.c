@@ -140,10 +140,13 @@ static int init_hmac(EVP_MAC_CTX *hmac, const struct ticket_key *key) {
 }
 
 // SSL_CTX_set_tlsext_ticket_key_evp_cb(3): 1 to use the key, 2 to use it and issue a fresh
-// ticket (it was the previous key), 0 for an unknown name (a full handshake), -1 on error.
+// ticket, 0 for an unknown name (a full handshake), -1 on error. A fresh ticket goes out when
+// the key was the previous one, and after every TLS 1.3 resumption: OpenSSL sends a TLS 1.3
+// client no new ticket on a resumption the callback answers 1, and RFC 8446 §C.4 says a client
+// should not use a ticket twice; a client that follows it (or keeps only its last session, as
+// wrk does) would otherwise pay a full handshake on every other connection.
 static int ticket_key_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
                                EVP_CIPHER_CTX *cipher, EVP_MAC_CTX *hmac, int encrypt) {
-    (void)ssl;
     const struct ticket_keys *keys = shared_ticket_keys;
     uint64_t generation = atomic_load_explicit(&keys->generation, memory_order_acquire);
     if (generation == 0) return encrypt ? -1 : 0;
@@ -159,7 +162,7 @@ static int ticket_key_callback(SSL *ssl, unsigned char name[16], unsigned char *
         if (memcmp(name, key->name, sizeof key->name) != 0) continue;
         if (EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), NULL, key->aes, iv) != 1) return -1;
         if (init_hmac(hmac, key) != 1) return -1;
-        return age == 0 ? 1 : 2;
+        return age == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
     }
     return 0;
 }

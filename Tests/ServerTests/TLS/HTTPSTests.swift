@@ -181,6 +181,32 @@ final class HTTPSTests: XCTestCase {
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
+    /// RFC 8446 §C.4: a TLS 1.3 client should not use a ticket twice, so every resumption must
+    /// leave it a fresh one; without it a client that keeps only its last session (wrk does) pays
+    /// a full handshake on every other connection. Each link of the chain resumes with the ticket
+    /// the previous connection left.
+    func testEveryTLS13ResumptionLeavesTheClientAFreshTicket() throws {
+        let pki = try pki
+        let server = try tlsServer(Self.ecdsa)
+        let base = pki.directory + "/chain-\(server.port)"
+        func connect(_ flags: String) throws -> Bool {
+            try TestCertificates.shell(
+                "printf 'GET / HTTP/1.1\\r\\nHost: t\\r\\nConnection: close\\r\\n\\r\\n' | openssl s_client -ign_eof "
+                    + "-connect 127.0.0.1:\(server.port) -servername localhost -CAfile \(pki.authority) \(flags) 2>/dev/null"
+            ).stdout.contains("Reused, TLSv1.3")
+        }
+        func ticket(_ link: Int) throws -> String {
+            let text = try TestCertificates.shellSucceeding("openssl sess_id -in \(base)-\(link).pem -noout -text")
+            return String(text.split(separator: "TLS session ticket:").last ?? "")
+        }
+        XCTAssertFalse(try connect("-sess_out \(base)-0.pem"), "the first connection is a full handshake")
+        for link in 1...3 {
+            XCTAssertTrue(try connect("-sess_in \(base)-\(link - 1).pem -sess_out \(base)-\(link).pem"), "link \(link) resumes")
+            XCTAssertNotEqual(try ticket(link), try ticket(link - 1), "link \(link) left a new ticket")
+        }
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
     /// OpenSSL reads a close_notify that arrives with the last request along with it; in
     /// edge-triggered mode epoll will not report it again, so the session must say an end is pending.
     func testACloseNotifyArrivingWithTheLastRequestEndsTheConnectionAtOnce() throws {
