@@ -65,7 +65,7 @@ def write(path, context, sections):
              "handshakes/s are medians; CPU/request is the server's user plus system time over the run, every "
              "process, per request answered. The machine is shared: treat differences under about 10% as noise.", "",
              f"- Machine: {machine['cpu']}, {machine['cores']} cores, Linux {machine['kernel']}",
-             f"- Load generators: {machine['wrk']} (`wrk -t1`, https URLs; wrk never resumes a TLS session), "
+             f"- Load generators: {machine['wrk']} (`wrk -t1`, https URLs; a new wrk connection resumes the session of its last one), "
              f"{context['openssl']} (`s_time`), Python {context['python']} `ssl`",
              f"- nginx: {machine['nginx']}", "",
              *[key_section(section, context) for section in sections],
