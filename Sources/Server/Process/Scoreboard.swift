@@ -80,6 +80,7 @@ package enum ServerField: Int, CaseIterable, Sendable {
     case retiredFileReadsOffloaded
     case retiredGzipResponses, retiredBrotliResponses
     case retiredTLSHandshakeFailures
+    case retiredProxyHeadersAccepted, retiredProxyHeadersRefused
     /// Session ticket keys the master has rotated (--tls-ticket-key-rotation).
     case tlsTicketKeyRotations
     /// How file bodies go over TLS (TLSFileBodyPath): 0 without a TLS listener,
@@ -92,8 +93,8 @@ package final class Scoreboard: @unchecked Sendable {
     package static let workerCapacity = 2 * ServerConfiguration.maximumWorkers
     /// Cells per worker record: 24 × 8 bytes, three cache lines, so workers never share a line.
     static let cellsPerRecord = 24
-    /// Cells of the server's record, which comes first.
-    static let serverCells = 32
+    /// Cells of the server's record, which comes first (five cache lines).
+    static let serverCells = 40
 
     private let cells: UnsafeMutablePointer<Atomic<UInt64>>
     private let byteCount: Int

@@ -73,21 +73,26 @@ extension Scoreboard {
         setServer(field, ledger[field] &+ amount)
     }
 
+    /// Where each counter of an exited worker's record goes, so server-wide counters never go
+    /// back. Every `WorkerField` that counts appears here (ScoreboardTests checks it).
+    package static let retiredTotals: [(WorkerField, ServerField)] = [
+        (.accepted, .retiredAccepted), (.requests, .retiredRequests),
+        (.bytesIn, .retiredBytesIn), (.bytesOut, .retiredBytesOut),
+        (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
+        (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
+        (.fileCacheHits, .retiredFileCacheHits), (.fileCacheMisses, .retiredFileCacheMisses),
+        (.fileBytesOut, .retiredFileBytesOut), (.fileReadsOffloaded, .retiredFileReadsOffloaded),
+        (.gzipResponses, .retiredGzipResponses), (.brotliResponses, .retiredBrotliResponses),
+        (.tlsHandshakeFailures, .retiredTLSHandshakeFailures),
+        (.proxyHeadersAccepted, .retiredProxyHeadersAccepted), (.proxyHeadersRefused, .retiredProxyHeadersRefused),
+    ]
+
     /// Moves an exited worker's counts into the retired totals and frees its record,
     /// under the sequence lock that `readConsistently` checks. The counts are what the
     /// worker reported, garbage or not; the totals they join and the sequence are the ledger's.
     package func retireRecord(_ index: Int) {
         let record = worker(index)
-        let folds: [(WorkerField, ServerField)] = [
-            (.accepted, .retiredAccepted), (.requests, .retiredRequests),
-            (.bytesIn, .retiredBytesIn), (.bytesOut, .retiredBytesOut),
-            (.responses1xx, .retired1xx), (.responses2xx, .retired2xx), (.responses3xx, .retired3xx),
-            (.responses4xx, .retired4xx), (.responses5xx, .retired5xx),
-            (.fileCacheHits, .retiredFileCacheHits), (.fileCacheMisses, .retiredFileCacheMisses),
-            (.fileBytesOut, .retiredFileBytesOut), (.fileReadsOffloaded, .retiredFileReadsOffloaded),
-            (.gzipResponses, .retiredGzipResponses), (.brotliResponses, .retiredBrotliResponses),
-            (.tlsHandshakeFailures, .retiredTLSHandshakeFailures),
-        ]
+        let folds = Self.retiredTotals
         // A seqlock around the move: the sequence is odd while the counts are on
         // their way from the record to the totals, so a reader never sees them in
         // neither place (a counter going back) or in both (counted twice).

@@ -41,6 +41,24 @@ final class ScoreboardTests: XCTestCase {
         XCTAssertEqual(scoreboard.worker(reused)[.requests], 0, "and starts from zero")
     }
 
+    /// A counter left out of `retiredTotals` would go back at every worker exit.
+    func testEveryCounterOfAnExitedWorkerJoinsItsOwnTotal() throws {
+        let notCounters: Set<WorkerField> = [.pid, .slot, .heartbeat, .retiring, .active]
+        let counters = Set(WorkerField.allCases).subtracting(notCounters)
+        XCTAssertEqual(Set(Scoreboard.retiredTotals.map(\.0)), counters, "every counter has a retired total")
+        XCTAssertEqual(Set(Scoreboard.retiredTotals.map(\.1)).count, counters.count, "each its own")
+
+        let scoreboard = try Scoreboard()
+        let index = try XCTUnwrap(scoreboard.claimRecord(slot: 0))
+        for (position, (field, _)) in Scoreboard.retiredTotals.enumerated() {
+            scoreboard.worker(index).add(field, UInt64(position + 1))
+        }
+        scoreboard.retireRecord(index)
+        for (position, (field, total)) in Scoreboard.retiredTotals.enumerated() {
+            XCTAssertEqual(scoreboard.server(total), UInt64(position + 1), "\(field) joined \(total)")
+        }
+    }
+
     func testTotalsReadWhileWorkersRetireNeverGoBackNorCountTwice() throws {
         let scoreboard = try Scoreboard()
         let retirements = 20_000

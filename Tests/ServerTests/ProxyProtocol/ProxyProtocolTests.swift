@@ -140,6 +140,7 @@ final class ProxyProtocolTests: XCTestCase {
         let metrics = try TestClient(port: server.ports[0]).get("/metrics").body
         XCTAssertTrue(metrics.contains("prefork_worker_proxy_headers_total{slot=\"0\""), metrics)
         XCTAssertTrue(metrics.contains("outcome=\"accepted\"} 3"), metrics)
+        XCTAssertTrue(metrics.contains("prefork_proxy_headers_total{outcome=\"accepted\"} 3"), "and server-wide: \(metrics)")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
