@@ -10,10 +10,16 @@ extern void *__libc_realloc(void *pointer, size_t size);
 extern void *__libc_memalign(size_t alignment, size_t size);
 
 static uint64_t allocations;
+// In the executable's static TLS block: reaching it never allocates.
+static __thread uint64_t thread_allocations;
 
-static void count(void) { __atomic_fetch_add(&allocations, 1, __ATOMIC_RELAXED); }
+static void count(void) {
+    __atomic_fetch_add(&allocations, 1, __ATOMIC_RELAXED);
+    thread_allocations++;
+}
 
 uint64_t cmc_allocation_count(void) { return __atomic_load_n(&allocations, __ATOMIC_RELAXED); }
+uint64_t cmc_thread_allocation_count(void) { return thread_allocations; }
 
 void *malloc(size_t size) { count(); return __libc_malloc(size); }
 void *calloc(size_t count_, size_t size) { count(); return __libc_calloc(count_, size); }

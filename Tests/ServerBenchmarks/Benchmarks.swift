@@ -99,12 +99,12 @@ final class Benchmarks: XCTestCase {
         func oneRequest(pipelined depth: Int) -> UInt64 {
             let requests = Array([[UInt8]](repeating: Self.wrkRequest, count: depth).joined())
             _ = requests.withUnsafeBytes { write(pair.client, $0.baseAddress, $0.count) }
-            let allocations = Measure.allocations { _ = driver.readable(connection) }
+            let allocations = Measure.allocationsOnThisThread { _ = driver.readable(connection) }
             _ = read(pair.client, &response, response.count)
             return allocations
         }
         // The counter must see an allocation when there is one, or a zero below would prove nothing.
-        let control = Measure.allocations { Self.keep(ByteBuffer(capacity: 64)) }
+        let control = Measure.allocationsOnThisThread { Self.keep(ByteBuffer(capacity: 64)) }
         Self.kept = nil
         XCTAssertGreaterThanOrEqual(control, 2, "a new ByteBuffer (object + storage) is counted")
         for _ in 0..<100 { _ = oneRequest(pipelined: 1) }  // warm up lazily initialised state

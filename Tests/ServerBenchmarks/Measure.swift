@@ -31,6 +31,15 @@ enum Measure {
         return cmc_allocation_count() - before
     }
 
+    /// Heap allocations made by the calling thread while `body` runs: for work that stays on
+    /// it (an inline request, a handler call), where another thread's allocation at the same
+    /// moment (a test's leftover task, a timer) would otherwise be counted as the work's.
+    static func allocationsOnThisThread(_ body: () -> Void) -> UInt64 {
+        let before = cmc_thread_allocation_count()
+        body()
+        return cmc_thread_allocation_count() - before
+    }
+
     static func report(_ name: String, _ figures: String) {
         print("benchmark \(name): \(figures)")
     }

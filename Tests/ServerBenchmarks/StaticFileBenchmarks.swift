@@ -30,7 +30,7 @@ final class StaticFileBenchmarks: XCTestCase {
         var response = [UInt8](repeating: 0, count: 64 * 1024)
         func oneRequest() -> UInt64 {
             _ = Self.request.withUnsafeBytes { write(pair.client, $0.baseAddress, $0.count) }
-            let allocations = Measure.allocations { _ = driver.readable(connection) }
+            let allocations = Measure.allocationsOnThisThread { _ = driver.readable(connection) }
             var received = 0
             while received < 1024 + 100 {
                 let count = read(pair.client, &response, response.count)

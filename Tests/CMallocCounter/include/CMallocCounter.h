@@ -7,4 +7,8 @@
 // Allocations made so far by any thread of this process.
 uint64_t cmc_allocation_count(void);
 
+// Allocations made so far by the calling thread: a figure that must be zero is not
+// disturbed by another test's thread allocating at the same moment.
+uint64_t cmc_thread_allocation_count(void);
+
 #endif
