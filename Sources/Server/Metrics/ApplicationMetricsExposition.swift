@@ -51,15 +51,22 @@ enum ApplicationMetricsExposition {
         let blocks = scoreboard.usedRecords.filter { scoreboard.worker($0).pid != nil }.map(region.block)
         let retired = region.retiredTotals
         var series: [Series] = []
-        var seen = Set<String>()
+        var indexes: [String: Int] = [:]
         for slot in 0..<MetricsRegion.seriesLimit {
             guard let header = region.readyHeader(slot),
-                  let (name, labels) = SeriesKey.parse(region.key(of: slot, length: header.keyLength)),
-                  seen.insert(name + labels).inserted else { continue }
-            var item = Series(name: name, labels: labels, kind: header.kind)
+                  let (name, labels) = SeriesKey.parse(region.key(of: slot, length: header.keyLength)) else { continue }
+            // A series can hold two slots: a registration that stopped waiting for a claim another
+            // worker stalled in took the next free one (SeriesClaim), and both workers record on.
+            // Both slots count; the same key with another kind is garbage and skipped.
+            let index = indexes[name + labels] ?? series.count
+            if index == series.count {
+                indexes[name + labels] = index
+                series.append(Series(name: name, labels: labels, kind: header.kind))
+            } else if series[index].kind != header.kind {
+                continue
+            }
             let cells = blocks + (header.kind == .gauge ? [] : [retired])
-            for block in cells { add(block + 2 * slot, to: &item) }
-            series.append(item)
+            for block in cells { add(block + 2 * slot, to: &series[index]) }
         }
         let refused = ([retired] + blocks).reduce(UInt64(0)) { $0 &+ $1[MetricsRegion.refusedCell].load(ordering: .relaxed) }
         return (series, refused)

@@ -87,6 +87,32 @@ final class SharedMetricsTests: XCTestCase {
         XCTAssertEqual(try PrometheusText(MetricsExposition.render(scoreboard, now: 0)).value("done_total"), 6)
     }
 
+    func testASeriesClaimedAgainPastAStalledClaimShowsBothSlotsCounts() throws {
+        let scoreboard = try Scoreboard()
+        let region = scoreboard.metrics
+        let key = Array("stalled_total".utf8)
+        let first = Int(MetricsRegion.hash(key, kind: .counter) % UInt64(MetricsRegion.seriesLimit))
+        // Another worker has claimed the series' first slot and stalls (preempted) past the claim wait.
+        region.header(first).pointee.store(SeriesHeader.claiming, ordering: .releasing)
+        let record = try XCTUnwrap(scoreboard.claimRecord(slot: 0))
+        scoreboard.setPID(getpid(), ofRecord: record)
+        let factory = SharedMetricsFactory(region: region, recordIndex: record, logger: Logger(label: "t"))
+        Counter(label: "stalled_total", factory: factory).increment(by: 5)  // waits out the claim, takes the next slot
+        // The stalled worker finishes its claim and counts into its own block, in its slot.
+        region.writeKey(key, into: first)
+        region.header(first).pointee.store(SeriesHeader(kind: .counter, keyLength: key.count).encoded, ordering: .releasing)
+        let stalled = try XCTUnwrap(scoreboard.claimRecord(slot: 1))
+        scoreboard.setPID(getpid(), ofRecord: stalled)
+        region.block(stalled)[2 * first].store(3, ordering: .relaxed)
+        let text = MetricsExposition.render(scoreboard, now: 0)
+        let metrics = try PrometheusText(text)
+        XCTAssertEqual(metrics.all("stalled_total").count, 1, "one series, whatever slots hold it")
+        XCTAssertEqual(metrics.value("stalled_total"), 8, "both workers' counts: \(text)")
+        scoreboard.retireRecord(stalled)
+        XCTAssertEqual(try PrometheusText(MetricsExposition.render(scoreboard, now: 0)).value("stalled_total"), 8,
+                       "and once one of them has exited")
+    }
+
     func testAFullTableRefusesAndCountsWithoutRecording() throws {
         let scoreboard = try Scoreboard()
         let record = try XCTUnwrap(scoreboard.claimRecord(slot: 0))
