@@ -22,9 +22,16 @@ extension Response {
 package enum HandlerFailure {
     private static let logger = Logger(label: "handler")
 
-    /// Logs `error` and answers 500 with the reason phrase only.
+    /// Logs `error` and answers 500 with the reason phrase only. A handler that gave up because its
+    /// client did (a body cut short, one past the route's limit, the task cancelled on disconnect)
+    /// failed for the client's reasons, not the server's, and the client already has its answer or
+    /// is gone: that is logged at debug level, so no client can write an error line per connection.
     package static func response(for error: any Error, in request: OwnedRequest) -> Response {
-        logger.error("handler failed: \(request.method) \(request.path): \(error)")
+        if error is RequestBodyError || error is CancellationError {
+            logger.debug("handler stopped: \(request.method) \(request.path): \(error)")
+        } else {
+            logger.error("handler failed: \(request.method) \(request.path): \(error)")
+        }
         return Response(status: .internalServerError, body: .text("internal server error\n"))
     }
 }
