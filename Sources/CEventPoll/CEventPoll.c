@@ -250,3 +250,7 @@ long cep_pread_nowait(int fd, void *buffer, size_t count, int64_t offset) {
     struct iovec vector = { .iov_base = buffer, .iov_len = count };
     return (long)preadv2(fd, &vector, 1, (off_t)offset, RWF_NOWAIT);
 }
+
+int cep_gettid(void) {
+    return (int)syscall(SYS_gettid);
+}

@@ -126,4 +126,7 @@ int cep_wait_exit_code(int status);
 int cep_wait_signaled(int status);
 int cep_wait_term_signal(int status);
 
+// gettid(2): Glibc's wrapper is not imported into Swift, nor SYS_gettid. Never fails.
+int cep_gettid(void);
+
 #endif

@@ -18,7 +18,8 @@ final class DiskReads: Sendable {
     private let freeBuffers = Mutex<[UInt]>([])
 
     init(threads: Int, readAheadBytes: Int, logger: Logger) {
-        pool = HandlerPool(size: threads, logger: logger)
+        // Every thread may read at once: the reads wait for the disk, not for a processor.
+        pool = HandlerPool(size: threads, logger: logger, limit: threads)
         self.readAheadBytes = readAheadBytes
     }
 
