@@ -1,9 +1,10 @@
 // TLSSession+Files: a file body over TLS. Without kernel TLS the bytes must be
-// encrypted in user space, so sendfile(2) cannot carry them: each call reads at
-// most one record's worth (16 KiB, RFC 8446 §5.1) with pread(2) into a buffer
-// that lives only for the call, and writes it with SSL_write. After a want, the
-// retry reads the same bytes again from the same offset, which is what OpenSSL
-// requires of a repeated write (SSL_write(3)). A response head held back by
+// encrypted in user space, so sendfile(2) cannot carry them: each record's worth
+// (16 KiB, RFC 8446 §5.1) is read with pread(2) into a buffer that lives only for
+// the call and written with SSL_write, record after record until the caller's
+// chunk is sent or the socket is full. After a want, the retry reads the same
+// bytes again from the same offset, which is what OpenSSL requires of a
+// repeated write (SSL_write(3)). A response head held back by
 // `write(_:moreFollows:)` goes first in the same buffer, so a small file's head
 // and body share one record and one write(2), as MSG_MORE gives a plain socket.
 //
@@ -16,18 +17,48 @@ import Glibc
 import ServerSystem
 
 extension TLSSession {
-    /// The most one call reads from the file: one full TLS record.
+    /// The most one read takes from the file: one full TLS record.
     static let fileChunkBytes = 16 * 1024
 
+    /// Up to `count` bytes of the file from `offset`, a record at a time, until the socket is
+    /// full: a turn of the loop sends as much as a sendfile(2) call would (the caller's chunk),
+    /// not one record per turn and an epoll_wait between records.
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
         if ctls_ktls_send(ssl) == 1 { return sendFileByKernel(from: file, offset: &offset, count: count) }
+        var scratch: UnsafeMutableRawBufferPointer?
+        defer { scratch?.deallocate() }
+        var total = 0
+        while total < count {
+            // A held head's buffer is the session's (dropHeld releases it once the head is out);
+            // the records after it share one buffer that lives only for this call.
+            let buffer: UnsafeMutableRawBufferPointer
+            if let held = heldHead {
+                buffer = held
+            } else {
+                if scratch == nil { scratch = .allocate(byteCount: Self.fileChunkBytes, alignment: 16) }
+                buffer = scratch!
+            }
+            // The head and the chunk fill at most one record.
+            let chunk = min(count - total, Self.fileChunkBytes - heldCount)
+            let outcome = try sendFileRecord(from: file, at: offset, chunk: chunk, in: buffer)
+            guard case .wrote(let sent) = outcome, sent > 0 else {
+                // Bytes already sent count; the end or the want shows again on the next call.
+                if case .closed = outcome { return .closed }
+                return total > 0 ? .wrote(total) : outcome
+            }
+            offset += sent
+            total += sent
+            // The socket took part of the record, or the file is shorter: the next call tells which.
+            if sent < chunk { break }
+        }
+        return .wrote(total)
+    }
+
+    /// One record: the held head, if any, and the file's next `chunk` bytes after it in `buffer`. Returns
+    /// the file bytes sent; `.wrote(0)` when the file ended early, `.wouldBlock` when not even the head went.
+    private func sendFileRecord(from file: Int32, at offset: Int, chunk: Int,
+                                in buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> WriteOutcome {
         let head = heldCount
-        // The head and the chunk fill at most one record; a held head already has its buffer.
-        let chunk = min(count, Self.fileChunkBytes - head)
-        let held = heldHead
-        let buffer = held ?? UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 16)
-        // A held head's buffer is the session's: dropHeld releases it once the head is out.
-        defer { if held == nil { buffer.deallocate() } }
         let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head..<(head + chunk)]),
                                     at: offset)
         guard length > 0 else { return .wrote(0) }  // the file ended early
@@ -36,7 +67,6 @@ extension TLSSession {
         dropHeld(sent)
         // Part of the head only: the socket is full, and the retry passes the rest of it again.
         guard sent > head else { return .wouldBlock }
-        offset += sent - head
         return .wrote(sent - head)
     }
 

@@ -70,10 +70,11 @@ extension ConnectionDriver {
     private func sendFile<T: Transport & ~Copyable>(_ region: FileRegion, of body: PendingBody, via transport: borrowing T,
                                                     on connection: Connection<T>) -> ConnectionStatus? {
         let remaining = body.remaining ?? 0
-        let count = min(remaining, fileSending.maxChunk)
-        if deferral?.diskReads != nil, region.length >= fileSending.probeMinimumBytes,
-           let status = readAheadIfCold(region, count: count, of: body, on: connection) {
-            return status
+        var count = min(remaining, fileSending.maxChunk)
+        if deferral?.diskReads != nil, region.length >= fileSending.probeMinimumBytes {
+            if let status = readAheadIfCold(region, count: count, of: body, on: connection) { return status }
+            // Only bytes seen cached: the turn that reaches `cachedThrough` asks again.
+            count = min(count, body.cachedThrough - body.offset)
         }
         let outcome: WriteOutcome
         do {

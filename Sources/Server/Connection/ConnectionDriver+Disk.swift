@@ -10,13 +10,16 @@ import ServerSystem
 
 extension ConnectionDriver {
     /// Checks that the next `count` bytes of `body` are cached; if not, starts a read-ahead and
-    /// returns the connection's status (parked), else nil: send them now. A probe answers for
-    /// its page only, so the chunk's first and last pages are asked; a cold file misses at the
-    /// first, and the read-ahead brings in a run of pages from there.
+    /// returns the connection's status (parked), else nil: send them now (at most up to
+    /// `cachedThrough`, which the caller bounds its send by). A probe answers for its page only,
+    /// so the chunk's first and last pages are asked; a cold file misses at the first, and the
+    /// read-ahead brings in a run of pages from there. Bytes short of `cachedThrough` are not
+    /// asked about again: a transport that sends a chunk in several turns (TLS without kernel
+    /// TLS, a slow client) asks once per chunk, not once per turn.
     func readAheadIfCold<T: Transport & ~Copyable>(_ region: FileRegion, count: Int, of body: PendingBody,
                                                    on connection: Connection<T>) -> ConnectionStatus? {
         let end = body.offset + count
-        if end <= body.cachedThrough { return nil }
+        if body.offset < body.cachedThrough { return nil }
         let first = PageCache.residency(of: region.fd, at: body.offset)
         let last = first == .cached && count > 1 ? PageCache.residency(of: region.fd, at: end - 1) : first
         if first == .unknown || last == .unknown {
