@@ -1,4 +1,5 @@
 """benchmarks/results.md and its chart, from the harness's measurements."""
+import textwrap
 import statistics
 
 
@@ -145,12 +146,13 @@ def write_chart(path, pyplot, scenarios, summaries, columns=None):
                    for name in names]
         axis.barh(names, values, color=colours)
         axis.invert_yaxis()
-        axis.set_title(scenario.title, fontsize=10)
+        axis.set_title(textwrap.fill(scenario.title, 36), fontsize=10)
         axis.set_xlabel("MiB/s (median)" if throughput else "thousand requests/s (median)")
         for index, value in enumerate(values):
             axis.text(value, index, f" {value:,.0f}" + ("" if throughput else "k"), va="center", fontsize=8)
         axis.margins(x=0.25)
-        if axis is not axes[0] and columns == len(scenarios):
+        # Every chart lists the same servers in the same order: only the first of each row names them.
+        if axes.index(axis) % columns != 0:
             axis.set_yticklabels([])
     figure.tight_layout()
     figure.savefig(path, dpi=110)
