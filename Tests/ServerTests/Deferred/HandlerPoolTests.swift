@@ -51,6 +51,35 @@ final class HandlerPoolTests: XCTestCase {
         XCTAssertTrue(eventually { done.value.load(ordering: .relaxed) == jobs }, "ran \(done.value.load(ordering: .relaxed)) of \(jobs)")
     }
 
+    /// The point of the rationing: busy jobs (runnable, never blocked) run on no more threads at
+    /// once than the limit, however many the pool has and however many jobs wait. Waking a thread
+    /// per job let all 16 into jobs at once, preempting each other on 2 cores.
+    func testBusyJobsRunOnNoMoreThreadsAtOnceThanTheLimit() {
+        let pool = HandlerPool(size: 16, logger: Logger(label: "test"), limit: 2)
+        let inside = Count()
+        let most = Count()
+        let done = Count()
+        let jobs = 200
+        for _ in 0..<jobs {
+            pool.submit {
+                let now = inside.value.add(1, ordering: .relaxed).newValue
+                var seen = most.value.load(ordering: .relaxed)
+                while now > seen {
+                    let (exchanged, current) = most.value.compareExchange(expected: seen, desired: now, ordering: .relaxed)
+                    if exchanged { break }
+                    seen = current
+                }
+                let start = Clock.monotonicMilliseconds()
+                while Clock.monotonicMilliseconds() - start < 1 {}  // busy, as a computation is
+                inside.value.subtract(1, ordering: .relaxed)
+                done.value.add(1, ordering: .relaxed)
+            }
+        }
+        XCTAssertTrue(eventually(withinSeconds: 30) { done.value.load(ordering: .relaxed) == jobs },
+                      "ran \(done.value.load(ordering: .relaxed)) of \(jobs)")
+        XCTAssertLessThanOrEqual(most.value.load(ordering: .relaxed), 2, "jobs running at once")
+    }
+
     func testAThreadStateTellsRunnableFromBlocked() {
         XCTAssertTrue(ThreadStates.isRunnable(ThreadStates.currentThreadID()), "the calling thread runs")
         let id = Count()
