@@ -3,15 +3,25 @@
 // and a last `{name...}` that takes the rest of the path (slashes included).
 // Matching walks the path's bytes in place; it allocates only for the values
 // of the parameters it captures, percent-decoded (RFC 3986 §2.1).
+import Glibc
 
 struct RoutePattern: Sendable, CustomStringConvertible {
+    /// Segments are plain values (ranges and indices into the pattern's two arrays), so
+    /// walking them on every request retains and releases nothing.
     enum Segment: Sendable, Equatable {
-        case literal([UInt8])
-        case parameter(String)
-        case rest(String)
+        /// Bytes the path's segment must equal: this range of `literals`.
+        case literal(Range<Int>)
+        /// One non-empty segment, captured under `names[index]`.
+        case parameter(Int)
+        /// The rest of the path, captured under `names[index]`.
+        case rest(Int)
     }
 
     let segments: [Segment]
+    /// Every literal segment's bytes, one after another.
+    private let literals: [UInt8]
+    /// Every parameter's name, in the pattern's order.
+    private let names: [String]
     let description: String
     /// Whether matching captures anything (an inline route without parameters allocates nothing).
     let hasParameters: Bool
@@ -23,15 +33,30 @@ struct RoutePattern: Sendable, CustomStringConvertible {
     init(_ text: String) {
         precondition(text.hasPrefix("/"), "a route pattern starts with \"/\": \(text)")
         let pieces = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
-        segments = pieces.enumerated().map { index, piece in
-            guard piece.hasPrefix("{") && piece.hasSuffix("}") && piece.count > 2 else { return .literal(Array(piece.utf8)) }
+        var segments: [Segment] = []
+        var literals: [UInt8] = []
+        var names: [String] = []
+        for (index, piece) in pieces.enumerated() {
+            guard piece.hasPrefix("{") && piece.hasSuffix("}") && piece.count > 2 else {
+                segments.append(.literal(literals.count..<literals.count + piece.utf8.count))
+                literals += piece.utf8
+                continue
+            }
             let name = piece.dropFirst().dropLast()
-            guard name.hasSuffix("...") else { return .parameter(String(name)) }
-            precondition(index == pieces.count - 1, "{\(name)} must end the pattern: \(text)")
-            return .rest(String(name.dropLast(3)))
+            if name.hasSuffix("...") {
+                precondition(index == pieces.count - 1, "{\(name)} must end the pattern: \(text)")
+                segments.append(.rest(names.count))
+                names.append(String(name.dropLast(3)))
+            } else {
+                segments.append(.parameter(names.count))
+                names.append(String(name))
+            }
         }
+        self.segments = segments
+        self.literals = literals
+        self.names = names
         description = text
-        hasParameters = segments.contains { if case .literal = $0 { false } else { true } }
+        hasParameters = !names.isEmpty
     }
 
     /// Whether `path` (from its leading "/", without the query) matches.
@@ -43,28 +68,36 @@ struct RoutePattern: Sendable, CustomStringConvertible {
     /// Whether `path` matches; if so and `capture` is set, the parameters' values are appended.
     func match(_ path: UnsafeRawBufferPointer, capture: Bool, into parameters: inout RouteParameters) -> Bool {
         guard path.first == Self.slash else { return false }
-        var position = 1
-        for segment in segments {
-            if case .rest(let name) = segment {
-                if capture { parameters.append(name, Self.decoded(UnsafeRawBufferPointer(rebasing: path[position...]))) }
-                return true
+        return literals.withUnsafeBytes { literals in
+            var position = 1
+            for segment in segments {
+                if case .rest(let name) = segment {
+                    if capture { parameters.append(names[name], Self.decoded(UnsafeRawBufferPointer(rebasing: path[position...]))) }
+                    return true
+                }
+                guard position <= path.count else { return false }
+                let end = path[position...].firstIndex(of: Self.slash) ?? path.count
+                let piece = UnsafeRawBufferPointer(rebasing: path[position..<end])
+                switch segment {
+                case .literal(let range):
+                    guard Self.equal(piece, UnsafeRawBufferPointer(rebasing: literals[range])) else { return false }
+                case .parameter(let name):
+                    guard !piece.isEmpty else { return false }
+                    if capture { parameters.append(names[name], Self.decoded(piece)) }
+                case .rest:
+                    break
+                }
+                position = end + 1
             }
-            guard position <= path.count else { return false }
-            let end = path[position...].firstIndex(of: Self.slash) ?? path.count
-            let piece = UnsafeRawBufferPointer(rebasing: path[position..<end])
-            switch segment {
-            case .literal(let bytes):
-                guard piece.elementsEqual(bytes) else { return false }
-            case .parameter(let name):
-                guard !piece.isEmpty else { return false }
-                if capture { parameters.append(name, Self.decoded(piece)) }
-            case .rest:
-                break
-            }
-            position = end + 1
+            // The last segment ended at the path's end, not at a "/" with more after it.
+            return position == path.count + 1
         }
-        // The last segment ended at the path's end, not at a "/" with more after it.
-        return position == path.count + 1
+    }
+
+    private static func equal(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        guard left.count == right.count else { return false }
+        guard let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return true }
+        return memcmp(leftBase, rightBase, left.count) == 0
     }
 
     /// `bytes` with each "%XX" decoded (RFC 3986 §2.1); a "%" not followed by two hex digits stays.

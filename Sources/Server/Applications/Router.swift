@@ -13,6 +13,16 @@ public struct Router: HTTPHandler {
         let handler: RouteHandler
     }
 
+    /// What `match` found for a request.
+    private struct RouteMatch {
+        /// Some route's pattern matches the path (with any method).
+        var pathKnown = false
+        /// The route that answers, if any.
+        var route: Int?
+        /// That route is a GET route answering HEAD.
+        var isHeadOnGet = false
+    }
+
     private var routes: [Route] = []
     private let fallback: (any HTTPHandler)?
 
@@ -38,14 +48,10 @@ public struct Router: HTTPHandler {
 
     /// The limit of the route that will answer `request` (found as `route` finds it), or the fallback's.
     public func streamedBodyLimit(for request: Request) -> Int? {
-        let path = request.path.bytes
-        let method = request.method.bytes
-        var known = false
-        for route in routes where route.pattern.matches(path) {
-            known = true
-            if method.elementsEqual(route.method) { return route.handler.maxBodySize }
-        }
-        return known ? nil : fallback?.streamedBodyLimit(for: request)
+        let match = self.match(request.method.bytes, request.path.bytes)
+        guard match.pathKnown else { return fallback?.streamedBodyLimit(for: request) }
+        guard let index = match.route, !match.isHeadOnGet else { return nil }
+        return routes[index].handler.maxBodySize
     }
 
     public func respond(to request: Request, with response: inout Response) {
@@ -63,21 +69,12 @@ public struct Router: HTTPHandler {
     public func route(_ request: Request, with response: inout Response) -> Bool {
         let path = request.path.bytes
         let method = request.method.bytes
-        var pathKnown = false
-        var getForHead: Route?
-        for route in routes where route.pattern.matches(path) {
-            pathKnown = true
-            if method.elementsEqual(route.method) {
-                run(route, request, path, &response)
-                return true
-            }
-            if getForHead == nil && route.method == Self.get && method.elementsEqual(Self.head) { getForHead = route }
-        }
-        if let getForHead {
-            run(getForHead, request, path, &response)
+        let match = self.match(method, path)
+        if let index = match.route {
+            run(index, request, path, &response)
             return true
         }
-        guard pathKnown else { return false }
+        guard match.pathKnown else { return false }
         if method.elementsEqual(Self.options) {
             response.status = .noContent
             response.addHeader("Allow", allowedMethods(path))
@@ -93,10 +90,33 @@ public struct Router: HTTPHandler {
     private static let head = Array("HEAD".utf8)
     private static let options = Array("OPTIONS".utf8)
 
-    private func run(_ route: Route, _ request: Request, _ path: UnsafeRawBufferPointer, _ response: inout Response) {
-        var parameters = RouteParameters()
-        if route.pattern.hasParameters { _ = route.pattern.match(path, capture: true, into: &parameters) }
-        route.handler.run(request, parameters, &response)
+    /// Which route answers `method` on `path`: the first whose method and pattern both match,
+    /// else, for HEAD, the first GET route of the path. The routes are walked in place
+    /// (a copy of each, as `for route in routes` makes, retains its arrays and closure).
+    private func match(_ method: UnsafeRawBufferPointer, _ path: UnsafeRawBufferPointer) -> RouteMatch {
+        routes.withUnsafeBufferPointer { routes in
+            var match = RouteMatch()
+            var getForHead: Int?
+            for index in routes.indices where routes[index].pattern.matches(path) {
+                match.pathKnown = true
+                if method.elementsEqual(routes[index].method) {
+                    match.route = index
+                    return match
+                }
+                if getForHead == nil && routes[index].method == Self.get && method.elementsEqual(Self.head) { getForHead = index }
+            }
+            match.route = getForHead
+            match.isHeadOnGet = getForHead != nil
+            return match
+        }
+    }
+
+    private func run(_ index: Int, _ request: Request, _ path: UnsafeRawBufferPointer, _ response: inout Response) {
+        routes.withUnsafeBufferPointer { routes in
+            var parameters = RouteParameters()
+            if routes[index].pattern.hasParameters { _ = routes[index].pattern.match(path, capture: true, into: &parameters) }
+            routes[index].handler.run(request, parameters, &response)
+        }
     }
 
     /// The value of `Allow` for a 405 or an OPTIONS answer: the methods the path's routes
