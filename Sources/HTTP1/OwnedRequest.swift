@@ -4,35 +4,22 @@
 // zero-copy `Request` view over its own copy.
 
 /// A request that owns its bytes: `Sendable`, and valid for as long as it is kept.
+/// A copy costs one retain: the bytes live in one shared, immutable allocation.
 public struct OwnedRequest: Sendable {
-    private let bytes: [UInt8]
-    private let head: RequestHead
-    private let fields: [HeaderField]
-    /// The client a proxy named (ClientAddress.swift), copied when there is one.
-    private let client: [UInt8]?
+    // nonisolated(unsafe): the storage is written once, before it is shared, and only read after
+    // (ManagedBuffer, which it is, cannot be declared Sendable).
+    private nonisolated(unsafe) let storage: OwnedRequestStorage
     /// A streamed body's chunks (a route with a body limit of its own); nil when the body arrived whole.
     package var bodySource: (any RequestBodySource)?
 
     /// Copies the request line, header block and (decoded) body of `request`.
     package init(_ request: Request) {
-        head = request.head
-        fields = Array(request.fields)
-        bytes = Array(UnsafeBufferPointer(start: request.base, count: request.head.totalLength))
-        client = request.clientEntry.map { Array(UnsafeRawBufferPointer(start: $0, count: ClientAddressEntry.size)) }
+        storage = OwnedRequestStorage.copy(of: request)
     }
 
     /// The zero-copy view of this request, valid inside `body` only.
     public func withRequest<Result>(_ body: (Request) throws -> Result) rethrows -> Result {
-        try bytes.withUnsafeBytes { raw in
-            try fields.withUnsafeBufferPointer { fields in
-                var request = Request(bytes: raw, head: head, fields: fields)
-                guard let client else { return try body(request) }
-                return try client.withUnsafeBytes { entry in
-                    request.clientEntry = entry.baseAddress
-                    return try body(request)
-                }
-            }
-        }
+        try storage.withRequest(body)
     }
 
     /// The method token ("GET").
