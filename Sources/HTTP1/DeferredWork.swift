@@ -9,10 +9,14 @@
 /// (Throwing in the type itself, rather than a wrapper that catches, saves a closure
 /// context per request.)
 public enum DeferredWork: Sendable {
+    /// An async handler's body. `nonisolated(nonsending)` (SE-0461): it runs on its caller's
+    /// executor, the worker's loop (CompletionQueue+TaskExecutor), without hopping to it through a queued job first.
+    public typealias TaskBody = nonisolated(nonsending) @Sendable (OwnedRequest) async throws -> Response
+
     /// Runs on one of the worker's handler threads (pthreads): it may block.
     case pool(@Sendable (OwnedRequest) throws -> Response)
     /// Runs as a Swift concurrency task: it may await.
-    case task(@Sendable (OwnedRequest) async throws -> Response)
+    case task(TaskBody)
 }
 
 extension Response {
@@ -28,7 +32,7 @@ extension Response {
 
     /// Answers this request later, from `work` run as a Swift concurrency task,
     /// where it may await. Cancelled (best effort) when the client goes away.
-    public mutating func deferToTask(_ work: @escaping @Sendable (OwnedRequest) async throws -> Response) {
+    public mutating func deferToTask(_ work: nonisolated(nonsending) @escaping @Sendable (OwnedRequest) async throws -> Response) {
         deferred = .task(work)
     }
 }

@@ -66,7 +66,7 @@ final class ApplicationAllocationBenchmarks: XCTestCase {
             queue.take(completions: &completions, jobs: &jobs)
             let nudges = queue.takeNudges()
             queue.run(&jobs)
-            for completion in completions { _ = driver.complete(connection, with: completion) }
+            for index in completions.indices { _ = driver.complete(connection, with: &completions[index]) }
             completions.removeAll(keepingCapacity: true)
             for _ in nudges { _ = driver.resume(connection) }
         }

@@ -48,8 +48,8 @@ final class DeferredBenchmarks: XCTestCase {
                     queue.wakeupSeen()
                     queue.take(completions: &completions, jobs: &jobs)
                     queue.run(&jobs)
-                    if let completion = completions.first {
-                        _ = driver.complete(connection, with: completion)
+                    if !completions.isEmpty {
+                        _ = driver.complete(connection, with: &completions[0])
                         completions.removeAll(keepingCapacity: true)
                         answered += 1
                         return

@@ -7,9 +7,11 @@
 // answers keep their order; an error either throws becomes a 500.
 import HTTP1
 
-/// A handler that may await. `respond` runs as a task of the worker process.
+/// A handler that may await. `respond` runs as a task of the worker process, on its event
+/// loop's thread. Declared `nonisolated(nonsending)` (SE-0461), an implementation runs there
+/// without a hop through the loop's job queue first; one declared without it works the same, a job later.
 public protocol AsyncHTTPHandler: Sendable {
-    func respond(to request: OwnedRequest) async throws -> Response
+    nonisolated(nonsending) func respond(to request: OwnedRequest) async throws -> Response
 }
 
 /// A handler that may block its thread. `respond` runs on the worker's handler

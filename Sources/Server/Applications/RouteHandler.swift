@@ -6,10 +6,13 @@ import HTTP1
 
 /// What a route runs; make one with `.inline`, `.blocking` or `.async`.
 public struct RouteHandler {
+    /// An async route's body; see `DeferredWork.TaskBody` for why it is `nonisolated(nonsending)`.
+    typealias RoutedTaskBody = nonisolated(nonsending) @Sendable (RoutedRequest) async throws -> Response
+
     enum Kind {
         case inline((Request, RouteParameters, inout Response) -> Void)
         case blocking(@Sendable (RoutedRequest) throws -> Response)
-        case task(@Sendable (RoutedRequest) async throws -> Response)
+        case task(RoutedTaskBody)
     }
 
     let kind: Kind
@@ -33,7 +36,7 @@ public struct RouteHandler {
     }
 
     /// Answers from a task, where it may await; cancelled when the client goes away.
-    public static func async(_ body: @escaping @Sendable (RoutedRequest) async throws -> Response) -> RouteHandler {
+    public static func async(_ body: nonisolated(nonsending) @escaping @Sendable (RoutedRequest) async throws -> Response) -> RouteHandler {
         RouteHandler(kind: .task(body))
     }
 
@@ -50,7 +53,7 @@ public struct RouteHandler {
     /// at most `maxBodySize` bytes of it (more gets 413, and the task's next read throws). The socket is
     /// read only while the task keeps up. On the blocking models the body arrives whole, within `--max-body-size`.
     public static func async(maxBodySize: Int,
-                             _ body: @escaping @Sendable (RoutedRequest) async throws -> Response) -> RouteHandler {
+                             _ body: nonisolated(nonsending) @escaping @Sendable (RoutedRequest) async throws -> Response) -> RouteHandler {
         precondition(maxBodySize >= 0, "a body limit is non-negative")
         return RouteHandler(kind: .task(body), maxBodySize: maxBodySize)
     }

@@ -7,7 +7,7 @@ import Logging
 extension Response {
     /// Answers later from `work`, run as a Swift concurrency task where it may await; an error
     /// it throws becomes a 500. The task is cancelled when the client goes away meanwhile.
-    public mutating func answerInTask(_ work: @escaping @Sendable (OwnedRequest) async throws -> Response) {
+    public mutating func answerInTask(_ work: nonisolated(nonsending) @escaping @Sendable (OwnedRequest) async throws -> Response) {
         deferToTask(work)
     }
 

@@ -32,11 +32,12 @@ extension ConnectionDriver {
     /// The answer to the connection's deferred request has come back: it is written
     /// and sent, then the pipelined requests behind it are answered. Returns nil when
     /// the answer is stale (the connection timed out waiting for it): it is dropped.
-    package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus? {
-        complete(connection, with: completion, via: connection.transport)
+    /// The response is moved out of `completion`, which is left with an empty one.
+    package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: inout Completion) -> ConnectionStatus? {
+        complete(connection, with: &completion, via: connection.transport)
     }
 
-    func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion,
+    func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: inout Completion,
                                          via transport: borrowing T) -> ConnectionStatus? {
         if let loaded = completion.readAhead { return readAheadDone(connection, with: completion, loaded: loaded, via: transport) }
         guard let ticket = connection.awaitingHandler, ticket.serial == completion.serial else { return nil }
@@ -46,7 +47,7 @@ extension ConnectionDriver {
         let bodyUnread = connection.reception != nil
         if bodyUnread { abandonReception(connection) }
         connection.endHandling()
-        var response = completion.response
+        var response = completion.takeResponse()
         let head = ticket.head
         if let compression { ticket.request.withRequest { compression.apply(to: &response, for: $0, head: head) } }
         let keepAlive = head.keepAlive && !response.closeConnection && !draining && !bodyUnread

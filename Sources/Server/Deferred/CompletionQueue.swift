@@ -21,9 +21,16 @@ package struct Completion: Sendable {
     let token: UInt64
     /// The ticket it answers (see HandlerTicket).
     let serial: UInt64
-    let response: Response
+    private(set) var response: Response
     /// Set instead of an answer when a file body's read-ahead is done (DiskReads): the bytes it brought into the page cache.
     var readAhead: Int? = nil
+
+    /// The response, moved out (a copy would retain each of its fields), leaving an empty one.
+    mutating func takeResponse() -> Response {
+        var taken = Response()
+        swap(&taken, &response)
+        return taken
+    }
 }
 
 package final class CompletionQueue: Sendable {

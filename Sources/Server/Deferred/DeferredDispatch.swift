@@ -9,22 +9,51 @@ import Synchronization
 
 /// What a connection waits for while its handler's work runs elsewhere: the request's
 /// head (to frame the answer) and copy (for the access log), and the task to cancel.
-final class HandlerTicket {
+/// It is also what the work runs from, so handing a request off allocates no closure
+/// context (a closure capturing one object uses it as its context).
+final class HandlerTicket: @unchecked Sendable {
+    // @unchecked: the work's thread or task reads only the `let`s; `task` is the loop's alone.
     let serial: UInt64
     let head: RequestHead
     let request: OwnedRequest
+    /// The connection's epoll token when the work was handed out.
+    private let token: UInt64
+    private let work: DeferredWork
+    private let completions: CompletionQueue
     /// The task doing `.task` work, cancelled if the connection goes first.
     var task: Task<Void, Never>?
 
-    init(serial: UInt64, head: RequestHead, request: OwnedRequest) {
+    init(serial: UInt64, token: UInt64, head: RequestHead, request: OwnedRequest, work: DeferredWork,
+         completions: CompletionQueue) {
         self.serial = serial
+        self.token = token
         self.head = head
         self.request = request
+        self.work = work
+        self.completions = completions
     }
 
     /// Best effort: a task sees it at its next cancellation point; pool work runs to its end.
     func cancel() {
         task?.cancel()
+    }
+
+    /// Runs `.pool` work on the calling thread (one of the handler pool's) and posts its answer.
+    func answerOnThisThread() {
+        guard case .pool(let body) = work else { return }
+        completions.post(Completion(token: token, serial: serial, response: answer(body, request)))
+    }
+
+    /// Runs `.task` work and posts its answer.
+    nonisolated(nonsending) func answerInTask() async {
+        guard case .task(let body) = work else { return }
+        let response: Response
+        do {
+            response = try await body(request)
+        } catch {
+            response = HandlerFailure.response(for: error, in: request)
+        }
+        completions.post(Completion(token: token, serial: serial, response: response))
     }
 }
 
@@ -43,26 +72,20 @@ package final class DeferredDispatch {
             ? DiskReads(threads: fileSending.aioThreads, readAheadBytes: fileSending.readAheadBytes, logger: logger) : nil
     }
 
-    /// Starts `work` on `request` for the connection with epoll token `token`.
+    /// Starts `work` on `request` for the connection with epoll token `token`. Must be called on the loop's thread.
     func start(_ work: DeferredWork, request: OwnedRequest, head: RequestHead, token: UInt64) -> HandlerTicket {
         nextSerial &+= 1
-        let ticket = HandlerTicket(serial: nextSerial, head: head, request: request)
-        let serial = nextSerial
-        let completions = completions
+        let ticket = HandlerTicket(serial: nextSerial, token: token, head: head, request: request, work: work,
+                                   completions: completions)
         switch work {
-        case .pool(let body):
-            pool.submit { completions.post(Completion(token: token, serial: serial, response: answer(body, request))) }
-        case .task(let body):
-            // Runs on this worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor).
-            ticket.task = Task(executorPreference: completions) {
-                let response: Response
-                do {
-                    response = try await body(request)
-                } catch {
-                    response = HandlerFailure.response(for: error, in: request)
-                }
-                completions.post(Completion(token: token, serial: serial, response: response))
-            }
+        case .pool:
+            pool.submit { ticket.answerOnThisThread() }
+        case .task:
+            // Runs at once, on this (the loop's) thread, up to its first suspension; it resumes on this
+            // worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor). A handler that
+            // never suspends has posted its answer before this returns: it is delivered after this
+            // turn's events, with no job queued for it and no extra round.
+            ticket.task = Task.immediate(executorPreference: completions) { await ticket.answerInTask() }
         }
         return ticket
     }

@@ -22,8 +22,8 @@ package protocol ConnectionService: AnyObject {
     func closeIdle<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus
     /// Where deferred handler work posts its answers, if this protocol defers any.
     var deferredCompletions: CompletionQueue? { get }
-    /// Delivers a deferred answer; nil when it is stale and was dropped.
-    func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus?
+    /// Delivers a deferred answer, moving its response out; nil when it is stale and was dropped.
+    func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: inout Completion) -> ConnectionStatus?
     /// A streamed body's consumer or producer nudged the connection; nil when it was not waiting.
     func resume<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus?
 }
@@ -35,7 +35,7 @@ extension ConnectionDriver {
 /// The line protocol answers every line inline: it never defers.
 extension LineDriver {
     package var deferredCompletions: CompletionQueue? { nil }
-    package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: Completion) -> ConnectionStatus? { nil }
+    package func complete<T: Transport & ~Copyable>(_ connection: Connection<T>, with completion: inout Completion) -> ConnectionStatus? { nil }
     package func resume<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus? { nil }
 }
 

@@ -376,10 +376,11 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// Answers posted by the handler pool or tasks, and finished read-aheads of file bodies: each goes
     /// to its connection, if that is still open and waiting for it (a closed token or a timed-out ticket drops it).
     private func deliverCompletions() {
-        for completion in takenCompletions {
+        // By index and in place: a copy of each completion would retain every field of its response.
+        for index in takenCompletions.indices {
             // The driver checks the serial against what the connection waits for (an answer or a read-ahead).
-            guard let connection = connections.connection(for: completion.token) else { continue }
-            if let status = driver.complete(connection, with: completion) { apply(status, to: connection) }
+            guard let connection = connections.connection(for: takenCompletions[index].token) else { continue }
+            if let status = driver.complete(connection, with: &takenCompletions[index]) { apply(status, to: connection) }
         }
         takenCompletions.removeAll(keepingCapacity: true)
     }
