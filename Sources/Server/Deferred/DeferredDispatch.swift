@@ -44,16 +44,25 @@ final class HandlerTicket: @unchecked Sendable {
         completions.post(Completion(token: token, serial: serial, response: answer(body, request)))
     }
 
-    /// Runs `.task` work and posts its answer.
+    /// Runs `.task` work and posts its answer. The answer is built and posted in synchronous
+    /// calls, on the thread's stack: the task's frames (allocated from its own allocator) then
+    /// fit the allocator's first slab, one allocation instead of two per request.
     nonisolated(nonsending) func answerInTask() async {
         guard case .task(let body) = work else { return }
-        let response: Response
         do {
-            response = try await body(request)
+            post(try await body(request))
         } catch {
-            response = HandlerFailure.response(for: error, in: request)
+            postFailure(error)
         }
+    }
+
+    private func post(_ response: consuming Response) {
         completions.post(Completion(token: token, serial: serial, response: response))
+    }
+
+    @inline(never)
+    private func postFailure(_ error: any Error) {
+        post(HandlerFailure.response(for: error, in: request))
     }
 }
 
