@@ -32,10 +32,13 @@ extension TLSSession {
     /// each write then left as a full packet and a runt. Below glibc's mmap threshold (128 KiB,
     /// mallopt(3)), so the buffers come from the heap, not from an mmap and a munmap per call.
     static let fileChunkBytes = 64 * 1024 - 256
-    /// Room for the records of one read: each adds a header, a content type and a tag (at
-    /// most 29 bytes in TLS 1.2 or 1.3, RFC 8446 §5.2), and the rest is for anything OpenSSL
-    /// sends before them (a KeyUpdate answer, RFC 8446 §4.6.3).
-    static let cipherCapacity = fileChunkBytes + 4096
+    /// The buffer a held head waits in: one record, which a small file's body shares with it
+    /// (a larger body's first read is that record, and the next ones are four).
+    static let heldBufferBytes = 16 * 1024
+    /// Room beyond a read's bytes for its records: each adds a header, a content type and a
+    /// tag (at most 29 bytes in TLS 1.2 or 1.3, RFC 8446 §5.2), and the rest is for anything
+    /// OpenSSL sends before them (a KeyUpdate answer, RFC 8446 §4.6.3).
+    static let recordsSlack = 4096
 
     /// Up to `count` bytes of the file from `offset`, a read (four records) at a time, until the
     /// socket is full: a turn of the loop sends as much as a sendfile(2) call would (the caller's
@@ -60,11 +63,11 @@ extension TLSSession {
             if let held = heldHead {
                 buffer = held
             } else {
-                if scratch == nil { scratch = .allocate(byteCount: Self.fileChunkBytes, alignment: 16) }
+                if scratch == nil { scratch = .allocate(byteCount: min(Self.fileChunkBytes, count), alignment: 16) }
                 buffer = scratch!
             }
             let head = heldCount
-            let chunk = min(count - total, Self.fileChunkBytes - head)
+            let chunk = min(count - total, buffer.count - head)
             let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head..<(head + chunk)]),
                                         at: offset)
             // The file ended early: `.wrote(0)` says so when nothing else was sent.
@@ -86,9 +89,15 @@ extension TLSSession {
     /// Whether records of a file body wait for the socket.
     var hasPendingRecords: Bool { cipherStart < cipherEnd }
 
-    /// Makes `bytes` into records in `cipher` (nothing pending before), which then carry `owing` file bytes.
+    /// Makes `bytes` into records in `cipher` (nothing pending before), which then carry `owing`
+    /// file bytes. The buffer is as large as the bytes need (a small file's response takes a few KiB).
     private func encrypt(_ bytes: UnsafeRawBufferPointer, owing: Int) -> Bool {
-        let records = cipher ?? .allocate(byteCount: Self.cipherCapacity, alignment: 16)
+        let needed = bytes.count + Self.recordsSlack
+        if let small = cipher, small.count < needed {
+            small.deallocate()
+            cipher = nil
+        }
+        let records = cipher ?? .allocate(byteCount: needed, alignment: 16)
         cipher = records
         var filled = 0
         guard ctls_write_collected(ssl, context.collector, bytes.baseAddress, bytes.count,

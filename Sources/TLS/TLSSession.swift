@@ -107,7 +107,7 @@ package final class TLSSession: Transport {
 
     /// Copies a head to be sent with the next write, as MSG_MORE does for a plain socket.
     private func hold(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
-        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.fileChunkBytes, alignment: 16)
+        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.heldBufferBytes, alignment: 16)
         heldHead = held
         held.copyMemory(from: bytes)
         heldCount = bytes.count
