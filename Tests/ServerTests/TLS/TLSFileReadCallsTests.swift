@@ -46,7 +46,7 @@ final class TLSFileReadCallsTests: XCTestCase {
         // strace may not have written the last lines when curl has its bytes: most of the body is enough.
         XCTAssertGreaterThanOrEqual(reads.map(\.got).reduce(0, +), size - (256 << 10), "the body was read: \(calls.count) calls")
         XCTAssertGreaterThan(reads.map(\.asked).max() ?? 0, 3 * (16 << 10), "a read asks for four records: \(reads)")
-        // 8 chunks of 256 KiB take 5 reads each (4 of 64 KiB - 256 and the rest; a
+        // 8 chunks of 256 KiB take 5 reads each (4 of 64 KiB - 256, then the rest); a
         // full socket costs a read again. One read per record would be 128 at least.
         XCTAssertLessThan(reads.count, 64, "fewer reads than at 32 KiB each: \(reads)")
         // write(fd, ...) = sent or sendto(fd, ..., flags, NULL, 0) = sent (after the pid, with -f): the body's calls carry more than a record.
