@@ -171,3 +171,82 @@ void ctls_ctx_use_ticket_keys(SSL_CTX *ctx, void *region) {
     shared_ticket_keys = region;
     SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_key_callback);
 }
+
+// The record collector: a write BIO that appends to a buffer the caller lends for one
+// ctls_write_collected call, all or nothing (a write that does not fit is refused as a
+// retry, which the caller sizes its buffer never to meet).
+struct collector {
+    unsigned char *out;
+    size_t capacity;
+    size_t length;
+};
+
+static int collector_write(BIO *bio, const char *in, int length) {
+    struct collector *state = BIO_get_data(bio);
+    BIO_clear_retry_flags(bio);
+    if (length <= 0) return 0;
+    if (state == NULL || (size_t)length > state->capacity - state->length) {
+        BIO_set_retry_write(bio);
+        return -1;
+    }
+    memcpy(state->out + state->length, in, (size_t)length);
+    state->length += (size_t)length;
+    return length;
+}
+
+// Only BIO_flush (after a handshake flight) is answered; other controls (kernel TLS, pending) are 0.
+static long collector_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+    (void)bio;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+BIO *ctls_collector_new(void) {
+    static BIO_METHOD *method;
+    if (method == NULL) {
+        BIO_METHOD *made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "record collector");
+        if (made == NULL || BIO_meth_set_write(made, collector_write) != 1 || BIO_meth_set_ctrl(made, collector_ctrl) != 1) {
+            BIO_meth_free(made);
+            return NULL;
+        }
+        method = made;
+    }
+    BIO *bio = BIO_new(method);
+    if (bio != NULL) BIO_set_init(bio, 1);
+    return bio;
+}
+
+void ctls_collector_free(BIO *collector) {
+    BIO_free(collector);
+}
+
+int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t length,
+                         void *out, size_t capacity, size_t *filled) {
+    struct collector state = { out, capacity, 0 };
+    *filled = 0;
+    BIO *socket = SSL_get_wbio(ssl);
+    if (socket == NULL || BIO_up_ref(socket) != 1) return 0;
+    if (BIO_up_ref(collector) != 1) {
+        BIO_free(socket);
+        return 0;
+    }
+    BIO_set_data(collector, &state);
+    // SSL_set0_wbio(3) frees the BIO it replaces: each swap hands over one of the references taken above.
+    SSL_set0_wbio(ssl, collector);
+    int ok = 1;
+    size_t done = 0;
+    while (done < length) {
+        size_t written = 0;
+        // Partial-write mode: one record per call.
+        if (SSL_write_ex(ssl, (const unsigned char *)bytes + done, length - done, &written) != 1) {
+            ok = 0;
+            break;
+        }
+        done += written;
+    }
+    SSL_set0_wbio(ssl, socket);
+    BIO_set_data(collector, NULL);
+    *filled = state.length;
+    return ok;
+}

@@ -21,6 +21,9 @@ public final class TLSContext: @unchecked Sendable {
     /// How file bodies go: by kernel TLS when the kernel offers the `tls` module at load
     /// time and OpenSSL was built with it, else read and encrypted in user space.
     public let fileBodyPath: TLSFileBodyPath
+    /// The write BIO that gathers a file body's records for one write(2) (TLSSession+Files);
+    /// one per process, lent to one session at a time by the worker's single loop thread.
+    let collector: OpaquePointer
     /// The SNI callback's view of `contexts` (C memory the callback reads during handshakes).
     private let candidateArray: UnsafeMutablePointer<OpaquePointer?>
     private let candidates: UnsafeMutablePointer<ctls_sni_candidates>
@@ -50,12 +53,18 @@ public final class TLSContext: @unchecked Sendable {
         // Only where the kernel has the `tls` module: elsewhere OpenSSL would try the ULP
         // (a failing setsockopt) after every handshake for nothing.
         let kernel = KernelTLS.isAvailable && contexts.map(ctls_ctx_enable_ktls).allSatisfy { $0 == 1 }
-        return TLSContext(pairs: pairs, contexts: contexts, fileBodyPath: kernel ? .kernelSendfile : .preadAndWrite)
+        guard let collector = ctls_collector_new() else {
+            for context in contexts { SSL_CTX_free(context) }
+            throw TLSError.openSSL("BIO_new (the record collector)")
+        }
+        return TLSContext(pairs: pairs, contexts: contexts, collector: collector,
+                          fileBodyPath: kernel ? .kernelSendfile : .preadAndWrite)
     }
 
-    private init(pairs: [TLSCertificatePair], contexts: [OpaquePointer], fileBodyPath: TLSFileBodyPath) {
+    private init(pairs: [TLSCertificatePair], contexts: [OpaquePointer], collector: OpaquePointer, fileBodyPath: TLSFileBodyPath) {
         self.pairs = pairs
         self.contexts = contexts
+        self.collector = collector
         self.fileBodyPath = fileBodyPath
         candidateArray = .allocate(capacity: contexts.count)
         candidateArray.initialize(from: contexts.map { Optional($0) }, count: contexts.count)
@@ -66,6 +75,7 @@ public final class TLSContext: @unchecked Sendable {
 
     deinit {
         for context in contexts { SSL_CTX_free(context) }
+        ctls_collector_free(collector)
         candidates.deallocate()
         candidateArray.deallocate()
     }

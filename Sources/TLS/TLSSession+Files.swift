@@ -1,11 +1,19 @@
 // TLSSession+Files: a file body over TLS. Without kernel TLS the bytes must be
-// encrypted in user space, so sendfile(2) cannot carry them: each record's worth
-// (16 KiB, RFC 8446 §5.1) is read with pread(2) into a buffer that lives only for
-// the call and written with SSL_write, record after record until the caller's
-// chunk is sent or the socket is full. After a want, the retry reads the same
-// bytes again from the same offset, which is what OpenSSL requires of a
-// repeated write (SSL_write(3)). A response head held back by
-// `write(_:moreFollows:)` goes first in the same buffer, so a small file's head
+// encrypted in user space, so sendfile(2) cannot carry them: four records' worth
+// (just under 64 KiB; a record holds 16 KiB, RFC 8446 §5.1) is read with one pread(2) into a
+// buffer that lives only for the call, made into records by SSL_write in a buffer
+// of ours (the record collector, CTLS) and sent with one write(2), until the
+// caller's chunk is sent or the socket is full. OpenSSL alone writes each record
+// as it makes it: a write(2) and, on a socket that keeps up, a TCP segment per
+// 16 KiB, 65 of each per MiB (as nginx); the kernel's work per call and per
+// segment, not the copies, was most of the system time a MiB cost over TLS.
+// A pread per record was 65 preads per MiB more.
+//
+// Records the socket did not take stay in `cipher` and leave first on the next
+// call; the file bytes they carry count as sent only then, so the caller never
+// takes a body for complete (and waits for the client's next request) while its
+// last records are still here. A response head held back by
+// `write(_:moreFollows:)` goes first in the read buffer, so a small file's head
 // and body share one record and one write(2), as MSG_MORE gives a plain socket.
 //
 // With kernel TLS on this connection's sending side (SSL_OP_ENABLE_KTLS took, see
@@ -17,57 +25,118 @@ import Glibc
 import ServerSystem
 
 extension TLSSession {
-    /// The most one read takes from the file: one full TLS record.
-    static let fileChunkBytes = 16 * 1024
+    /// The most one read takes from the file (with the held head before it): four TLS records
+    /// whose 65,396 bytes at most (with four records' overhead, TLS 1.2's 29 bytes each) fit
+    /// one TCP packet of the largest size the kernel builds (64 KiB with its headers: the MSS
+    /// of loopback, and a GSO packet elsewhere): 64 KiB of plaintext made 65,624 bytes, and
+    /// each write then left as a full packet and a runt. Below glibc's mmap threshold (128 KiB,
+    /// mallopt(3)), so the buffers come from the heap, not from an mmap and a munmap per call.
+    static let fileChunkBytes = 64 * 1024 - 256
+    /// The buffer a held head waits in: one record, which a small file's body shares with it
+    /// (a larger body's first read is that record, and the next ones are four).
+    static let heldBufferBytes = 16 * 1024
+    /// Room beyond a read's bytes for its records: each adds a header, a content type and a
+    /// tag (at most 29 bytes in TLS 1.2 or 1.3, RFC 8446 §5.2), and the rest is for anything
+    /// OpenSSL sends before them (a KeyUpdate answer, RFC 8446 §4.6.3).
+    static let recordsSlack = 4096
 
-    /// Up to `count` bytes of the file from `offset`, a record at a time, until the socket is
-    /// full: a turn of the loop sends as much as a sendfile(2) call would (the caller's chunk),
-    /// not one record per turn and an epoll_wait between records.
+    /// Up to `count` bytes of the file from `offset`, a read (four records) at a time, until the
+    /// socket is full: a turn of the loop sends as much as a sendfile(2) call would (the caller's
+    /// chunk), not one read per turn and an epoll_wait between reads.
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
         if ctls_ktls_send(ssl) == 1 { return sendFileByKernel(from: file, offset: &offset, count: count) }
-        var scratch: UnsafeMutableRawBufferPointer?
-        defer { scratch?.deallocate() }
+        awaitedReadiness = nil
         var total = 0
+        if hasPendingRecords {
+            if let outcome = sendCipher() { return outcome }
+            total = takeOwed(&offset)
+        }
+        var scratch: UnsafeMutableRawBufferPointer?
+        defer {
+            scratch?.deallocate()
+            releaseCipherIfSent()
+        }
         while total < count {
             // A held head's buffer is the session's (dropHeld releases it once the head is out);
-            // the records after it share one buffer that lives only for this call.
+            // the reads after it share one buffer that lives only for this call.
             let buffer: UnsafeMutableRawBufferPointer
             if let held = heldHead {
                 buffer = held
             } else {
-                if scratch == nil { scratch = .allocate(byteCount: Self.fileChunkBytes, alignment: 16) }
+                if scratch == nil { scratch = .allocate(byteCount: min(Self.fileChunkBytes, count), alignment: 16) }
                 buffer = scratch!
             }
-            // The head and the chunk fill at most one record.
-            let chunk = min(count - total, Self.fileChunkBytes - heldCount)
-            let outcome = try sendFileRecord(from: file, at: offset, chunk: chunk, in: buffer)
-            guard case .wrote(let sent) = outcome, sent > 0 else {
-                // Bytes already sent count; the end or the want shows again on the next call.
+            let head = heldCount
+            let chunk = min(count - total, buffer.count - head)
+            let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head..<(head + chunk)]),
+                                        at: offset)
+            // The file ended early: `.wrote(0)` says so when nothing else was sent.
+            guard length > 0 else { return .wrote(total) }
+            guard encrypt(UnsafeRawBufferPointer(rebasing: buffer[0..<(head + length)]), owing: length) else { return .closed }
+            dropHeld(head)
+            if let outcome = sendCipher() {
+                // Bytes already sent count; the want shows again on the next call.
                 if case .closed = outcome { return .closed }
                 return total > 0 ? .wrote(total) : outcome
             }
-            offset += sent
-            total += sent
-            // The socket took part of the record, or the file is shorter: the next call tells which.
-            if sent < chunk { break }
+            total += takeOwed(&offset)
+            // The file is shorter than it was: the next call tells.
+            if length < chunk { break }
         }
         return .wrote(total)
     }
 
-    /// One record: the held head, if any, and the file's next `chunk` bytes after it in `buffer`. Returns
-    /// the file bytes sent; `.wrote(0)` when the file ended early, `.wouldBlock` when not even the head went.
-    private func sendFileRecord(from file: Int32, at offset: Int, chunk: Int,
-                                in buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> WriteOutcome {
-        let head = heldCount
-        let length = try Files.read(file, into: UnsafeMutableRawBufferPointer(rebasing: buffer[head..<(head + chunk)]),
-                                    at: offset)
-        guard length > 0 else { return .wrote(0) }  // the file ended early
-        let outcome = try writeRecords(UnsafeRawBufferPointer(rebasing: buffer[0..<(head + length)]))
-        guard case .wrote(let sent) = outcome else { return outcome }
-        dropHeld(sent)
-        // Part of the head only: the socket is full, and the retry passes the rest of it again.
-        guard sent > head else { return .wouldBlock }
-        return .wrote(sent - head)
+    /// Whether records of a file body wait for the socket.
+    var hasPendingRecords: Bool { cipherStart < cipherEnd }
+
+    /// Makes `bytes` into records in `cipher` (nothing pending before), which then carry `owing`
+    /// file bytes. The buffer is as large as the bytes need (a small file's response takes a few KiB).
+    private func encrypt(_ bytes: UnsafeRawBufferPointer, owing: Int) -> Bool {
+        let needed = bytes.count + Self.recordsSlack
+        if let small = cipher, small.count < needed {
+            small.deallocate()
+            cipher = nil
+        }
+        let records = cipher ?? .allocate(byteCount: needed, alignment: 16)
+        cipher = records
+        var filled = 0
+        guard ctls_write_collected(ssl, context.collector, bytes.baseAddress, bytes.count,
+                                   records.baseAddress, records.count, &filled) == 1 else {
+            _ = failure()
+            return false
+        }
+        cipherStart = 0
+        cipherEnd = filled
+        cipherOwed = owing
+        return true
+    }
+
+    /// Sends the pending records; nil once they are all out, else the outcome to report.
+    func sendCipher() -> WriteOutcome? {
+        guard let records = cipher else { return nil }
+        while cipherStart < cipherEnd {
+            switch try? socket.write(UnsafeRawBufferPointer(rebasing: records[cipherStart..<cipherEnd])) {
+            case .wrote(let sent)?: cipherStart += sent
+            case .wouldBlock?: return .wouldBlock
+            default: return .closed
+            }
+        }
+        return nil
+    }
+
+    /// Gives the records' buffer back once nothing in it is pending (kept through a call, for its next read).
+    func releaseCipherIfSent() {
+        guard let records = cipher, !hasPendingRecords else { return }
+        records.deallocate()
+        cipher = nil
+    }
+
+    /// The file bytes the records just sent carried: `offset` moves past them.
+    private func takeOwed(_ offset: inout Int) -> Int {
+        let owed = cipherOwed
+        cipherOwed = 0
+        offset += owed
+        return owed
     }
 
     /// Up to `count` bytes (the caller's send chunk) by SSL_sendfile, once the held head is out.

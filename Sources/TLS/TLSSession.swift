@@ -17,9 +17,9 @@ import ServerSystem
 
 /// A TLS connection: the socket it owns and the OpenSSL session over it.
 package final class TLSSession: Transport {
-    private let socket: Socket
+    let socket: Socket
     let ssl: OpaquePointer
-    private let context: TLSContext
+    let context: TLSContext
     /// Set by the last read or write that stopped on the other direction's readiness.
     package internal(set) var awaitedReadiness: Readiness?
     /// Whether the handshake failure of this connection was reported (once).
@@ -39,6 +39,13 @@ package final class TLSSession: Transport {
     /// The largest head that is held back; a larger one goes out on its own (at most a
     /// quarter of the record it shares with the body).
     static let heldHeadCapacity = 4096
+    /// Records of a file body that the socket has not taken yet (TLSSession+Files): they
+    /// must leave before any other byte, and `cipherOwed` file bytes they carry count as
+    /// sent once they have. Nil while nothing is pending: an idle connection keeps nothing.
+    var cipher: UnsafeMutableRawBufferPointer?
+    var cipherStart = 0
+    var cipherEnd = 0
+    var cipherOwed = 0
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
         self.socket = socket
@@ -49,6 +56,7 @@ package final class TLSSession: Transport {
     deinit {
         SSL_free(ssl)
         heldHead?.deallocate()
+        cipher?.deallocate()
     }
 
     package var fd: Int32 { socket.fd }
@@ -85,7 +93,13 @@ package final class TLSSession: Transport {
 
     package func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
         awaitedReadiness = nil
-        // Only a file body follows a held head; anything else first sends what is held.
+        // Records of a file body go first (the body is complete only once they are out, so
+        // this is a safeguard); only a file body follows a held head; anything else first
+        // sends what is held.
+        if hasPendingRecords {
+            if let outcome = sendCipher() { return outcome }
+            releaseCipherIfSent()
+        }
         if heldCount > 0, let outcome = sendHeldHead() { return outcome }
         if moreFollows, bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
         return try writeRecords(bytes)
@@ -93,7 +107,7 @@ package final class TLSSession: Transport {
 
     /// Copies a head to be sent with the next write, as MSG_MORE does for a plain socket.
     private func hold(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
-        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.fileChunkBytes, alignment: 16)
+        let held = heldHead ?? UnsafeMutableRawBufferPointer.allocate(byteCount: Self.heldBufferBytes, alignment: 16)
         heldHead = held
         held.copyMemory(from: bytes)
         heldCount = bytes.count
@@ -175,7 +189,9 @@ package final class TLSSession: Transport {
     }
 
     private func sendCloseNotify() {
-        guard isEstablished, SSL_get_quiet_shutdown(ssl) == 0, SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN == 0 else { return }
+        // After records cut short (a body abandoned with records pending) an alert would be garbage.
+        guard isEstablished, !hasPendingRecords, SSL_get_quiet_shutdown(ssl) == 0,
+              SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN == 0 else { return }
         // Non-blocking: the alert leaves if the socket takes it; the reply is not awaited.
         if SSL_shutdown(ssl) < 0 { OpenSSLErrors.discard() }
     }

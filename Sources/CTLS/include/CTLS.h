@@ -1,8 +1,9 @@
 // CTLS: the slice of OpenSSL 3 that Swift cannot reach through its importer:
 // macros (SSL_CTX_set_mode and friends are SSL_CTX_ctrl calls behind #defines)
 // and the two callbacks a server installs (SNI and ALPN selection), written in C
-// so that no Swift closure runs inside a handshake. None of them prints,
-// allocates or exits. Everything else (SSL_new, SSL_read_ex, ERR_get_error...)
+// so that no Swift closure runs inside a handshake, and the record collector
+// (a write BIO in C for the same reason). None of them prints or exits; only
+// the collector's making allocates. Everything else (SSL_new, SSL_read_ex, ERR_get_error...)
 // is a plain function Swift calls through this module's includes.
 #ifndef CTLS_H
 #define CTLS_H
@@ -75,5 +76,21 @@ int ctls_ktls_send(const SSL *ssl);
 
 // SSL_get_servername for the host name type, or NULL.
 const char *ctls_server_name(const SSL *ssl);
+
+// The record collector: several TLS records in one write(2) instead of one each. OpenSSL
+// writes every record to its write BIO as soon as it is made, so a file body of 16 KiB
+// records cost a write(2) and a TCP segment per record (65 per MiB, as nginx); made into
+// a caller's buffer, four records leave in one write and one segment. The collector is a
+// write BIO made once per process (BIO_meth_new, BIO_new: the only allocation here, at
+// start); ctls_collector_free releases it.
+BIO *ctls_collector_new(void);
+void ctls_collector_free(BIO *collector);
+
+// SSL_write_ex of all `length` bytes with the collector as the SSL's write BIO for the call
+// (the socket's BIO is put back before it returns): the records land in `out`, *filled bytes
+// of it. 1 on success; 0 when SSL_write_ex failed (the connection is over; the error queue
+// holds why) or the records would not fit in `capacity`.
+int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t length,
+                         void *out, size_t capacity, size_t *filled);
 
 #endif
