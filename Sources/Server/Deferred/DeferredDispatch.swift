@@ -41,7 +41,7 @@ final class HandlerTicket: @unchecked Sendable {
     /// Runs `.pool` work on the calling thread (one of the handler pool's) and posts its answer.
     func answerOnThisThread() {
         guard case .pool(let body) = work else { return }
-        completions.post(Completion(token: token, serial: serial, response: answer(body, request)))
+        post(answer(body, request))
     }
 
     /// Runs `.task` work and posts its answer. The answer is built and posted in synchronous
