@@ -136,6 +136,15 @@ final class HandlerPool: Sendable {
             return !started
         }
         guard first else { return }
+        // Array metadata the pool threads and the loop need is made here, on this thread, before any
+        // pool thread exists: a worker's loop and a pool thread emptying arrays for the first time at
+        // once (`removeAll(keepingCapacity:)`) hung both, waiting in the Swift runtime's once_slow under
+        // swift_getCanonicalPrespecializedGenericMetadata (gdb on a hung worker, about 1 start in 100
+        // of a debug build; 800 starts without a hang after this).
+        var jobs: [QueuedJob?] = [nil]
+        jobs.removeAll(keepingCapacity: true)
+        var objects: [AnyObject] = [self]
+        objects.removeAll(keepingCapacity: true)
         if size > limit {
             do {
                 _ = try Threads.start { [self] in monitorJobs() }
