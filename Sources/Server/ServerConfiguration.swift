@@ -90,6 +90,11 @@ public struct ServerConfiguration: Sendable {
     /// The most workers a server runs (--workers, and growing it with TTIN).
     public static let maximumWorkers = 1024
 
+    /// The processors one worker's handler pool may keep busy at once: the machine's processors
+    /// divided among the workers (at least one). Every worker's pool using all of them put
+    /// twice as many runnable threads as processors on a 2-core machine with 2 workers.
+    var processorShare: Int { max(1, Self.onlineProcessorCount / max(1, workers)) }
+
     /// The number of processors online, the default number of workers.
     public static var onlineProcessorCount: Int { max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 

@@ -74,9 +74,11 @@ package final class DeferredDispatch {
     /// Only the loop's thread hands out tickets.
     private var nextSerial: UInt64 = 0
 
-    init(threads: Int, logger: Logger, fileSending: FileSendSettings = FileSendSettings()) throws(SystemError) {
+    /// - Parameter processorShare: the pool's threads that run jobs at once (HandlerPool's `limit`).
+    init(threads: Int, processorShare: Int = ServerConfiguration.onlineProcessorCount, logger: Logger,
+         fileSending: FileSendSettings = FileSendSettings()) throws(SystemError) {
         completions = try CompletionQueue()
-        pool = HandlerPool(size: threads, logger: logger)
+        pool = HandlerPool(size: threads, logger: logger, limit: processorShare)
         diskReads = fileSending.aioThreads > 0
             ? DiskReads(threads: fileSending.aioThreads, readAheadBytes: fileSending.readAheadBytes, logger: logger) : nil
     }

@@ -68,7 +68,8 @@ enum ReactorServing {
             let writer = ResponseWriter(dateCache: dateCache, serverName: configuration.serverName)
             let handler = OperationsRoutes(scoreboard: worker?.scoreboard, next: makeHandler())
             // Made here, in the worker after fork; its threads start only when a handler first defers.
-            let deferral = try DeferredDispatch(threads: configuration.handlerThreads, logger: logger,
+            let deferral = try DeferredDispatch(threads: configuration.handlerThreads,
+                                                processorShare: configuration.processorShare, logger: logger,
                                                 fileSending: configuration.fileSending)
             defer { deferral.close() }
             // Started before serving, stopped once the loop has drained (WorkerServices).
