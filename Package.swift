@@ -3,6 +3,7 @@
 // A prefork + epoll HTTP/1.1 server, in targets along the data flow; each
 // imports only those below it, so the build keeps the arrows pointing one way:
 //   ServerCLI -> ServerCommandLine (flags, the life of an executable)
+//             -> ServerJSON (Encodable values as JSON bodies)
 //             -> ServerEcosystem (swift-http-types, request ids, service groups, tracing)
 //             -> StaticFiles (the file-serving handler)
 //             -> Server (supervisor, reactor, connections, handlers, logging)
@@ -23,6 +24,7 @@ let package = Package(
         .library(name: "StaticFiles", targets: ["StaticFiles"]),
         .library(name: "ServerCommandLine", targets: ["ServerCommandLine"]),
         .library(name: "ServerEcosystem", targets: ["ServerEcosystem"]),
+        .library(name: "ServerJSON", targets: ["ServerJSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,6 +73,9 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
+        // Encodable values as JSON response bodies, written without Foundation's tree of values
+        // (Foundation only for its special types, and as the fallback encoder).
+        .target(name: "ServerJSON", dependencies: ["HTTP1"]),
         // The server's flags and the life of an executable: shared by `server` and the example.
         .target(
             name: "ServerCommandLine",
@@ -106,7 +111,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "TLS",
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "ServerJSON", "TLS",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
@@ -114,7 +119,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerBenchmarks",
-            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport", "ServerEcosystem",
+            dependencies: ["Server", "StaticFiles", "CMallocCounter", "ServerCLI", "TestSupport", "ServerEcosystem", "ServerJSON",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "CoreMetrics", package: "swift-metrics")]

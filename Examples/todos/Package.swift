@@ -30,6 +30,7 @@ let package = Package(
                 .product(name: "Server", package: server),
                 .product(name: "ServerCommandLine", package: server),
                 .product(name: "ServerEcosystem", package: server),
+                .product(name: "ServerJSON", package: server),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

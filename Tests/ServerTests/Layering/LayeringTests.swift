@@ -9,7 +9,7 @@ import XCTest
 final class LayeringTests: XCTestCase {
     /// The targets, lowest first: each may import only those before it. The two
     /// executables come last (neither can import the other: executables export nothing).
-    static let layers = ["CEventPoll", "ServerSystem", "HTTP1", "CTLS", "TLS", "Server", "StaticFiles", "ServerEcosystem", "ServerCommandLine", "ServerCLI", "ExampleServer"]
+    static let layers = ["CEventPoll", "ServerSystem", "HTTP1", "CTLS", "TLS", "Server", "StaticFiles", "ServerEcosystem", "ServerJSON", "ServerCommandLine", "ServerCLI", "ExampleServer"]
 
     /// The C shims, which have no Swift files to check.
     static let cTargets: Set = ["CEventPoll", "CTLS"]
@@ -20,7 +20,7 @@ final class LayeringTests: XCTestCase {
         "Logging": "Server", "CoreMetrics": "Server", "ArgumentParser": "ServerCommandLine", "CZlib": "Server",
         "CBrotli": "Server",
         "HTTPTypes": "ServerEcosystem", "ServiceLifecycle": "ServerEcosystem", "Tracing": "ServerEcosystem",
-        "Dispatch": "ServerEcosystem",
+        "Dispatch": "ServerEcosystem", "FoundationEssentials": "ServerJSON",
     ]
 
     func testEveryTargetImportsOnlyLayersBelowIt() throws {

@@ -19,12 +19,17 @@ struct ExampleService: ServerExecutable {
     @Option(help: "The SQLite database file, created if missing; its directory must be writable (WAL mode keeps files beside it).")
     var database = "todos.sqlite"
 
+    @Flag(help: "Write JSON with Foundation's JSONEncoder, as the Hummingbird twin does, instead of the server's streaming encoder (for comparison).")
+    var foundationJSON = false
+
     static func main() {
-        // Parsed again by ServerCommandLine.main, which reports bad flags; here only the path is wanted.
-        let path = (try? parse(Array(CommandLine.arguments.dropFirst())))?.database ?? "todos.sqlite"
+        // Parsed again by ServerCommandLine.main, which reports bad flags; here only the example's own are wanted.
+        let parsed = try? parse(Array(CommandLine.arguments.dropFirst()))
+        let path = parsed?.database ?? "todos.sqlite"
+        let foundationJSON = parsed?.foundationJSON ?? false
         checkDirectory(of: path)
         ServerCommandLine.main(Self.self, handler: {
-            TodoRoutes(store: TodoStore.open(path: path)).router
+            TodoRoutes(store: TodoStore.open(path: path), foundationJSON: foundationJSON).router
         }, services: {
             // Each worker's ServiceGroup, after fork: the background count report.
             WorkerServiceGroup { logger in [TodoCountReport(path: path, logger: logger)] }

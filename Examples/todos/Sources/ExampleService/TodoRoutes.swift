@@ -1,6 +1,8 @@
 // TodoRoutes: the service's routes. Database calls and hashing block, so they
 // are blocking routes (the worker's handler pool); errors they throw become a
-// 500 with the error in the log. Changes are logged through the request's logger
+// 500 with the error in the log. Items are written as JSON by the server's
+// streaming encoder (ServerJSON), or by Foundation's JSONEncoder under
+// --foundation-json (what the Hummingbird twin uses: for comparison). Changes are logged through the request's logger
 // (its `request-id` metadata names the request under --request-id).
 //   POST /todos {"title": "..."}  201, the stored item (with its id) and Location;
 //                                 counted in `todos_created_total` (swift-metrics), which
@@ -16,11 +18,10 @@ import Foundation
 import Glibc
 import Server
 import ServerEcosystem
+import ServerJSON
 
 struct TodoRoutes {
     let router: Router
-
-    private static let json = MediaType("application/json")!
 
     private struct NewTodo: Decodable {
         var title: String
@@ -28,8 +29,9 @@ struct TodoRoutes {
 
     /// Made in each worker (routes are made after fork), where the server has bootstrapped
     /// its swift-metrics backend: every worker's count lands in one server-wide series.
-    init(store: TodoStore?) {
+    init(store: TodoStore?, foundationJSON: Bool = false) {
         let created = Counter(label: "todos_created_total")
+        let json = foundationJSON ? Self.foundationJSON : Self.streamingJSON
         var router = Router(fallback: BuiltinRoutes())
         router.post("/todos", .blocking { request in
             guard let store else { return Self.unavailable }
@@ -38,21 +40,21 @@ struct TodoRoutes {
             }
             let todo = try store.create(title: new.title)
             request.logger.info("created todo \(todo.id)")
-            var response = try Self.json(todo, status: .created)
+            var response = try json(todo, .created)
             try response.setHeader(name: "Location", value: "/todos/\(todo.id)")
             created.increment()
             return response
         })
         router.get("/todos", .blocking { _ in
             guard let store else { return Self.unavailable }
-            return try Self.json(try store.all())
+            return try json(try store.all(), .ok)
         })
         router.get("/todos/{id}", .blocking { request in
             guard let store else { return Self.unavailable }
             guard let id = request.parameters["id"].flatMap(Int64.init), let todo = try store.find(id) else {
                 return Self.notFound
             }
-            return try Self.json(todo)
+            return try json(todo, .ok)
         })
         router.delete("/todos/{id}", .blocking { request in
             guard let store else { return Self.unavailable }
@@ -80,11 +82,14 @@ struct TodoRoutes {
     private static let notFound = Response(status: .notFound, body: .text("not found\n"))
     private static let unavailable = Response(status: .serviceUnavailable, body: .text("database unavailable\n"))
 
-    private static func json(_ value: some Encodable, status: HTTPStatus = .ok) throws -> Response {
+    /// A JSON response of an item or a list of them.
+    private typealias JSONResponse = @Sendable (_ value: any Encodable, _ status: HTTPStatus) throws -> Response
+
+    private static let streamingJSON: JSONResponse = { value, status in try Response.json(value, status: status) }
+
+    private static let foundationJSON: JSONResponse = { value, status in
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var response = Response(status: status, body: .bytes(Array(try encoder.encode(value))))
-        response.mediaType = json
-        return response
+        return Response(status: status, contentType: "application/json", body: .bytes(Array(try encoder.encode(value))))
     }
 }
