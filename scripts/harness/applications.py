@@ -22,6 +22,9 @@ TWIN_DIR = os.path.join(servers.ROOT, "benchmarks", "peers", "todos-hummingbird"
 TWIN_BINARY = os.path.join(TWIN_DIR, ".build", "release", "TodosHummingbird")
 EXAMPLE_SERVER_BINARY = os.path.join(servers.ROOT, ".build", "release", "example-server")
 
+# The example service run with --foundation-json (JSON written by Foundation's JSONEncoder, as the twin writes it).
+FOUNDATION_JSON_LABEL = "example-service --foundation-json"
+
 # Rows in the seeded table: the list answers all of them (about 0.5 KiB of JSON).
 SEEDED_TODOS = 10
 SCHEMA = "CREATE TABLE IF NOT EXISTS todo (id INTEGER PRIMARY KEY AUTOINCREMENT, title TEXT NOT NULL)"
@@ -161,8 +164,12 @@ def measure(workers, repetitions, seconds, idle_connections):
     try:
         seeded = os.path.join(directory, "seeded.sqlite")
         seed(seeded)
+        # The third writes JSON with Foundation's JSONEncoder, as the twin does: what the server
+        # itself adds, apart from its streaming JSON encoder.
         contenders = [example_service(_fresh_copy(seeded, directory, "example"), workers),
-                      twin(_fresh_copy(seeded, directory, "twin"))]
+                      twin(_fresh_copy(seeded, directory, "twin")),
+                      example_service(_fresh_copy(seeded, directory, "example-foundation"), workers,
+                                      label=FOUNDATION_JSON_LABEL, flags=("--foundation-json",))]
         samples, commands, server_commands = _alternate(contenders, SCENARIOS, repetitions, seconds, "applications")
         memory_figures = {}
         for server in [example_service(_fresh_copy(seeded, directory, "example-memory"), workers),

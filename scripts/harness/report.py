@@ -324,8 +324,18 @@ def applications_report(context):
         lines.append(f"| {scenario.title} | {mine['rps'][0]:,.0f}/s | {other['rps'][0]:,.0f}/s | "
                      f"{_ratio(mine['rps'][0], other['rps'][0])} | {_percentile(mine['p99_us'])} / "
                      f"{_percentile(other['p99_us'])} | {_cpu(mine)} / {_cpu(other)} |")
-    errors = {name: sum(context["summaries"][s.key][name]["errors"] for s in context["scenarios"]) for name in (ours, theirs)}
-    lines += ["", f"Errors over all runs: {ours} {errors[ours]}, {theirs} {errors[theirs]}.", "",
+    foundation = context["foundation_json"]
+    lines += ["", f"The example service writes JSON with the server's streaming encoder (ServerJSON); the twin with "
+              f"Foundation's JSONEncoder. The same example service with `--foundation-json` (JSONEncoder too), "
+              "alternated with the two above:", "",
+              f"| scenario | {foundation} | ratio to the twin | p99 | CPU/request |", "| --- | ---: | ---: | ---: | ---: |"]
+    for scenario in context["scenarios"]:
+        mine, other = context["summaries"][scenario.key][foundation], context["summaries"][scenario.key][theirs]
+        lines.append(f"| {scenario.title} | {mine['rps'][0]:,.0f}/s | {_ratio(mine['rps'][0], other['rps'][0])} | "
+                     f"{_percentile(mine['p99_us'])} | {_cpu(mine)} |")
+    names = (ours, theirs, foundation)
+    errors = {name: sum(context["summaries"][s.key][name]["errors"] for s in context["scenarios"]) for name in names}
+    lines += ["", "Errors over all runs: " + ", ".join(f"{name} {errors[name]}" for name in names) + ".", "",
               "## Memory per idle keep-alive connection", "",
               "Each connection asks `GET /todos/1` once and is held open.", "",
               memory_table(context["memory"], context["memory_count"]).rstrip(), ""]
