@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdatomic.h>
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 long ctls_ctx_set_server_modes(SSL_CTX *ctx) {
     // Read ahead: one read(2) takes what the socket holds (up to a record buffer) instead of
@@ -249,4 +251,71 @@ int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t len
     BIO_set_data(collector, NULL);
     *filled = state.length;
     return ok;
+}
+
+// The socket reader. Its state lives in the BIO's data pointer, not in an allocation:
+// the descriptor shifted left by two, bit 1 for the end of the stream (BIO_eof, which
+// OpenSSL asks to tell a peer's unannounced close from an error), bit 0 for "drained".
+enum { reader_drained = 1, reader_end = 2 };
+
+static int reader_read(BIO *bio, char *out, int length) {
+    intptr_t state = (intptr_t)BIO_get_data(bio);
+    BIO_clear_retry_flags(bio);
+    if (length <= 0) return 0;
+    ssize_t count;
+    do {
+        count = read((int)(state >> 2), out, (size_t)length);
+    } while (count < 0 && errno == EINTR);
+    state &= ~(intptr_t)(reader_drained | reader_end);
+    if (count < 0) {
+        // As the socket BIO: EAGAIN is a retry (SSL_ERROR_WANT_READ), anything else an error with errno kept.
+        if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(bio);
+    } else if (count == 0) {
+        state |= reader_end;
+    } else if (count < length) {
+        state |= reader_drained;
+    }
+    BIO_set_data(bio, (void *)state);
+    return (int)count;
+}
+
+// BIO_eof and BIO_flush are answered; other controls (kernel TLS, pending, the descriptor) are 0.
+static long reader_ctrl(BIO *bio, int cmd, long num, void *ptr) {
+    (void)num;
+    (void)ptr;
+    switch (cmd) {
+    case BIO_CTRL_EOF: return ((intptr_t)BIO_get_data(bio) & reader_end) != 0;
+    case BIO_CTRL_FLUSH: return 1;
+    default: return 0;
+    }
+}
+
+int ctls_use_socket_reader(SSL *ssl, int fd) {
+    static BIO_METHOD *method;
+    if (method == NULL) {
+        BIO_METHOD *made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "socket reader");
+        if (made == NULL || BIO_meth_set_read(made, reader_read) != 1 || BIO_meth_set_ctrl(made, reader_ctrl) != 1) {
+            BIO_meth_free(made);
+            return 0;
+        }
+        method = made;
+    }
+    BIO *bio = BIO_new(method);
+    if (bio == NULL) return 0;
+    BIO_set_data(bio, (void *)((intptr_t)fd << 2));
+    BIO_set_init(bio, 1);
+    // SSL_set0_rbio(3) takes this BIO and drops the session's reference to the socket BIO
+    // SSL_set_fd made, which stays as the write BIO.
+    SSL_set0_rbio(ssl, bio);
+    return 1;
+}
+
+void ctls_reader_forget(SSL *ssl) {
+    BIO *bio = SSL_get_rbio(ssl);
+    if (bio != NULL) BIO_set_data(bio, (void *)((intptr_t)BIO_get_data(bio) & ~(intptr_t)reader_drained));
+}
+
+int ctls_reader_drained(const SSL *ssl) {
+    BIO *bio = SSL_get_rbio(ssl);
+    return bio != NULL && ((intptr_t)BIO_get_data(bio) & reader_drained) != 0;
 }

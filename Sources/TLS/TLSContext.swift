@@ -127,6 +127,12 @@ public final class TLSContext: @unchecked Sendable {
             socket.close()
             throw SystemError(call: "SSL_set_fd(fd \(socket.fd))", errno: ENOMEM)
         }
+        guard ctls_use_socket_reader(ssl, socket.fd) == 1 else {
+            OpenSSLErrors.discard()
+            SSL_free(ssl)
+            socket.close()
+            throw SystemError(call: "ctls_use_socket_reader(fd \(socket.fd))", errno: ENOMEM)
+        }
         SSL_set_accept_state(ssl)
         return TLSSession(socket: socket, ssl: ssl, context: self)
     }

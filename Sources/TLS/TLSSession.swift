@@ -11,7 +11,10 @@
 // was offered has met EAGAIN on the socket. SSL_read returns one record at a
 // time and SSL_write (with partial writes) one record's worth, so each loops
 // until the space is full or OpenSSL reports a want; a short count then really
-// means the socket is empty (or full), as for a plain socket.
+// means the socket is empty (or full), as for a plain socket. A read also stops
+// when the socket reader (CTLS) saw the socket's read(2) come back short and
+// OpenSSL holds no more bytes: the socket was empty then, without a second
+// read(2) to meet EAGAIN (nginx makes that second read).
 import CTLS
 import ServerSystem
 
@@ -72,10 +75,14 @@ package final class TLSSession: Transport {
         awaitedReadiness = nil
         if endPending { return .closed }
         var total = 0
+        ctls_reader_forget(ssl)
         while total < buffer.count {
             var count = 0
             if SSL_read_ex(ssl, buffer.baseAddress! + total, buffer.count - total, &count) == 1 {
                 total += count
+                // The socket's last read(2) in this call came back short and OpenSSL holds nothing
+                // more: the socket was empty, which the read(2) meeting EAGAIN would only confirm.
+                if ctls_reader_drained(ssl) == 1 && SSL_has_pending(ssl) == 0 { break }
                 continue
             }
             switch failure() {

@@ -93,4 +93,16 @@ void ctls_collector_free(BIO *collector);
 int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t length,
                          void *out, size_t capacity, size_t *filled);
 
+// The socket reader: a session's read BIO, reading its socket as OpenSSL's socket BIO
+// does, that also notes when a read(2) returned fewer bytes than OpenSSL asked for (read
+// ahead asks for a whole record buffer): the socket was empty then, as good as EAGAIN.
+// A request on a keep-alive connection then costs one read(2), not two (the second only
+// to meet EAGAIN). It is one BIO_new per session, its state kept in the BIO's data pointer;
+// the socket BIO SSL_set_fd made stays the write BIO (kernel TLS sends through it).
+int ctls_use_socket_reader(SSL *ssl, int fd);
+// Clears the note: reads after this call set it again.
+void ctls_reader_forget(SSL *ssl);
+// 1 when the reader's last read(2) since ctls_reader_forget returned fewer bytes than asked.
+int ctls_reader_drained(const SSL *ssl);
+
 #endif
