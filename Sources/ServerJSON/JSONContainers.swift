@@ -82,7 +82,7 @@ struct KeyedJSONContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 }
 
-struct UnkeyedJSONContainer: UnkeyedEncodingContainer {
+struct UnkeyedJSONContainer: UnkeyedEncodingContainer, JSONIntegerWriting {
     let encoder: StreamingJSONEncoder
     let frame: StreamingJSONEncoder.FrameReference
     let codingPath: [any CodingKey]
@@ -116,17 +116,6 @@ struct UnkeyedJSONContainer: UnkeyedEncodingContainer {
         encoder.text.appendFloatingPoint(value)
     }
 
-    mutating func encode(_ value: Int) throws { try encodeSigned(Int64(value)) }
-    mutating func encode(_ value: Int8) throws { try encodeSigned(Int64(value)) }
-    mutating func encode(_ value: Int16) throws { try encodeSigned(Int64(value)) }
-    mutating func encode(_ value: Int32) throws { try encodeSigned(Int64(value)) }
-    mutating func encode(_ value: Int64) throws { try encodeSigned(value) }
-    mutating func encode(_ value: UInt) throws { try encodeUnsigned(UInt64(value)) }
-    mutating func encode(_ value: UInt8) throws { try encodeUnsigned(UInt64(value)) }
-    mutating func encode(_ value: UInt16) throws { try encodeUnsigned(UInt64(value)) }
-    mutating func encode(_ value: UInt32) throws { try encodeUnsigned(UInt64(value)) }
-    mutating func encode(_ value: UInt64) throws { try encodeUnsigned(value) }
-
     mutating func encode<T: Encodable>(_ value: T) throws {
         let index = count
         try encoder.enter(frame)
@@ -151,18 +140,18 @@ struct UnkeyedJSONContainer: UnkeyedEncodingContainer {
         return encoder.openNested(object: object, key: key)
     }
 
-    private func encodeSigned(_ value: Int64) throws {
+    func encodeSigned(_ value: Int64) throws {
         try encoder.enter(frame)
         encoder.text.appendInteger(value)
     }
 
-    private func encodeUnsigned(_ value: UInt64) throws {
+    func encodeUnsigned(_ value: UInt64) throws {
         try encoder.enter(frame)
         encoder.text.appendInteger(value)
     }
 }
 
-struct SingleValueJSONContainer: SingleValueEncodingContainer {
+struct SingleValueJSONContainer: SingleValueEncodingContainer, JSONIntegerWriting {
     let encoder: StreamingJSONEncoder
     let codingPath: [any CodingKey]
 
@@ -193,6 +182,30 @@ struct SingleValueJSONContainer: SingleValueEncodingContainer {
         encoder.text.appendFloatingPoint(value)
     }
 
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try encoder.beginSingleValue(writingNow: false)
+        try encoder.encodeValue(value, key: nil)
+    }
+
+    func encodeSigned(_ value: Int64) throws {
+        try encoder.beginSingleValue(writingNow: true)
+        encoder.text.appendInteger(value)
+    }
+
+    func encodeUnsigned(_ value: UInt64) throws {
+        try encoder.beginSingleValue(writingNow: true)
+        encoder.text.appendInteger(value)
+    }
+}
+
+/// The ten integer overloads of the unkeyed and single-value containers, each written
+/// through its 64-bit form. (The keyed container's take a key, so it has its own.)
+protocol JSONIntegerWriting {
+    func encodeSigned(_ value: Int64) throws
+    func encodeUnsigned(_ value: UInt64) throws
+}
+
+extension JSONIntegerWriting {
     mutating func encode(_ value: Int) throws { try encodeSigned(Int64(value)) }
     mutating func encode(_ value: Int8) throws { try encodeSigned(Int64(value)) }
     mutating func encode(_ value: Int16) throws { try encodeSigned(Int64(value)) }
@@ -203,21 +216,6 @@ struct SingleValueJSONContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt16) throws { try encodeUnsigned(UInt64(value)) }
     mutating func encode(_ value: UInt32) throws { try encodeUnsigned(UInt64(value)) }
     mutating func encode(_ value: UInt64) throws { try encodeUnsigned(value) }
-
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        try encoder.beginSingleValue(writingNow: false)
-        try encoder.encodeValue(value, key: nil)
-    }
-
-    private func encodeSigned(_ value: Int64) throws {
-        try encoder.beginSingleValue(writingNow: true)
-        encoder.text.appendInteger(value)
-    }
-
-    private func encodeUnsigned(_ value: UInt64) throws {
-        try encoder.beginSingleValue(writingNow: true)
-        encoder.text.appendInteger(value)
-    }
 }
 
 /// An array element's place in a coding path ("Index 3", as JSONEncoder names it); its name is made only if asked.
