@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 #include <stdatomic.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -290,17 +291,23 @@ static long reader_ctrl(BIO *bio, int cmd, long num, void *ptr) {
     }
 }
 
-int ctls_use_socket_reader(SSL *ssl, int fd) {
-    static BIO_METHOD *method;
-    if (method == NULL) {
-        BIO_METHOD *made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "socket reader");
-        if (made == NULL || BIO_meth_set_read(made, reader_read) != 1 || BIO_meth_set_ctrl(made, reader_ctrl) != 1) {
-            BIO_meth_free(made);
-            return 0;
-        }
-        method = made;
+static BIO_METHOD *reader_method;
+
+static void make_reader_method(void) {
+    BIO_METHOD *made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "socket reader");
+    if (made == NULL || BIO_meth_set_read(made, reader_read) != 1 || BIO_meth_set_ctrl(made, reader_ctrl) != 1) {
+        BIO_meth_free(made);
+        return;
     }
-    BIO *bio = BIO_new(method);
+    reader_method = made;
+}
+
+int ctls_use_socket_reader(SSL *ssl, int fd) {
+    // Made once per process, whichever thread makes the first session (pthread_once(3)).
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, make_reader_method);
+    if (reader_method == NULL) return 0;
+    BIO *bio = BIO_new(reader_method);
     if (bio == NULL) return 0;
     BIO_set_data(bio, (void *)((intptr_t)fd << 2));
     BIO_set_init(bio, 1);

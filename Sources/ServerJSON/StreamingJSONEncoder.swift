@@ -134,16 +134,21 @@ final class StreamingJSONEncoder: Encoder {
     /// Writes `value` where a value is expected. Foundation's special cases first, then the value's own encode(to:).
     /// - Parameter emptyAs: what to write if the value writes nothing (JSONEncoder writes `{}`); nil at the top level.
     func encodeValue<T: Encodable>(_ value: T, key: (any CodingKey)?, emptyAs empty: StaticString? = "{}") throws {
+        // Written whole here: the value is no longer pending (a single-value container's caller, or the top
+        // level, would otherwise take it for a value that wrote nothing).
         if T.self == Data.self {
             text.appendString((value as! Data).base64EncodedString())
+            valuePending = false
             return
         }
         if T.self == URL.self {
             text.appendString((value as! URL).absoluteString)
+            valuePending = false
             return
         }
         if T.self == Decimal.self {
             text.appendVerbatim((value as! Decimal).description)
+            valuePending = false
             return
         }
         let outerDepth = valueDepth

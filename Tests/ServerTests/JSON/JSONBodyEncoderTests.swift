@@ -106,6 +106,34 @@ final class JSONBodyEncoderTests: XCTestCase {
         XCTAssertEqual(try ours([Int]()), "[]")
     }
 
+    /// Encodes its amount through a single-value container, as money and id wrappers do.
+    private struct Price: Encodable {
+        var amount: Decimal
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(amount)
+        }
+    }
+
+    private struct Wrapped: Encodable {
+        var name = "x"
+        var price = Price(amount: Decimal(string: "9.99")!)
+        var blob: Data? = Data([9])
+        var link: URL? = URL(string: "https://example.com/a")
+    }
+
+    func testFoundationsSpecialTypesAtTheTopAndThroughSingleValueContainersMatchJSONEncoder() throws {
+        XCTAssertEqual(try ours(Data([1, 2, 3])), try foundation(Data([1, 2, 3])))
+        XCTAssertEqual(try ours(URL(string: "https://a.b/c")!), try foundation(URL(string: "https://a.b/c")!))
+        XCTAssertEqual(try ours(Decimal(string: "1.5")!), try foundation(Decimal(string: "1.5")!))
+        XCTAssertEqual(try ours([Data([1, 2]) as Data?, nil]), try foundation([Data([1, 2]) as Data?, nil]))
+        XCTAssertEqual(try ours([URL(string: "https://a/b")]), try foundation([URL(string: "https://a/b")]))
+        XCTAssertEqual(try ours(["k": Decimal(2) as Decimal?]), try foundation(["k": Decimal(2) as Decimal?]))
+        XCTAssertEqual(try ours([Price(amount: 1)]), try foundation([Price(amount: 1)]))
+        XCTAssertEqual(try ours(Wrapped()), #"{"name":"x","price":9.99,"blob":"CQ==","link":"https://example.com/a"}"#)
+        try assertSameJSON(Wrapped())
+    }
+
     func testEveryControlCharacterIsEscaped() throws {
         let controls = String((0..<0x20).map { Character(Unicode.Scalar(UInt8($0))) })
         XCTAssertEqual(try ours(controls), try foundation(controls))
