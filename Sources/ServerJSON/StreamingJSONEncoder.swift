@@ -48,7 +48,7 @@ final class StreamingJSONEncoder: Encoder {
     /// Whether nothing of the value being encoded has been written yet.
     @exclusivity(unchecked) private var valuePending = true
     /// Set once a call took a shape this encoder does not stream; non-throwing calls can only record it.
-    @exclusivity(unchecked) private(set) var unsupported = false
+    @exclusivity(unchecked) private var unsupported = false
 
     init(capacity: Int) {
         text = JSONText(capacity: capacity)
@@ -99,8 +99,7 @@ final class StreamingJSONEncoder: Encoder {
 
     /// Readies `frame` for its next member or element: deeper containers closed, the comma written.
     func enter(_ frame: FrameReference) throws {
-        guard !unsupported, frame.depth >= valueDepth, frame.depth < frames.count,
-              frames[frame.depth].id == frame.id else {
+        guard !unsupported, frame.depth >= valueDepth, isOpen(frame) else {
             unsupported = true
             throw Unsupported()
         }
@@ -117,7 +116,12 @@ final class StreamingJSONEncoder: Encoder {
     }
 
     func count(of frame: FrameReference) -> Int {
-        frame.depth >= 0 && frame.depth < frames.count && frames[frame.depth].id == frame.id ? frames[frame.depth].count : 0
+        isOpen(frame) ? frames[frame.depth].count : 0
+    }
+
+    /// Whether `frame` is still open (not closed since, nor a stale or invalid reference).
+    private func isOpen(_ frame: FrameReference) -> Bool {
+        frame.depth >= 0 && frame.depth < frames.count && frames[frame.depth].id == frame.id
     }
 
     /// A container nested in `frame` (already entered): opened at once.
@@ -134,20 +138,9 @@ final class StreamingJSONEncoder: Encoder {
     /// Writes `value` where a value is expected. Foundation's special cases first, then the value's own encode(to:).
     /// - Parameter emptyAs: what to write if the value writes nothing (JSONEncoder writes `{}`); nil at the top level.
     func encodeValue<T: Encodable>(_ value: T, key: (any CodingKey)?, emptyAs empty: StaticString? = "{}") throws {
-        // Written whole here: the value is no longer pending (a single-value container's caller, or the top
-        // level, would otherwise take it for a value that wrote nothing).
-        if T.self == Data.self {
-            text.appendString((value as! Data).base64EncodedString())
-            valuePending = false
-            return
-        }
-        if T.self == URL.self {
-            text.appendString((value as! URL).absoluteString)
-            valuePending = false
-            return
-        }
-        if T.self == Decimal.self {
-            text.appendVerbatim((value as! Decimal).description)
+        if writeFoundationValue(value) {
+            // Written whole: no longer pending (a single-value container's caller, or the top level,
+            // would otherwise take it for a value that wrote nothing).
             valuePending = false
             return
         }
@@ -165,6 +158,21 @@ final class StreamingJSONEncoder: Encoder {
         }
         valueDepth = outerDepth
         codingPath.removeLast(codingPath.count - outerPathCount)
+    }
+
+    /// JSONEncoder's special cases: Data as Base64, URL as its absolute string, Decimal as a number.
+    /// Whether `value` was one (and is written).
+    private func writeFoundationValue<T: Encodable>(_ value: T) -> Bool {
+        if T.self == Data.self {
+            text.appendString((value as! Data).base64EncodedString())
+        } else if T.self == URL.self {
+            text.appendString((value as! URL).absoluteString)
+        } else if T.self == Decimal.self {
+            text.appendVerbatim((value as! Decimal).description)
+        } else {
+            return false
+        }
+        return true
     }
 
     /// For a single-value container: checks that nothing of the value being encoded is written yet.
