@@ -22,6 +22,9 @@ package final class Connection<T: Transport & ~Copyable> {
     /// Parsing stopped at the queued-output bound with bytes left in `input`: they are
     /// answered once the output is sent, before the socket is read again.
     var requestsDeferred = false
+    /// The last read came back short (the socket held nothing more) and no event has come
+    /// since: a deferred answer written now need not read again, which would meet EAGAIN.
+    var socketDrained = false
     /// `100 Continue` was sent for the request at the front of `input`.
     var sentContinue = false
     /// Close once `output` is flushed: the last response said `Connection: close`.

@@ -26,7 +26,9 @@ extension ConnectionDriver {
     /// The connection waits for its handler: nothing is read meanwhile (the socket
     /// is not drained into memory), except that a client gone away ends it at once.
     func waitForHandler<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
-        connection.peerHungUp ? .closed : .idle
+        // Input may have arrived: in edge-triggered mode this event is the only report of it.
+        connection.socketDrained = false
+        return connection.peerHungUp ? .closed : .idle
     }
 
     /// The answer to the connection's deferred request has come back: it is written
@@ -70,7 +72,13 @@ extension ConnectionDriver {
         // The requests read behind it raised no new edge: answer them before reading again.
         connection.requestsDeferred = connection.input != nil
         let status = flush(connection, via: transport)
-        return status == .idle ? readable(connection, via: transport) : status
+        guard status == .idle else { return status }
+        // The request's read left the socket empty and no event came since: a read now would
+        // only meet EAGAIN (half the time under keep-alive, the client still waiting for this
+        // answer). What arrives next is reported: level mode asks for EPOLLIN again (or never
+        // stopped), edge mode sees a new edge.
+        if connection.socketDrained && !connection.requestsDeferred && !connection.lingering { return .idle }
+        return readable(connection, via: transport)
     }
 
     /// The handler took longer than the connection may wait: 503 (RFC 9110 §15.6.4),

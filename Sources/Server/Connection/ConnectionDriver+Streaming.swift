@@ -77,6 +77,8 @@ extension ConnectionDriver {
     /// Returns the connection's status when this turn is over for it, nil to read again.
     func receiveBody<T: Transport & ~Copyable>(on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus? {
         guard let reception = connection.reception else { return nil }
+        // What the socket holds is a matter for the body's reads from here on.
+        connection.socketDrained = false
         if connection.phase == .receivingBody(paused: true) {
             // Paused, the connection asks epoll for nothing, yet a reset is still reported on every
             // wait (level-triggered): left unanswered it would spin the loop until the handler caught up.

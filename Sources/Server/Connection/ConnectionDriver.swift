@@ -156,8 +156,9 @@ package final class ConnectionDriver {
         }
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
-        return respondAndFlush(input, on: connection, via: transport,
-                               socketEmptied: count < read.offered && !connection.peerHungUp && !transport.hasBufferedInput)
+        let socketEmptied = count < read.offered && !connection.peerHungUp && !transport.hasBufferedInput
+        connection.socketDrained = socketEmptied
+        return respondAndFlush(input, on: connection, via: transport, socketEmptied: socketEmptied)
     }
 
     /// Answers the requests held back at the output bound, now that their predecessors'
@@ -165,6 +166,7 @@ package final class ConnectionDriver {
     /// would ever come for them: they are served here, before the socket is read again.
     private func answerDeferredRequests<T: Transport & ~Copyable>(on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus? {
         connection.requestsDeferred = false
+        connection.socketDrained = false
         guard let input = connection.input else { return nil }
         // Whatever arrived while the output was blocked raised no new edge: read it next.
         return respondAndFlush(input, on: connection, via: transport, socketEmptied: false)
