@@ -66,10 +66,12 @@ package final class CompletionQueue: Sendable {
     var fd: Int32 { wakeup.fd }
 
     /// Called by whichever thread finished the work (the loop's own, for a task it runs).
-    func post(_ completion: Completion) {
+    func post(_ completion: consuming Completion) {
+        // Moved into the queue, not copied: a copy would retain every field of its response.
+        var moving: Completion? = consume completion
         let wake = state.withLock { state in
             guard !state.closed else { return false }
-            state.pending.append(completion)
+            state.pending.append(moving.take()!)
             noteUse()
             return Self.mustWake(&state)
         }
