@@ -20,8 +20,8 @@ final class HandlerTicket: @unchecked Sendable {
     private let token: UInt64
     private let work: DeferredWork
     private let completions: CompletionQueue
-    /// The task doing `.task` work, cancelled if the connection goes first.
-    var task: Task<Void, Never>?
+    /// The task runner doing `.task` work, cancelled if the connection goes first.
+    var runner: TaskRunner?
 
     init(serial: UInt64, token: UInt64, head: RequestHead, request: OwnedRequest, work: DeferredWork,
          completions: CompletionQueue) {
@@ -35,7 +35,7 @@ final class HandlerTicket: @unchecked Sendable {
 
     /// Best effort: a task sees it at its next cancellation point; pool work runs to its end.
     func cancel() {
-        task?.cancel()
+        runner?.cancel(self)
     }
 
     /// Runs `.pool` work on the calling thread (one of the handler pool's) and posts its answer.
@@ -69,6 +69,8 @@ final class HandlerTicket: @unchecked Sendable {
 package final class DeferredDispatch {
     let completions: CompletionQueue
     private let pool: HandlerPool
+    /// The tasks that run `.task` work, reused from one request to the next.
+    let runners: TaskRunners
     /// The helper threads that read cold file pages ahead of sendfile; nil when `--aio-threads` is 0.
     let diskReads: DiskReads?
     /// Only the loop's thread hands out tickets.
@@ -78,6 +80,7 @@ package final class DeferredDispatch {
     init(threads: Int, processorShare: Int = ServerConfiguration.onlineProcessorCount, logger: Logger,
          fileSending: FileSendSettings = FileSendSettings()) throws(SystemError) {
         completions = try CompletionQueue()
+        runners = TaskRunners(completions: completions)
         pool = HandlerPool(size: threads, logger: logger, limit: processorShare)
         diskReads = fileSending.aioThreads > 0
             ? DiskReads(threads: fileSending.aioThreads, readAheadBytes: fileSending.readAheadBytes, logger: logger) : nil
@@ -92,11 +95,9 @@ package final class DeferredDispatch {
         case .pool:
             pool.submit { ticket.answerOnThisThread() }
         case .task:
-            // Runs at once, on this (the loop's) thread, up to its first suspension; it resumes on this
-            // worker's loop thread, between epoll turns (CompletionQueue+TaskExecutor). A handler that
-            // never suspends has posted its answer before this returns: it is delivered after this
-            // turn's events, with no job queued for it and no extra round.
-            ticket.task = Task.immediate(executorPreference: completions) { await ticket.answerInTask() }
+            // On this worker's loop thread, in this turn: at once in a new runner, or as a parked runner's
+            // job (CompletionQueue+TaskExecutor). Its answer is delivered after this turn's events.
+            runners.run(ticket)
         }
         return ticket
     }
@@ -121,6 +122,7 @@ package final class DeferredDispatch {
     }
 
     func close() {
+        runners.close()
         completions.close()
     }
 }
