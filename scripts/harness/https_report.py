@@ -57,7 +57,9 @@ def write(path, context, sections):
                                        ciphers=tls.INTERMEDIATE_CIPHERS)
     parts = ["# HTTPS against nginx", "",
              f"Written by `{context['invocation']}` on {context['date']}: {context['repetitions']} repetition(s) of "
-             f"{context['seconds']} s per run, the servers alternating and the order rotating between repetitions. "
+             f"{context['seconds']} s per run (keep-alive with 512 connections at least "
+             f"{tls.KEEPALIVE512_SECONDS} s: the 512 handshakes at its start are then under 0.5% of its "
+             "requests), the servers alternating and the order rotating between repetitions. "
              "Both servers use the same throwaway certificate chain and key (made by the run with the openssl "
              "command-line tool: a CA and an ECDSA P-256 and an RSA 2048 leaf for localhost), serve the same "
              f"directory (`{tls.SMALL_PATH}`, {len(tls.SMALL_BODY)} bytes; `{tls.LARGE_PATH}`, 1 MiB of random bytes) "
