@@ -26,9 +26,7 @@ extension ConnectionDriver {
     /// The connection waits for its handler: nothing is read meanwhile (the socket
     /// is not drained into memory), except that a client gone away ends it at once.
     func waitForHandler<T: Transport & ~Copyable>(_ connection: Connection<T>) -> ConnectionStatus {
-        // Input may have arrived: in edge-triggered mode this event is the only report of it.
-        connection.socketDrained = false
-        return connection.peerHungUp ? .closed : .idle
+        connection.peerHungUp ? .closed : .idle
     }
 
     /// The answer to the connection's deferred request has come back: it is written
@@ -77,7 +75,9 @@ extension ConnectionDriver {
         // only meet EAGAIN (half the time under keep-alive, the client still waiting for this
         // answer). What arrives next is reported: level mode asks for EPOLLIN again (or never
         // stopped), edge mode sees a new edge.
-        if connection.socketDrained && !connection.requestsDeferred && !connection.lingering { return .idle }
+        if connection.socketDrained && !connection.requestsDeferred && !connection.lingering && !connection.peerHungUp {
+            return .idle
+        }
         return readable(connection, via: transport)
     }
 

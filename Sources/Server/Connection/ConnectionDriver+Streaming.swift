@@ -77,7 +77,7 @@ extension ConnectionDriver {
     /// Returns the connection's status when this turn is over for it, nil to read again.
     func receiveBody<T: Transport & ~Copyable>(on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus? {
         guard let reception = connection.reception else { return nil }
-        // What the socket holds is a matter for the body's reads from here on.
+        // What the socket holds is a matter for the body's reads from here on (not the head's short read).
         connection.socketDrained = false
         if connection.phase == .receivingBody(paused: true) {
             // Paused, the connection asks epoll for nothing, yet a reset is still reported on every

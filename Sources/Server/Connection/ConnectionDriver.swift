@@ -115,6 +115,9 @@ package final class ConnectionDriver {
 
     /// `readable` over any transport: generic, so the socket's case is specialised (see Transport).
     package func readable<T: Transport & ~Copyable>(_ connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus {
+        // Input may have arrived (in edge-triggered mode this call may be its only report): until a
+        // read comes back short again, a deferred answer reads after it is written (`complete`).
+        connection.socketDrained = false
         if connection.lingering { return drain(connection, via: transport) }
         // A streamed response waits for its producer's nudge; a client gone meanwhile ends it (and the task).
         if connection.phase == .awaitingProducer { return connection.peerHungUp ? .closed : .idle }
@@ -156,7 +159,9 @@ package final class ConnectionDriver {
         }
         record.add(.bytesIn, UInt64(count))
         connection.madeProgress = true
+        // A TLS read cut short because OpenSSL must write first (awaitedReadiness) left records behind.
         let socketEmptied = count < read.offered && !connection.peerHungUp && !transport.hasBufferedInput
+            && transport.awaitedReadiness == nil
         connection.socketDrained = socketEmptied
         return respondAndFlush(input, on: connection, via: transport, socketEmptied: socketEmptied)
     }
@@ -166,7 +171,6 @@ package final class ConnectionDriver {
     /// would ever come for them: they are served here, before the socket is read again.
     private func answerDeferredRequests<T: Transport & ~Copyable>(on connection: Connection<T>, via transport: borrowing T) -> ConnectionStatus? {
         connection.requestsDeferred = false
-        connection.socketDrained = false
         guard let input = connection.input else { return nil }
         // Whatever arrived while the output was blocked raised no new edge: read it next.
         return respondAndFlush(input, on: connection, via: transport, socketEmptied: false)

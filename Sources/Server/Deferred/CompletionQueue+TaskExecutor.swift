@@ -17,6 +17,13 @@ extension CompletionQueue: TaskExecutor {
         enqueue(job: UnownedJob(job))
     }
 
+    /// Runs the jobs queued now, on the calling thread (the loop's): for `DeferredDispatch.close`.
+    func runQueuedJobs() {
+        var completions: [Completion] = [], jobs: [UnownedJob] = []
+        take(completions: &completions, jobs: &jobs)
+        run(&jobs)
+    }
+
     /// Runs `jobs` (taken from this queue by the loop) on the calling thread, which must
     /// be the loop's, and empties the array, keeping its capacity.
     func run(_ jobs: inout [UnownedJob]) {

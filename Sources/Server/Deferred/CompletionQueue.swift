@@ -139,6 +139,20 @@ package final class CompletionQueue: Sendable {
         }
     }
 
+    /// Adds the answers posted since the last `take` (by the jobs it handed out, run since) to
+    /// `completions`, so that an answer and the job that made it are handled in one round.
+    func takeCompletions(appendingTo completions: inout [Completion]) {
+        state.withLock { state in
+            guard !state.closed, !state.pending.isEmpty else { return }
+            if completions.isEmpty {
+                swap(&state.pending, &completions)
+            } else {
+                completions.append(contentsOf: state.pending)
+                state.pending.removeAll(keepingCapacity: true)
+            }
+        }
+    }
+
     /// Called by a body's consumer or producer: the connection with `token` may go on.
     func nudge(_ token: UInt64) {
         let wake = state.withLock { state in

@@ -12,7 +12,7 @@ import Synchronization
 /// It is also what the work runs from, so handing a request off allocates no closure
 /// context (a closure capturing one object uses it as its context).
 final class HandlerTicket: @unchecked Sendable {
-    // @unchecked: the work's thread or task reads only the `let`s; `task` is the loop's alone.
+    // @unchecked: the work's thread or task reads only the `let`s; `runner` is the loop's alone.
     let serial: UInt64
     let head: RequestHead
     let request: OwnedRequest
@@ -122,7 +122,9 @@ package final class DeferredDispatch {
     }
 
     func close() {
+        // The parked runners' tasks end (their jobs are run once here), so none is left suspended.
         runners.close()
+        completions.runQueuedJobs()
         completions.close()
     }
 }

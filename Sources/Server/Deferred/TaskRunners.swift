@@ -7,7 +7,10 @@
 // task's status lock). A runner is made when none is parked (the first request,
 // or more handlers awaiting at once than runners exist) and ends when it was
 // cancelled (its client went away mid-handler: a cancelled task stays
-// cancelled) or when enough others are parked already.
+// cancelled) or when enough others are parked already. A parked runner holds
+// no request, but its task keeps the frame memory its deepest handler needed
+// (the task allocator frees its slabs only with the task): at most
+// `parkedLimit` of them per worker.
 //
 // Everything here runs on the loop's thread: the runners prefer the worker's
 // completion queue as their executor (CompletionQueue+TaskExecutor), so their
@@ -40,20 +43,20 @@ final class TaskRunners: @unchecked Sendable {
             return
         }
         let runner = TaskRunner(runners: self)
-        runner.current = ticket
-        ticket.runner = runner
-        runner.task = Task.immediate(executorPreference: completions) { await runner.serve(ticket) }
+        runner.take(ticket)
+        // The closure captures the runner only: a ticket it captured would live as long as the task.
+        runner.task = Task.immediate(executorPreference: completions) { await runner.serve() }
     }
 
     /// Whether `runner` (between two requests, not cancelled) may park; if so it is parked.
-    fileprivate func park(_ runner: TaskRunner, _ continuation: UnsafeContinuation<HandlerTicket?, Never>) -> Bool {
+    fileprivate func park(_ runner: TaskRunner, _ continuation: UnsafeContinuation<Bool, Never>) -> Bool {
         guard !closed && parked.count < parkedLimit else { return false }
         runner.continuation = continuation
         parked.append(runner)
         return true
     }
 
-    /// The worker is stopping: parked runners are resumed to end (if the loop still runs their jobs).
+    /// The worker is stopping: parked runners are resumed to end (DeferredDispatch.close runs their jobs).
     func close() {
         closed = true
         for runner in parked { runner.resume(with: nil) }
@@ -68,45 +71,47 @@ final class TaskRunner: @unchecked Sendable {
     private let runners: TaskRunners
     /// The task, for cancelling it: set right after it first runs, before any cancel can come.
     var task: Task<Void, Never>?
-    /// The ticket whose work runs now; nil while parked.
-    var current: HandlerTicket?
-    /// Set while parked: resumed with the next ticket, or nil to end.
-    fileprivate var continuation: UnsafeContinuation<HandlerTicket?, Never>?
+    /// The ticket whose work runs now; nil while parked, so a parked runner holds no request.
+    private(set) var current: HandlerTicket?
+    /// Set while parked: resumed with true when `current` holds the next ticket, false to end.
+    fileprivate var continuation: UnsafeContinuation<Bool, Never>?
 
     fileprivate init(runners: TaskRunners) {
         self.runners = runners
     }
 
-    /// The task's whole life: the first ticket, then one per resume until told to end.
-    nonisolated(nonsending) func serve(_ first: HandlerTicket) async {
-        var ticket = first
+    /// Makes `ticket` the one this runner works for.
+    fileprivate func take(_ ticket: HandlerTicket) {
+        current = ticket
+        ticket.runner = self
+    }
+
+    /// The task's whole life: the ticket it was made for, then one per resume until told to end.
+    nonisolated(nonsending) func serve() async {
         while true {
-            // Consumed: the request (its body too) is not held while the runner is parked.
-            await answer(consume ticket)
+            await answerCurrent()
             current = nil
-            guard !Task.isCancelled, let next = await park() else { return }
-            ticket = next
+            guard !Task.isCancelled, await park() else { return }
         }
     }
 
-    nonisolated(nonsending) private func answer(_ ticket: consuming HandlerTicket) async {
+    /// Answers `current`; the local reference to it ends here, with the call.
+    nonisolated(nonsending) private func answerCurrent() async {
+        guard let ticket = current else { return }
         await ticket.answerInTask()
     }
 
-    nonisolated(nonsending) private func park() async -> HandlerTicket? {
-        await withUnsafeContinuation { (continuation: UnsafeContinuation<HandlerTicket?, Never>) in
-            if !runners.park(self, continuation) { continuation.resume(returning: nil) }
+    nonisolated(nonsending) private func park() async -> Bool {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Bool, Never>) in
+            if !runners.park(self, continuation) { continuation.resume(returning: false) }
         }
     }
 
-    /// Called by TaskRunners with the next ticket (nil: end).
+    /// Called by TaskRunners, for a parked runner only: the next ticket, or nil to end.
     fileprivate func resume(with ticket: HandlerTicket?) {
-        guard let continuation = continuation.take() else { return }
-        if let ticket {
-            current = ticket
-            ticket.runner = self
-        }
-        continuation.resume(returning: ticket)
+        guard let continuation = continuation.take() else { preconditionFailure("a task runner resumed while not parked") }
+        if let ticket { take(ticket) }
+        continuation.resume(returning: ticket != nil)
     }
 
     /// Cancels the task if it is still working for `ticket` (a parked or reassigned runner is left alone).

@@ -367,7 +367,11 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             deferred.take(completions: &takenCompletions, jobs: &takenJobs)
             let nudges = deferred.takeNudges()
             if takenCompletions.isEmpty && takenJobs.isEmpty && nudges.isEmpty { return }
-            deferred.run(&takenJobs)
+            if !takenJobs.isEmpty {
+                deferred.run(&takenJobs)
+                // A parked task runner resumed by a hand-off answers in its job: delivered in this round.
+                deferred.takeCompletions(appendingTo: &takenCompletions)
+            }
             deliverCompletions()
             resume(nudged: nudges)
         }

@@ -91,6 +91,7 @@ final class TaskRunnersTests: XCTestCase {
         // Task.sleep throws CancellationError: the ticket's answer is the 500 (its body is a static string).
         var status: Int?
         for _ in 0..<200 where status == nil {
+            dispatch.completions.wakeupSeen()
             dispatch.completions.take(completions: &completions, jobs: &jobs)
             dispatch.completions.run(&jobs)
             if let first = completions.first { status = Int(first.response.status.code) }
@@ -101,6 +102,48 @@ final class TaskRunnersTests: XCTestCase {
         XCTAssertEqual(dispatch.runners.parkedCount, 0, "a cancelled task stays cancelled: its runner ended")
         _ = try start(2) { _ in Self.text("cancelled: \(Task.isCancelled)") }
         XCTAssertEqual(answers(for: [2]), [2: "cancelled: false"], "a new runner took the next request")
+    }
+
+    func testAParkedRunnerHoldsNoRequest() throws {
+        // Its first request (the one it was made for) as much as a later one: a body may be large.
+        weak var first = try start(1) { _ in Self.text("first") }
+        XCTAssertEqual(answers(for: [1]), [1: "first"])
+        XCTAssertEqual(dispatch.runners.parkedCount, 1)
+        XCTAssertNil(first, "the answered request is released while its runner is parked")
+        weak var second = try start(2) { _ in
+            await Task.yield()
+            return Self.text("second")
+        }
+        XCTAssertEqual(answers(for: [2]), [2: "second"])
+        XCTAssertNil(second)
+    }
+
+    func testAHandlerThatThrowsIsAnsweredWith500AndItsRunnerGoesOn() throws {
+        struct Failure: Error {}
+        let failing = try start(1) { _ in throw Failure() }
+        var status: Int?
+        for _ in 0..<10 where status == nil {
+            dispatch.completions.take(completions: &completions, jobs: &jobs)
+            dispatch.completions.run(&jobs)
+            if let first = completions.first { status = Int(first.response.status.code) }
+        }
+        completions.removeAll()
+        XCTAssertEqual(status, 500)
+        let next = try start(2) { _ in Self.text("next") }
+        XCTAssertEqual(answers(for: [2]), [2: "next"])
+        XCTAssertTrue(failing.runner === next.runner, "the same runner answered the next request")
+    }
+
+    func testClosingEndsEveryParkedRunnersTask() throws {
+        weak var runner: TaskRunner?
+        do {
+            let ticket = try start(1) { _ in Self.text("done") }
+            runner = ticket.runner
+        }
+        XCTAssertEqual(answers(for: [1]), [1: "done"])
+        XCTAssertNotNil(runner, "parked: its task holds it")
+        dispatch.close()
+        XCTAssertNil(runner, "its task ended and released it")
     }
 
     func testNoMoreRunnersParkThanTheLimit() throws {
