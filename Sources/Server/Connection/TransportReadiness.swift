@@ -9,7 +9,15 @@ import ServerSystem
 
 extension Connection where T: ~Copyable {
     /// The readiness to wait for: the phase's, unless the transport's last blocked call needs another.
-    var wantedInterest: Interest { phase.interest.folding(transport.awaitedReadiness) }
+    var wantedInterest: Interest { interestOfPhase.folding(transport.awaitedReadiness) }
+
+    /// The phase's interest; while a handler works and earlier answers still wait for the client,
+    /// writability: they go out as the socket takes them. (The handling interest alone, EPOLLRDHUP in
+    /// level mode, left them queued until the answer came, and a client that half-closed meanwhile
+    /// was reported on every wait with nothing to do: the worker spun.)
+    private var interestOfPhase: Interest {
+        phase == .handling && output != nil ? .write : phase.interest
+    }
 }
 
 extension Interest {
