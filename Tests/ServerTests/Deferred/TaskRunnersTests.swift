@@ -106,11 +106,11 @@ final class TaskRunnersTests: XCTestCase {
 
     func testAParkedRunnerHoldsNoRequest() throws {
         // Its first request (the one it was made for) as much as a later one: a body may be large.
-        weak var first = try start(1) { _ in Self.text("first") }
+        weak let first = try start(1) { _ in Self.text("first") }
         XCTAssertEqual(answers(for: [1]), [1: "first"])
         XCTAssertEqual(dispatch.runners.parkedCount, 1)
         XCTAssertNil(first, "the answered request is released while its runner is parked")
-        weak var second = try start(2) { _ in
+        weak let second = try start(2) { _ in
             await Task.yield()
             return Self.text("second")
         }
