@@ -12,16 +12,16 @@ import TestSupport
 import XCTest
 
 final class DeferredReadCallsTests: XCTestCase {
-    private func startServer(_ flags: [String]) throws -> ServerProcess {
-        try ServerProcess(["--host", "127.0.0.1", "--workers", "1"] + flags, executable: "example-server")
+    /// The example server with one worker, that worker's pid, and a client connected to it.
+    private func startServer(_ flags: [String]) throws -> (ServerProcess, pid_t, TestClient) {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"] + flags, executable: "example-server")
+        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
+        return (server, try XCTUnwrap(server.workerPIDs().first), try TestClient(port: server.port))
     }
 
     func testAKeepAliveAsyncAnswerIsNotFollowedByAReadThatMeetsEAGAIN() throws {
         for flags in [[], ["--edge-triggered"]] {
-            let server = try startServer(flags)
-            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-            let worker = try XCTUnwrap(server.workerPIDs().first)
-            let client = try TestClient(port: server.port)
+            let (server, worker, client) = try startServer(flags)
             XCTAssertEqual(try client.get("/apps/async").body, "async\n", "warm-up \(flags)")
             guard let trace = Strace(pid: worker, calls: "read") else {
                 throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
@@ -46,10 +46,7 @@ final class DeferredReadCallsTests: XCTestCase {
 
     func testARequestSentWhileAnAsyncHandlerAwaitsIsAnsweredAfterIt() throws {
         for flags in [[], ["--edge-triggered"]] {
-            let server = try startServer(flags)
-            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-            let worker = try XCTUnwrap(server.workerPIDs().first)
-            let client = try TestClient(port: server.port)
+            let (server, worker, client) = try startServer(flags)
             XCTAssertEqual(try client.get("/apps/inline").body, "inline\n", "warm-up \(flags)")
             XCTAssertTrue(ServerProcess.eventually { Self.isWaitingInEpoll(worker) }, "\(flags)")
             let readsBefore = try XCTUnwrap(Self.readCalls(worker))
