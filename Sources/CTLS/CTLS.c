@@ -254,6 +254,27 @@ int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t len
     return ok;
 }
 
+int ctls_read_staging_writes(SSL *ssl, BIO *collector, void *bytes, size_t length, size_t *readbytes,
+                             void *out, size_t capacity, size_t *filled) {
+    struct collector state = { out, capacity, *filled };
+    *readbytes = 0;
+    BIO *socket = SSL_get_wbio(ssl);
+    if (socket == NULL || BIO_up_ref(socket) != 1) return SSL_ERROR_SSL;
+    if (BIO_up_ref(collector) != 1) {
+        BIO_free(socket);
+        return SSL_ERROR_SSL;
+    }
+    BIO_set_data(collector, &state);
+    SSL_set0_wbio(ssl, collector);
+    int result = SSL_read_ex(ssl, bytes, length, readbytes);
+    // SSL_get_error(3) reads the write BIO's retry flags: asked while the collector is in place.
+    int error = result == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, 0);
+    SSL_set0_wbio(ssl, socket);
+    BIO_set_data(collector, NULL);
+    *filled = state.length;
+    return error;
+}
+
 // The socket reader. Its state lives in the BIO's data pointer, not in an allocation:
 // the descriptor shifted left by two, bit 1 for the end of the stream (BIO_eof, which
 // OpenSSL asks to tell a peer's unannounced close from an error), bit 0 for "drained".
@@ -263,6 +284,13 @@ static int reader_read(BIO *bio, char *out, int length) {
     intptr_t state = (intptr_t)BIO_get_data(bio);
     BIO_clear_retry_flags(bio);
     if (length <= 0) return 0;
+    // The socket was empty at this call's last read(2) and no event has been seen since
+    // (ctls_reader_forget): a read(2) would only meet EAGAIN. A new segment raises an epoll
+    // event in either trigger mode, so waiting for it loses nothing.
+    if ((state & reader_drained) != 0) {
+        BIO_set_retry_read(bio);
+        return -1;
+    }
     ssize_t count;
     do {
         count = read((int)(state >> 2), out, (size_t)length);

@@ -24,6 +24,14 @@ public final class TLSContext: @unchecked Sendable {
     /// The write BIO that gathers a file body's records for one write(2) (TLSSession+Files);
     /// one per process, lent to one session at a time by the worker's single loop thread.
     let collector: OpaquePointer
+    /// Where a handshake's reads collect what OpenSSL sends meanwhile (the server's flight,
+    /// session tickets), to leave in one write(2) (TLSSession.read): one per process, lent to
+    /// one session at a time, as the collector. Nil with kernel TLS, which OpenSSL turns on
+    /// through the socket's own write BIO during the handshake.
+    let staging: UnsafeMutableRawBufferPointer?
+    /// The most a handshake read collects before OpenSSL must wait for the socket: a flight
+    /// with a certificate chain of several KiB fits many times over.
+    static let stagingBytes = 32 * 1024
     /// The SNI callback's view of `contexts` (C memory the callback reads during handshakes).
     private let candidateArray: UnsafeMutablePointer<OpaquePointer?>
     private let candidates: UnsafeMutablePointer<ctls_sni_candidates>
@@ -66,6 +74,8 @@ public final class TLSContext: @unchecked Sendable {
         self.contexts = contexts
         self.collector = collector
         self.fileBodyPath = fileBodyPath
+        staging = fileBodyPath == .kernelSendfile ? nil
+            : .allocate(byteCount: Self.stagingBytes, alignment: 16)
         candidateArray = .allocate(capacity: contexts.count)
         candidateArray.initialize(from: contexts.map { Optional($0) }, count: contexts.count)
         candidates = .allocate(capacity: 1)
@@ -76,6 +86,7 @@ public final class TLSContext: @unchecked Sendable {
     deinit {
         for context in contexts { SSL_CTX_free(context) }
         ctls_collector_free(collector)
+        staging?.deallocate()
         candidates.deallocate()
         candidateArray.deallocate()
     }

@@ -47,7 +47,8 @@ extension TLSSession {
         if ctls_ktls_send(ssl) == 1 { return sendFileByKernel(from: file, offset: &offset, count: count) }
         awaitedReadiness = nil
         var total = 0
-        if hasPendingRecords {
+        // Records of this body go first; a handshake's (tickets) stay ahead of the first read's records.
+        if hasPendingRecords && !pendingRecordsAreTheHandshakes {
             if let outcome = sendCipher() { return outcome }
             total = takeOwed(&offset)
         }
@@ -72,7 +73,10 @@ extension TLSSession {
                                         at: offset)
             // The file ended early: `.wrote(0)` says so when nothing else was sent.
             guard length > 0 else { return .wrote(total) }
-            guard encrypt(UnsafeRawBufferPointer(rebasing: buffer[0..<(head + length)]), owing: length) else { return .closed }
+            guard appendRecords(UnsafeRawBufferPointer(rebasing: buffer[0..<(head + length)]), owing: length) else {
+                return .closed
+            }
+            recordsCarryWrite = false
             dropHeld(head)
             if let outcome = sendCipher() {
                 // Bytes already sent count; the want shows again on the next call.
@@ -86,55 +90,9 @@ extension TLSSession {
         return .wrote(total)
     }
 
-    /// Whether records of a file body wait for the socket.
-    var hasPendingRecords: Bool { cipherStart < cipherEnd }
-
-    /// Makes `bytes` into records in `cipher` (nothing pending before), which then carry `owing`
-    /// file bytes. The buffer is as large as the bytes need (a small file's response takes a few KiB).
-    private func encrypt(_ bytes: UnsafeRawBufferPointer, owing: Int) -> Bool {
-        let needed = bytes.count + Self.recordsSlack
-        if let small = cipher, small.count < needed {
-            small.deallocate()
-            cipher = nil
-        }
-        let records = cipher ?? .allocate(byteCount: needed, alignment: 16)
-        cipher = records
-        var filled = 0
-        guard ctls_write_collected(ssl, context.collector, bytes.baseAddress, bytes.count,
-                                   records.baseAddress, records.count, &filled) == 1 else {
-            _ = failure()
-            return false
-        }
-        cipherStart = 0
-        cipherEnd = filled
-        cipherOwed = owing
-        return true
-    }
-
-    /// Sends the pending records; nil once they are all out, else the outcome to report.
-    func sendCipher() -> WriteOutcome? {
-        guard let records = cipher else { return nil }
-        while cipherStart < cipherEnd {
-            switch try? socket.write(UnsafeRawBufferPointer(rebasing: records[cipherStart..<cipherEnd])) {
-            case .wrote(let sent)?: cipherStart += sent
-            case .wouldBlock?: return .wouldBlock
-            default: return .closed
-            }
-        }
-        return nil
-    }
-
-    /// Gives the records' buffer back once nothing in it is pending (kept through a call, for its next read).
-    func releaseCipherIfSent() {
-        guard let records = cipher, !hasPendingRecords else { return }
-        records.deallocate()
-        cipher = nil
-    }
-
     /// The file bytes the records just sent carried: `offset` moves past them.
     private func takeOwed(_ offset: inout Int) -> Int {
-        let owed = cipherOwed
-        cipherOwed = 0
+        let owed = takeOwed()
         offset += owed
         return owed
     }

@@ -42,13 +42,15 @@ package final class TLSSession: Transport {
     /// The largest head that is held back; a larger one goes out on its own (at most a
     /// quarter of the record it shares with the body).
     static let heldHeadCapacity = 4096
-    /// Records of a file body that the socket has not taken yet (TLSSession+Files): they
-    /// must leave before any other byte, and `cipherOwed` file bytes they carry count as
-    /// sent once they have. Nil while nothing is pending: an idle connection keeps nothing.
+    /// Records the socket has not taken yet (TLSSession+Records): a handshake's, an answer's
+    /// or a file body's. They leave before any other byte, and the `cipherOwed` bytes of the
+    /// caller's they carry count as sent once they have: a write's when `recordsCarryWrite`,
+    /// else a file's. Nil while nothing is pending: an idle connection keeps nothing.
     var cipher: UnsafeMutableRawBufferPointer?
     var cipherStart = 0
     var cipherEnd = 0
     var cipherOwed = 0
+    var recordsCarryWrite = false
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
         self.socket = socket
@@ -74,38 +76,71 @@ package final class TLSSession: Transport {
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> ReadOutcome {
         awaitedReadiness = nil
         if endPending { return .closed }
+        // What an earlier handshake read made and the socket did not take goes first.
+        if pendingRecordsAreTheHandshakes {
+            switch sendCipher() {
+            case nil: releaseCipherIfSent()
+            case .wouldBlock?:
+                awaitedReadiness = .writable
+                return .wouldBlock
+            default: return .closed
+            }
+        }
         var total = 0
+        var staged = 0
+        var ended = false
         ctls_reader_forget(ssl)
         while total < buffer.count {
             var count = 0
-            if SSL_read_ex(ssl, buffer.baseAddress! + total, buffer.count - total, &count) == 1 {
+            let code = readRecord(into: buffer.baseAddress! + total, count: buffer.count - total, read: &count, staged: &staged)
+            if code == SSL_ERROR_NONE {
                 total += count
                 // The socket's last read(2) in this call came back short and OpenSSL holds nothing
                 // more: the socket was empty, which the read(2) meeting EAGAIN would only confirm.
                 if ctls_reader_drained(ssl) == 1 && SSL_has_pending(ssl) == 0 { break }
                 continue
             }
-            switch failure() {
+            switch failure(code: code) {
             case .wantRead: break
             case .wantWrite: awaitedReadiness = .writable
             case .closed:
                 // The bytes before the end are delivered; the next read reports the end.
-                if total == 0 { return .closed }
-                endPending = true
+                ended = true
+                endPending = total > 0
             }
             break
         }
+        if staged > 0 { settleStaged(staged, answerFollows: total > 0) }
+        if ended && total == 0 { return .closed }
         return total > 0 ? .bytes(total) : .wouldBlock
+    }
+
+    /// One SSL_read_ex; SSL_get_error's code for it. During the handshake what OpenSSL sends
+    /// meanwhile is collected in the context's staging buffer from `staged` on (unless kernel
+    /// TLS, which OpenSSL turns on through the socket's own write BIO), to leave in one write(2).
+    private func readRecord(into bytes: UnsafeMutableRawPointer, count: Int, read: inout Int, staged: inout Int) -> Int32 {
+        if let staging = context.staging, !isEstablished {
+            return ctls_read_staging_writes(ssl, context.collector, bytes, count, &read,
+                                            staging.baseAddress, staging.count, &staged)
+        }
+        return SSL_read_ex(ssl, bytes, count, &read) == 1 ? SSL_ERROR_NONE : SSL_get_error(ssl, 0)
     }
 
     package func write(_ bytes: UnsafeRawBufferPointer, moreFollows: Bool) throws(SystemError) -> WriteOutcome {
         awaitedReadiness = nil
-        // Records of a file body go first (the body is complete only once they are out, so
-        // this is a safeguard); only a file body follows a held head; anything else first
-        // sends what is held.
         if hasPendingRecords {
+            // A new connection's tickets wait for its first answer: a head to be held stays held
+            // (the body's records join them, TLSSession+Files), anything else joins them now.
+            if pendingRecordsAreTheHandshakes && heldCount == 0 {
+                if moreFollows && bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
+                recordsCarryWrite = true
+                return writeAfterHandshakeRecords(bytes)
+            }
+            // Records carrying earlier bytes go first (a file body's are complete only once they
+            // are out, so for those this is a safeguard); a write's report its bytes once out.
             if let outcome = sendCipher() { return outcome }
             releaseCipherIfSent()
+            if recordsCarryWrite && cipherOwed > 0 { return .wrote(takeOwed()) }
         }
         if heldCount > 0, let outcome = sendHeldHead() { return outcome }
         if moreFollows, bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
@@ -168,6 +203,7 @@ package final class TLSSession: Transport {
 
     /// Sends a close_notify alert when the handshake is done (RFC 8446 §6.1), then half-closes.
     package func shutdownWrite() {
+        sendHandshakeRecords()
         if heldCount > 0 { _ = sendHeldHead() }
         sendCloseNotify()
         socket.shutdownWrite()
@@ -183,6 +219,7 @@ package final class TLSSession: Transport {
         // Closed by the server before the handshake completed (the header timeout cut a
         // slow or stalled one, or a graceful stop): a handshake failure like any other.
         reportHandshakeFailureOnce()
+        sendHandshakeRecords()
         if heldCount > 0 { _ = sendHeldHead() }
         sendCloseNotify()
         socket.close()
@@ -210,7 +247,11 @@ package final class TLSSession: Transport {
     /// What an SSL_read_ex or SSL_write_ex that returned 0 (or an SSL_sendfile that
     /// returned `result` < 0) means (SSL_get_error(3)).
     func failure(_ result: Int32 = 0) -> Failure {
-        let code = SSL_get_error(ssl, result)
+        failure(code: SSL_get_error(ssl, result))
+    }
+
+    /// What SSL_get_error's `code` means for the connection.
+    func failure(code: Int32) -> Failure {
         switch code {
         case SSL_ERROR_WANT_READ: return .wantRead
         case SSL_ERROR_WANT_WRITE: return .wantWrite

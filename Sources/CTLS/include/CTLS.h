@@ -93,6 +93,16 @@ void ctls_collector_free(BIO *collector);
 int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t length,
                          void *out, size_t capacity, size_t *filled);
 
+// SSL_read_ex with the collector as the SSL's write BIO for the call: what the read makes
+// OpenSSL send (a handshake flight, session tickets) lands in `out` from *filled on, and
+// *filled says where it ends; *readbytes is what the read returned. The result is
+// SSL_get_error's code for the read (SSL_ERROR_NONE on success), asked before the socket's
+// BIO is put back; SSL_ERROR_WANT_WRITE when the bytes to send would not fit in `capacity`
+// (the rest is sent by the next call). The caller sends the collected bytes itself: a
+// handshake's flight in one write(2) as before, the tickets with the first answer's records.
+int ctls_read_staging_writes(SSL *ssl, BIO *collector, void *bytes, size_t length, size_t *readbytes,
+                             void *out, size_t capacity, size_t *filled);
+
 // The socket reader: a session's read BIO, reading its socket as OpenSSL's socket BIO
 // does, that also notes when a read(2) returned fewer bytes than OpenSSL asked for (read
 // ahead asks for a whole record buffer): the socket was empty then, as good as EAGAIN.
@@ -100,7 +110,10 @@ int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t len
 // to meet EAGAIN). It is one BIO_new per session, its state kept in the BIO's data pointer;
 // the socket BIO SSL_set_fd made stays the write BIO (kernel TLS sends through it).
 int ctls_use_socket_reader(SSL *ssl, int fd);
-// Clears the note: reads after this call set it again.
+// While the note is set, a read OpenSSL asks for is answered "retry" without a system call
+// (the handshake's read of the client's second flight, right after the server sent its own,
+// met EAGAIN on every connection). The caller clears the note whenever the socket may have
+// more (every readable event): reads after this call set it again.
 void ctls_reader_forget(SSL *ssl);
 // 1 when the reader's last read(2) since ctls_reader_forget returned fewer bytes than asked.
 int ctls_reader_drained(const SSL *ssl);
