@@ -275,6 +275,24 @@ int ctls_read_staging_writes(SSL *ssl, BIO *collector, void *bytes, size_t lengt
     return error;
 }
 
+int ctls_shutdown_collected(SSL *ssl, BIO *collector, void *out, size_t capacity, size_t *filled) {
+    struct collector state = { out, capacity, 0 };
+    *filled = 0;
+    BIO *socket = SSL_get_wbio(ssl);
+    if (socket == NULL || BIO_up_ref(socket) != 1) return -1;
+    if (BIO_up_ref(collector) != 1) {
+        BIO_free(socket);
+        return -1;
+    }
+    BIO_set_data(collector, &state);
+    SSL_set0_wbio(ssl, collector);
+    int result = SSL_shutdown(ssl);
+    SSL_set0_wbio(ssl, socket);
+    BIO_set_data(collector, NULL);
+    *filled = state.length;
+    return result;
+}
+
 // The socket reader. Its state lives in the BIO's data pointer, not in an allocation:
 // the descriptor shifted left by two, bit 1 for the end of the stream (BIO_eof, which
 // OpenSSL asks to tell a peer's unannounced close from an error), bit 0 for "drained".

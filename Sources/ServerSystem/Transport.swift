@@ -20,6 +20,10 @@ package protocol Transport: ~Copyable {
     /// A transport that must transform bytes (TLS) reads the file itself; the socket lets the kernel copy it.
     func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome
     func shutdownWrite()
+    /// The connection ends once the output now pending is sent (its close or half-close
+    /// follows in the same turn): a transport may hold the last partial packet for the FIN
+    /// (MSG_MORE). Nothing waits on it: the close pushes what was held.
+    func closeFollowsOutput()
     func resetOnClose()
     func close()
     /// Input already taken off the socket and held in user space (a TLS record decrypted
@@ -45,6 +49,8 @@ extension Transport where Self: ~Copyable {
     @inlinable package var hasBufferedInput: Bool { false }
     /// Reads wait for readable, writes for writable.
     @inlinable package var awaitedReadiness: Readiness? { nil }
+    /// Each write leaves as it is made.
+    @inlinable package func closeFollowsOutput() {}
 }
 
 extension Socket: Transport {}

@@ -65,7 +65,7 @@ extension TLSSession {
     func sendCipher() -> WriteOutcome? {
         guard let records = cipher else { return nil }
         while cipherStart < cipherEnd {
-            switch try? socket.write(UnsafeRawBufferPointer(rebasing: records[cipherStart..<cipherEnd])) {
+            switch try? socket.write(UnsafeRawBufferPointer(rebasing: records[cipherStart..<cipherEnd]), moreFollows: closeFollows) {
             case .wrote(let sent)?: cipherStart += sent
             case .wouldBlock?: return .wouldBlock
             default: return .closed

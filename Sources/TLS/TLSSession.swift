@@ -51,6 +51,9 @@ package final class TLSSession: Transport {
     var cipherEnd = 0
     var cipherOwed = 0
     var recordsCarryWrite = false
+    /// The connection ends once its pending output is out (`closeFollowsOutput`): records go
+    /// with MSG_MORE, so the last of them, the close_notify alert and the FIN share a packet.
+    var closeFollows = false
 
     init(socket: consuming Socket, ssl: OpaquePointer, context: TLSContext) {
         self.socket = socket
@@ -209,6 +212,10 @@ package final class TLSSession: Transport {
         socket.shutdownWrite()
     }
 
+    package func closeFollowsOutput() {
+        closeFollows = true
+    }
+
     package func resetOnClose() {
         // A reset discards whatever is queued: no alert is owed to a connection being cut.
         SSL_set_quiet_shutdown(ssl, 1)
@@ -237,7 +244,18 @@ package final class TLSSession: Transport {
         guard isEstablished, !hasPendingRecords, SSL_get_quiet_shutdown(ssl) == 0,
               SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN == 0 else { return }
         // Non-blocking: the alert leaves if the socket takes it; the reply is not awaited.
-        if SSL_shutdown(ssl) < 0 { OpenSSLErrors.discard() }
+        guard let staging = context.staging else {
+            if SSL_shutdown(ssl) < 0 { OpenSSLErrors.discard() }
+            return
+        }
+        // Made into the staging buffer and sent with MSG_MORE: the close(2) or shutdown(2) that
+        // follows puts its FIN in the alert's packet (and the answer's, when it was held too).
+        var filled = 0
+        if ctls_shutdown_collected(ssl, context.collector, staging.baseAddress, staging.count, &filled) < 0 {
+            OpenSSLErrors.discard()
+        }
+        guard filled > 0 else { return }
+        _ = try? socket.write(UnsafeRawBufferPointer(rebasing: staging[0..<filled]), moreFollows: true)
     }
 
     enum Failure {

@@ -103,6 +103,11 @@ int ctls_write_collected(SSL *ssl, BIO *collector, const void *bytes, size_t len
 int ctls_read_staging_writes(SSL *ssl, BIO *collector, void *bytes, size_t length, size_t *readbytes,
                              void *out, size_t capacity, size_t *filled);
 
+// SSL_shutdown with the collector as the SSL's write BIO: the close_notify alert (and any
+// record OpenSSL still held) lands in `out`, *filled bytes of it, for the caller to send with
+// MSG_MORE ahead of the FIN. SSL_shutdown's result (< 0 when the bytes did not fit).
+int ctls_shutdown_collected(SSL *ssl, BIO *collector, void *out, size_t capacity, size_t *filled);
+
 // The socket reader: a session's read BIO, reading its socket as OpenSSL's socket BIO
 // does, that also notes when a read(2) returned fewer bytes than OpenSSL asked for (read
 // ahead asks for a whole record buffer): the socket was empty then, as good as EAGAIN.

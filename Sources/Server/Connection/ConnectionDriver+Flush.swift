@@ -29,6 +29,7 @@ extension ConnectionDriver {
         // A file body follows the head: MSG_MORE lets a small file share its packet. A stream's
         // head waits to go out with its first piece, in one write (ConnectionDriver+Body).
         let isFile = connection.pendingBody?.isFile
+        if connection.closeAfterFlush { transport.closeFollowsOutput() }
         if isFile != false, let status = write(output, via: transport, on: connection, moreFollows: isFile == true) {
             return status
         }

@@ -45,6 +45,13 @@ package enum SocketOrTLS: ~Copyable, Transport {
         }
     }
 
+    package func closeFollowsOutput() {
+        switch self {
+        case .plain: break
+        case .tls(let session): session.closeFollowsOutput()
+        }
+    }
+
     package func resetOnClose() {
         switch self {
         case .plain(let socket): socket.resetOnClose()
