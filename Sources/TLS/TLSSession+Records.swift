@@ -108,21 +108,22 @@ extension TLSSession {
 
     /// What a handshake read collected in the staging buffer (`count` bytes): kept for the
     /// answer when the read returned the request (`answerFollows`), else sent now; what the
-    /// socket does not take waits for it to be writable.
-    func settleStaged(_ count: Int, answerFollows: Bool) {
-        guard let staging = context.staging else { return }
+    /// socket does not take waits for it to be writable. False when the socket was full.
+    func settleStaged(_ count: Int, answerFollows: Bool) -> Bool {
+        guard let staging = context.staging else { return true }
         let collected = UnsafeRawBufferPointer(rebasing: staging[0..<count])
         if answerFollows && isEstablished {
             keepRecords(collected)
-            return
+            return true
         }
         var sent = 0
         while sent < count {
             guard case .wrote(let written)? = try? socket.write(UnsafeRawBufferPointer(rebasing: collected[sent...])) else { break }
             sent += written
         }
-        guard sent < count else { return }
+        guard sent < count else { return true }
         keepRecords(UnsafeRawBufferPointer(rebasing: collected[sent...]))
         awaitedReadiness = .writable
+        return false
     }
 }

@@ -90,39 +90,72 @@ package final class TLSSession: Transport {
             }
         }
         var total = 0
-        var staged = 0
-        var ended = false
+        var stop = ReadStop.waiting
         ctls_reader_forget(ssl)
+        while true {
+            var staged = 0
+            stop = readRecords(into: buffer, total: &total, staged: &staged)
+            guard staged > 0 else {
+                if stop == .stagingFull { awaitedReadiness = .writable }
+                break
+            }
+            let settled = settleStaged(staged, answerFollows: total > 0 && stop != .stagingFull)
+            // A flight larger than the staging buffer (a long certificate chain) goes on at once while
+            // the socket takes it: waiting for EPOLLOUT on a socket that never filled would never end
+            // in edge-triggered mode.
+            guard stop == .stagingFull && settled else { break }
+        }
+        if stop == .ended && total == 0 { return .closed }
+        return total > 0 ? .bytes(total) : .wouldBlock
+    }
+
+    /// Why `readRecords` stopped.
+    private enum ReadStop {
+        /// The buffer is full, the socket empty, or OpenSSL waits for the socket.
+        case waiting
+        /// OpenSSL must send more of a handshake flight than the staging buffer holds.
+        case stagingFull
+        /// The stream ended (close_notify or an error).
+        case ended
+    }
+
+    /// SSL_read_ex into `buffer` from `total` on until it is full or OpenSSL stops.
+    private func readRecords(into buffer: UnsafeMutableRawBufferPointer, total: inout Int, staged: inout Int) -> ReadStop {
         while total < buffer.count {
             var count = 0
-            let code = readRecord(into: buffer.baseAddress! + total, count: buffer.count - total, read: &count, staged: &staged)
+            var staging = false
+            let code = readRecord(into: buffer.baseAddress! + total, count: buffer.count - total, read: &count,
+                                  staged: &staged, staging: &staging)
             if code == SSL_ERROR_NONE {
                 total += count
                 // The socket's last read(2) in this call came back short and OpenSSL holds nothing
                 // more: the socket was empty, which the read(2) meeting EAGAIN would only confirm.
-                if ctls_reader_drained(ssl) == 1 && SSL_has_pending(ssl) == 0 { break }
+                if ctls_reader_drained(ssl) == 1 && SSL_has_pending(ssl) == 0 { return .waiting }
                 continue
             }
             switch failure(code: code) {
-            case .wantRead: break
-            case .wantWrite: awaitedReadiness = .writable
+            case .wantRead: return .waiting
+            // While staging, OpenSSL writes only to the staging buffer: it is full, not the socket.
+            case .wantWrite where staging: return .stagingFull
+            case .wantWrite:
+                awaitedReadiness = .writable
+                return .waiting
             case .closed:
                 // The bytes before the end are delivered; the next read reports the end.
-                ended = true
                 endPending = total > 0
+                return .ended
             }
-            break
         }
-        if staged > 0 { settleStaged(staged, answerFollows: total > 0) }
-        if ended && total == 0 { return .closed }
-        return total > 0 ? .bytes(total) : .wouldBlock
+        return .waiting
     }
 
     /// One SSL_read_ex; SSL_get_error's code for it. During the handshake what OpenSSL sends
     /// meanwhile is collected in the context's staging buffer from `staged` on (unless kernel
     /// TLS, which OpenSSL turns on through the socket's own write BIO), to leave in one write(2).
-    private func readRecord(into bytes: UnsafeMutableRawPointer, count: Int, read: inout Int, staged: inout Int) -> Int32 {
+    private func readRecord(into bytes: UnsafeMutableRawPointer, count: Int, read: inout Int,
+                            staged: inout Int, staging isStaging: inout Bool) -> Int32 {
         if let staging = context.staging, !isEstablished {
+            isStaging = true
             return ctls_read_staging_writes(ssl, context.collector, bytes, count, &read,
                                             staging.baseAddress, staging.count, &staged)
         }
