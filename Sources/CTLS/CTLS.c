@@ -18,8 +18,11 @@ long ctls_ctx_set_server_modes(SSL_CTX *ctx) {
     // RELEASE_BUFFERS: an idle connection gives its 16 KiB+ record buffers back.
     // ENABLE_PARTIAL_WRITE and ACCEPT_MOVING_WRITE_BUFFER: a write may take part of the
     // bytes, and the retry after WANT_WRITE may pass them from another address (SSL_write(3)).
+    // NO_AUTO_CHAIN: the chain sent is the one --tls-certificate holds, as nginx does; without
+    // it, a file with the leaf alone made OpenSSL try to build a chain from the (empty)
+    // certificate store on every handshake.
     return SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE
-                                 | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+                                 | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_NO_AUTO_CHAIN);
 }
 
 void ctls_ctx_set_server_options(SSL_CTX *ctx) {

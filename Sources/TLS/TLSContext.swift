@@ -80,7 +80,10 @@ public final class TLSContext: @unchecked Sendable {
         candidateArray.initialize(from: contexts.map { Optional($0) }, count: contexts.count)
         candidates = .allocate(capacity: 1)
         candidates.initialize(to: ctls_sni_candidates(contexts: candidateArray, count: contexts.count))
-        for context in contexts { ctls_ctx_select_by_server_name(context, candidates) }
+        // One certificate serves every name: no callback to match it against each handshake's.
+        if contexts.count > 1 {
+            for context in contexts { ctls_ctx_select_by_server_name(context, candidates) }
+        }
     }
 
     deinit {

@@ -21,7 +21,7 @@ struct ctls_sni_candidates {
     size_t count;
 };
 
-// SSL_CTX_set_mode (a macro): SSL_MODE_RELEASE_BUFFERS, partial writes, moving write buffers;
+// SSL_CTX_set_mode (a macro): SSL_MODE_RELEASE_BUFFERS, partial writes, moving write buffers, no automatic chain;
 // and SSL_CTX_set_read_ahead (a macro too).
 long ctls_ctx_set_server_modes(SSL_CTX *ctx);
 
