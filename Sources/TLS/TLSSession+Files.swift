@@ -9,12 +9,14 @@
 // segment, not the copies, was most of the system time a MiB cost over TLS.
 // A pread per record was 65 preads per MiB more.
 //
-// Records the socket did not take stay in `cipher` and leave first on the next
-// call; the file bytes they carry count as sent only then, so the caller never
-// takes a body for complete (and waits for the client's next request) while its
-// last records are still here. A response head held back by
-// `write(_:moreFollows:)` goes first in the read buffer, so a small file's head
-// and body share one record and one write(2), as MSG_MORE gives a plain socket.
+// Records the socket did not take stay in `cipher` (TLSSession+Records) and
+// leave first on the next call; the file bytes they carry count as sent only
+// then, so the caller never takes a body for complete (and waits for the
+// client's next request) while its last records are still here. A new
+// connection's session tickets wait there for the first body's records, which
+// join them. A response head held back by `write(_:moreFollows:)` goes first in
+// the read buffer, so a small file's head and body share one record and one
+// write(2), as MSG_MORE gives a plain socket.
 //
 // With kernel TLS on this connection's sending side (SSL_OP_ENABLE_KTLS took, see
 // TLSContext), the kernel makes the records, so the file goes by SSL_sendfile(3)

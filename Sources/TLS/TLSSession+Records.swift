@@ -22,6 +22,10 @@ extension TLSSession {
     /// Room for `extra` more bytes after the pending records, which move to the buffer's start.
     /// The buffer is as large as the records need (a small answer's take a few KiB).
     private func reserveRecords(_ extra: Int) -> UnsafeMutableRawBufferPointer {
+        if cipherStart == cipherEnd {
+            cipherStart = 0
+            cipherEnd = 0
+        }
         let pending = cipherEnd - cipherStart
         if let records = cipher, records.count - cipherEnd >= extra { return records }
         if let records = cipher, records.count >= pending + extra {

@@ -267,31 +267,14 @@ final class HTTPSTests: XCTestCase {
 }
 
 extension HTTPSTests {
-    static let closeNotifyClient = #"""
+    static let closeNotifyClient = TestCertificates.memoryBIOHandshake + #"""
 # A TLS client that sends its request and its close_notify alert in one TCP
 # segment, then reads until the server closes: prints the seconds that took.
 # Used by HTTPSTests (the server must see the end that OpenSSL read along with the request).
-import socket
-import ssl
-import sys
 import time
 
 port, authority = int(sys.argv[1]), sys.argv[2]
-context = ssl.create_default_context(cafile=authority)
-incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-session = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
-connection = socket.create_connection(("127.0.0.1", port))
-connection.settimeout(10)
-while True:
-    try:
-        session.do_handshake()
-        break
-    except ssl.SSLWantReadError:
-        connection.sendall(outgoing.read())
-        data = connection.recv(65536)
-        if not data:
-            sys.exit("closed during the handshake")
-        incoming.write(data)
+connection, session, incoming, outgoing = handshake(ssl.create_default_context(cafile=authority), port)
 connection.sendall(outgoing.read())
 session.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
 try:

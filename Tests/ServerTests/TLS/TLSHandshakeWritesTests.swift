@@ -13,7 +13,7 @@ import TestSupport
 import XCTest
 
 final class TLSHandshakeWritesTests: XCTestCase {
-    /// The worker's writes on each connection a client made, in order, and its reads that met EAGAIN.
+    /// The worker's writes and reads on one connection a client made, in order, and whether strace saw it closed.
     struct ConnectionCalls {
         var writes: [String] = []
         var reads: [String] = []
@@ -21,17 +21,7 @@ final class TLSHandshakeWritesTests: XCTestCase {
     }
 
     func testANewConnectionSendsItsFlightThenTicketsWithTheAnswerThenTheAlertWithTheFIN() throws {
-        let (pki, pair) = try makePair("writes13")
-        let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1"] + pair.flags)
-        let (trace, connections) = try traceWorker(of: server)
-        guard let trace else { throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)") }
-        try runClient(port: server.port, pki: pki, version: "1.3", connections: connections)
-        let calls = Self.callsPerConnection(trace.finish())
-        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
-        // strace may miss the last lines: the connections it saw closed are enough.
-        let complete = calls.filter(\.closed)
-        XCTAssertGreaterThanOrEqual(complete.count, connections - 2, "\(calls)")
-        for connection in complete {
+        for connection in try tracedConnections(version: "1.3") {
             // The server's flight; the two tickets and the answer (MSG_MORE: the alert follows);
             // the close_notify alert (MSG_MORE: the FIN follows). Without the staging: five writes.
             XCTAssertEqual(connection.writes.count, 3, "flight, tickets with the answer, alert: \(connection.writes)")
@@ -41,17 +31,8 @@ final class TLSHandshakeWritesTests: XCTestCase {
     }
 
     func testTLS12SendsTheServersFinishedFlightAtOnceInOneWrite() throws {
-        let (pki, pair) = try makePair("writes12")
-        let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1"] + pair.flags)
-        let (trace, connections) = try traceWorker(of: server)
-        guard let trace else { throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)") }
         // A TLS 1.2 client waits for the server's Finished before its request: it cannot wait for the answer.
-        try runClient(port: server.port, pki: pki, version: "1.2", connections: connections)
-        let calls = Self.callsPerConnection(trace.finish())
-        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
-        let complete = calls.filter(\.closed)
-        XCTAssertGreaterThanOrEqual(complete.count, connections - 2, "\(calls)")
-        for connection in complete {
+        for connection in try tracedConnections(version: "1.2") {
             // Hello..ServerHelloDone; ticket, ChangeCipherSpec and Finished; the answer; the alert.
             XCTAssertEqual(connection.writes.count, 4, "\(connection.writes)")
             XCTAssertEqual(connection.reads.filter { $0.contains("EAGAIN") }, [], "no read that meets EAGAIN")
@@ -85,18 +66,26 @@ final class TLSHandshakeWritesTests: XCTestCase {
         return (pki, try pki.leaf(name))
     }
 
-    /// strace on the server's one worker (nil when strace is missing), and how many connections to make.
-    private func traceWorker(of server: ServerProcess) throws -> (Strace?, Int) {
+    /// The worker's calls on each of six connections the client made with TLS `version`, those
+    /// strace saw through to their close (it may miss the last lines; all but two are enough).
+    private func tracedConnections(version: String) throws -> [ConnectionCalls] {
+        let (pki, pair) = try makePair("writes")
+        let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1"] + pair.flags)
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
         let worker = try XCTUnwrap(server.workerPIDs().first)
-        return (Strace(pid: worker, calls: "accept4,read,write,sendto,writev,close"), 6)
-    }
-
-    private func runClient(port: Int, pki: TestCertificates, version: String, connections: Int) throws {
+        guard let trace = Strace(pid: worker, calls: "accept4,read,write,sendto,writev,close") else {
+            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
+        }
+        let connections = 6
         let client = pki.directory + "/finished-with-request.py"
         try Self.finishedWithRequestClient.write(toFile: client, atomically: true, encoding: .utf8)
-        let output = try TestCertificates.shellSucceeding("python3 \(client) \(port) \(pki.authority) \(version) \(connections)")
+        let output = try TestCertificates.shellSucceeding("python3 \(client) \(server.port) \(pki.authority) \(version) \(connections)")
         XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines), "\(connections) answers")
+        let calls = Self.callsPerConnection(trace.finish())
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        let complete = calls.filter(\.closed)
+        XCTAssertGreaterThanOrEqual(complete.count, connections - 2, "\(calls)")
+        return complete
     }
 
     /// Groups strace lines by connection: from accept4's descriptor to its close(2).
@@ -118,34 +107,18 @@ final class TLSHandshakeWritesTests: XCTestCase {
         return finished + open.values
     }
 
-    /// A client whose TLS 1.3 Finished and request leave in one segment (a browser's or wrk's
-    /// usually arrive together too), so the server reads them in one read; under TLS 1.2 the
-    /// request follows the handshake. The request asks the server to close after its answer.
-    static let finishedWithRequestClient = #"""
-import socket
-import ssl
-import sys
-
+    /// A client whose TLS 1.3 Finished and request leave in one segment, so the server reads
+    /// them in one read (with clients that send them apart, the tickets leave in one write of
+    /// their own when the Finished comes alone); under TLS 1.2 the request follows the
+    /// handshake. The request asks the server to close after its answer.
+    static let finishedWithRequestClient = TestCertificates.memoryBIOHandshake + #"""
 port, authority, version, connections = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
 context = ssl.create_default_context(cafile=authority)
 context.minimum_version = context.maximum_version = (
     ssl.TLSVersion.TLSv1_3 if version == "1.3" else ssl.TLSVersion.TLSv1_2)
 answers = 0
 for _ in range(connections):
-    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
-    session = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
-    connection = socket.create_connection(("127.0.0.1", port))
-    connection.settimeout(10)
-    while True:
-        try:
-            session.do_handshake()
-            break
-        except ssl.SSLWantReadError:
-            connection.sendall(outgoing.read())
-            data = connection.recv(65536)
-            if not data:
-                sys.exit("closed during the handshake")
-            incoming.write(data)
+    connection, session, incoming, outgoing = handshake(context, port)
     session.write(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
     connection.sendall(outgoing.read())
     answer, ended = b"", False

@@ -82,3 +82,33 @@ final class TestCertificates {
         return result.stdout
     }
 }
+
+extension TestCertificates {
+    /// Python for the tests' hand-driven TLS clients (ssl.MemoryBIO, so a client decides which
+    /// of its records share a segment): `handshake(context, port)` connects to 127.0.0.1:port and
+    /// completes the handshake, sending every flight but the last, which waits in `outgoing`
+    /// (under TLS 1.3 the client's Finished).
+    static let memoryBIOHandshake = #"""
+import socket
+import ssl
+import sys
+
+
+def handshake(context, port):
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    session = context.wrap_bio(incoming, outgoing, server_hostname="localhost")
+    connection = socket.create_connection(("127.0.0.1", port))
+    connection.settimeout(10)
+    while True:
+        try:
+            session.do_handshake()
+            return connection, session, incoming, outgoing
+        except ssl.SSLWantReadError:
+            connection.sendall(outgoing.read())
+            data = connection.recv(65536)
+            if not data:
+                sys.exit("closed during the handshake")
+            incoming.write(data)
+
+"""#
+}
