@@ -64,13 +64,15 @@ public enum Launch {
         return Launched(pid: pid, stdout: out[0], stderr: err[0])
     }
 
-    /// Runs a command to completion (bounded) and returns its exit code and output.
+    /// Runs a command to completion (bounded) and returns its exit code and output. The command
+    /// runs in a process group of its own, and a timeout kills the whole group: a shell's
+    /// children (a client a test script started) end with it instead of running on unseen.
     public static func runToEnd(_ path: String, _ arguments: [String], timeoutMilliseconds: Int = 20_000)
         throws -> (status: Int32?, stdout: String, stderr: String) {
-        let launched = try run(path, arguments)
+        let launched = try run(path, arguments, newProcessGroup: true)
         defer { close(launched.stdout); close(launched.stderr) }
         let status = waitForExit(launched.pid, timeoutMilliseconds: timeoutMilliseconds)
-        if status == nil { kill(launched.pid, SIGKILL); _ = waitForExit(launched.pid, timeoutMilliseconds: 5000) }
+        if status == nil { kill(-launched.pid, SIGKILL); _ = waitForExit(launched.pid, timeoutMilliseconds: 5000) }
         return (status, readAvailable(from: launched.stdout), readAvailable(from: launched.stderr))
     }
 
