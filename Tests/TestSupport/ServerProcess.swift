@@ -125,6 +125,13 @@ public final class ServerProcess {
         return Set(text.split(separator: " ").compactMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
     }
 
+    /// The pid of the one worker of a server started with `--workers 1`, once it runs;
+    /// nil when none (or more than one) did within `timeoutMilliseconds`.
+    public func onlyWorkerPID(timeoutMilliseconds: Int = 10_000) -> pid_t? {
+        guard Self.eventually(timeoutMilliseconds: timeoutMilliseconds, { workerPIDs().count == 1 }) else { return nil }
+        return workerPIDs().first
+    }
+
     /// Polls `condition` every 20 ms until it holds or `timeoutMilliseconds` pass.
     public static func eventually(timeoutMilliseconds: Int = 10_000, _ condition: () -> Bool) -> Bool {
         let deadline = Launch.now() + timeoutMilliseconds

@@ -29,15 +29,12 @@ final class CompressedWritesTests: XCTestCase {
         let page = Self.html(size: 100 * 1024)
         try tree.file("100k.html", page)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root, "--gzip"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
         var reader = RawReader(fd: client.fd)
         // Once before tracing: the worker's first response warms its caches (the open-file cache, the zlib pool).
         XCTAssertTrue(try GzipWire.exchange(&reader, client, GzipWire.get("/100k.html")).isGzipped)
-        guard let trace = Strace(pid: worker, calls: "write,writev,sendto,sendmsg") else {
-            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-        }
+        let trace = try Strace.required(pid: worker, calls: "write,writev,sendto,sendmsg")
         let response = try GzipWire.exchange(&reader, client, GzipWire.get("/100k.html"))
         let calls = trace.finish()
         XCTAssertTrue(response.isGzipped, response.head)

@@ -15,17 +15,14 @@ final class DeferredReadCallsTests: XCTestCase {
     /// The example server with one worker, that worker's pid, and a client connected to it.
     private func startServer(_ flags: [String]) throws -> (ServerProcess, pid_t, TestClient) {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"] + flags, executable: "example-server")
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        return (server, try XCTUnwrap(server.workerPIDs().first), try TestClient(port: server.port))
+        return (server, try XCTUnwrap(server.onlyWorkerPID(), "the worker started"), try TestClient(port: server.port))
     }
 
     func testAKeepAliveAsyncAnswerIsNotFollowedByAReadThatMeetsEAGAIN() throws {
         for flags in [[], ["--edge-triggered"]] {
             let (server, worker, client) = try startServer(flags)
             XCTAssertEqual(try client.get("/apps/async").body, "async\n", "warm-up \(flags)")
-            guard let trace = Strace(pid: worker, calls: "read") else {
-                throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-            }
+            let trace = try Strace.required(pid: worker, calls: "read")
             let requests = 20
             for _ in 0..<requests {
                 // The next request goes out only once the worker sleeps in epoll_wait, so a read

@@ -103,8 +103,7 @@ final class AccessLogTests: XCTestCase {
         chmod(directory, 0o755)
         let path = directory + "/access.log"
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--user", "nobody", "--access-log", path])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker runs")
-        let first = try XCTUnwrap(server.workerPIDs().first)
+        let first = try XCTUnwrap(server.onlyWorkerPID(), "the worker runs")
         try FileManager.default.moveItem(atPath: path, toPath: path + ".1")
         kill(first, SIGKILL)
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().contains { $0 != first } }, "a replacement worker runs")

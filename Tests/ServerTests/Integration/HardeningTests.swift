@@ -110,8 +110,7 @@ final class HardeningTests: XCTestCase {
 
     func testRunningOutOfDescriptorsNeitherKillsNorSpinsTheWorker() throws {
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1"], openFileLimit: 24)
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 })
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID())
         var clients: [TestClient] = []
         for _ in 0..<40 {
             let client = try TestClient(port: server.port, timeoutSeconds: 1)
@@ -142,8 +141,7 @@ final class HardeningTests: XCTestCase {
 
     func testClientThatPipelinesButNeverReadsIsNotBufferedWithoutBound() throws {
         try inEveryMode(workers: 1) { server, mode in
-            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
-            let worker = try XCTUnwrap(server.workerPIDs().first)
+            let worker = try XCTUnwrap(server.onlyWorkerPID(), "\(mode)")
             let before = Self.residentKilobytes(of: worker)
             let client = try TestClient(port: server.port, smallReceiveBuffer: true)
             let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)
@@ -198,8 +196,7 @@ final class HardeningTests: XCTestCase {
         // A write timeout long enough to watch the worker while the hung-up connection is still open.
         let timeouts = ["--header-timeout", "0.4", "--keepalive-timeout", "0.4", "--body-timeout", "0.4", "--write-timeout", "2"]
         try inEveryMode(workers: 1, extraFlags: timeouts) { server, mode in
-            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
-            let worker = try XCTUnwrap(server.workerPIDs().first)
+            let worker = try XCTUnwrap(server.onlyWorkerPID(), "\(mode)")
             let idleDescriptors = try Self.idleDescriptors(of: worker, port: server.port)
             let client = try TestClient(port: server.port, timeoutSeconds: 3, smallReceiveBuffer: true)
             // Answers (4 KiB of /metrics each, 4.6 MB in all) that back up far past the socket
@@ -229,8 +226,7 @@ final class HardeningTests: XCTestCase {
 
     func testTricklingBytesDoesNotExtendTheWriteTimeout() throws {
         try inEveryMode(workers: 1, extraFlags: Self.shortTimeouts) { server, mode in
-            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "\(mode)")
-            let worker = try XCTUnwrap(server.workerPIDs().first)
+            let worker = try XCTUnwrap(server.onlyWorkerPID(), "\(mode)")
             let idleDescriptors = try Self.idleDescriptors(of: worker, port: server.port)
             let client = try TestClient(port: server.port, timeoutSeconds: 3, smallReceiveBuffer: true)
             let request = Array(String(repeating: "GET / HTTP/1.1\r\nHost: t\r\n\r\n", count: 100).utf8)

@@ -238,8 +238,7 @@ final class LifecycleTests: XCTestCase {
     func testWorkersRunAsTheUserGivenByUser() throws {
         try XCTSkipIf(getuid() != 0, "dropping to another user needs root")
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--user", "nobody"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 })
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID())
         XCTAssertEqual(try TestClient(port: server.port).get("/").status, 200)
         XCTAssertEqual(Self.uid(of: worker), 65534, "the worker runs as nobody")
         XCTAssertEqual(Self.uid(of: server.pid), 0, "the master stays root")

@@ -37,8 +37,7 @@ final class ResponseBodyTests: XCTestCase {
 
     func testFileBodyArrivesIntactThroughASlowReaderWithoutBeingReadIntoTheWorker() throws {
         let server = try startServer(fileMegabytes: 64)
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let trace = SyscallTrace(pid: worker)
         let client = try TestClient(port: server.port, smallReceiveBuffer: true)
         try client.send("GET /example/file HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -98,8 +97,7 @@ final class ResponseBodyTests: XCTestCase {
 
     func testFileBodyToAClientThatStopsReadingEndsAtTheWriteTimeoutAndClosesTheFile() throws {
         let server = try startServer(fileMegabytes: 32, extraFlags: ["--write-timeout", "1"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port, smallReceiveBuffer: true)
         try client.send("GET /example/file HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertTrue(ServerProcess.eventually { Self.worker(worker, hasOpen: self.filePath) }, "the body is under way")
@@ -131,8 +129,7 @@ final class ResponseBodyTests: XCTestCase {
 
     func testHeadOfAFileSendsTheHeadOnlyAndClosesTheFile() throws {
         let server = try startServer(fileMegabytes: 1)
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
         try client.send("HEAD /example/file HTTP/1.1\r\nHost: t\r\n\r\nGET /health HTTP/1.1\r\nHost: t\r\n\r\n")
         var reader = RawReader(fd: client.fd)

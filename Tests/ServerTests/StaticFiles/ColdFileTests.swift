@@ -103,8 +103,7 @@ final class ColdFileTests: XCTestCase {
         let (path, _) = try randomFile("cold.bin")
         try evict(path)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root, "--open-file-cache", "0"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         // One connection open throughout, so the baseline is not taken while another one closes.
         let keeper = try TestClient(port: server.port)
         XCTAssertEqual(try keeper.get("/small.txt").status, 200)

@@ -17,12 +17,9 @@ final class FileSendingCallsTests: XCTestCase {
         XCTAssertEqual(ftruncate(fd, off_t(8 << 20)), 0)
         close(fd)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
-        guard let trace = Strace(pid: worker, calls: "sendto,sendfile,write,writev") else {
-            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-        }
+        let trace = try Strace.required(pid: worker, calls: "sendto,sendfile,write,writev")
         XCTAssertEqual(try client.get("/small.css").body, "body{}\n")
         try client.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
         var reader = RawReader(fd: client.fd)
@@ -57,12 +54,9 @@ final class FileSendingCallsTests: XCTestCase {
         close(fd)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root,
                                         "--sendfile-max-chunk", "65536"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
-        guard let trace = Strace(pid: worker, calls: "sendfile,epoll_wait") else {
-            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-        }
+        let trace = try Strace.required(pid: worker, calls: "sendfile,epoll_wait")
         try client.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
         var reader = RawReader(fd: client.fd)
         _ = try reader.readHead()

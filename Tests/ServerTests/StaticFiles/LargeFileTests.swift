@@ -45,8 +45,7 @@ final class LargeFileTests: XCTestCase {
         }
         let path = try sparseFile("big.bin", size: 1 << 30)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         XCTAssertEqual(try TestClient(port: server.port).get("/health").status, 200)
         let before = try XCTUnwrap(Self.residentKilobytes(worker))
         let expected = try Launch.runToEnd("/bin/sh", ["-c", "sha256sum < '\(path)'"], timeoutMilliseconds: 120_000)
@@ -73,8 +72,7 @@ final class LargeFileTests: XCTestCase {
     func testAGibibyteFileToAClientThatStopsReadingEndsAtTheWriteTimeout() throws {
         _ = try sparseFile("big.bin", size: 1 << 30)
         let server = try ServerProcess(["--host", "127.0.0.1", "--workers", "1", "--root", tree.root, "--write-timeout", "1"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port, smallReceiveBuffer: true)
         try client.send("GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertTrue(ServerProcess.eventually { Self.connectionWasReset(client.fd) }, "the write timeout ends it")

@@ -32,8 +32,7 @@ final class OpenFileCacheTests: XCTestCase {
     func testACachedFileIsServedWithoutOpeningOrStatingItAgain() throws {
         try tree.file("a.css", "body{}\n")
         let server = try start()
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
         XCTAssertEqual(try client.get("/a.css").body, "body{}\n", "the first request opens it")
         let trace = Strace(pid: worker, calls: "openat,openat2,open,fstat,newfstatat,statx")
@@ -88,8 +87,7 @@ final class OpenFileCacheTests: XCTestCase {
     func testWithoutTheCacheEveryRequestLooksTheFileUp() throws {
         try tree.file("a.txt", "one\n")
         let server = try start(["--open-file-cache", "0"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
         let trace = Strace(pid: worker, calls: "openat,openat2,open,fstat,newfstatat,statx")
         XCTAssertEqual(try client.get("/a.txt").body, "one\n")
@@ -110,8 +108,7 @@ final class OpenFileCacheTests: XCTestCase {
     func testTheCacheKeepsAtMostItsCapacityOpen() throws {
         for index in 0..<20 { try tree.file("f\(index).txt", "\(index)\n") }
         let server = try start(["--open-file-cache", "5"])
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
         for index in 0..<20 { XCTAssertEqual(try client.get("/f\(index).txt").body, "\(index)\n") }
         XCTAssertTrue(ServerProcess.eventually { Self.openFiles(of: worker, under: self.tree.root).count == 5 },
@@ -166,8 +163,7 @@ final class OpenFileCacheBudgetTests: XCTestCase {
             errors += server.standardError()
             return errors.contains("open-file cache shrunk from 1000 to 42 entries")
         }, errors)
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
         let client = try TestClient(port: server.port)
         for index in 0..<80 { XCTAssertEqual(try client.get("/f\(index).txt").body, "\(index)\n") }
         XCTAssertTrue(ServerProcess.eventually { OpenFileCacheTests.openFiles(of: worker, under: tree.root).count == 42 },

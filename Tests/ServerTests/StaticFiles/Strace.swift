@@ -4,6 +4,7 @@
 import Foundation
 import Glibc
 import TestSupport
+import XCTest
 
 final class Strace {
     private let pid: pid_t
@@ -27,6 +28,15 @@ final class Strace {
             _ = Launch.waitForExit(pid, timeoutMilliseconds: 5000)
             return nil
         }
+    }
+
+    /// Traces `calls` of `pid`, or skips the test (saying what is missing) when strace cannot:
+    /// for tests whose point is the calls.
+    static func required(pid: pid_t, calls: String) throws -> Strace {
+        guard let trace = Strace(pid: pid, calls: calls) else {
+            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
+        }
+        return trace
     }
 
     /// Detaches; the traced calls, one line each (signals and exits left out).

@@ -22,11 +22,8 @@ final class TLSFileReadCallsTests: XCTestCase {
         let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1", "--root", root] + pair.flags)
         try XCTSkipUnless(server.startupLine.contains("by pread and SSL_write"),
                           "kernel TLS sends file bodies by SSL_sendfile here: no pread to count")
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
-        guard let trace = Strace(pid: worker, calls: "pread64,write,sendto") else {
-            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-        }
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
+        let trace = try Strace.required(pid: worker, calls: "pread64,write,sendto")
         let received = try TestCertificates.shellSucceeding(
             "curl -sS --http1.1 --cacert \(pki.authority) --resolve localhost:\(server.port):127.0.0.1 "
                 + "https://localhost:\(server.port)/big.bin | sha256sum")

@@ -71,11 +71,8 @@ final class TLSHandshakeWritesTests: XCTestCase {
     private func tracedConnections(version: String) throws -> [ConnectionCalls] {
         let (pki, pair) = try makePair("writes")
         let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1"] + pair.flags)
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
-        guard let trace = Strace(pid: worker, calls: "accept4,read,write,sendto,writev,close") else {
-            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-        }
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
+        let trace = try Strace.required(pid: worker, calls: "accept4,read,write,sendto,writev,close")
         let connections = 6
         let client = pki.directory + "/finished-with-request.py"
         try Self.finishedWithRequestClient.write(toFile: client, atomically: true, encoding: .utf8)

@@ -13,11 +13,8 @@ final class TLSReadCallsTests: XCTestCase {
         let pki = try TestCertificates()
         let pair = try pki.leaf("reads")
         let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1"] + pair.flags)
-        XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 1 }, "the worker started")
-        let worker = try XCTUnwrap(server.workerPIDs().first)
-        guard let trace = Strace(pid: worker, calls: "read") else {
-            throw XCTSkip("strace is needed to see the worker's calls (apt-get install strace)")
-        }
+        let worker = try XCTUnwrap(server.onlyWorkerPID(), "the worker started")
+        let trace = try Strace.required(pid: worker, calls: "read")
         let requests = 20
         let url = "https://localhost:\(server.port)/"
         // One curl, one connection: each request is sent once the previous answer is in.
