@@ -111,7 +111,7 @@ let package = Package(
             name: "ServerTests",
             // ServerCLI and ExampleServer are listed so that `swift test` always builds both binaries first.
             dependencies: ["Server", "HTTP1", "ServerSystem", "CEventPoll", "ServerCLI", "ExampleServer",
-                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "ServerJSON", "TLS",
+                           "ServerCommandLine", "StaticFiles", "TestSupport", "CZlib", "CBrotli", "ServerEcosystem", "ServerJSON", "TLS", "CTLS",
                            .product(name: "HTTPTypes", package: "swift-http-types"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),

@@ -17,9 +17,9 @@ public struct TLSError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 /// OpenSSL's per-thread error queue (ERR_get_error(3)).
-enum OpenSSLErrors {
+package enum OpenSSLErrors {
     /// The first queued reason ("PEM routines::no start line"), or nil; clears the queue.
-    static func takeReason() -> String? {
+    package static func takeReason() -> String? {
         let code = ERR_get_error()
         defer { ERR_clear_error() }
         guard code != 0 else { return nil }
