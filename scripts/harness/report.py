@@ -20,7 +20,22 @@ def summarise(samples):
         "max_us": spread("max_us"),
         "errors": sum(sample["errors"] for sample in samples),
         "timeouts": sum(sample["timeout"] for sample in samples),
+        # Per repetition, so a table can say in which run errors or timeouts came (one bad run, or every run).
+        "errors_by_run": [sample["errors"] for sample in samples],
+        "timeouts_by_run": [sample["timeout"] for sample in samples],
     }
+
+
+def _count(summary, key):
+    """A table's errors or timeouts cell: the total, and when there are some over several
+    repetitions, which repetitions they came in ("61 (repetition 3)", "7 (repetitions 1: 2, 4: 5)")."""
+    total, by_run = summary[key], summary.get(f"{key}_by_run", [])
+    runs = [(number, count) for number, count in enumerate(by_run, start=1) if count]
+    if not total or len(by_run) < 2:
+        return f"{total:,}"
+    if len(runs) == 1:
+        return f"{total:,} (repetition {runs[0][0]})"
+    return f"{total:,} (repetitions " + ", ".join(f"{number}: {count:,}" for number, count in runs) + ")"
 
 
 def _latency(microseconds):
@@ -54,7 +69,7 @@ def scenario_table(scenario, summaries, reference):
         lines.append(f"| {name} | {median:,.0f} | {low:,.0f}–{high:,.0f} | {ratio} | "
                      f"{_latency(summary['p50_us'][0])} | {_percentile(summary['p99_us'])} | "
                      f"{_latency(summary['max_us'][0])} | {_cpu(summary)} | "
-                     f"{summary['errors']} | {summary['timeouts']} |")
+                     f"{_count(summary, 'errors')} | {_count(summary, 'timeouts')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -277,7 +292,7 @@ def files_table(scenario, summaries):
             per_gib = " | –" if value is None else f" | {value:.2f}"
         lines.append(f"| {name} | {summary['rps'][0]:,.0f} | {_mebibytes_per_second(summary)} | {ratio} | "
                      f"{_latency(summary['p50_us'][0])} | {_percentile(summary['p99_us'])} | {_cpu(summary)}{per_gib} | "
-                     f"{summary['errors']} | {summary['timeouts']} |")
+                     f"{_count(summary, 'errors')} | {_count(summary, 'timeouts')} |")
     return "\n".join(lines) + "\n"
 
 
