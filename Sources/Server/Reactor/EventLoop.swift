@@ -40,6 +40,13 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// next turn, and the batch of this turn (two arrays swapped each turn, so neither reallocates).
     @exclusivity(unchecked) private var servedAgainNextTurn: [Connection<T>] = []
     @exclusivity(unchecked) private var servingAgain: [Connection<T>] = []
+    /// Edge mode: listeners that gave a turn all it may take (`TriggerMode.acceptsPerTurn`)
+    /// and may still hold queued connections, which no new event will report.
+    @exclusivity(unchecked) private var listenersAcceptingAgain: [Int] = []
+    /// Those of them to serve this turn (swapped with `listenersAcceptingAgain` each turn, as the connections are).
+    @exclusivity(unchecked) private var listenersRevisited: [Int] = []
+    /// `acceptsPerTurn` of each listener, in the gate's order.
+    private let acceptsPerTurn: [Int]
     @exclusivity(unchecked) var running = true
     /// Set once SIGQUIT has arrived: the worker is finishing its connections to exit.
     @exclusivity(unchecked) var drain: GracefulDrain?
@@ -84,6 +91,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         self.accessLog = accessLog
         let balance = sharedListener ? scoreboard.map(AcceptBalance.init(scoreboard:)) : nil
         self.proxyHeaders = proxyHeaders
+        acceptsPerTurn = listeners.addresses.map { settings.mode.acceptsPerTurn(tls: $0.tls) }
         gate = AcceptGate(listeners: listeners, events: settings.mode.listenerEvents(exclusive: sharedListener),
                           maxConnections: settings.maxConnections, balance: balance)
     }
@@ -104,10 +112,12 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
             // Those that yielded before this turn are served after its events; those that yield
             // during it wait for the next, so each gets one share (one file chunk) per turn.
             if !servedAgainNextTurn.isEmpty { swap(&servedAgainNextTurn, &servingAgain) }
+            if !listenersAcceptingAgain.isEmpty { swap(&listenersAcceptingAgain, &listenersRevisited) }
             for index in 0..<ready {
                 dispatch(epoll.event(at: index))
             }
             serveYieldedConnections()
+            acceptAgain()
             // After everything that may hand a request off this turn: its task may answer at once.
             runDeferredWork()
             updateHandedOffInterests()
@@ -164,7 +174,13 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// - Parameter proxied: each connection starts with a PROXY header (read before any HTTP).
     private func acceptConnections(from listener: Listener, at index: Int, proxied: Bool) {
         var accepted = 0
-        while accepted < mode.acceptsPerEvent && gate.admits(openConnections: connections.count) {
+        while gate.admits(openConnections: connections.count) {
+            if accepted == acceptsPerTurn[index] {
+                if mode.revisitsListeners && !listenersAcceptingAgain.contains(index) {
+                    listenersAcceptingAgain.append(index)
+                }
+                return
+            }
             let socket: Socket
             do {
                 guard let next = try listener.accept(notingPeerIn: accessLog?.peers) else { return }
@@ -271,6 +287,18 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
 
     /// Queues a connection that used up its share of this turn, once: a connection that yielded
     /// and then had an event too would otherwise be served twice per turn (one chunk each time).
+    /// The listeners that gave the last turn all it could take, after this turn's events;
+    /// one that an event of this turn has served to its bound already waits for the next.
+    @inline(__always)  // Once per turn: its usual work is the emptiness check.
+    private func acceptAgain() {
+        guard !listenersRevisited.isEmpty else { return }
+        for index in listenersRevisited where !listenersAcceptingAgain.contains(index) {
+            if index == 0 { acceptConnections() } else { acceptFromListener(at: index) }
+        }
+        listenersRevisited.removeAll(keepingCapacity: true)
+        drain?.connectionsArrived(now: now)
+    }
+
     private func serveAgainNextTurn(_ connection: Connection<T>) {
         guard !connection.queuedForNextTurn else { return }
         connection.queuedForNextTurn = true
@@ -333,7 +361,7 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     /// Blocks until the next deadline, at most one heartbeat interval (an idle worker
     /// must still show the watchdog it is alive); not at all while connections wait to be served again.
     private func waitTimeout() -> Int32 {
-        if !servedAgainNextTurn.isEmpty { return 0 }
+        if !servedAgainNextTurn.isEmpty || !listenersAcceptingAgain.isEmpty { return 0 }
         let next = min(timers.nextDeadline ?? .max, gate.recheckAt(now: now) ?? .max,
                        drain?.nextDeadline(openConnections: connections.count) ?? .max, accessLog?.flushDeadline ?? .max)
         let wait = min(next == .max ? Int.max : next - Clock.monotonicMilliseconds(), heartbeatMilliseconds)
