@@ -285,8 +285,6 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         }
     }
 
-    /// Queues a connection that used up its share of this turn, once: a connection that yielded
-    /// and then had an event too would otherwise be served twice per turn (one chunk each time).
     /// The listeners that gave the last turn all it could take, after this turn's events;
     /// one that an event of this turn has served to its bound already waits for the next.
     @inline(__always)  // Once per turn: its usual work is the emptiness check.
@@ -299,6 +297,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         drain?.connectionsArrived(now: now)
     }
 
+    /// Queues a connection that used up its share of this turn, once: a connection that yielded
+    /// and then had an event too would otherwise be served twice per turn (one chunk each time).
     private func serveAgainNextTurn(_ connection: Connection<T>) {
         guard !connection.queuedForNextTurn else { return }
         connection.queuedForNextTurn = true

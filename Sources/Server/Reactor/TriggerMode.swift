@@ -74,7 +74,7 @@ public enum TriggerMode: Sendable, CustomStringConvertible {
     /// more new connections per second) and leaves the rest of the queue to other workers.
     /// Edge mode drains a plain listener (no new event comes for connections already
     /// queued) but takes one from a TLS listener and comes back to it the next turn
-    /// (EventLoop's `acceptAgainNextTurn`): a TLS connection's first read is its handshake's
+    /// (EventLoop's `listenersAcceptingAgain`): a TLS connection's first read is its handshake's
     /// key exchange, and draining a queue of them made the requests already read wait behind
     /// every one (a new TLS connection per request, 64 connections: p99 23 ms against level
     /// mode's 12).
