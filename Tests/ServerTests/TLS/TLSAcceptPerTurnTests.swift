@@ -104,20 +104,19 @@ try:
         sys.exit(f"the accept queue holds {accept_queue()} of {count} connections")
 finally:
     os.kill(worker, signal.SIGCONT)
-answers = 0
-for client in clients:
+
+
+def answer_to(client):
     client.settimeout(30)
     client.do_handshake()
     client.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-    answer = b""
-    while True:
-        data = client.recv(65536)
-        if not data:
-            break
-        answer += data
-    if answer.startswith(b"HTTP/1.1 200"):
-        answers += 1
+    chunks = []
+    while chunk := client.recv(65536):
+        chunks.append(chunk)
     client.close()
-print(f"{answers} answers")
+    return b"".join(chunks)
+
+
+print(f"{sum(answer_to(client).startswith(b'HTTP/1.1 200') for client in clients)} answers")
 """#
 }
