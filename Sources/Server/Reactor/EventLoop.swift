@@ -165,7 +165,8 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
         acceptConnections(from: listener, at: 0, proxied: gate.firstIsProxied)
     }
 
-    /// A listener of several (`--listen`), the first excepted: its own token says which.
+    /// A listener of several (`--listen`) by its number: the first's events come by `acceptConnections()`,
+    /// the others' by their own token; a revisit (`acceptAgain`) may name any.
     private func acceptFromListener(at index: Int) {
         acceptConnections(from: gate.listeners.members[index], at: index, proxied: gate.listeners.addresses[index].proxyProtocol)
         drain?.connectionsArrived(now: now)
@@ -291,10 +292,9 @@ final class EventLoop<Service: ConnectionService, T: Transport & ~Copyable> {
     private func acceptAgain() {
         guard !listenersRevisited.isEmpty else { return }
         for index in listenersRevisited where !listenersAcceptingAgain.contains(index) {
-            if index == 0 { acceptConnections() } else { acceptFromListener(at: index) }
+            acceptFromListener(at: index)
         }
         listenersRevisited.removeAll(keepingCapacity: true)
-        drain?.connectionsArrived(now: now)
     }
 
     /// Queues a connection that used up its share of this turn, once: a connection that yielded
