@@ -35,6 +35,10 @@ package protocol Transport: ~Copyable {
     /// renegotiation record to send) and SSL_write readable (SSL_ERROR_WANT_READ). nil: a
     /// read waits for readable and a write for writable, as the connection's phase says.
     var awaitedReadiness: Readiness? { get }
+    /// Whether a file body's bytes pass through user space on their way out (TLS without
+    /// kernel TLS reads and encrypts them): then a small one costs no more read into the
+    /// output behind its head, where pipelined answers share one write, than sent by itself.
+    var copiesFileBodies: Bool { get }
 }
 
 /// A direction of readiness a transport can wait for.
@@ -51,6 +55,8 @@ extension Transport where Self: ~Copyable {
     @inlinable package var awaitedReadiness: Readiness? { nil }
     /// Each write leaves as it is made.
     @inlinable package func closeFollowsOutput() {}
+    /// sendfile(2) carries file bodies from the page cache to the socket.
+    @inlinable package var copiesFileBodies: Bool { false }
 }
 
 extension Socket: Transport {}

@@ -36,7 +36,7 @@ extension TLSSession {
     static let fileChunkBytes = 64 * 1024 - 256
     /// The buffer a held head waits in: one record, which a small file's body shares with it
     /// (a larger body's first read is that record, and the next ones are four).
-    static let heldBufferBytes = 16 * 1024
+    static let heldBufferBytes = recordPlaintextBytes
     /// Room beyond a read's bytes for its records: each adds a header, a content type and a
     /// tag (at most 29 bytes in TLS 1.2 or 1.3, RFC 8446 §5.2), and the rest is for anything
     /// OpenSSL sends before them (a KeyUpdate answer, RFC 8446 §4.6.3).
@@ -46,7 +46,7 @@ extension TLSSession {
     /// socket is full: a turn of the loop sends as much as a sendfile(2) call would (the caller's
     /// chunk), not one read per turn and an epoll_wait between reads.
     package func sendFile(from file: Int32, offset: inout Int, count: Int) throws(SystemError) -> WriteOutcome {
-        if ctls_ktls_send(ssl) == 1 { return sendFileByKernel(from: file, offset: &offset, count: count) }
+        if kernelSends { return sendFileByKernel(from: file, offset: &offset, count: count) }
         awaitedReadiness = nil
         var total = 0
         // Records of this body go first; a handshake's (tickets) stay ahead of the first read's records.

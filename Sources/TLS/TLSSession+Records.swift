@@ -5,8 +5,9 @@
 //     full, or on purpose: the tickets that complete a handshake are kept for the
 //     first answer, whose records join them, so a new connection's tickets and answer
 //     cost one write(2) and one TCP segment, not three (OpenSSL flushes each ticket);
-//   - an answer's records made after such tickets (`write`), which carry bytes of the
-//     caller's: the write reports them once they are out, as SSL_write does a record;
+//   - an answer's records made after such tickets, or of more than one record (`write`),
+//     which carry bytes of the caller's: the write reports them once they are out, as
+//     SSL_write does a record;
 //   - a file body's records (TLSSession+Files), which carry file bytes likewise.
 // `cipherOwed` counts the caller's bytes the pending records carry: 0 for a handshake's.
 import CTLS
@@ -94,9 +95,11 @@ extension TLSSession {
         return owed
     }
 
-    /// An answer's first bytes after the handshake's pending records: their records join them
-    /// (at most a file read's worth per call), and the bytes count as written once all are out.
-    func writeAfterHandshakeRecords(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
+    /// Makes an answer's bytes into records in our buffer, after any pending ones (a new
+    /// connection's tickets), and sends them together in one write(2): at most a file read's
+    /// worth (four records) per call; the bytes count as written once all are out.
+    func writeCollected(_ bytes: UnsafeRawBufferPointer) -> WriteOutcome {
+        recordsCarryWrite = true
         let chunk = min(bytes.count, Self.fileChunkBytes)
         guard appendRecords(UnsafeRawBufferPointer(rebasing: bytes[0..<chunk]), owing: chunk) else { return .closed }
         if let outcome = sendCipher() { return outcome }

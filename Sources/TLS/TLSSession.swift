@@ -42,6 +42,8 @@ package final class TLSSession: Transport {
     /// The largest head that is held back; a larger one goes out on its own (at most a
     /// quarter of the record it shares with the body).
     static let heldHeadCapacity = 4096
+    /// The most plaintext one record carries (RFC 8446 §5.1).
+    static let recordPlaintextBytes = 16 * 1024
     /// Records the socket has not taken yet (TLSSession+Records): a handshake's, an answer's
     /// or a file body's. They leave before any other byte, and the `cipherOwed` bytes of the
     /// caller's they carry count as sent once they have: a write's when `recordsCarryWrite`,
@@ -169,8 +171,7 @@ package final class TLSSession: Transport {
             // (the body's records join them, TLSSession+Files), anything else joins them now.
             if pendingRecordsAreTheHandshakes && heldCount == 0 {
                 if moreFollows && bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
-                recordsCarryWrite = true
-                return writeAfterHandshakeRecords(bytes)
+                return writeCollected(bytes)
             }
             // Records carrying earlier bytes go first (a file body's are complete only once they
             // are out, so for those this is a safeguard); a write's report its bytes once out.
@@ -180,6 +181,10 @@ package final class TLSSession: Transport {
         }
         if heldCount > 0, let outcome = sendHeldHead() { return outcome }
         if moreFollows, bytes.count <= Self.heldHeadCapacity { return hold(bytes) }
+        // More than a record (answers to pipelined requests, a large body in memory): OpenSSL
+        // alone would write(2) each record as it makes it; collected, they leave in one.
+        // Not with kernel TLS, where the kernel makes the records from what SSL_write gives it.
+        if bytes.count > Self.recordPlaintextBytes && !kernelSends { return writeCollected(bytes) }
         return try writeRecords(bytes)
     }
 
@@ -248,6 +253,12 @@ package final class TLSSession: Transport {
     package func closeFollowsOutput() {
         closeFollows = true
     }
+
+    /// Without kernel TLS a file body is read and encrypted here (TLSSession+Files); with it, SSL_sendfile.
+    package var copiesFileBodies: Bool { !kernelSends }
+
+    /// Kernel TLS took this connection's sending side (SSL_OP_ENABLE_KTLS, see TLSContext).
+    var kernelSends: Bool { ctls_ktls_send(ssl) == 1 }
 
     package func resetOnClose() {
         // A reset discards whatever is queued: no alert is owed to a connection being cut.

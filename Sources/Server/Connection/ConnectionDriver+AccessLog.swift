@@ -7,10 +7,11 @@ import HTTP1
 
 extension ConnectionDriver {
     /// Logs `request` now, or holds its line when its body is a file or stream still to be sent.
-    func log<T: Transport & ~Copyable>(_ request: Request, _ head: RequestHead, _ response: Response, on connection: Connection<T>,
-             to accessLog: AccessLog) {
+    /// - Parameter bodyWritten: the file body went into the output with the head (ConnectionDriver+SmallFiles).
+    func log<T: Transport & ~Copyable>(_ request: Request, _ head: RequestHead, _ response: Response, bodyWritten: Bool,
+                                       on connection: Connection<T>, to accessLog: AccessLog) {
         let bodyBytes = ResponseWriter.bodyLength(of: response, for: head)
-        if Self.isSentLater(response.body), !head.isHead && response.status.allowsContent {
+        if !bodyWritten, Self.isSentLater(response.body), !head.isHead && response.status.allowsContent {
             heldLogLine = (accessLog, accessLog.hold(request, on: connection.transport.fd, status: response.status.code,
                                                      requestID: accessLog.requestID(of: response)))
             return

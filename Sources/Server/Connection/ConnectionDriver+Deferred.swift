@@ -55,7 +55,7 @@ extension ConnectionDriver {
         writer.write(response, for: head, keepAlive: keepAlive, into: connection.output ?? scratchOutput)
         record.add(.requests)
         record.countResponse(status: response.status.code)
-        if let accessLog { ticket.request.withRequest { log($0, head, response, on: connection, to: accessLog) } }
+        if let accessLog { ticket.request.withRequest { log($0, head, response, bodyWritten: false, on: connection, to: accessLog) } }
         connection.requestsServed &+= 1
         connection.madeProgress = true
         if !keepAlive, let input = connection.input {

@@ -260,10 +260,11 @@ package final class ConnectionDriver {
                 let keepAlive = head.keepAlive && !response.closeConnection && !draining
                     && response.body.allowsKeepAlive(for: head.version)
                 writer.write(response, for: head, keepAlive: keepAlive, into: scratchOutput)
+                let bodyWritten = readSmallFileBody(of: response, for: head, on: connection)
                 record.add(.requests)
                 record.countResponse(status: response.status.code)
                 // Logged before `consume`: the request's bytes are still in the buffer.
-                if let accessLog { log(request, head, response, on: connection, to: accessLog) }
+                if let accessLog { log(request, head, response, bodyWritten: bodyWritten, on: connection, to: accessLog) }
                 input.consume(head.totalLength)
                 connection.progress.reset()
                 connection.sentContinue = false
@@ -271,7 +272,7 @@ package final class ConnectionDriver {
                 // Bytes after a closing response would be read by nobody: linger so they cause no reset.
                 if !keepAlive { refuseFurtherInput(input, connection, linger: !input.isEmpty) }
                 // A file or stream body is sent after its head; the requests behind it wait their turn.
-                holdBody(of: response, for: head, on: connection)
+                if !bodyWritten { holdBody(of: response, for: head, on: connection) }
                 if heldLogLine != nil { handOverLogLine(to: connection) }
                 if connection.pendingBody != nil {
                     connection.requestsDeferred = !input.isEmpty

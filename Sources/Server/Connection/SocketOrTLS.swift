@@ -79,4 +79,11 @@ package enum SocketOrTLS: ~Copyable, Transport {
         case .tls(let session): session.awaitedReadiness
         }
     }
+
+    package var copiesFileBodies: Bool {
+        switch self {
+        case .plain: false
+        case .tls(let session): session.copiesFileBodies
+        }
+    }
 }
