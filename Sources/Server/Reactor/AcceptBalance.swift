@@ -9,12 +9,15 @@
 struct AcceptBalance {
     let scoreboard: Scoreboard
 
-    /// Headroom above an even split. Light load may gather on one worker: a few
-    /// dozen connections do not saturate it, and serving them from one process
-    /// means fewer wakeups and warmer caches (the reason epoll wakes waiters
-    /// last-in-first-out). Heavy load is spread to within a sixteenth of the
-    /// share, because then the busiest worker sets everyone's latency.
-    static let minimumSlack = 32
+    /// Headroom above an even split: a worker may hold its share plus two, or a sixteenth of
+    /// the share once that is larger (heavy load, where a stale scoreboard read must not
+    /// stop every worker at once). It was 32, to let a light load gather on one worker
+    /// (fewer wakeups, warmer caches), but 64 busy connections then never reached the
+    /// bound, and the first worker epoll wakes kept more of them than the other: with a
+    /// new TLS connection per request (64 connections, ECDSA, `scripts/tls-variants`), the
+    /// p99 was 10.4 ms with a slack of 2 against 14.0 ms with 32 (nginx, a socket per worker:
+    /// 14.0), lower in each of 12 runs; a slack of 8 changed nothing (16.0 against 15.9 ms).
+    static let minimumSlack = 2
 
     /// How many connections this worker may hold before it stops accepting;
     /// `Int.max` when it is the only worker accepting.
