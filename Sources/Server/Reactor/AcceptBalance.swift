@@ -16,7 +16,8 @@ struct AcceptBalance {
     /// bound, and the first worker epoll wakes kept more of them than the other: with a
     /// new TLS connection per request (64 connections, ECDSA, `scripts/tls-variants`), the
     /// p99 was 10.4 ms with a slack of 2 against 14.0 ms with 32 (nginx, a socket per worker:
-    /// 14.0), lower in each of 12 runs; a slack of 8 changed nothing (16.0 against 15.9 ms).
+    /// 14.0; medians of 6 runs, lower in each), and 10.9 against 15.7 in another 6; a slack of
+    /// 8 changed nothing (16.0 against 15.9 ms).
     static let minimumSlack = 2
 
     /// How many connections this worker may hold before it stops accepting;
