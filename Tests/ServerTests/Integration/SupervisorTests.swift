@@ -100,17 +100,9 @@ final class SupervisorTests: XCTestCase {
 final class AcceptBalanceTests: XCTestCase {
     func testManyConnectionsOnASharedListenerAreSpreadOverTheWorkers() throws {
         for flags in [[String](), ["--edge-triggered"]] {
-            let server = try ServerProcess(["--host", "127.0.0.1", "--port", "0", "--workers", "2"] + flags)
-            XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
             // Opened one after another, held open: left alone, the kernel hands most of
             // them to whichever worker last went back to waiting.
-            var clients: [TestClient] = []
-            var servedBy: [pid_t: Int] = [:]
-            for _ in 0..<256 {
-                let client = try TestClient(port: server.port)
-                servedBy[try client.get("/").servedBy ?? -1, default: 0] += 1
-                clients.append(client)
-            }
+            let servedBy = try connectionsPerWorker(256, flags)
             // Each may hold its share (128) plus a slack (8 at this load), and overshoot by what it accepts
             // in one turn and while its reading of the others is a few milliseconds old.
             XCTAssertEqual(servedBy.count, 2, "\(flags): \(servedBy)")
@@ -121,17 +113,24 @@ final class AcceptBalanceTests: XCTestCase {
     /// 64 busy connections (a load generator's usual count) are a load that matters: the
     /// slack above an even share is small, so neither worker serves many more than the other.
     func testSixtyFourConnectionsAreSplitNearlyEvenly() throws {
-        let server = try ServerProcess(["--host", "127.0.0.1", "--port", "0", "--workers", "2"])
+        let servedBy = try connectionsPerWorker(64, [])
+        // A share of 32 plus a slack of 2, and a few accepted while the reading of the other was stale.
+        XCTAssertEqual(servedBy.count, 2, "\(servedBy)")
+        XCTAssertLessThanOrEqual(servedBy.values.max() ?? 0, 38, "\(servedBy)")
+    }
+
+    /// Opens `count` connections to a two-worker server one after another, each answered once and
+    /// held open until all are: how many each worker served.
+    private func connectionsPerWorker(_ count: Int, _ flags: [String]) throws -> [pid_t: Int] {
+        let server = try ServerProcess(["--host", "127.0.0.1", "--port", "0", "--workers", "2"] + flags)
         XCTAssertTrue(ServerProcess.eventually { server.workerPIDs().count == 2 })
         var clients: [TestClient] = []
         var servedBy: [pid_t: Int] = [:]
-        for _ in 0..<64 {
+        for _ in 0..<count {
             let client = try TestClient(port: server.port)
             servedBy[try client.get("/").servedBy ?? -1, default: 0] += 1
             clients.append(client)
         }
-        // A share of 32 plus a slack of 2, and a few accepted while the reading of the other was stale.
-        XCTAssertEqual(servedBy.count, 2, "\(servedBy)")
-        XCTAssertLessThanOrEqual(servedBy.values.max() ?? 0, 38, "\(servedBy)")
+        return servedBy
     }
 }
