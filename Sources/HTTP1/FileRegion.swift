@@ -2,7 +2,9 @@
 // server sends it with sendfile(2), so the bytes go from the page cache to the
 // socket without being read into the process. The file is either the region's
 // own (closed once the body is done) or shared (a cache's open file, closed
-// when its last holder lets go).
+// when its last holder lets go). A shared one may also carry the cache's copy of
+// a small file's bytes, for a transport that must copy the body through memory
+// anyway (TLS): then no read is needed to send it.
 import Glibc
 import ServerSystem
 
@@ -17,6 +19,8 @@ public final class FileRegion: Sendable {
     private let file: SharedFile
     /// Whether finishing the body closes the file (it is this region's alone).
     private let ownsFile: Bool
+    /// The whole file's bytes, as the cache that opened it read them (nil: not kept in memory).
+    private let contents: [UInt8]?
     /// Where the body starts in the file, and how many bytes it has.
     public let offset: Int
     public let length: Int
@@ -27,16 +31,19 @@ public final class FileRegion: Sendable {
     }
 
     /// Serves `length` bytes from `offset` of `file`, which stays open for its other holders.
-    public convenience init(sharing file: SharedFile, offset: Int, length: Int) {
-        self.init(file, owns: false, offset: offset, length: length)
+    /// - Parameter contents: the whole file's bytes when its holder keeps them in memory (they are
+    ///   used only when they cover the region, else the file is read).
+    public convenience init(sharing file: SharedFile, offset: Int, length: Int, contents: [UInt8]? = nil) {
+        self.init(file, owns: false, offset: offset, length: length, contents: contents)
     }
 
-    private init(_ file: SharedFile, owns: Bool, offset: Int, length: Int) {
+    private init(_ file: SharedFile, owns: Bool, offset: Int, length: Int, contents: [UInt8]? = nil) {
         precondition(offset >= 0 && length >= 0, "a file region has a non-negative offset and length")
         self.file = file
         ownsFile = owns
         self.offset = offset
         self.length = length
+        self.contents = contents
     }
 
     /// The whole regular file at `path`, opened read-only; nil when it does not exist or is not a regular file.
@@ -64,6 +71,12 @@ public final class FileRegion: Sendable {
 
     /// The descriptor's number, for sendfile(2).
     package var fd: Int32 { file.fd }
+
+    /// Calls `body` with the region's bytes when they are held in memory; nil when they are not.
+    package func withBytesInMemory<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result? {
+        guard let contents, offset + length <= contents.count else { return nil }
+        return contents.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[offset..<offset + length])) }
+    }
 
     /// Whether the descriptor is still open (tests check an owned one is closed once the body is done).
     package var isOpen: Bool { file.isOpen }

@@ -5,22 +5,25 @@
 
 public enum FileResponse {
     /// Answers `request` (GET or HEAD) with `file`, the whole regular file `validators` describe, of type `mediaType`.
-    public static func answer(_ request: Request, file: SharedFile, validators: Validators, mediaType: MediaType,
-                              with response: inout Response) {
+    /// - Parameter contents: the file's bytes, when its holder keeps them in memory; a body region carries them.
+    public static func answer(_ request: Request, file: SharedFile, contents: [UInt8]? = nil, validators: Validators,
+                              mediaType: MediaType, with response: inout Response) {
         let fields = ConditionalFields(request)
-        guard !fields.isEmpty else { return whole(file, validators, mediaType, &response) }
+        guard !fields.isEmpty else { return whole(file, contents, validators, mediaType, &response) }
         let isHead = request.head.isHead
         let isGetOrHead = isHead || request.method == "GET"
         let answered: Void? = validators.entityTag.utf8.withContiguousStorageIfAvailable { tag in
-            let served = Served(file: file, validators: validators, mediaType: mediaType, entityTag: UnsafeRawBufferPointer(tag))
+            let served = Served(file: file, contents: contents, validators: validators, mediaType: mediaType,
+                                entityTag: UnsafeRawBufferPointer(tag))
             answer(fields, served, isGet: isGetOrHead && !isHead, isGetOrHead: isGetOrHead, &response)
         }
-        if answered == nil { whole(file, validators, mediaType, &response) }
+        if answered == nil { whole(file, contents, validators, mediaType, &response) }
     }
 
     /// What is being served, for the steps below.
     private struct Served {
         let file: SharedFile
+        let contents: [UInt8]?
         let validators: Validators
         let mediaType: MediaType
         let entityTag: UnsafeRawBufferPointer
@@ -38,15 +41,16 @@ public enum FileResponse {
         // RFC 9110 §14.2: range handling is defined for GET only (nginx answers HEAD with a 206's head).
         guard isGet, let range = fields.range,
               Preconditions.rangeApplies(fields, entityTag: served.entityTag, modified: served.modified) else {
-            return whole(served.file, served.validators, served.mediaType, &response)
+            return whole(served.file, served.contents, served.validators, served.mediaType, &response)
         }
         switch ByteRanges.plan(range, length: served.size) {
         case .whole:
-            whole(served.file, served.validators, served.mediaType, &response)
+            whole(served.file, served.contents, served.validators, served.mediaType, &response)
         case .single(let part):
             response.status = .partialContent
             response.mediaType = served.mediaType
-            response.body = .file(FileRegion(sharing: served.file, offset: part.start, length: part.length))
+            response.body = .file(FileRegion(sharing: served.file, offset: part.start, length: part.length,
+                                             contents: served.contents))
             response.addCheckedHeaders(served.validators.validatorFields)
             response.addHeader("Content-Range", "bytes \(part.start)-\(part.end - 1)/\(served.size)")  // §14.4
         case .multiple(let parts):
@@ -63,11 +67,11 @@ public enum FileResponse {
     }
 
     /// 200 with the whole file, its validators and Accept-Ranges (§14.3).
-    private static func whole(_ file: SharedFile, _ validators: Validators, _ mediaType: MediaType,
+    private static func whole(_ file: SharedFile, _ contents: [UInt8]?, _ validators: Validators, _ mediaType: MediaType,
                               _ response: inout Response) {
         response.status = .ok
         response.mediaType = mediaType
-        response.body = .file(FileRegion(sharing: file, offset: 0, length: validators.facts.size))
+        response.body = .file(FileRegion(sharing: file, offset: 0, length: validators.facts.size, contents: contents))
         response.addCheckedHeaders(validators.wholeFields)
     }
 

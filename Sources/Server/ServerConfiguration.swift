@@ -157,6 +157,12 @@ public struct ServerConfiguration: Sendable {
         guard value <= maximum else { throw ConfigurationError("\(flag) must be at most \(maximum) bytes (got \(value))") }
     }
 
+    /// Whether file bodies sent on this configuration's listeners pass through the process: a `tls` listener
+    /// without kernel TLS encrypts them in user space (pread and SSL_write), where a plain one uses sendfile(2).
+    public var copiesFileBodies: Bool {
+        listen.contains { $0.tls } && !KernelTLS.isAvailable
+    }
+
     /// How often an idle worker's loop turns, to keep its heartbeat well inside --worker-timeout.
     var heartbeatMilliseconds: Int { min(1000, max(10, workerTimeout / 3)) }
 

@@ -30,8 +30,7 @@ extension ServerOptions {
         return [
             StartupCheck("settings, listeners, --user, --access-log") { try configuration.checkBeforeServing() },
             StartupCheck("--root") {
-                _ = try files.handler(before: { BuiltinRoutes() }, maxConnections: configuration.maxConnections,
-                                      logger: quiet)
+                _ = try files.handler(before: { BuiltinRoutes() }, for: configuration, logger: quiet)
             },
         ]
     }

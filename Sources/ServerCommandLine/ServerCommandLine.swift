@@ -40,8 +40,7 @@ public enum ServerCommandLine {
         }
         do {
             let configuration = options.serverConfiguration
-            let files = try options.files.handler(before: handler, maxConnections: configuration.maxConnections,
-                                                  logger: Logger(label: "server"))
+            let files = try options.files.handler(before: handler, for: configuration, logger: Logger(label: "server"))
             let requestIDs = options.requestId
             let handler = { () -> any HTTPHandler in
                 let traced = RequestTracing.wrap(files())

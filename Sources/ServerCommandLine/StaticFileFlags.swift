@@ -65,8 +65,9 @@ public struct StaticFileFlags: ParsableArguments {
 
     /// With --root, a maker of the files handler in front of `fallback`, for each worker; else `fallback`.
     /// The directory is opened and /etc/mime.types read here, in the master before fork, so a
-    /// bad --root fails at once and the workers share the table.
-    func handler(before fallback: @escaping () -> any HTTPHandler, maxConnections: Int,
+    /// bad --root fails at once and the workers share the table. Where `configuration`'s TLS copies
+    /// file bodies through memory, the open-file cache keeps small files' bytes too.
+    func handler(before fallback: @escaping () -> any HTTPHandler, for configuration: ServerConfiguration,
                  logger: Logger) throws -> () -> any HTTPHandler {
         guard let root else { return fallback }
         let directory: RootDirectory
@@ -77,7 +78,10 @@ public struct StaticFileFlags: ParsableArguments {
         }
         var options = options
         options.openFileCacheCapacity = DescriptorBudget.reserve(cache: options.openFileCacheCapacity,
-                                                                 connections: maxConnections, logger: logger)
+                                                                 connections: configuration.maxConnections, logger: logger)
+        if configuration.copiesFileBodies {
+            options.openFileCacheContentBytes = StaticFileOptions.contentBytesForCopyingTransports
+        }
         let types = ContentTypes.system()
         return { StaticFileHandler(root: directory, options: options, contentTypes: types, next: fallback()) }
     }

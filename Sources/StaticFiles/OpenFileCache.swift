@@ -7,8 +7,16 @@
 // entry only lets go of its SharedFile: a response still sending from it keeps
 // the descriptor open until it is done. One per worker, made after fork; only
 // the worker's event loop touches it.
+//
+// With a content budget (a server whose TLS copies file bodies through memory),
+// a small file's bytes are read when it is opened and kept with its entry, so
+// answering it over TLS costs no pread(2). They are the bytes of the file the
+// entry describes (its ETag, length, Last-Modified), replaced when revalidation
+// finds the file changed: an edit shows after `validMilliseconds`, as a file
+// replaced by rename(2) does in any case.
 import Glibc
 import HTTP1
+import Server
 import ServerSystem
 
 public final class OpenFileCache: @unchecked Sendable {
@@ -16,6 +24,12 @@ public final class OpenFileCache: @unchecked Sendable {
     public let capacity: Int
     /// How long an entry is trusted before the name is looked up again (ms).
     public let validMilliseconds: Int
+    /// Bytes of small files' contents kept in memory at most (0: none).
+    public let contentBudget: Int
+    /// Bytes of file contents the entries hold now.
+    public private(set) var bytesInMemory = 0
+    /// The largest file whose bytes are kept: the largest body a connection copies in behind its head.
+    public static let largestFileInMemory = ConnectionDriver.inlineFileBytes
     private let root: RootDirectory
     private let contentTypes: ContentTypes
     private let clock: () -> Int
@@ -37,11 +51,12 @@ public final class OpenFileCache: @unchecked Sendable {
     private var oldest = -1
 
     public init(root: RootDirectory, contentTypes: ContentTypes, capacity: Int, validMilliseconds: Int,
-                clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
+                contentBudget: Int = 0, clock: @escaping () -> Int = Clock.monotonicMilliseconds) {
         self.root = root
         self.contentTypes = contentTypes
         self.capacity = max(0, capacity)
         self.validMilliseconds = validMilliseconds
+        self.contentBudget = self.capacity > 0 ? max(0, contentBudget) : 0
         self.clock = clock
         slots.reserveCapacity(self.capacity)
     }
@@ -56,7 +71,9 @@ public final class OpenFileCache: @unchecked Sendable {
         if let index = indexes[relative] {
             touch(index)
             if now - slots[index].validatedAt < validMilliseconds { return (slots[index].lookup, true) }
-            slots[index].lookup = try find(relative, previous: slots[index].lookup)
+            let found = try find(relative, previous: slots[index].lookup)
+            bytesInMemory += found.bytesInMemory - slots[index].lookup.bytesInMemory
+            slots[index].lookup = found
             slots[index].validatedAt = now
             return (slots[index].lookup, false)
         }
@@ -78,13 +95,24 @@ public final class OpenFileCache: @unchecked Sendable {
         case S_IFREG:
             if case .file(let opened)? = previous, opened.isUnchanged(by: status) { return previous! }
             let name = relative.split(separator: "/").last ?? ""
-            return .file(OpenedFile(file: file, status: status, mediaType: contentTypes.type(ofFileNamed: name)))
+            return .file(OpenedFile(file: file, status: status, mediaType: contentTypes.type(ofFileNamed: name),
+                                    contents: contentsToKeep(of: file, size: Int(status.st_size))))
         case S_IFDIR:
             return .directory
         default:
             // A FIFO, socket or device under the root is not content.
             return .missing(.forbidden)
         }
+    }
+
+    /// The bytes of a small file, when the budget has room for them; nil when it has not, or the
+    /// read fails or comes back short (the file changed under it: the body is then read when sent).
+    private func contentsToKeep(of file: SharedFile, size: Int) -> [UInt8]? {
+        guard size > 0, size <= Self.largestFileInMemory, bytesInMemory + size <= contentBudget else { return nil }
+        let contents = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            count = (try? Files.read(file.fd, into: UnsafeMutableRawBufferPointer(buffer), at: 0)) ?? 0
+        }
+        return contents.count == size ? contents : nil
     }
 
     /// Out of descriptors (EMFILE, ENFILE): the cache lets go of half its files and tries once more.
@@ -101,10 +129,12 @@ public final class OpenFileCache: @unchecked Sendable {
 
     private func insert(_ key: String, _ lookup: FileLookup, now: Int) {
         let index: Int
+        bytesInMemory += lookup.bytesInMemory
         if indexes.count >= capacity {
             index = oldest
             unlink(index)
             indexes[slots[index].key] = nil
+            bytesInMemory -= slots[index].lookup.bytesInMemory
             slots[index] = Slot(key: key, lookup: lookup, validatedAt: now)
         } else if let free = freeSlots.popLast() {
             index = free
@@ -122,6 +152,7 @@ public final class OpenFileCache: @unchecked Sendable {
         let index = oldest
         unlink(index)
         indexes[slots[index].key] = nil
+        bytesInMemory -= slots[index].lookup.bytesInMemory
         // The slot is reused by the next insert; until then it holds nothing open.
         slots[index].lookup = .missing(.missing)
         freeSlots.append(index)

@@ -1,6 +1,7 @@
 // OpenedFile: a regular file found under the root, open, with what fstat(2)
 // said of it when it was opened: what a response needs (length, modification
-// time, identity for validators, type) without another call.
+// time, identity for validators, type) without another call, and for a small
+// file, when the cache keeps them, its bytes as read then.
 import Glibc
 import HTTP1
 
@@ -17,9 +18,12 @@ public final class OpenedFile: Sendable {
     public let mediaType: MediaType
     /// ETag and Last-Modified, formatted once for every response of this file.
     public let validators: Validators
+    /// The file's bytes, read once with the status above, when the cache keeps small files in memory.
+    public let contents: [UInt8]?
 
-    init(file: SharedFile, status: stat, mediaType: MediaType) {
+    init(file: SharedFile, status: stat, mediaType: MediaType, contents: [UInt8]? = nil) {
         self.file = file
+        self.contents = contents
         size = Int(status.st_size)
         modified = status.st_mtim
         inode = UInt64(status.st_ino)
@@ -36,7 +40,7 @@ public final class OpenedFile: Sendable {
 
     /// A body region of the whole file, sharing the descriptor.
     public func wholeRegion() -> FileRegion {
-        FileRegion(sharing: file, offset: 0, length: size)
+        FileRegion(sharing: file, offset: 0, length: size, contents: contents)
     }
 }
 
@@ -45,4 +49,10 @@ public enum FileLookup: Sendable {
     case file(OpenedFile)
     case directory
     case missing(RootDirectory.Failure)
+
+    /// Bytes of file contents this lookup holds in memory.
+    var bytesInMemory: Int {
+        if case .file(let opened) = self { return opened.contents?.count ?? 0 }
+        return 0
+    }
 }

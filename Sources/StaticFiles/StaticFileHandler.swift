@@ -36,7 +36,8 @@ public struct StaticFileHandler: HTTPHandler {
         self.prefix = mount
         self.next = next
         cache = OpenFileCache(root: root, contentTypes: contentTypes, capacity: options.openFileCacheCapacity,
-                              validMilliseconds: options.openFileCacheValidMilliseconds)
+                              validMilliseconds: options.openFileCacheValidMilliseconds,
+                              contentBudget: options.openFileCacheContentBytes)
         record = WorkerRecord.ofThisProcess
     }
 

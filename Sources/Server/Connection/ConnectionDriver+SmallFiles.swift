@@ -4,15 +4,16 @@
 // was a pread, an SSL_write and a send of its own, and the pipelined requests
 // behind it waited for it to leave; read here, the answers to 16 pipelined
 // requests leave in one record and one send, and the client decrypts one
-// record instead of 16. A plain socket keeps sendfile(2): its file bytes never
-// enter the process.
+// record instead of 16. The bytes come from memory when the open-file cache
+// keeps them (a small file's, read when it was opened), else from one pread(2).
+// A plain socket keeps sendfile(2): its file bytes never enter the process.
 import HTTP1
 import ServerSystem
 
 extension ConnectionDriver {
     /// The largest body read into the output: one TLS record's plaintext (RFC 8446 §5.1), so the shared
     /// output buffer (`readSize`) still holds it after `queuedOutputBound` of queued answers.
-    static let inlineFileBytes = 16 * 1024
+    package static let inlineFileBytes = 16 * 1024
 
     /// Reads `response`'s file body into the shared output, after the head just written there, when it is
     /// small and the transport copies file bodies; returns whether it did (the file is then let go, and
@@ -27,6 +28,11 @@ extension ConnectionDriver {
         }
         let length = region.length
         let read = scratchOutput.withWritableSpace(minimum: length, atMost: length) { space in
+            let copied = region.withBytesInMemory { bytes in
+                space.copyMemory(from: bytes)
+                return length
+            }
+            if let copied { return copied }
             let count = (try? Files.read(region.fd, into: space, at: region.offset)) ?? 0
             return count == length ? length : 0
         }

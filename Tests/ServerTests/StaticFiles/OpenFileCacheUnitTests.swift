@@ -16,9 +16,9 @@ final class OpenFileCacheUnitTests: XCTestCase {
     override func setUpWithError() throws { tree = try StaticTree() }
     override func tearDown() { tree = nil }
 
-    private func cache(capacity: Int = 10) throws -> OpenFileCache {
+    private func cache(capacity: Int = 10, contentBudget: Int = 0) throws -> OpenFileCache {
         OpenFileCache(root: try RootDirectory(path: tree.root), contentTypes: ContentTypes(), capacity: capacity,
-                      validMilliseconds: 1000, clock: { [unowned self] in self.now })
+                      validMilliseconds: 1000, contentBudget: contentBudget, clock: { [unowned self] in self.now })
     }
 
     private func file(_ cache: OpenFileCache, _ name: String) throws -> (OpenedFile?, Bool) {
@@ -88,5 +88,58 @@ final class OpenFileCacheUnitTests: XCTestCase {
         XCTAssertFalse(try cache.lookup("a").hit)
         XCTAssertFalse(try cache.lookup("a").hit)
         XCTAssertEqual(cache.count, 0)
+    }
+
+    // MARK: Small files' bytes
+
+    func testSmallFilesBytesAreKeptWithinTheBudgetAndNoneWithout() throws {
+        try tree.file("a", "1234")
+        try tree.file("b", "5678")
+        try tree.file("c", "90ab")
+        try tree.file("large", String(repeating: "x", count: OpenFileCache.largestFileInMemory + 1))
+        try tree.file("empty", "")
+        let cache = try cache(contentBudget: 10)
+        XCTAssertEqual(try file(cache, "a").0?.contents, Array("1234".utf8))
+        XCTAssertEqual(try file(cache, "b").0?.contents, Array("5678".utf8))
+        XCTAssertNil(try file(cache, "c").0?.contents, "8 + 4 bytes would pass the budget of 10")
+        XCTAssertNil(try file(cache, "empty").0?.contents)
+        XCTAssertEqual(cache.bytesInMemory, 8)
+        let roomy = try self.cache(contentBudget: 1 << 20)
+        XCTAssertNil(try file(roomy, "large").0?.contents, "over the largest file kept")
+        XCTAssertNil(try file(self.cache(), "a").0?.contents, "no budget: no bytes")
+        XCTAssertNil(try file(self.cache(capacity: 0, contentBudget: 10), "a").0?.contents, "no cache: no bytes")
+    }
+
+    func testKeptBytesFollowTheFileAndGoWithTheirEntry() throws {
+        try tree.file("a", "one\n")
+        try tree.file("b", "two\n")
+        let cache = try cache(capacity: 2, contentBudget: 1 << 20)
+        let region = try XCTUnwrap(try file(cache, "a").0).wholeRegion()
+        XCTAssertEqual(region.withBytesInMemory { Array($0) }, Array("one\n".utf8), "the body's bytes, from memory")
+        try tree.file("a", "changed\n")
+        XCTAssertEqual(try file(cache, "a").0?.contents, Array("one\n".utf8), "trusted until revalidation")
+        now = 1000
+        XCTAssertEqual(try file(cache, "a").0?.contents, Array("changed\n".utf8), "revalidated: the new bytes")
+        XCTAssertEqual(region.withBytesInMemory { Array($0) }, Array("one\n".utf8), "a body already answered keeps its own")
+        XCTAssertEqual(cache.bytesInMemory, 8)
+        _ = try cache.lookup("b")
+        XCTAssertEqual(cache.bytesInMemory, 12)
+        try tree.file("c", "three\n")
+        _ = try cache.lookup("c")  // evicts a
+        XCTAssertEqual(cache.bytesInMemory, 10)
+        tree.remove("b")
+        now = 2000
+        _ = try cache.lookup("b")
+        XCTAssertEqual(cache.bytesInMemory, 6, "a deleted file's bytes go with it")
+    }
+
+    func testARangeOfKeptBytesIsServedFromMemory() throws {
+        try tree.file("a", "0123456789")
+        let cache = try cache(contentBudget: 100)
+        let opened = try XCTUnwrap(try file(cache, "a").0)
+        let part = FileRegion(sharing: opened.file, offset: 2, length: 5, contents: opened.contents)
+        XCTAssertEqual(part.withBytesInMemory { Array($0) }, Array("23456".utf8))
+        let beyond = FileRegion(sharing: opened.file, offset: 8, length: 5, contents: opened.contents)
+        XCTAssertNil(beyond.withBytesInMemory { Array($0) }, "bytes the copy does not have are read from the file")
     }
 }

@@ -1,10 +1,13 @@
 // TLSSmallFileTests: over TLS without kernel TLS, a small file body (up to one
-// record, 16 KiB) is read into the output behind its head, so the answers to
-// pipelined requests leave in one send instead of a pread, an SSL_write and a
-// send each (seen with strace on the worker); the bodies, ranges, HEAD answers
-// and access log lines are what they were, a body one byte over the bound is
-// still sent after its head, and a file that shrank under the open file cache
-// is still cut short, not padded.
+// record, 16 KiB) is copied into the output behind its head from the bytes the
+// open file cache keeps, so the answers to pipelined requests leave in one send
+// with no read at all, instead of a pread, an SSL_write and a send each (seen
+// with strace on the worker); the bodies, ranges, HEAD answers and access log
+// lines are what they were, and a body one byte over the bound is still sent
+// after its head. A kept file edited in place is answered with the bytes its
+// entry describes until the entry is revalidated, then with the new ones; past
+// the cache's content budget a small file is read (pread) per answer, and one
+// that shrank under the cache is cut short, not padded.
 import Foundation
 import Glibc
 import TestSupport
@@ -42,11 +45,13 @@ final class TLSSmallFileTests: XCTestCase {
         let trace = try Strace.required(pid: worker, calls: "read,write,sendto,pread64")
         let batch = ["GET /a.txt", "GET /b.css", "GET /edge.bin", "HEAD /b.css", "GET /a.txt bytes=1-4"]
             + Array(repeating: "GET /a.txt", count: 11)
-        // One request alone first (the handshake and its tickets), the 16 in one write, then one more
-        // request (so strace has written the batch's lines by the end), a body one byte over the bound.
-        let output = try runClient(server.port, ["GET /a.txt", "batch"] + batch + ["end", "GET /over.bin"])
+        // Each file alone first (the handshake and its tickets; the cache opens the files and keeps their
+        // bytes), the 16 in one write, then one more request (so strace has written the batch's lines by
+        // the end), a body one byte over the bound.
+        let first = ["GET /a.txt", "GET /b.css", "GET /edge.bin"]
+        let output = try runClient(server.port, first + ["batch"] + batch + ["end", "GET /over.bin"])
         let calls = trace.finish()
-        XCTAssertEqual(output, (["GET /a.txt"] + batch + ["GET /over.bin"]).map(expectedAnswer), "the answers")
+        XCTAssertEqual(output, (first + batch + ["GET /over.bin"]).map(expectedAnswer), "the answers")
         // read(fd, "..."..., asked) = got; the batch is the largest record the client sends (about 1.6 KB).
         let reads = calls.indices.filter { calls[$0].contains("read(") && !calls[$0].contains("pread64(") }
         let got = { (index: Int) in Int(calls[index].firstMatch(of: /\) += (\d+)$/)?.1 ?? "") ?? 0 }
@@ -54,6 +59,8 @@ final class TLSSmallFileTests: XCTestCase {
         let nextRead = try XCTUnwrap(reads.first { $0 > batchRead }, "the last request's read: \(calls)")
         let sends = calls[(batchRead + 1)..<nextRead].filter { $0.contains("write(") || $0.contains("sendto(") }
         XCTAssertEqual(sends.count, 1, "the 16 answers in one send: \(sends)")
+        let fileReads = calls[(batchRead + 1)..<nextRead].filter { $0.contains("pread64(") }
+        XCTAssertEqual(fileReads, [], "the bodies came from the bytes the cache keeps")
         let sent = Int(sends.first?.firstMatch(of: /\) += (\d+)$/)?.1 ?? "") ?? 0
         XCTAssertGreaterThan(sent, (16 << 10) + 300 + 12 * 11 + 4, "the bodies went with it: \(sends)")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
@@ -65,23 +72,54 @@ final class TLSSmallFileTests: XCTestCase {
         }
         XCTAssertEqual(Set(logged), ["GET /a.txt 200 11", "GET /b.css 200 300", "GET /edge.bin 200 16384", "HEAD /b.css 200 0",
                                      "GET /a.txt 206 4", "GET /over.bin 200 16385"], "\(lines)")
-        XCTAssertEqual(logged.count, 18, "one line per request: \(lines)")
+        XCTAssertEqual(logged.count, 20, "one line per request: \(lines)")
     }
 
-    func testASmallFileThatShrankUnderTheCacheIsCutShortNotPadded() throws {
+    func testAKeptFileEditedInPlaceIsAnsweredAsItsEntryUntilRevalidated() throws {
+        let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1", "--root", root,
+                                        "--open-file-cache-valid", "3"] + pair.flags)
+        let get = curl(server.port, "/b.css", printing: "%{http_code} %{size_download} %header{etag}")
+        let before = try TestCertificates.shellSucceeding(get)
+        XCTAssertTrue(before.hasPrefix("200 300 "), before)
+        XCTAssertEqual(truncate(root + "/b.css", 10), 0)
+        let meanwhile = try TestCertificates.shell(get)
+        XCTAssertEqual(meanwhile.status, 0, "the kept bytes, whole: \(meanwhile.stderr)")
+        XCTAssertEqual(meanwhile.stdout, before, "the 300 bytes, ETag and length the entry describes")
+        // Revalidated after 3 s: the file's 10 bytes, under a new ETag (polled, at most 10 s).
+        var after = meanwhile.stdout
+        for _ in 0..<100 where after == before {
+            usleep(100_000)
+            after = try TestCertificates.shellSucceeding(get)
+        }
+        XCTAssertTrue(after.hasPrefix("200 10 "), after)
+        XCTAssertNotEqual(after.split(separator: " ").last, before.split(separator: " ").last, "a new ETag")
+        XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+    }
+
+    func testPastTheContentBudgetASmallFileIsReadAndCutShortWhenItShrank() throws {
+        // 256 files of 16 KiB fill the 4 MiB of bytes the cache keeps per worker; b.css comes after them.
+        let fill = (0..<256).map { String(format: "fill%03d.bin", $0) }
+        let block = Data(repeating: UInt8(ascii: "f"), count: 16 << 10)
+        for name in fill { XCTAssertTrue(FileManager.default.createFile(atPath: root + "/" + name, contents: block)) }
         let server = try ServerProcess(["--listen", "127.0.0.1:0,tls", "--workers", "1", "--root", root] + pair.flags)
-        let curl = "curl -sS --http1.1 --max-time 10 --cacert \(pki.authority) --resolve localhost:\(server.port):127.0.0.1 "
-            + "-o /dev/null -w '%{http_code} %{size_download}' https://localhost:\(server.port)/b.css"
-        XCTAssertEqual(try TestCertificates.shellSucceeding(curl), "200 300")
+        let answers = try runClient(server.port, fill.map { "GET /" + $0 } + ["GET /b.css"])
+        XCTAssertEqual(answers.count, 257)
+        XCTAssertEqual(answers.last, expectedAnswer("GET /b.css"))
         // The open file cache trusts its entry (the length it announces) for 60 s; the file now has 10 bytes.
         XCTAssertEqual(truncate(root + "/b.css", 10), 0)
-        let shrunk = try TestCertificates.shell(curl)
+        let shrunk = try TestCertificates.shell(curl(server.port, "/b.css", printing: "%{http_code} %{size_download}"))
         XCTAssertEqual(shrunk.status, 18, "curl: the transfer ended before its Content-Length (\(shrunk.stderr))")
         XCTAssertEqual(shrunk.stdout, "200 10", "the 10 bytes the file has, then the connection's end")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
     // MARK: - Helpers
+
+    /// A curl command getting `path` once over TLS, printing `format` (its -w).
+    private func curl(_ port: Int, _ path: String, printing format: String) -> String {
+        "curl -sS --http1.1 --max-time 10 --cacert \(pki.authority) --resolve localhost:\(port):127.0.0.1 "
+            + "-o /dev/null -w '\(format)' https://localhost:\(port)\(path)"
+    }
 
     /// "STATUS LENGTH SHA256" of the answer the client prints for `request` ("METHOD PATH [RANGE]").
     private func expectedAnswer(_ request: String) -> String {
