@@ -23,6 +23,11 @@ def handshake_table(handshakes):
             cpu = "–" if summary["cpu"] is None else f"{summary['cpu']:.0f} µs"
             lines.append(f"| {name} | {title} | {summary['rate']:,.0f} | {ratio} | {cpu} | "
                          f"{summary['resumed'] * 100:.0f}% | {summary['connections']:,} |")
+    retried = [f"{title} against {name}" for key, title, _ in tls.HANDSHAKES
+               for name, runs in handshakes[key].items() for run in runs if run.get("retried")]
+    if retried:
+        lines.append("")
+        lines.append("A batch in which an s_time printed no count was run once more: " + ", ".join(retried) + ".")
     return "\n".join(lines) + "\n"
 
 
