@@ -137,7 +137,7 @@ final class TLSSmallFileTests: XCTestCase {
     private static func sha256(_ bytes: [UInt8]) -> String {
         let path = NSTemporaryDirectory() + "tls-small-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         defer { unlink(path) }
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return (try? TestCertificates.shellSucceeding("sha256sum < \(path) | cut -d' ' -f1"))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
     }
