@@ -72,6 +72,11 @@ public final class OpenFileCache: @unchecked Sendable {
             touch(index)
             if now - slots[index].validatedAt < validMilliseconds { return (slots[index].lookup, true) }
             let found = try find(relative, previous: slots[index].lookup)
+            // Out of descriptors, `find` may have evicted this very entry to make room: it comes back as new.
+            guard indexes[relative] == index else {
+                insert(relative, found, now: now)
+                return (found, false)
+            }
             bytesInMemory += found.bytesInMemory - slots[index].lookup.bytesInMemory
             slots[index].lookup = found
             slots[index].validatedAt = now
@@ -96,7 +101,7 @@ public final class OpenFileCache: @unchecked Sendable {
             if case .file(let opened)? = previous, opened.isUnchanged(by: status) { return previous! }
             let name = relative.split(separator: "/").last ?? ""
             return .file(OpenedFile(file: file, status: status, mediaType: contentTypes.type(ofFileNamed: name),
-                                    contents: contentsToKeep(of: file, size: Int(status.st_size))))
+                                    contents: contentsToKeep(of: file, as: status)))
         case S_IFDIR:
             return .directory
         default:
@@ -106,13 +111,18 @@ public final class OpenFileCache: @unchecked Sendable {
     }
 
     /// The bytes of a small file, when the budget has room for them; nil when it has not, or the
-    /// read fails or comes back short (the file changed under it: the body is then read when sent).
-    private func contentsToKeep(of file: SharedFile, size: Int) -> [UInt8]? {
+    /// read fails or comes back short, or the file changed between `status` and the read (fstat(2)
+    /// again): the bytes kept are those of the file `status` describes, which the ETag names.
+    private func contentsToKeep(of file: SharedFile, as status: stat) -> [UInt8]? {
+        let size = Int(status.st_size)
         guard size > 0, size <= Self.largestFileInMemory, bytesInMemory + size <= contentBudget else { return nil }
         let contents = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = (try? Files.read(file.fd, into: UnsafeMutableRawBufferPointer(buffer), at: 0)) ?? 0
         }
-        return contents.count == size ? contents : nil
+        guard contents.count == size, let after = try? BeneathCalls.status(file.fd),
+              after.st_size == status.st_size, after.st_mtim.tv_sec == status.st_mtim.tv_sec,
+              after.st_mtim.tv_nsec == status.st_mtim.tv_nsec else { return nil }
+        return contents
     }
 
     /// Out of descriptors (EMFILE, ENFILE): the cache lets go of half its files and tries once more.
