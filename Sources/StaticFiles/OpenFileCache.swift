@@ -120,8 +120,7 @@ public final class OpenFileCache: @unchecked Sendable {
             count = (try? Files.read(file.fd, into: UnsafeMutableRawBufferPointer(buffer), at: 0)) ?? 0
         }
         guard contents.count == size, let after = try? BeneathCalls.status(file.fd),
-              after.st_size == status.st_size, after.st_mtim.tv_sec == status.st_mtim.tv_sec,
-              after.st_mtim.tv_nsec == status.st_mtim.tv_nsec else { return nil }
+              FileVersion(after) == FileVersion(status) else { return nil }
         return contents
     }
 

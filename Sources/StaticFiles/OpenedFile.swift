@@ -34,13 +34,34 @@ public final class OpenedFile: Sendable {
 
     /// Whether `status` describes this file unchanged: the same inode, size and modification time.
     func isUnchanged(by status: stat) -> Bool {
-        UInt64(status.st_ino) == inode && UInt64(status.st_dev) == device && Int(status.st_size) == size
-            && status.st_mtim.tv_sec == modified.tv_sec && status.st_mtim.tv_nsec == modified.tv_nsec
+        FileVersion(status) == FileVersion(inode: inode, device: device, size: size, modified: modified)
     }
 
     /// A body region of the whole file, sharing the descriptor.
     public func wholeRegion() -> FileRegion {
         FileRegion(sharing: file, offset: 0, length: size, contents: contents)
+    }
+}
+
+/// What fstat(2) says tells one version of a file from another: its identity, size and modification time.
+struct FileVersion: Equatable {
+    let inode: UInt64
+    let device: UInt64
+    let size: Int
+    let seconds: Int
+    let nanoseconds: Int
+
+    init(inode: UInt64, device: UInt64, size: Int, modified: timespec) {
+        self.inode = inode
+        self.device = device
+        self.size = size
+        seconds = modified.tv_sec
+        nanoseconds = modified.tv_nsec
+    }
+
+    init(_ status: stat) {
+        self.init(inode: UInt64(status.st_ino), device: UInt64(status.st_dev), size: Int(status.st_size),
+                  modified: status.st_mtim)
     }
 }
 
