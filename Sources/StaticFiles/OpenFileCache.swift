@@ -26,13 +26,17 @@ public final class OpenFileCache: @unchecked Sendable {
     public let validMilliseconds: Int
     /// Bytes of small files' contents kept in memory at most (0: none).
     public let contentBudget: Int
-    /// Bytes of file contents the entries hold now.
-    public private(set) var bytesInMemory = 0
+    /// Bytes of file contents the entries hold now, reported to the worker's record as they
+    /// change (the `file_cache_content_bytes` gauge of /metrics, summed over a worker's caches).
+    public private(set) var bytesInMemory = 0 {
+        didSet { record.add(.fileCacheContentBytes, UInt64(bitPattern: Int64(bytesInMemory - oldValue))) }
+    }
     /// The largest file whose bytes are kept: the largest body a connection copies in behind its head.
     public static let largestFileInMemory = ConnectionDriver.inlineFileBytes
     private let root: RootDirectory
     private let contentTypes: ContentTypes
     private let clock: () -> Int
+    private let record = WorkerRecord.ofThisProcess
 
     private struct Slot {
         var key: String

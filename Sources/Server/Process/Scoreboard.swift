@@ -52,6 +52,8 @@ package enum WorkerField: Int, CaseIterable, Sendable {
     case gzipResponses = 20, brotliResponses = 21
     /// TLS connections that ended before their handshake completed (garbage, a scanner, a refused protocol).
     case tlsHandshakeFailures = 22
+    /// Bytes of small files the worker's open-file caches keep in memory now (a gauge; OpenFileCache).
+    case fileCacheContentBytes = 23
 }
 
 /// The fields of the server's record, written by the master.

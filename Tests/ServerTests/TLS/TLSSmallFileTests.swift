@@ -7,7 +7,7 @@
 // after its head. A kept file edited in place is answered with the bytes its
 // entry describes (its ETag and length) while the entry is trusted; past the
 // cache's content budget a small file is read (pread) per answer, and one that
-// shrank under the cache is cut short, not padded.
+// shrank under the cache is cut short, not padded. /metrics shows the bytes kept.
 import Foundation
 import Glibc
 import TestSupport
@@ -82,6 +82,7 @@ final class TLSSmallFileTests: XCTestCase {
         let meanwhile = try TestCertificates.shell(get)
         XCTAssertEqual(meanwhile.status, 0, "the kept bytes, whole: \(meanwhile.stderr)")
         XCTAssertEqual(meanwhile.stdout, before, "the 300 bytes, ETag and length the entry describes")
+        XCTAssertEqual(try metric(server.port, "file_cache_content_bytes"), 300, "/metrics: the 300 bytes kept")
         XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
     }
 
@@ -94,6 +95,7 @@ final class TLSSmallFileTests: XCTestCase {
         let answers = try runClient(server.port, fill.map { "GET /" + $0 } + ["GET /b.css"])
         XCTAssertEqual(answers.count, 257)
         XCTAssertEqual(answers.last, expectedAnswer("GET /b.css"))
+        XCTAssertEqual(try metric(server.port, "file_cache_content_bytes"), Double(4 << 20), "/metrics: the budget, full")
         // The open file cache trusts its entry (the length it announces) for 60 s; the file now has 10 bytes.
         XCTAssertEqual(truncate(root + "/b.css", 10), 0)
         let shrunk = try TestCertificates.shell(curl(server.port, "/b.css", printing: "%{http_code} %{size_download}"))
@@ -119,6 +121,13 @@ final class TLSSmallFileTests: XCTestCase {
     private func curl(_ port: Int, _ path: String, printing format: String) -> String {
         "curl -sS --http1.1 --max-time 10 --cacert \(pki.authority) --resolve localhost:\(port):127.0.0.1 "
             + "-o /dev/null -w '\(format)' https://localhost:\(port)\(path)"
+    }
+
+    /// The value of `prefork_NAME` in the server's /metrics, read over TLS.
+    private func metric(_ port: Int, _ name: String) throws -> Double? {
+        let text = try TestCertificates.shellSucceeding("curl -sS --http1.1 --max-time 10 --cacert \(pki.authority) "
+            + "--resolve localhost:\(port):127.0.0.1 https://localhost:\(port)/metrics")
+        return try PrometheusText(text).value("prefork_" + name)
     }
 
     /// "STATUS LENGTH SHA256" of the answer the client prints for `request` ("METHOD PATH [RANGE]").
