@@ -44,7 +44,8 @@ struct ModelContext {
         SignalDisposition.ignoreUnusedControlSignals()
         try ReactorServing.handledSignals.block()
         let listeners = try ListenerSet.open(configuration.listenAddresses, like: nil, backlog: Int32(clamping: configuration.backlog),
-                                             reusePort: false, ipv6Only: !configuration.listen.isEmpty)
+                                             reusePort: false, ipv6Only: !configuration.listen.isEmpty,
+                                             tlsUnsentLimit: configuration.tlsUnsentLimit)
         let addresses = listeners.display(hostOverride: configuration.listen.isEmpty ? configuration.host : nil)
         announce("listening on \(addresses) (\(startupDetails(details)))")
         return listeners

@@ -29,6 +29,11 @@ public struct ServerConfiguration: Sendable {
     /// Seconds a session ticket key encrypts new tickets; tickets it issued resume for
     /// one period more, then cost a full handshake.
     public var tlsTicketKeyRotation = 3600
+    /// Bytes of records a TLS connection keeps unsent in its socket at most (TCP_NOTSENT_LOWAT;
+    /// 0: the kernel's default, no limit). See `ListenerSet.limitUnsentRecords(to:)`.
+    public var tlsUnsentLimit = ServerConfiguration.defaultTLSUnsentLimit
+    /// One TLS record's plaintext, as Cloudflare sets `net.ipv4.tcp_notsent_lowat`.
+    public static let defaultTLSUnsentLimit = 16_384
     /// Peers whose PROXY headers (and, with `realIPHeader`, forwarded headers) are believed.
     public var trustedProxies = TrustedProxies()
     /// The request header naming the client behind a trusted proxy, if any is honoured.

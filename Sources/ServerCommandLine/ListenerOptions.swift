@@ -1,6 +1,6 @@
 // ListenerOptions: the flags that say where the server listens, with which
 // certificates, and whom it believes about the client's address: --listen,
-// --tls-certificate, --tls-key, --tls-ticket-key-rotation, --trusted-proxy,
+// --tls-certificate, --tls-key, --tls-ticket-key-rotation, --tls-notsent-lowat, --trusted-proxy,
 // --real-ip-header.
 import ArgumentParser
 import Server
@@ -23,6 +23,10 @@ struct ListenerOptions: ParsableArguments {
                                valueName: "seconds"))
     var tlsTicketKeyRotation: Int = 3600
 
+    @Option(help: ArgumentHelp("Bytes of encrypted records a TLS connection keeps unsent in its socket at most (TCP_NOTSENT_LOWAT); 0 leaves the kernel's default, no limit.",
+                               valueName: "bytes"))
+    var tlsNotsentLowat: Int = ServerConfiguration.defaultTLSUnsentLimit
+
     @Option(help: ArgumentHelp("A network whose PROXY headers (and forwarded headers, with --real-ip-header) are believed, repeatable.",
                                valueName: "cidr"))
     var trustedProxy: [String] = []
@@ -35,6 +39,7 @@ struct ListenerOptions: ParsableArguments {
         configuration.listen = listen.compactMap { try? ListenAddress.parse($0) }
         configuration.tlsCertificates = zip(tlsCertificate, tlsKey).map { TLSCertificatePair(certificatePath: $0, keyPath: $1) }
         configuration.tlsTicketKeyRotation = tlsTicketKeyRotation
+        configuration.tlsUnsentLimit = tlsNotsentLowat
         configuration.trustedProxies = TrustedProxies(trustedProxy.compactMap { try? NetworkRange.parse($0) })
         configuration.realIPHeader = realIPHeader.flatMap(RealIPHeader.init(rawValue:))
     }
@@ -55,6 +60,9 @@ struct ListenerOptions: ParsableArguments {
         }
         if !(1...604_800).contains(tlsTicketKeyRotation) {
             throw ValidationError("--tls-ticket-key-rotation must be between 1 and 604800 seconds (got \(tlsTicketKeyRotation))")
+        }
+        if !(0...Int(Int32.max)).contains(tlsNotsentLowat) {
+            throw ValidationError("--tls-notsent-lowat must be between 0 and \(Int32.max) bytes (got \(tlsNotsentLowat))")
         }
         if let realIPHeader, RealIPHeader(rawValue: realIPHeader) == nil {
             throw ValidationError("--real-ip-header must be one of \(RealIPHeader.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(realIPHeader)')")

@@ -66,6 +66,17 @@ public final class Listener {
         return Listener(FileDescriptor(fd), port: Int(port), outlivesServer: outlivesServer)
     }
 
+    /// At most `bytes` of what the server writes wait unsent in each accepted socket's buffer
+    /// (TCP_NOTSENT_LOWAT, tcp(7); accepted sockets inherit it): a write past that is partial,
+    /// and the socket reports writable again once less than half of it is left. 0 restores the
+    /// kernel's default (`net.ipv4.tcp_notsent_lowat`, unlimited unless set).
+    package func limitUnsentBytes(to bytes: Int32) throws(SystemError) {
+        var value = bytes
+        _ = try blockingSystemCall("setsockopt(fd \(fd), TCP_NOTSENT_LOWAT, \(bytes))", {
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NOTSENT_LOWAT, &value, socklen_t(MemoryLayout<Int32>.size))
+        })
+    }
+
     /// Lets the descriptor survive execve, to hand it to a new master (binary upgrade).
     package func keepAcrossExec() throws(SystemError) {
         _ = try blockingSystemCall("fcntl(fd \(fd), F_SETFD, 0)", { fcntl(fd, F_SETFD, 0) })

@@ -8,6 +8,17 @@ import ServerSystem
 
 extension ListenerSet {
     static func sets(inheritedFrom inherited: InheritedListeners, configuration: ServerConfiguration) throws -> [ListenerSet] {
+        let sets = try grouped(inherited, configuration: configuration)
+        do {
+            for set in sets { try set.limitUnsentRecords(to: configuration.tlsUnsentLimit) }
+        } catch {
+            sets.forEach { $0.close() }
+            throw error
+        }
+        return sets
+    }
+
+    private static func grouped(_ inherited: InheritedListeners, configuration: ServerConfiguration) throws -> [ListenerSet] {
         let addresses = configuration.listenAddresses
         guard !configuration.listen.isEmpty else {
             return inherited.listeners.map { ListenerSet(members: [$0], addresses: addresses) }

@@ -30,8 +30,9 @@ final class ListenerSet {
     /// and SO_REUSEPORT, the new sockets join that set's groups).
     /// - Parameter ipv6Only: IPv6 sockets take no IPv4 connections (`--listen`'s rule, as nginx's
     ///   `ipv6only=on`); `--host ::` keeps the kernel's dual-stack default.
+    /// - Parameter tlsUnsentLimit: see `limitUnsentRecords(to:)`.
     static func open(_ addresses: [ListenAddress], like earlier: ListenerSet?, backlog: Int32,
-                     reusePort: Bool, ipv6Only: Bool) throws(SystemError) -> ListenerSet {
+                     reusePort: Bool, ipv6Only: Bool, tlsUnsentLimit: Int) throws(SystemError) -> ListenerSet {
         var opened: [Listener] = []
         do {
             for (index, address) in addresses.enumerated() {
@@ -43,7 +44,29 @@ final class ListenerSet {
             opened.forEach { $0.close() }
             throw error
         }
-        return ListenerSet(members: opened, addresses: addresses)
+        let set = ListenerSet(members: opened, addresses: addresses)
+        do {
+            try set.limitUnsentRecords(to: tlsUnsentLimit)
+        } catch {
+            set.close()
+            throw error
+        }
+        return set
+    }
+
+    /// A TLS connection keeps at most `bytes` of records unsent in its socket
+    /// (`--tls-notsent-lowat`, set on the listener for the sockets it accepts; 0: the kernel's
+    /// default, no limit). Without it the socket takes records as fast as they are made, up to
+    /// its send buffer (4 MiB by default, tcp_wmem), while a slower client drains them: kernel
+    /// memory per download of encrypted bytes that no other connection can share, and, when the
+    /// client opens its window, the sending is done in whatever context processes its ACK (on
+    /// loopback, the client's own read). With it the worker encrypts little more than the
+    /// network takes and sends it itself. Plain listeners keep the default: `sendfile` queues
+    /// page-cache pages, not copies.
+    func limitUnsentRecords(to bytes: Int) throws(SystemError) {
+        for (member, address) in zip(members, addresses) where address.tls && bytes > 0 {
+            try member.limitUnsentBytes(to: Int32(clamping: bytes))
+        }
     }
 
     func close() { members.forEach { $0.close() } }

@@ -130,7 +130,8 @@ final class Supervisor {
     /// A socket for every listener, on the ports `like` got (the first set, for `--port 0`).
     func openListenerSet(like first: ListenerSet?) throws(SystemError) -> ListenerSet {
         try ListenerSet.open(configuration.listenAddresses, like: first, backlog: Int32(clamping: configuration.backlog),
-                             reusePort: configuration.reusePort, ipv6Only: !configuration.listen.isEmpty)
+                             reusePort: configuration.reusePort, ipv6Only: !configuration.listen.isEmpty,
+                             tlsUnsentLimit: configuration.tlsUnsentLimit)
     }
 
     /// Without SO_REUSEPORT every worker serves listeners[0] alone, so further sockets
