@@ -137,6 +137,9 @@ public struct ServerConfiguration: Sendable {
         guard minBodyRate.graceMilliseconds >= 1 else { throw ConfigurationError("--min-body-rate-grace must be positive") }
         guard gracefulTimeout >= 1 else { throw ConfigurationError("--graceful-timeout must be positive") }
         guard drainDelay >= 0 else { throw ConfigurationError("--drain-delay must not be negative") }
+        guard (0...Int(Int32.max)).contains(tlsUnsentLimit) else {
+            throw ConfigurationError("--tls-notsent-lowat must be between 0 and \(Int32.max) bytes (got \(tlsUnsentLimit))")
+        }
         guard workerTimeout >= 100 else {
             throw ConfigurationError("--worker-timeout must be at least 0.1 seconds (got \(Double(workerTimeout) / 1000))")
         }

@@ -61,9 +61,6 @@ struct ListenerOptions: ParsableArguments {
         if !(1...604_800).contains(tlsTicketKeyRotation) {
             throw ValidationError("--tls-ticket-key-rotation must be between 1 and 604800 seconds (got \(tlsTicketKeyRotation))")
         }
-        if !(0...Int(Int32.max)).contains(tlsNotsentLowat) {
-            throw ValidationError("--tls-notsent-lowat must be between 0 and \(Int32.max) bytes (got \(tlsNotsentLowat))")
-        }
         if let realIPHeader, RealIPHeader(rawValue: realIPHeader) == nil {
             throw ValidationError("--real-ip-header must be one of \(RealIPHeader.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(realIPHeader)')")
         }

@@ -64,7 +64,8 @@ final class ListenerSet {
     /// network takes and sends it itself. Plain listeners keep the default: `sendfile` queues
     /// page-cache pages, not copies.
     func limitUnsentRecords(to bytes: Int) throws(SystemError) {
-        for (member, address) in zip(members, addresses) where address.tls && bytes > 0 {
+        // Set even when 0: a socket inherited from a binary upgrade or systemd keeps what was set before.
+        for (member, address) in zip(members, addresses) where address.tls {
             try member.limitUnsentBytes(to: Int32(clamping: bytes))
         }
     }
