@@ -114,7 +114,8 @@ final class SyscallTrace {
         var fileDescriptors = Set<Substring>()
         var readDescriptors: [Substring] = []
         for line in lines {
-            guard let open = line.firstIndex(of: "("), let result = line.range(of: ") = ", options: .backwards) else { continue }
+            // strace pads short calls' " = result" out to a column.
+            guard let open = line.firstIndex(of: "("), let result = line.range(of: #"\) *= "#, options: [.regularExpression, .backwards]) else { continue }
             let name = line[..<open].split(separator: " ").last ?? ""
             let arguments = line[line.index(after: open)...].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let value = line[result.upperBound...]

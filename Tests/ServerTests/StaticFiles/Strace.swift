@@ -45,6 +45,28 @@ final class Strace {
         _ = Launch.waitForExit(pid, timeoutMilliseconds: 10_000)
         defer { unlink(output) }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map(String.init).filter { !$0.contains("+++") && !$0.contains("---") }
+        let lines = text.split(separator: "\n").map(String.init).filter { !$0.contains("+++") && !$0.contains("---") }
+        return Self.joiningInterruptedCalls(lines)
+    }
+
+    /// With -f, a call that another thread's call interrupts is printed in two lines, each led by
+    /// the thread's id: "PID  name(args <unfinished ...>" and later "PID  <... name resumed>rest"
+    /// (strace(1), -f). Each pair becomes the one line strace prints for a call it is not
+    /// interrupted in, at the place of the second, so a count of calls or bytes sees every call.
+    static func joiningInterruptedCalls(_ lines: [String]) -> [String] {
+        let unfinished = " <unfinished ...>"
+        var started: [Substring: String] = [:]
+        var joined: [String] = []
+        for line in lines {
+            let thread = line.prefix { $0 != " " }
+            if line.hasSuffix(unfinished) {
+                started[thread] = String(line.dropLast(unfinished.count))
+            } else if let resumed = line.range(of: " resumed>"), line.contains("<... "), let start = started.removeValue(forKey: thread) {
+                joined.append(start + line[resumed.upperBound...])
+            } else {
+                joined.append(line)
+            }
+        }
+        return joined
     }
 }
