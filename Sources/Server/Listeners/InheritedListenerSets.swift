@@ -8,14 +8,7 @@ import ServerSystem
 
 extension ListenerSet {
     static func sets(inheritedFrom inherited: InheritedListeners, configuration: ServerConfiguration) throws -> [ListenerSet] {
-        let sets = try grouped(inherited, configuration: configuration)
-        do {
-            for set in sets { try set.limitUnsentRecords(to: configuration.tlsUnsentLimit) }
-        } catch {
-            sets.forEach { $0.close() }
-            throw error
-        }
-        return sets
+        try limitingUnsentRecords(of: grouped(inherited, configuration: configuration), to: configuration.tlsUnsentLimit)
     }
 
     private static func grouped(_ inherited: InheritedListeners, configuration: ServerConfiguration) throws -> [ListenerSet] {

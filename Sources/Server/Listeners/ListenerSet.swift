@@ -44,14 +44,19 @@ final class ListenerSet {
             opened.forEach { $0.close() }
             throw error
         }
-        let set = ListenerSet(members: opened, addresses: addresses)
+        return try limitingUnsentRecords(of: [ListenerSet(members: opened, addresses: addresses)], to: tlsUnsentLimit)[0]
+    }
+
+    /// `sets`, each with `limitUnsentRecords(to: bytes)` done; if one fails, every set is closed
+    /// (opened or inherited, their sockets are the caller's only once this returns).
+    static func limitingUnsentRecords(of sets: [ListenerSet], to bytes: Int) throws(SystemError) -> [ListenerSet] {
         do {
-            try set.limitUnsentRecords(to: tlsUnsentLimit)
+            for set in sets { try set.limitUnsentRecords(to: bytes) }
         } catch {
-            set.close()
+            sets.forEach { $0.close() }
             throw error
         }
-        return set
+        return sets
     }
 
     /// A TLS connection keeps at most `bytes` of records unsent in its socket

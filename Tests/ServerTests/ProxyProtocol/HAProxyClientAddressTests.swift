@@ -21,7 +21,7 @@ final class HAProxyClientAddressTests: XCTestCase {
     }
 
     func testHAProxysSendProxyAndSendProxyV2CarryTheClientsAddress() throws {
-        let haproxy = try XCTUnwrap(Self.haproxy, "HAProxy is not installed (apt-get install haproxy)")
+        guard let haproxy = Self.haproxy else { throw XCTSkip("HAProxy is not installed (apt-get install haproxy)") }
         // The plain listener is for /metrics; HAProxy talks to the proxy-protocol one.
         let server = try ServerProcess(["--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0,proxy-protocol",
                                         "--trusted-proxy", "127.0.0.1/32", "--workers", "1", "--access-log", "-"],

@@ -54,6 +54,26 @@ final class TLSUnsentRecordsTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("--tls-notsent-lowat must be between 0 and 2147483647 bytes (got -1)"), result.stderr)
     }
 
+    /// A socket handed over by systemd or an old master may carry a limit set before: the server
+    /// sets its own on it, 0 (the kernel's default) included. Read on the test's own descriptor
+    /// of the same socket.
+    func testAnInheritedTLSListenerTakesTheConfiguredLimitEvenZero() throws {
+        for (flags, expected) in [([String](), 16_384), (["--tls-notsent-lowat", "0"], 0)] {
+            let (fd, port) = try LifecycleTests.listeningSocket()
+            defer { close(fd) }
+            var oldLimit: Int32 = 4096
+            XCTAssertEqual(setsockopt(fd, Int32(IPPROTO_TCP), TCP_NOTSENT_LOWAT, &oldLimit, socklen_t(MemoryLayout<Int32>.size)), 0)
+            let server = try ServerProcess(["--listen", "127.0.0.1:\(port),tls", "--workers", "1", "--root", root] + flags
+                                           + pair.flags, activatedSockets: [fd])
+            XCTAssertTrue(server.startupLine.contains("socket activation"), server.startupLine)
+            var limit: Int32 = -1
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            XCTAssertEqual(getsockopt(fd, Int32(IPPROTO_TCP), TCP_NOTSENT_LOWAT, &limit, &length), 0)
+            XCTAssertEqual(Int(limit), expected, "flags \(flags)")
+            XCTAssertEqual(server.stop().flatMap(exitCode(ofWaitStatus:)), 0)
+        }
+    }
+
     // MARK: - Helpers
 
     private func start(_ flags: [String]) throws -> ServerProcess {
