@@ -48,6 +48,15 @@ def _percentile(spread):
     return "n/a" if low == 0 else _latency(median)
 
 
+def _percentile_with_spread(spread):
+    """The median and, below it, the runs' lowest and highest: a tail figure moves more between
+    runs than a rate, and one slow run shows as a wide range, not as a different median."""
+    median, low, high = spread
+    if low == 0:
+        return "n/a"
+    return _latency(median) if len(set(spread)) == 1 else f"{_latency(median)}<br>({_latency(low)}–{_latency(high)})"
+
+
 def _cpu(summary):
     """Server CPU time (user plus system, all processes) per request, median over the runs."""
     value = summary.get("cpu_us_per_request")
@@ -281,7 +290,7 @@ def files_table(scenario, summaries):
     figure = "bytes_per_second" if scenario.throughput else "rps"
     extra = " | CPU s per GiB" if scenario.throughput else ""
     lines = [f"### {scenario.title}", "",
-             f"| server | requests/s (median) | MiB/s | vs nginx | p50 | p99 | CPU/request{extra} | errors | timeouts |",
+             f"| server | requests/s (median) | MiB/s | vs nginx | p50 | p99 (runs' range) | CPU/request{extra} | errors | timeouts |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + (" ---: |" if extra else "") + " ---: | ---: |"]
     reference = summaries.get("nginx", {}).get(figure)
     for name, summary in summaries.items():
@@ -291,7 +300,7 @@ def files_table(scenario, summaries):
             value = summary.get("cpu_seconds_per_gib")
             per_gib = " | –" if value is None else f" | {value:.2f}"
         lines.append(f"| {name} | {summary['rps'][0]:,.0f} | {_mebibytes_per_second(summary)} | {ratio} | "
-                     f"{_latency(summary['p50_us'][0])} | {_percentile(summary['p99_us'])} | {_cpu(summary)}{per_gib} | "
+                     f"{_latency(summary['p50_us'][0])} | {_percentile_with_spread(summary['p99_us'])} | {_cpu(summary)}{per_gib} | "
                      f"{_count(summary, 'errors')} | {_count(summary, 'timeouts')} |")
     return "\n".join(lines) + "\n"
 
