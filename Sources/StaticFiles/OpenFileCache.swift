@@ -29,7 +29,10 @@ public final class OpenFileCache: @unchecked Sendable {
     /// Bytes of file contents the entries hold now, reported to the worker's record as they
     /// change (the `file_cache_content_bytes` gauge of /metrics, summed over a worker's caches).
     public private(set) var bytesInMemory = 0 {
-        didSet { record.add(.fileCacheContentBytes, UInt64(bitPattern: Int64(bytesInMemory - oldValue))) }
+        didSet {
+            // Most updates change nothing (no content budget, or a file that keeps no bytes): no write then.
+            if bytesInMemory != oldValue { record.add(.fileCacheContentBytes, UInt64(bitPattern: Int64(bytesInMemory - oldValue))) }
+        }
     }
     /// The largest file whose bytes are kept: the largest body a connection copies in behind its head.
     public static let largestFileInMemory = ConnectionDriver.inlineFileBytes
